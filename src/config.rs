@@ -1,0 +1,287 @@
+//! Crawl configuration: a builder with documented defaults, validated once.
+//!
+//! Every option the command line and the simulator share lives here, so a simulated crawl and a
+//! real one run with exactly the same rules. [`ConfigBuilder::build`] checks everything a user can
+//! get wrong and returns a [`ConfigError`]; nothing here panics on bad input.
+//!
+//! ```
+//! use std::time::Duration;
+//! let config = crawler::Config::builder()
+//!     .root("http://example.com/")
+//!     .max_tasks(10)
+//!     .timeout(Duration::from_secs(5))
+//!     .exclude(r"\.pdf$")
+//!     .build()
+//!     .unwrap();
+//! assert_eq!(config.max_redirect, 10);
+//! assert!(crawler::Config::builder().build().is_err()); // no roots
+//! ```
+
+use std::fmt;
+use std::time::Duration;
+
+use regex::Regex;
+use url::Url;
+
+use crate::normalize::{UrlError, parse_root};
+use crate::scope::{Scope, ScopeMode};
+
+/// A validated crawl configuration. Make one with [`Config::builder`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// Where the crawl starts; normalised, at least one.
+    pub roots: Vec<Url>,
+    /// Fetches in flight at once. Default: 100.
+    pub max_tasks: usize,
+    /// Redirect hops followed from one link before the chain is cut. Default: 10.
+    pub max_redirect: u32,
+    /// Attempts per URL (the first try included) on transport errors, 5xx and 429. Default: 4.
+    pub max_tries: u32,
+    /// Per-try timeout, measured on the crawl's clock. Default: 30 s.
+    pub timeout: Duration,
+    /// Backoff before the second try; doubled for each later try. Default: 500 ms.
+    pub backoff: Duration,
+    /// Upper bound on one backoff. Default: 30 s.
+    pub max_backoff: Duration,
+    /// Host scope. Default: [`ScopeMode::Strict`].
+    pub scope: ScopeMode,
+    /// URLs matching this are not fetched. Default: none.
+    pub exclude: Option<Regex>,
+    /// Stop taking new URLs once this many have been started. Default: unlimited.
+    pub max_pages: Option<u64>,
+    /// Follow links at most this many hops from a root (redirects do not count). Default:
+    /// unlimited.
+    pub max_depth: Option<u32>,
+}
+
+impl Config {
+    /// A builder holding the defaults.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// The scope rule this configuration describes.
+    pub fn scope(&self) -> Scope {
+        Scope::new(self.scope, &self.roots, self.exclude.clone())
+    }
+}
+
+/// Collects options; [`build`](ConfigBuilder::build) validates them.
+#[derive(Debug, Clone)]
+pub struct ConfigBuilder {
+    roots: Vec<String>,
+    max_tasks: usize,
+    max_redirect: u32,
+    max_tries: u32,
+    timeout: Duration,
+    backoff: Duration,
+    max_backoff: Duration,
+    scope: ScopeMode,
+    exclude: Option<String>,
+    max_pages: Option<u64>,
+    max_depth: Option<u32>,
+}
+
+impl Default for ConfigBuilder {
+    fn default() -> Self {
+        ConfigBuilder {
+            roots: Vec::new(),
+            max_tasks: 100,
+            max_redirect: 10,
+            max_tries: 4,
+            timeout: Duration::from_secs(30),
+            backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            scope: ScopeMode::Strict,
+            exclude: None,
+            max_pages: None,
+            max_depth: None,
+        }
+    }
+}
+
+impl ConfigBuilder {
+    /// Adds a root URL (absolute, `http` or `https`).
+    pub fn root(mut self, url: impl Into<String>) -> Self {
+        self.roots.push(url.into());
+        self
+    }
+    /// Adds several roots.
+    pub fn roots<I: IntoIterator<Item = S>, S: Into<String>>(mut self, urls: I) -> Self {
+        self.roots.extend(urls.into_iter().map(Into::into));
+        self
+    }
+    /// See [`Config::max_tasks`]. Must be at least 1.
+    pub fn max_tasks(mut self, n: usize) -> Self {
+        self.max_tasks = n;
+        self
+    }
+    /// See [`Config::max_redirect`]. 0 records redirects without following them.
+    pub fn max_redirect(mut self, n: u32) -> Self {
+        self.max_redirect = n;
+        self
+    }
+    /// See [`Config::max_tries`]. Must be at least 1.
+    pub fn max_tries(mut self, n: u32) -> Self {
+        self.max_tries = n;
+        self
+    }
+    /// See [`Config::timeout`]. Must not be zero.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+    /// See [`Config::backoff`].
+    pub fn backoff(mut self, d: Duration) -> Self {
+        self.backoff = d;
+        self
+    }
+    /// See [`Config::max_backoff`].
+    pub fn max_backoff(mut self, d: Duration) -> Self {
+        self.max_backoff = d;
+        self
+    }
+    /// See [`Config::scope`].
+    pub fn scope(mut self, mode: ScopeMode) -> Self {
+        self.scope = mode;
+        self
+    }
+    /// See [`Config::exclude`]: a regular expression (`regex` crate syntax).
+    pub fn exclude(mut self, pattern: impl Into<String>) -> Self {
+        self.exclude = Some(pattern.into());
+        self
+    }
+    /// See [`Config::max_pages`]. Must be at least 1.
+    pub fn max_pages(mut self, n: u64) -> Self {
+        self.max_pages = Some(n);
+        self
+    }
+    /// See [`Config::max_depth`]. 0 fetches the roots only.
+    pub fn max_depth(mut self, n: u32) -> Self {
+        self.max_depth = Some(n);
+        self
+    }
+
+    /// Validates the options.
+    pub fn build(self) -> Result<Config, ConfigError> {
+        if self.roots.is_empty() {
+            return Err(ConfigError::NoRoots);
+        }
+        let mut roots: Vec<Url> = Vec::with_capacity(self.roots.len());
+        for text in &self.roots {
+            let url = parse_root(text).map_err(|error| ConfigError::InvalidRoot {
+                root: text.clone(),
+                error,
+            })?;
+            if !roots.contains(&url) {
+                roots.push(url);
+            }
+        }
+        let positive = [
+            ("max_tasks", self.max_tasks as u64),
+            ("max_tries", u64::from(self.max_tries)),
+            ("timeout", u64::from(!self.timeout.is_zero())),
+            ("max_pages", self.max_pages.unwrap_or(1)),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError::Zero(name));
+        }
+        let exclude = match self.exclude {
+            Some(p) => {
+                Some(Regex::new(&p).map_err(|e| ConfigError::InvalidExclude(e.to_string()))?)
+            }
+            None => None,
+        };
+        Ok(Config {
+            roots,
+            max_tasks: self.max_tasks,
+            max_redirect: self.max_redirect,
+            max_tries: self.max_tries,
+            timeout: self.timeout,
+            backoff: self.backoff,
+            max_backoff: self.max_backoff.max(self.backoff),
+            scope: self.scope,
+            exclude,
+            max_pages: self.max_pages,
+            max_depth: self.max_depth,
+        })
+    }
+}
+
+/// What is wrong with a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No root URL was given.
+    NoRoots,
+    /// A root URL could not be used.
+    InvalidRoot {
+        /// The root as given.
+        root: String,
+        /// Why it was refused.
+        error: UrlError,
+    },
+    /// The exclude pattern is not a valid regular expression.
+    InvalidExclude(String),
+    /// An option that must be positive was zero.
+    Zero(&'static str),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::NoRoots => write!(f, "no root url given"),
+            ConfigError::InvalidRoot { root, error } => write!(f, "root {root:?}: {error}"),
+            ConfigError::InvalidExclude(e) => write!(f, "invalid exclude pattern: {e}"),
+            ConfigError::Zero(name) => write!(f, "{name} must be greater than zero"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = Config::builder().root("http://h/").build().unwrap();
+        assert_eq!(c.max_tasks, 100);
+        assert_eq!(c.max_redirect, 10);
+        assert_eq!(c.max_tries, 4);
+        assert_eq!(c.timeout, Duration::from_secs(30));
+        assert_eq!(c.scope, ScopeMode::Strict);
+        assert!(c.exclude.is_none() && c.max_pages.is_none() && c.max_depth.is_none());
+    }
+
+    #[test]
+    fn bad_input_is_an_error_with_a_clear_message() {
+        let err = |b: ConfigBuilder| b.build().unwrap_err().to_string();
+        let b = || Config::builder().root("http://h/");
+        assert_eq!(err(Config::builder()), "no root url given");
+        assert_eq!(
+            err(Config::builder().root("ftp://h/")),
+            "root \"ftp://h/\": unsupported scheme \"ftp\" (only http and https)"
+        );
+        assert_eq!(err(b().max_tasks(0)), "max_tasks must be greater than zero");
+        assert_eq!(err(b().max_tries(0)), "max_tries must be greater than zero");
+        assert_eq!(
+            err(b().timeout(Duration::ZERO)),
+            "timeout must be greater than zero"
+        );
+        assert_eq!(err(b().max_pages(0)), "max_pages must be greater than zero");
+        assert!(err(b().exclude("(")).starts_with("invalid exclude pattern"));
+    }
+
+    #[test]
+    fn roots_are_normalised_and_deduplicated() {
+        let c = Config::builder()
+            .roots(["HTTP://H:80/#a", "http://h/"])
+            .build()
+            .unwrap();
+        assert_eq!(c.roots.len(), 1);
+        assert_eq!(c.roots[0].as_str(), "http://h/");
+    }
+}

@@ -1,0 +1,290 @@
+//! The URL table and the frontier: every URL the crawl has seen, what became of it, and what is
+//! still to fetch.
+//!
+//! Each normalised URL gets a dense id the first time it is seen; the id indexes [`Entry`]. The
+//! frontier is a FIFO of ids, so the order of fetches is decided only by the order of discovery
+//! (never by hash-map iteration).
+//!
+//! # Why labels
+//!
+//! Whether a URL may be fetched depends on *how* it was reached: through how many redirect hops
+//! (`max_redirect`) and how many link hops (`max_depth`). Responses arrive in any order, so the
+//! first path that reaches a URL is not always the best one. If only the first were kept, the set
+//! of fetched URLs would depend on timing. Instead every entry keeps the Pareto-best [`Label`]s it
+//! was offered (fewest link hops, most redirect budget left); when a better label arrives after
+//! the URL was already fetched, it is passed on to the redirect target (or, with `max_depth`, to
+//! the page's links) without fetching anything twice. The fetched set is therefore exactly "every
+//! URL with some path from a root that respects both limits", whatever the timing, which is what
+//! the simulator's oracle checks.
+
+use std::collections::VecDeque;
+
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use smallvec::SmallVec;
+use url::Url;
+
+/// How a URL was reached: link hops from a root, and redirect hops still allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Label {
+    /// Link hops from a root (0 for a root; redirects keep the depth of their source).
+    pub depth: u32,
+    /// Redirect hops that may still be followed from here.
+    pub budget: u32,
+}
+
+impl Label {
+    /// `self` is at least as good as `other` in both respects.
+    fn dominates(self, other: Label) -> bool {
+        self.depth <= other.depth && self.budget >= other.budget
+    }
+}
+
+/// What became of a URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    /// Known, but no label allows fetching it yet (a cut redirect target, a link past max depth).
+    Unqueued,
+    /// Outside the scope: never fetched.
+    OutOfScope,
+    /// Waiting in the frontier.
+    Queued,
+    /// Being fetched.
+    InFlight,
+    /// Fetched; it redirected to this id (`None`: no usable, in-scope target).
+    Redirected(Option<u32>),
+    /// Fetched, anything but a redirect.
+    Fetched,
+}
+
+/// One URL.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    /// The normalised URL, the dedup key.
+    pub key: Box<str>,
+    /// The URL's lifecycle.
+    pub state: State,
+    /// Pareto-best ways this URL was reached (empty until it is offered).
+    labels: SmallVec<[Label; 1]>,
+}
+
+impl Entry {
+    /// The fewest link hops any label has.
+    pub fn depth(&self) -> u32 {
+        self.labels.iter().map(|l| l.depth).min().unwrap_or(0)
+    }
+
+    /// The labels, for passing on to a redirect target.
+    pub fn labels(&self) -> &[Label] {
+        &self.labels
+    }
+}
+
+/// Every URL seen, and the queue of those to fetch.
+#[derive(Default)]
+pub(crate) struct Table {
+    /// Ids, hashed by their entry's key (so each key is stored once, in its entry).
+    ids: HashTable<u32>,
+    hasher: FxBuildHasher,
+    entries: Vec<Entry>,
+    /// Queued ids with their parsed URL, so a link is parsed once, not again when it is fetched.
+    frontier: VecDeque<(u32, Url)>,
+    /// Out-links of fetched pages, kept only when `max_depth` is set (see the module docs).
+    out_links: FxHashMap<u32, Box<[u32]>>,
+}
+
+/// The answer of [`Table::intern`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Interned {
+    /// Seen for the first time.
+    New(u32),
+    /// Seen before.
+    Known(u32),
+}
+
+impl Interned {
+    pub fn id(self) -> u32 {
+        match self {
+            Interned::New(id) | Interned::Known(id) => id,
+        }
+    }
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("urls", &self.entries.len())
+            .field("queued", &self.frontier.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Table {
+    /// The id of `url`, adding it when new. `in_scope` is asked only for new URLs.
+    pub fn intern(&mut self, url: &Url, in_scope: impl FnOnce(&Url) -> bool) -> Interned {
+        let key = url.as_str();
+        let hash = self.hasher.hash_one(key);
+        let entries = &self.entries;
+        if let Some(&id) = self.ids.find(hash, |&id| &*entries[id as usize].key == key) {
+            return Interned::Known(id);
+        }
+        let id = u32::try_from(self.entries.len()).expect("more than 4 billion URLs");
+        let state = if in_scope(url) {
+            State::Unqueued
+        } else {
+            State::OutOfScope
+        };
+        self.entries.push(Entry {
+            key: key.into(),
+            state,
+            labels: SmallVec::new(),
+        });
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.ids
+            .insert_unique(hash, id, |&id| hasher.hash_one(&*entries[id as usize].key));
+        Interned::New(id)
+    }
+
+    pub fn entry(&self, id: u32) -> &Entry {
+        &self.entries[id as usize]
+    }
+
+    /// Offers `label` to `id` and returns `true` if that queued it. `url` is the parsed URL when
+    /// the caller has it (else it is parsed again from the key). Better labels for entries already
+    /// fetched are passed on through `follow_up`, for the caller to offer in turn.
+    pub fn offer(
+        &mut self,
+        id: u32,
+        label: Label,
+        url: Option<Url>,
+        follow_up: &mut Vec<(u32, Label)>,
+        max_redirect: u32,
+        max_depth: Option<u32>,
+    ) -> bool {
+        let entry = &mut self.entries[id as usize];
+        if entry.state == State::OutOfScope || entry.labels.iter().any(|l| l.dominates(label)) {
+            return false;
+        }
+        entry.labels.retain(|l| !label.dominates(*l));
+        entry.labels.push(label);
+        match entry.state {
+            State::Unqueued => {
+                entry.state = State::Queued;
+                let url = url
+                    .or_else(|| Url::parse(&entry.key).ok())
+                    .expect("keys are valid urls");
+                self.frontier.push_back((id, url));
+                true
+            }
+            State::Redirected(Some(target)) if label.budget > 0 => {
+                follow_up.push((
+                    target,
+                    Label {
+                        depth: label.depth,
+                        budget: label.budget - 1,
+                    },
+                ));
+                false
+            }
+            State::Fetched => {
+                if let (Some(max), Some(links)) = (max_depth, self.out_links.get(&id)) {
+                    if label.depth < max {
+                        let next = Label {
+                            depth: label.depth + 1,
+                            budget: max_redirect,
+                        };
+                        follow_up.extend(links.iter().map(|&l| (l, next)));
+                    }
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// Takes the next URL to fetch and marks it in flight.
+    pub fn pop(&mut self) -> Option<(u32, Url)> {
+        let (id, url) = self.frontier.pop_front()?;
+        self.entries[id as usize].state = State::InFlight;
+        Some((id, url))
+    }
+
+    /// Marks `id` as done with `state`.
+    pub fn finish(&mut self, id: u32, state: State) {
+        self.entries[id as usize].state = state;
+    }
+
+    /// Keeps the out-links of a fetched page (only needed with `max_depth`).
+    pub fn set_out_links(&mut self, id: u32, links: Vec<u32>) {
+        if !links.is_empty() {
+            self.out_links.insert(id, links.into_boxed_slice());
+        }
+    }
+
+    /// URLs waiting in the frontier.
+    pub fn queued(&self) -> usize {
+        self.frontier.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn labels_keep_only_the_pareto_front() {
+        let mut t = Table::default();
+        let mut follow = Vec::new();
+        let id = t.intern(&u("http://h/a"), |_| true).id();
+        let l = |depth, budget| Label { depth, budget };
+        assert!(t.offer(id, l(3, 2), Some(u("http://h/a")), &mut follow, 10, None));
+        // Worse in both respects: refused.
+        assert!(!t.offer(id, l(4, 1), None, &mut follow, 10, None));
+        // Better budget, worse depth: kept beside.
+        t.offer(id, l(5, 7), None, &mut follow, 10, None);
+        assert_eq!(t.entry(id).labels().len(), 2);
+        // Dominates both: replaces them.
+        t.offer(id, l(1, 9), None, &mut follow, 10, None);
+        assert_eq!(t.entry(id).labels(), &[l(1, 9)]);
+        assert_eq!(t.pop().unwrap().0, id);
+        assert!(t.pop().is_none());
+    }
+
+    #[test]
+    fn a_better_label_for_a_fetched_redirect_is_passed_on() {
+        let mut t = Table::default();
+        let mut follow = Vec::new();
+        let src = t.intern(&u("http://h/r"), |_| true).id();
+        let dst = t.intern(&u("http://h/x"), |_| true).id();
+        let l = |depth, budget| Label { depth, budget };
+        t.offer(src, l(0, 0), Some(u("http://h/r")), &mut follow, 10, None);
+        t.pop();
+        t.finish(src, State::Redirected(Some(dst)));
+        t.offer(src, l(0, 3), None, &mut follow, 10, None);
+        assert_eq!(follow, [(dst, l(0, 2))]);
+    }
+
+    #[test]
+    fn out_of_scope_urls_are_remembered_but_never_queued() {
+        let mut t = Table::default();
+        let mut follow = Vec::new();
+        let id = t.intern(&u("http://other/"), |_| false);
+        assert!(matches!(id, Interned::New(_)));
+        assert_eq!(
+            t.intern(&u("http://other/"), |_| unreachable!()),
+            Interned::Known(id.id())
+        );
+        let label = Label {
+            depth: 0,
+            budget: 1,
+        };
+        assert!(!t.offer(id.id(), label, None, &mut follow, 10, None));
+        assert_eq!(t.queued(), 0);
+    }
+}

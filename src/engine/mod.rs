@@ -1,0 +1,359 @@
+//! The crawl engine: a frontier, `max_tasks` fetches in flight, redirects, retries, and a crawl that
+//! ends when nothing is left.
+//!
+//! [`Crawler::run`] is one future. Fetch jobs are multiplexed inside it with a `FuturesUnordered`;
+//! their results come back to one loop that owns all crawl state (`&mut`, no locks, no `Rc`), turns
+//! each into a [`Record`], and feeds new URLs to the frontier. The engine depends only on the
+//! [`Transport`] and [`Clock`] it is given: no sockets, no wall clock, no randomness, no spawning.
+//!
+//! The loop, as in the 500 Lines crawler but in one task:
+//!
+//! 1. start jobs from the frontier until `max_tasks` are in flight (or `max_pages` were started);
+//! 2. if nothing is in flight, the crawl is over: the frontier is empty (or capped);
+//! 3. wait for the next job (or the stop signal), record it, discover its links or redirect target.
+//!
+//! ```
+//! use crawler::{Clock, Config, Crawler, FetchError, Request, Response, Transport};
+//! use std::time::Duration;
+//!
+//! struct Site;
+//! impl Transport for Site {
+//!     async fn fetch(&self, req: Request) -> Result<Response, FetchError> {
+//!         Ok(match req.url.path() {
+//!             "/" => Response::new(200)
+//!                 .with_header("content-type", "text/html")
+//!                 .with_body(r#"<a href="/a">a</a> <a href="/old">old</a>"#),
+//!             "/old" => Response::new(301).with_header("location", "/a"),
+//!             _ => Response::new(404),
+//!         })
+//!     }
+//! }
+//! struct Frozen;
+//! impl Clock for Frozen {
+//!     fn now(&self) -> Duration { Duration::ZERO }
+//!     async fn sleep(&self, _: Duration) {}
+//! }
+//!
+//! let config = Config::builder().root("http://h/").build().unwrap();
+//! let crawler = Crawler::new(config, Site, Frozen);
+//! let mut urls = Vec::new();
+//! let summary = futures_executor::block_on(crawler.run(|r, _| urls.push(r.url.clone())));
+//! assert_eq!(urls, ["http://h/", "http://h/a", "http://h/old"]);
+//! assert_eq!(summary.redirects, 1);
+//! ```
+
+mod fetch;
+mod frontier;
+mod stop;
+
+use std::pin::pin;
+
+use futures_util::StreamExt;
+use futures_util::future::{Either, select};
+use futures_util::stream::FuturesUnordered;
+use url::Url;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::links;
+use crate::normalize;
+use crate::report::{Record, Summary};
+use crate::scope::Scope;
+use crate::transport::{Response, Transport};
+use fetch::Fetched;
+use frontier::{Label, State, Table};
+
+pub use stop::Stop;
+
+/// Where the crawl stands, handed to the record callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// URLs fetched so far (records emitted, this one included).
+    pub done: u64,
+    /// Fetch jobs in flight now.
+    pub in_flight: usize,
+    /// URLs waiting in the frontier.
+    pub queued: usize,
+}
+
+/// A crawler: configuration, transport and clock. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Crawler<T, C> {
+    config: Config,
+    scope: Scope,
+    transport: T,
+    clock: C,
+}
+
+impl<T: Transport, C: Clock> Crawler<T, C> {
+    /// A crawler that fetches through `transport` and keeps time with `clock`.
+    pub fn new(config: Config, transport: T, clock: C) -> Self {
+        let scope = config.scope();
+        Crawler {
+            config,
+            scope,
+            transport,
+            clock,
+        }
+    }
+
+    /// The configuration this crawler runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The transport (for inspection after a run).
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// Crawls until the frontier is empty and nothing is in flight. `on_record` is called once per
+    /// fetched URL, as soon as its outcome is known.
+    pub async fn run(&self, on_record: impl FnMut(&Record, &Progress)) -> Summary {
+        self.run_until(None, on_record).await
+    }
+
+    /// Like [`run`](Self::run), but returns early once `stop` is signalled: no new URL is started,
+    /// fetches in flight are cancelled (and counted in `todo`), and the summary says `interrupted`.
+    pub async fn run_until(
+        &self,
+        stop: Option<&Stop>,
+        mut on_record: impl FnMut(&Record, &Progress),
+    ) -> Summary {
+        let start = self.clock.now();
+        let mut state = CrawlState::new(&self.config, &self.scope);
+        for root in &self.config.roots {
+            state.add_root(root.clone());
+        }
+        let mut stopped = pin!(stopped(stop));
+        let mut in_flight = FuturesUnordered::new();
+        let mut started: u64 = 0;
+        let max_pages = self.config.max_pages.unwrap_or(u64::MAX);
+        loop {
+            while in_flight.len() < self.config.max_tasks && started < max_pages {
+                let Some((id, url)) = state.table.pop() else {
+                    break;
+                };
+                started += 1;
+                in_flight.push(fetch::fetch(
+                    &self.transport,
+                    &self.clock,
+                    &self.config,
+                    id,
+                    url,
+                ));
+            }
+            if in_flight.is_empty() {
+                break;
+            }
+            match select(stopped.as_mut(), in_flight.next()).await {
+                Either::Left(((), _)) => {
+                    state.summary.interrupted = true;
+                    state.summary.todo += in_flight.len() as u64;
+                    break;
+                }
+                Either::Right((Some(fetched), _)) => {
+                    let record = state.complete(fetched);
+                    let progress = Progress {
+                        done: state.summary.urls,
+                        in_flight: in_flight.len(),
+                        queued: state.table.queued(),
+                    };
+                    on_record(&record, &progress);
+                }
+                Either::Right((None, _)) => unreachable!("in_flight is not empty"),
+            }
+        }
+        let mut summary = state.summary;
+        summary.todo += state.table.queued() as u64;
+        summary.elapsed = self.clock.now().saturating_sub(start);
+        summary.max_tasks = self.config.max_tasks;
+        summary
+    }
+}
+
+/// Completes when `stop` is signalled; never when there is none.
+async fn stopped(stop: Option<&Stop>) {
+    match stop {
+        Some(stop) => stop.wait().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Everything the crawl loop owns and mutates.
+struct CrawlState<'a> {
+    config: &'a Config,
+    scope: &'a Scope,
+    table: Table,
+    summary: Summary,
+    /// Scratch list for labels passed on by [`Table::offer`].
+    follow_up: Vec<(u32, Label)>,
+}
+
+impl<'a> CrawlState<'a> {
+    fn new(config: &'a Config, scope: &'a Scope) -> Self {
+        CrawlState {
+            config,
+            scope,
+            table: Table::default(),
+            summary: Summary::default(),
+            follow_up: Vec::new(),
+        }
+    }
+
+    fn add_root(&mut self, url: Url) {
+        // Roots are fetched even when the exclude pattern matches them: the user named them.
+        let id = self.table.intern(&url, |_| true).id();
+        let label = Label {
+            depth: 0,
+            budget: self.config.max_redirect,
+        };
+        self.offer(id, label, Some(url));
+    }
+
+    /// Offers `label` to `id`, then passes on whatever improved labels that releases. Returns
+    /// `true` when `id` itself was queued.
+    fn offer(&mut self, id: u32, label: Label, url: Option<Url>) -> bool {
+        let (max_redirect, max_depth) = (self.config.max_redirect, self.config.max_depth);
+        let queued = self
+            .table
+            .offer(id, label, url, &mut self.follow_up, max_redirect, max_depth);
+        while let Some((id, label)) = self.follow_up.pop() {
+            self.table.offer(
+                id,
+                label,
+                None,
+                &mut self.follow_up,
+                max_redirect,
+                max_depth,
+            );
+        }
+        queued
+    }
+
+    /// Turns a finished job into its record and feeds what it found to the frontier.
+    fn complete(&mut self, fetched: Fetched) -> Record {
+        let Fetched {
+            id,
+            url,
+            outcome,
+            tries,
+        } = fetched;
+        let depth = self.table.entry(id).depth();
+        self.summary.urls += 1;
+        self.summary.requests += u64::from(tries);
+        let response = match outcome {
+            Ok(response) => response,
+            Err(error) => {
+                self.summary.failures += 1;
+                *self
+                    .summary
+                    .failures_by_kind
+                    .entry(error.kind.as_str().to_string())
+                    .or_default() += 1;
+                self.table.finish(id, State::Fetched);
+                return Record::failure(url.as_str(), tries, depth, error.to_string());
+            }
+        };
+        let mut record = Record::response(url.as_str(), response.status, tries, depth);
+        record.content_type = response.media_type();
+        record.size = Some(response.body.len() as u64);
+        record.truncated = response.truncated;
+        self.summary.truncated += u64::from(response.truncated);
+        *self
+            .summary
+            .status_classes
+            .entry(format!("{}xx", response.status / 100))
+            .or_default() += 1;
+        let success = (200..300).contains(&response.status);
+        let html = record.content_type.as_deref().is_some_and(links::is_html);
+        if matches!(response.status, 301 | 302 | 303 | 307 | 308) {
+            self.redirect(id, &url, &response, &mut record);
+        } else if success && html {
+            self.summary.html += 1;
+            self.summary.html_bytes += response.body.len() as u64;
+            self.links(id, &url, depth, &response, &mut record);
+        } else {
+            if success {
+                self.summary.other += 1;
+                self.summary.other_bytes += response.body.len() as u64;
+            } else {
+                self.summary.error_status += 1;
+            }
+            self.table.finish(id, State::Fetched);
+        }
+        record
+    }
+
+    fn redirect(&mut self, id: u32, url: &Url, response: &Response, record: &mut Record) {
+        let location = response.header("location");
+        let Some(target) = location.and_then(|l| normalize::resolve(url, l)) else {
+            self.summary.bad_redirects += 1;
+            record.error = Some(match location {
+                Some(l) => format!("redirect with unusable location {l:?}"),
+                None => "redirect without location".to_string(),
+            });
+            self.table.finish(id, State::Redirected(None));
+            return;
+        };
+        self.summary.redirects += 1;
+        record.location = Some(target.to_string());
+        let scope = self.scope;
+        let target_id = self.table.intern(&target, |u| scope.allows(u)).id();
+        self.table.finish(id, State::Redirected(Some(target_id)));
+        let labels: Vec<Label> = self.table.entry(id).labels().to_vec();
+        let mut followed = false;
+        for label in labels.into_iter().filter(|l| l.budget > 0) {
+            followed = true;
+            let next = Label {
+                depth: label.depth,
+                budget: label.budget - 1,
+            };
+            self.offer(target_id, next, Some(target.clone()));
+        }
+        if !followed {
+            self.summary.redirect_cuts += 1;
+            record.error = Some(format!(
+                "redirect limit reached (max_redirect={})",
+                self.config.max_redirect
+            ));
+        }
+    }
+
+    fn links(&mut self, id: u32, url: &Url, depth: u32, response: &Response, record: &mut Record) {
+        self.table.finish(id, State::Fetched);
+        let found = links::extract(&response.body);
+        let base = links::base_url(url, found.base.as_deref());
+        let follow = self.config.max_depth.is_none_or(|max| depth < max);
+        let keep_out_links = self.config.max_depth.is_some();
+        let next = Label {
+            depth: depth + 1,
+            budget: self.config.max_redirect,
+        };
+        let scope = self.scope;
+        let (mut count, mut new) = (0u32, 0u32);
+        let mut out_links = Vec::new();
+        for href in &found.hrefs {
+            let Some(link) = normalize::resolve(&base, href) else {
+                continue;
+            };
+            count += 1;
+            let link_id = self.table.intern(&link, |u| scope.allows(u)).id();
+            if keep_out_links {
+                out_links.push(link_id);
+            }
+            if follow && self.offer(link_id, next, Some(link)) {
+                new += 1;
+            }
+        }
+        if keep_out_links {
+            self.table.set_out_links(id, out_links);
+        }
+        record.links = Some(count);
+        record.new_links = Some(new);
+    }
+}
+
+#[cfg(test)]
+mod tests;

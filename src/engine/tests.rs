@@ -1,0 +1,210 @@
+//! Engine unit tests over an in-memory site and a clock whose timers fire at once.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::*;
+use crate::transport::{FetchError, FetchErrorKind, Request};
+
+/// Pages by path: `html:<links separated by spaces>`, `301:<location>`, `reset`, or a status.
+struct MapSite {
+    pages: BTreeMap<&'static str, &'static str>,
+    requests: RefCell<Vec<String>>,
+}
+
+impl MapSite {
+    fn new(pages: &[(&'static str, &'static str)]) -> Self {
+        MapSite {
+            pages: pages.iter().copied().collect(),
+            requests: RefCell::new(Vec::new()),
+        }
+    }
+}
+
+impl Transport for MapSite {
+    async fn fetch(&self, request: Request) -> Result<Response, FetchError> {
+        let url = request.url.as_str().to_string();
+        self.requests.borrow_mut().push(url.clone());
+        let path = &url["http://h".len()..];
+        let spec = self.pages.get(path).copied().unwrap_or("404");
+        if let Some(links) = spec.strip_prefix("html:") {
+            let body: String = links
+                .split_whitespace()
+                .map(|l| format!("<a href=\"{l}\">x</a>"))
+                .collect();
+            return Ok(Response::new(200)
+                .with_header("Content-Type", "text/html; charset=utf-8")
+                .with_body(body));
+        }
+        if let Some((status, location)) = spec.split_once(':') {
+            return Ok(Response::new(status.parse().unwrap()).with_header("location", location));
+        }
+        if spec == "reset" {
+            return Err(FetchError::new(FetchErrorKind::Reset, "connection reset"));
+        }
+        Ok(Response::new(spec.parse().unwrap()))
+    }
+}
+
+struct Instant;
+impl Clock for Instant {
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+    async fn sleep(&self, _: Duration) {}
+}
+
+fn crawl(site: &MapSite, config: ConfigBuilderFn) -> (Vec<Record>, Summary) {
+    let config = config(Config::builder().root("http://h/")).build().unwrap();
+    let crawler = Crawler::new(config, site, Instant);
+    let mut records = Vec::new();
+    let summary = futures_executor::block_on(crawler.run(|r, _| records.push(r.clone())));
+    (records, summary)
+}
+
+type ConfigBuilderFn = fn(crate::ConfigBuilder) -> crate::ConfigBuilder;
+
+fn urls(records: &[Record]) -> Vec<&str> {
+    let mut u: Vec<&str> = records.iter().map(|r| r.url.as_str()).collect();
+    u.sort();
+    u
+}
+
+#[test]
+fn each_url_once_with_fragments_and_spellings_merged() {
+    let site = MapSite::new(&[
+        (
+            "/",
+            "html:a a#x /a HTTP://H:80/a ./b mailto:x@y http://other/",
+        ),
+        ("/a", "html:/ b"),
+        ("/b", "html:/a?q=1"),
+    ]);
+    let (records, summary) = crawl(&site, |b| b);
+    assert_eq!(
+        urls(&records),
+        ["http://h/", "http://h/a", "http://h/a?q=1", "http://h/b"]
+    );
+    assert_eq!(site.requests.borrow().len(), 4);
+    let root = &records[0];
+    assert_eq!((root.links, root.new_links), (Some(6), Some(2)));
+    assert_eq!(summary.urls, 4);
+    assert_eq!(summary.html, 3);
+    assert_eq!(summary.error_status, 1);
+}
+
+#[test]
+fn redirects_resolve_relative_locations_and_stop_at_the_limit() {
+    let site = MapSite::new(&[
+        ("/", "html:/r1 /s"),
+        ("/r1", "301:r2"),
+        ("/r2", "302:/r3"),
+        ("/r3", "307:http://h/end"),
+        ("/end", "html:"),
+        ("/s", "308:/s"),
+    ]);
+    let (records, summary) = crawl(&site, |b| b.max_redirect(2));
+    assert_eq!(
+        urls(&records),
+        [
+            "http://h/",
+            "http://h/r1",
+            "http://h/r2",
+            "http://h/r3",
+            "http://h/s"
+        ]
+    );
+    let r3 = records.iter().find(|r| r.url == "http://h/r3").unwrap();
+    assert_eq!(r3.location.as_deref(), Some("http://h/end"));
+    assert_eq!(
+        r3.error.as_deref(),
+        Some("redirect limit reached (max_redirect=2)")
+    );
+    assert_eq!(summary.redirects, 4);
+    assert_eq!(summary.redirect_cuts, 1);
+}
+
+#[test]
+fn a_later_shorter_path_releases_a_cut_redirect_target() {
+    // /r2 is reached first at the end of a chain (budget exhausted), then directly from a link.
+    let site = MapSite::new(&[
+        ("/", "html:/r1 /p"),
+        ("/r1", "301:/r2"),
+        ("/p", "html:/q"),
+        ("/q", "html:/r2"),
+        ("/r2", "301:/end"),
+        ("/end", "html:"),
+    ]);
+    let (records, _) = crawl(&site, |b| b.max_redirect(1).max_tasks(1));
+    assert!(urls(&records).contains(&"http://h/end"));
+    assert_eq!(site.requests.borrow().len(), 6);
+}
+
+#[test]
+fn missing_or_garbage_location_is_recorded_not_followed() {
+    let site = MapSite::new(&[("/", "html:/a /b"), ("/a", "301"), ("/b", "302:http://[")]);
+    let (records, summary) = crawl(&site, |b| b);
+    let a = records.iter().find(|r| r.url == "http://h/a").unwrap();
+    assert_eq!(a.error.as_deref(), Some("redirect without location"));
+    let b = records.iter().find(|r| r.url == "http://h/b").unwrap();
+    assert_eq!(
+        b.error.as_deref(),
+        Some("redirect with unusable location \"http://[\"")
+    );
+    assert_eq!(summary.bad_redirects, 2);
+}
+
+#[test]
+fn failures_are_retried_then_recorded() {
+    let site = MapSite::new(&[
+        ("/", "html:/gone /busy"),
+        ("/gone", "reset"),
+        ("/busy", "503"),
+    ]);
+    let (records, summary) = crawl(&site, |b| b.max_tries(3));
+    let gone = records.iter().find(|r| r.url == "http://h/gone").unwrap();
+    assert_eq!((gone.status, gone.tries), (None, 3));
+    assert_eq!(gone.error.as_deref(), Some("reset: connection reset"));
+    let busy = records.iter().find(|r| r.url == "http://h/busy").unwrap();
+    assert_eq!((busy.status, busy.tries), (Some(503), 3));
+    assert_eq!(summary.failures_by_kind.get("reset"), Some(&1));
+    assert_eq!(summary.requests, 7);
+}
+
+#[test]
+fn depth_limit_counts_link_hops_only() {
+    let site = MapSite::new(&[
+        ("/", "html:/a /r"),
+        ("/a", "html:/b"),
+        ("/b", "html:/c"),
+        ("/r", "301:/b"),
+    ]);
+    let (records, _) = crawl(&site, |b| b.max_depth(1));
+    // /b is at depth 1 through the redirect; its link /c would be depth 2.
+    assert_eq!(
+        urls(&records),
+        ["http://h/", "http://h/a", "http://h/b", "http://h/r"]
+    );
+}
+
+#[test]
+fn out_of_scope_and_excluded_urls_are_not_fetched() {
+    let site = MapSite::new(&[
+        ("/", "html:http://www.h/x http://other/ /skip.pdf /r"),
+        ("/r", "301:http://other/y"),
+    ]);
+    let (records, _) = crawl(&site, |b| b.exclude(r"\.pdf$"));
+    assert_eq!(
+        urls(&records),
+        ["http://h/", "http://h/r", "http://www.h/x"]
+    );
+}
+
+#[test]
+fn max_pages_leaves_the_rest_as_todo() {
+    let site = MapSite::new(&[("/", "html:/a /b /c")]);
+    let (records, summary) = crawl(&site, |b| b.max_pages(2));
+    assert_eq!(records.len(), 2);
+    assert_eq!(summary.todo, 2);
+}

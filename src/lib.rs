@@ -1,0 +1,35 @@
+//! A small, deterministic, single-threaded web crawler.
+//!
+//! The engine ([`Crawler`]) keeps a frontier of normalised URLs, runs up to `max_tasks` fetches at
+//! once as cooperative futures on one thread, follows redirects itself (through the same scope and
+//! dedup as links), retries failures with backoff, and returns when nothing is left to do. It sees
+//! the world only through two seams: a [`Transport`] (one HTTP request, no redirects followed) and
+//! a [`Clock`] (now and sleep). That is what lets `crawler-sim` run the very same engine against a
+//! simulated network in virtual time and check, on random site graphs, that no URL is fetched
+//! twice, redirect chains stop where they should, and every crawl ends.
+//!
+//! Parts:
+//! - [`Config`]: options with documented defaults, validated by [`ConfigBuilder::build`];
+//! - [`Crawler`]: the engine; [`Record`] and [`Summary`]: what it reports;
+//! - [`normalize`], [`Scope`], [`links`]: what counts as the same URL, which URLs are in scope,
+//!   and which links a page has;
+//! - [`report`]: JSON lines and the `reporting.py`-style text report.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
+
+mod clock;
+mod config;
+mod engine;
+pub mod links;
+pub mod normalize;
+pub mod report;
+mod scope;
+mod transport;
+
+pub use clock::Clock;
+pub use config::{Config, ConfigBuilder, ConfigError};
+pub use engine::{Crawler, Progress, Stop};
+pub use report::{Record, Summary};
+pub use scope::{Scope, ScopeMode};
+pub use transport::{FetchError, FetchErrorKind, Request, Response, Transport};

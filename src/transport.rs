@@ -1,0 +1,223 @@
+//! The one seam between the engine and the network.
+//!
+//! The engine never opens a socket. It hands a [`Request`] to a [`Transport`] and gets back either a
+//! [`Response`] (any status, including 3xx and 5xx) or a [`FetchError`]. The real implementation
+//! speaks HTTP (see the `net` module, feature `http`); `crawler-sim` serves a simulated network in
+//! virtual time. Because everything the engine learns about the world comes through this trait,
+//! the simulator can drive the real engine, unchanged.
+//!
+//! # Contract for implementors
+//!
+//! - Fetch exactly one request. **Never follow redirects**: a 3xx is returned as it came, with its
+//!   `Location` header; the engine decides what to do with it.
+//! - Return `Ok` for every response that arrived, whatever its status. Return `Err` only when no
+//!   response could be had: DNS, connect, TLS, reset, malformed HTTP, a body that broke off.
+//! - The returned future may be dropped at any point (the engine's timeout does that); dropping
+//!   must cancel the request and leak nothing.
+//! - Enforce a body cap if you have one by cutting the body and setting [`Response::truncated`],
+//!   not by failing.
+//! - Futures need not be `Send`: the engine runs on one thread.
+//!
+//! ```
+//! use crawler::{FetchError, Request, Response, Transport};
+//!
+//! /// Answers every request with an empty 404.
+//! struct NotFound;
+//!
+//! impl Transport for NotFound {
+//!     async fn fetch(&self, _request: Request) -> Result<Response, FetchError> {
+//!         Ok(Response::new(404))
+//!     }
+//! }
+//! ```
+
+use std::fmt;
+use std::future::Future;
+
+use bytes::Bytes;
+use url::Url;
+
+/// Fetches one HTTP request. See the [module documentation](self) for the contract.
+pub trait Transport {
+    /// Fetch `request` once, without following redirects.
+    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response, FetchError>>;
+}
+
+impl<T: Transport + ?Sized> Transport for &T {
+    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response, FetchError>> {
+        (**self).fetch(request)
+    }
+}
+
+/// One request the engine wants made. Only `GET` exists today.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Request {
+    /// The normalised, absolute `http`/`https` URL to fetch (no fragment).
+    pub url: Url,
+}
+
+impl Request {
+    /// A `GET` of `url`.
+    pub fn get(url: Url) -> Self {
+        Request { url }
+    }
+}
+
+/// A response as it arrived: status, headers and (possibly cut) body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Response {
+    /// The HTTP status code.
+    pub status: u16,
+    /// Header fields in arrival order; names compare case-insensitively (see [`Response::header`]).
+    pub headers: Vec<(String, String)>,
+    /// The body, decoded from any content encoding.
+    pub body: Bytes,
+    /// `true` when the transport cut the body at its size cap.
+    pub truncated: bool,
+}
+
+impl Response {
+    /// A response with `status`, no headers and an empty body.
+    pub fn new(status: u16) -> Self {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            truncated: false,
+        }
+    }
+
+    /// Adds a header field (builder style).
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets the body (builder style).
+    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// The first value of header `name`, compared case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The media type of `Content-Type`, lowercased, without parameters (`text/html`).
+    pub fn media_type(&self) -> Option<String> {
+        let value = self.header("content-type")?;
+        let media = value.split(';').next().unwrap_or("").trim();
+        (!media.is_empty()).then(|| media.to_ascii_lowercase())
+    }
+}
+
+/// Why a fetch produced no response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FetchError {
+    /// The class of failure; decides the summary bucket.
+    pub kind: FetchErrorKind,
+    /// Human-readable detail (lowercase, no trailing period).
+    pub message: String,
+}
+
+impl FetchError {
+    /// An error of `kind` with a detail message.
+    pub fn new(kind: FetchErrorKind, message: impl Into<String>) -> Self {
+        FetchError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.message.is_empty() {
+            write!(f, "{}", self.kind)
+        } else {
+            write!(f, "{}: {}", self.kind, self.message)
+        }
+    }
+}
+
+impl std::error::Error for FetchError {}
+
+/// The classes of fetch failure. All of them are retried up to `max_tries`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum FetchErrorKind {
+    /// The host name did not resolve.
+    Dns,
+    /// The TCP (or TLS) connection could not be opened: refused, unreachable, connect timeout.
+    Connect,
+    /// The TLS handshake or certificate check failed.
+    Tls,
+    /// The connection broke after it was opened: reset, closed early, body cut short.
+    Reset,
+    /// The server's answer was not valid HTTP.
+    Protocol,
+    /// No answer within the per-fetch timeout (raised by the engine, or by the transport's own
+    /// connect/read timeouts).
+    Timeout,
+    /// Anything else.
+    Other,
+}
+
+impl FetchErrorKind {
+    /// A short lowercase name, used as the summary bucket (`fail_timeout`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FetchErrorKind::Dns => "dns",
+            FetchErrorKind::Connect => "connect",
+            FetchErrorKind::Tls => "tls",
+            FetchErrorKind::Reset => "reset",
+            FetchErrorKind::Protocol => "protocol",
+            FetchErrorKind::Timeout => "timeout",
+            FetchErrorKind::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for FetchErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_lookup_is_case_insensitive_and_first_wins() {
+        let r = Response::new(200)
+            .with_header("Content-Type", "text/HTML; charset=utf-8")
+            .with_header("content-type", "text/plain");
+        assert_eq!(r.header("CONTENT-TYPE"), Some("text/HTML; charset=utf-8"));
+        assert_eq!(r.media_type().as_deref(), Some("text/html"));
+        assert_eq!(Response::new(200).media_type(), None);
+        assert_eq!(
+            Response::new(200)
+                .with_header("content-type", " ; x")
+                .media_type(),
+            None
+        );
+    }
+
+    #[test]
+    fn error_display() {
+        let e = FetchError::new(FetchErrorKind::Connect, "connection refused");
+        assert_eq!(e.to_string(), "connect: connection refused");
+        assert_eq!(
+            FetchError::new(FetchErrorKind::Timeout, "").to_string(),
+            "timeout"
+        );
+    }
+}
