@@ -18,6 +18,8 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 mod clock;
 mod config;
 mod engine;

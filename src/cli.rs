@@ -1,0 +1,297 @@
+//! Command-line options and outputs shared by `crawl` (real network) and `crawl-sim` (simulator).
+//!
+//! Both commands must accept the same crawl options and write the same outputs, so that a
+//! configuration tried in the simulator behaves the same on the real web. [`CrawlArgs`] is the
+//! clap definition of those options; [`CrawlArgs::config`] turns them into a validated
+//! [`Config`]; [`Output`] writes the JSON lines as records arrive and the report at the end.
+//!
+//! ```
+//! use clap::Parser;
+//! #[derive(Parser)]
+//! struct Cli {
+//!     #[command(flatten)]
+//!     crawl: crawler::cli::CrawlArgs,
+//! }
+//! let cli = Cli::parse_from(["crawl", "--max-tasks", "5", "--lenient", "example.com"]);
+//! let config = cli.crawl.config().unwrap();
+//! assert_eq!(config.roots[0].as_str(), "http://example.com/");
+//! assert_eq!(config.max_tasks, 5);
+//! ```
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{ArgAction, Args, ValueEnum};
+
+use crate::config::{Config, ConfigError};
+use crate::report::{self, Record, Summary};
+use crate::scope::ScopeMode;
+
+/// The crawl options every command shares.
+#[derive(Debug, Clone, Args)]
+#[non_exhaustive]
+pub struct CrawlArgs {
+    /// Root URLs to start from. A root without a scheme gets `http://`.
+    #[arg(value_name = "URL")]
+    pub roots: Vec<String>,
+
+    /// Redirect hops followed from one link before the chain is cut.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_redirect: u32,
+
+    /// Attempts per URL on connection errors, timeouts, 5xx and 429 (the first try included).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub max_tries: u32,
+
+    /// Fetches in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_tasks: usize,
+
+    /// Do not fetch URLs matching this regular expression (matched against the whole URL).
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Option<String>,
+
+    /// Stay on the roots' hosts (`www.` toggled). The default.
+    #[arg(long, overrides_with = "lenient")]
+    pub strict: bool,
+
+    /// Allow every host of the roots' registrable domains (public suffix list).
+    #[arg(long, overrides_with = "strict")]
+    pub lenient: bool,
+
+    /// Stop starting new fetches after this many URLs.
+    #[arg(long, value_name = "N")]
+    pub max_pages: Option<u64>,
+
+    /// Follow links at most this many hops from a root (redirects do not count).
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<u32>,
+
+    /// Per-try timeout in seconds (fractions allowed).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_secs)]
+    pub timeout: f64,
+
+    /// Write one JSON line per fetched URL to FILE, as the crawl goes.
+    #[arg(long, value_name = "FILE")]
+    pub jsonl: Option<PathBuf>,
+
+    /// What to print on stdout at the end: a text report like 500 Lines' reporting.py, the
+    /// summary as JSON, or nothing.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ReportFormat::Text)]
+    pub report: ReportFormat,
+
+    /// More logging on stderr (-v: info, -vv: debug, -vvv: trace).
+    #[arg(short, long, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// No progress and no per-URL report lines; only the summary (and errors).
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+fn parse_secs(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s < 1e9 => Ok(s),
+        _ => Err(format!("{text:?} is not a positive number of seconds")),
+    }
+}
+
+/// What the final report looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[non_exhaustive]
+pub enum ReportFormat {
+    /// Per-URL lines sorted by URL, then totals (per-URL lines are left out with `-q`).
+    Text,
+    /// The summary as one JSON object.
+    Json,
+    /// Nothing.
+    None,
+}
+
+impl CrawlArgs {
+    /// The validated configuration these options describe. Roots without a scheme get `http://`.
+    pub fn config(&self) -> Result<Config, ConfigError> {
+        self.config_with_roots(&self.roots)
+    }
+
+    /// Like [`config`](Self::config), with `roots` instead of the positional URLs (`crawl-sim`
+    /// takes its default roots from the site file).
+    pub fn config_with_roots(&self, roots: &[String]) -> Result<Config, ConfigError> {
+        let mut b = Config::builder()
+            .roots(roots.iter().map(|r| with_scheme(r)))
+            .max_redirect(self.max_redirect)
+            .max_tries(self.max_tries)
+            .max_tasks(self.max_tasks)
+            .timeout(Duration::from_secs_f64(self.timeout))
+            .scope(if self.lenient {
+                ScopeMode::Lenient
+            } else {
+                ScopeMode::Strict
+            });
+        if let Some(e) = &self.exclude {
+            b = b.exclude(e.clone());
+        }
+        if let Some(n) = self.max_pages {
+            b = b.max_pages(n);
+        }
+        if let Some(n) = self.max_depth {
+            b = b.max_depth(n);
+        }
+        b.build()
+    }
+}
+
+/// Prefixes `http://` when `root` has no scheme (as 500 Lines does): `example.com/a` becomes
+/// `http://example.com/a`; `https://x` is left alone.
+pub fn with_scheme(root: &str) -> String {
+    let root = root.trim();
+    if root.contains("://") {
+        root.to_string()
+    } else {
+        format!("http://{root}")
+    }
+}
+
+/// Writes a crawl's outputs: JSON lines as records arrive, the report at the end.
+///
+/// A failed write does not panic: the first error is kept, further records are not written,
+/// and [`Output::error`] reports it so the caller can stop the crawl and exit non-zero.
+#[derive(Debug)]
+pub struct Output {
+    jsonl: Option<(PathBuf, BufWriter<File>)>,
+    /// Records kept for the sorted text report (only when it will print them).
+    records: Option<Vec<Record>>,
+    format: ReportFormat,
+    error: Option<String>,
+}
+
+impl Output {
+    /// Opens the JSONL file (created or truncated) before the crawl starts, so an unwritable path
+    /// is an error up front, not after an hour of crawling.
+    pub fn open(args: &CrawlArgs) -> Result<Output, String> {
+        let jsonl = match &args.jsonl {
+            Some(path) => {
+                let file = File::create(path)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                Some((path.clone(), BufWriter::with_capacity(64 * 1024, file)))
+            }
+            None => None,
+        };
+        let keep = args.report == ReportFormat::Text && !args.quiet;
+        Ok(Output {
+            jsonl,
+            records: keep.then(Vec::new),
+            format: args.report,
+            error: None,
+        })
+    }
+
+    /// Takes one record: appends it to the JSONL file and keeps it for the report.
+    pub fn record(&mut self, record: &Record) {
+        if let (Some((path, w)), None) = (&mut self.jsonl, &self.error) {
+            if let Err(e) = report::write_jsonl(w, record) {
+                self.error = Some(format!("cannot write {}: {e}", path.display()));
+            }
+        }
+        if let Some(records) = &mut self.records {
+            records.push(record.clone());
+        }
+    }
+
+    /// The first write error, if any.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// Flushes the JSONL file and prints the report on `out`. Returns the first error.
+    pub fn finish(mut self, summary: &Summary, out: &mut impl Write) -> Result<(), String> {
+        if let (Some((path, w)), None) = (&mut self.jsonl, &self.error) {
+            if let Err(e) = w.flush() {
+                self.error = Some(format!("cannot write {}: {e}", path.display()));
+            }
+        }
+        let printed = match self.format {
+            ReportFormat::Text => {
+                let records = self.records.as_deref().unwrap_or(&[]);
+                report::write_text(out, records, summary)
+            }
+            ReportFormat::Json => serde_json::to_writer_pretty(&mut *out, summary)
+                .map_err(io::Error::from)
+                .and_then(|()| writeln!(out)),
+            ReportFormat::None => Ok(()),
+        };
+        match (self.error, printed) {
+            (Some(e), _) => Err(e),
+            // A closed stdout (`crawl ... | head`) is not an error worth a non-zero exit.
+            (None, Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            (None, Err(e)) => Err(format!("cannot write the report: {e}")),
+            (None, Ok(())) => Ok(()),
+        }
+    }
+
+    /// The JSONL path, if one was asked for.
+    pub fn jsonl_path(&self) -> Option<&Path> {
+        self.jsonl.as_ref().map(|(p, _)| p.as_path())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        crawl: CrawlArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<CrawlArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("crawl").chain(args.iter().copied())).map(|c| c.crawl)
+    }
+
+    #[test]
+    fn defaults_match_the_library() {
+        let c = parse(&["h"]).unwrap().config().unwrap();
+        let d = Config::builder().root("http://h/").build().unwrap();
+        assert_eq!(
+            (c.max_tasks, c.max_redirect, c.max_tries, c.timeout, c.scope),
+            (d.max_tasks, d.max_redirect, d.max_tries, d.timeout, d.scope)
+        );
+    }
+
+    #[test]
+    fn scheme_is_added_only_when_missing() {
+        assert_eq!(with_scheme("example.com/a"), "http://example.com/a");
+        assert_eq!(with_scheme("https://x/"), "https://x/");
+        assert_eq!(with_scheme(" 127.0.0.1:8080 "), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn last_of_strict_and_lenient_wins() {
+        let a = parse(&["--strict", "--lenient", "h"]).unwrap();
+        assert_eq!(a.config().unwrap().scope, ScopeMode::Lenient);
+        let a = parse(&["--lenient", "--strict", "h"]).unwrap();
+        assert_eq!(a.config().unwrap().scope, ScopeMode::Strict);
+    }
+
+    #[test]
+    fn bad_values_are_errors_not_panics() {
+        assert!(parse(&["--timeout", "0", "h"]).is_err());
+        assert!(parse(&["--timeout", "nan", "h"]).is_err());
+        assert!(parse(&["--max-tasks", "-1", "h"]).is_err());
+        assert!(parse(&["-q", "-v", "h"]).is_err());
+        let bad_regex = parse(&["--exclude", "(", "h"]).unwrap();
+        assert!(bad_regex.config().is_err());
+        assert!(parse(&[]).unwrap().config().is_err());
+    }
+
+    #[test]
+    fn unwritable_jsonl_fails_up_front() {
+        let a = parse(&["--jsonl", "/nonexistent-dir/x.jsonl", "h"]).unwrap();
+        let e = Output::open(&a).unwrap_err();
+        assert!(e.starts_with("cannot write /nonexistent-dir/x.jsonl"), "{e}");
+    }
+}
