@@ -69,6 +69,11 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "N")]
     pub max_depth: Option<u32>,
 
+    /// Sort query parameters by name when normalising URLs, so `?b=1&a=2` and `?a=2&b=1` are
+    /// fetched once. Off by default: some servers care about the order.
+    #[arg(long)]
+    pub sort_query: bool,
+
     /// Per-try timeout in seconds (fractions allowed).
     #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_secs)]
     pub timeout: f64,
@@ -125,6 +130,7 @@ impl CrawlArgs {
             .max_tries(self.max_tries)
             .max_tasks(self.max_tasks)
             .timeout(Duration::from_secs_f64(self.timeout))
+            .sort_query(self.sort_query)
             .scope(if self.lenient {
                 ScopeMode::Lenient
             } else {
@@ -292,6 +298,9 @@ mod tests {
     fn unwritable_jsonl_fails_up_front() {
         let a = parse(&["--jsonl", "/nonexistent-dir/x.jsonl", "h"]).unwrap();
         let e = Output::open(&a).unwrap_err();
-        assert!(e.starts_with("cannot write /nonexistent-dir/x.jsonl"), "{e}");
+        assert!(
+            e.starts_with("cannot write /nonexistent-dir/x.jsonl"),
+            "{e}"
+        );
     }
 }

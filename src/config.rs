@@ -23,7 +23,7 @@ use std::time::Duration;
 use regex::Regex;
 use url::Url;
 
-use crate::normalize::{UrlError, parse_root};
+use crate::normalize::{Canon, UrlError, parse_root_with};
 use crate::scope::{Scope, ScopeMode};
 
 /// A validated crawl configuration. Make one with [`Config::builder`].
@@ -53,12 +53,19 @@ pub struct Config {
     /// Follow links at most this many hops from a root (redirects do not count). Default:
     /// unlimited.
     pub max_depth: Option<u32>,
+    /// Sort query parameters when normalising URLs (see [`crate::normalize`]). Default: off.
+    pub sort_query: bool,
 }
 
 impl Config {
     /// A builder holding the defaults.
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder::default()
+    }
+
+    /// The URL canonicalisation options this configuration describes.
+    pub fn canon(&self) -> Canon {
+        Canon::sorting_query(self.sort_query)
     }
 
     /// The scope rule this configuration describes.
@@ -81,6 +88,7 @@ pub struct ConfigBuilder {
     exclude: Option<String>,
     max_pages: Option<u64>,
     max_depth: Option<u32>,
+    sort_query: bool,
 }
 
 impl Default for ConfigBuilder {
@@ -97,6 +105,7 @@ impl Default for ConfigBuilder {
             exclude: None,
             max_pages: None,
             max_depth: None,
+            sort_query: false,
         }
     }
 }
@@ -163,6 +172,12 @@ impl ConfigBuilder {
         self
     }
 
+    /// See [`Config::sort_query`].
+    pub fn sort_query(mut self, on: bool) -> Self {
+        self.sort_query = on;
+        self
+    }
+
     /// Validates the options.
     pub fn build(self) -> Result<Config, ConfigError> {
         if self.roots.is_empty() {
@@ -170,10 +185,13 @@ impl ConfigBuilder {
         }
         let mut roots: Vec<Url> = Vec::with_capacity(self.roots.len());
         for text in &self.roots {
-            let url = parse_root(text).map_err(|error| ConfigError::InvalidRoot {
-                root: text.clone(),
-                error,
-            })?;
+            let url =
+                parse_root_with(text, Canon::sorting_query(self.sort_query)).map_err(|error| {
+                    ConfigError::InvalidRoot {
+                        root: text.clone(),
+                        error,
+                    }
+                })?;
             if !roots.contains(&url) {
                 roots.push(url);
             }
@@ -205,6 +223,7 @@ impl ConfigBuilder {
             exclude,
             max_pages: self.max_pages,
             max_depth: self.max_depth,
+            sort_query: self.sort_query,
         })
     }
 }

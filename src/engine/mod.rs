@@ -288,7 +288,9 @@ impl<'a> CrawlState<'a> {
 
     fn redirect(&mut self, id: u32, url: &Url, response: &Response, record: &mut Record) {
         let location = response.header("location");
-        let Some(target) = location.and_then(|l| normalize::resolve(url, l)) else {
+        let Some(target) =
+            location.and_then(|l| normalize::resolve_with(url, l, self.config.canon()))
+        else {
             self.summary.bad_redirects += 1;
             record.error = Some(match location {
                 Some(l) => format!("redirect with unusable location {l:?}"),
@@ -332,10 +334,11 @@ impl<'a> CrawlState<'a> {
             budget: self.config.max_redirect,
         };
         let scope = self.scope;
+        let canon = self.config.canon();
         let (mut count, mut new) = (0u32, 0u32);
         let mut out_links = Vec::new();
         for href in &found.hrefs {
-            let Some(link) = normalize::resolve(&base, href) else {
+            let Some(link) = normalize::resolve_with(&base, href, canon) else {
                 continue;
             };
             count += 1;

@@ -208,3 +208,29 @@ fn max_pages_leaves_the_rest_as_todo() {
     assert_eq!(records.len(), 2);
     assert_eq!(summary.todo, 2);
 }
+
+#[test]
+fn query_spellings_merge_and_sorting_is_opt_in() {
+    let site = MapSite::new(&[("/", "html:/p?b=1&a=2 /p?a=2&b=1 /p?b=1&a=2&b=1 /p? /p%7e")]);
+    let (records, _) = crawl(&site, |b| b);
+    assert_eq!(
+        urls(&records),
+        [
+            "http://h/",
+            "http://h/p",
+            "http://h/p?a=2&b=1",
+            "http://h/p?b=1&a=2",
+            "http://h/p~"
+        ]
+    );
+    let (records, _) = crawl(&site, |b| b.sort_query(true));
+    assert_eq!(
+        urls(&records),
+        [
+            "http://h/",
+            "http://h/p",
+            "http://h/p?a=2&b=1",
+            "http://h/p~"
+        ]
+    );
+}
