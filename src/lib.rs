@@ -28,6 +28,7 @@ pub mod normalize;
 pub mod report;
 mod scope;
 mod transport;
+pub mod warc;
 
 pub use clock::Clock;
 pub use config::{Config, ConfigBuilder, ConfigError};
