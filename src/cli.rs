@@ -74,6 +74,14 @@ pub struct CrawlArgs {
     #[arg(long)]
     pub sort_query: bool,
 
+    /// Requests in flight to one host at once (default: no cap beyond --max-tasks).
+    #[arg(long, value_name = "N")]
+    pub max_per_host: Option<usize>,
+
+    /// Minimum seconds between the starts of two requests to one host (fractions allowed).
+    #[arg(long, value_name = "SECS", default_value_t = 0.0, value_parser = parse_secs_or_zero)]
+    pub delay: f64,
+
     /// Per-try timeout in seconds (fractions allowed).
     #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_secs)]
     pub timeout: f64,
@@ -100,6 +108,13 @@ fn parse_secs(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(s) if s.is_finite() && s > 0.0 && s < 1e9 => Ok(s),
         _ => Err(format!("{text:?} is not a positive number of seconds")),
+    }
+}
+
+fn parse_secs_or_zero(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(0.0) => Ok(0.0),
+        _ => parse_secs(text),
     }
 }
 
@@ -131,6 +146,7 @@ impl CrawlArgs {
             .max_tasks(self.max_tasks)
             .timeout(Duration::from_secs_f64(self.timeout))
             .sort_query(self.sort_query)
+            .delay(Duration::from_secs_f64(self.delay))
             .scope(if self.lenient {
                 ScopeMode::Lenient
             } else {
@@ -144,6 +160,9 @@ impl CrawlArgs {
         }
         if let Some(n) = self.max_depth {
             b = b.max_depth(n);
+        }
+        if let Some(n) = self.max_per_host {
+            b = b.max_per_host(n);
         }
         b.build()
     }

@@ -55,6 +55,14 @@ pub struct Config {
     pub max_depth: Option<u32>,
     /// Sort query parameters when normalising URLs (see [`crate::normalize`]). Default: off.
     pub sort_query: bool,
+    /// Requests in flight to one host (origin) at once. Default: no cap beyond `max_tasks`.
+    pub max_per_host: Option<usize>,
+    /// Minimum time between the starts of two requests to one host. Default: 0.
+    pub delay: Duration,
+    /// Upper bound on a `Retry-After` wait (429/503). Default: 60 s.
+    pub max_retry_after: Duration,
+    /// Seed of the crawl's random choices (retry jitter). Default: 0.
+    pub seed: u64,
 }
 
 impl Config {
@@ -89,6 +97,10 @@ pub struct ConfigBuilder {
     max_pages: Option<u64>,
     max_depth: Option<u32>,
     sort_query: bool,
+    max_per_host: Option<usize>,
+    delay: Duration,
+    max_retry_after: Duration,
+    seed: u64,
 }
 
 impl Default for ConfigBuilder {
@@ -106,6 +118,10 @@ impl Default for ConfigBuilder {
             max_pages: None,
             max_depth: None,
             sort_query: false,
+            max_per_host: None,
+            delay: Duration::ZERO,
+            max_retry_after: Duration::from_secs(60),
+            seed: 0,
         }
     }
 }
@@ -178,6 +194,27 @@ impl ConfigBuilder {
         self
     }
 
+    /// See [`Config::max_per_host`]. Must be at least 1.
+    pub fn max_per_host(mut self, n: usize) -> Self {
+        self.max_per_host = Some(n);
+        self
+    }
+    /// See [`Config::delay`].
+    pub fn delay(mut self, d: Duration) -> Self {
+        self.delay = d;
+        self
+    }
+    /// See [`Config::max_retry_after`].
+    pub fn max_retry_after(mut self, d: Duration) -> Self {
+        self.max_retry_after = d;
+        self
+    }
+    /// See [`Config::seed`].
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
     /// Validates the options.
     pub fn build(self) -> Result<Config, ConfigError> {
         if self.roots.is_empty() {
@@ -201,6 +238,7 @@ impl ConfigBuilder {
             ("max_tries", u64::from(self.max_tries)),
             ("timeout", u64::from(!self.timeout.is_zero())),
             ("max_pages", self.max_pages.unwrap_or(1)),
+            ("max_per_host", self.max_per_host.unwrap_or(1) as u64),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Zero(name));
@@ -224,6 +262,10 @@ impl ConfigBuilder {
             max_pages: self.max_pages,
             max_depth: self.max_depth,
             sort_query: self.sort_query,
+            max_per_host: self.max_per_host,
+            delay: self.delay,
+            max_retry_after: self.max_retry_after,
+            seed: self.seed,
         })
     }
 }

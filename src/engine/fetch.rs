@@ -1,32 +1,50 @@
-//! One URL's fetch: tries, per-try timeout and backoff, all on the crawl's clock.
+//! One try of one URL, and the retry policy.
 //!
-//! A job makes at most one request at a time, so the number of jobs in flight bounds the number of
-//! requests in flight. Transport errors, 5xx and 429 are retried up to `max_tries` with exponential
-//! backoff (`backoff`, doubled per try, capped at `max_backoff`); the last outcome is returned
-//! whatever it was. The timeout races the transport's future against a clock timer with
-//! `futures::future::select`, which polls its first argument first, so the race is deterministic.
+//! A job makes exactly one request, raced against the per-try timeout on the crawl's clock with
+//! `futures::future::select` (which polls the request first, so the race is deterministic). Whether
+//! and when to try again is decided by the crawl loop with [`retry_wait`]: transport errors, 5xx
+//! and 429 are retried up to `max_tries`; the wait is the server's `Retry-After` for 429/503 (capped
+//! at `max_retry_after`), otherwise exponential backoff with jitter from the crawl's seeded RNG.
+//! Retries go back through the scheduler, so they obey the per-host politeness rules and hold no
+//! task slot while they wait.
 
 use std::pin::pin;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use futures_util::future::{Either, select};
-use url::Url;
 
+use super::rng::Rng;
+use super::schedule::Job;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::transport::{FetchError, FetchErrorKind, Request, Response, Transport};
 
-/// What a job hands back to the engine.
+/// What a job hands back to the crawl loop.
 #[derive(Debug)]
 pub(crate) struct Fetched {
-    /// The URL's id in the table.
-    pub id: u32,
-    /// The URL that was fetched.
-    pub url: Url,
-    /// The last try's outcome.
+    /// The job that ran.
+    pub job: Job,
+    /// Its outcome.
     pub outcome: Result<Response, FetchError>,
-    /// Tries made.
-    pub tries: u32,
+}
+
+/// Makes one request for `job`, abandoned after `timeout`.
+pub(crate) async fn fetch_once<T: Transport, C: Clock>(
+    transport: &T,
+    clock: &C,
+    timeout: Duration,
+    job: Job,
+) -> Fetched {
+    let request = pin!(transport.fetch(Request::get(job.url.clone())));
+    let timer = pin!(clock.sleep(timeout));
+    let outcome = match select(request, timer).await {
+        Either::Left((outcome, _)) => outcome,
+        Either::Right(((), _)) => Err(FetchError::new(
+            FetchErrorKind::Timeout,
+            format!("no response within {timeout:?}"),
+        )),
+    };
+    Fetched { job, outcome }
 }
 
 /// `true` when this outcome deserves another try.
@@ -37,7 +55,7 @@ pub(crate) fn retryable(outcome: &Result<Response, FetchError>) -> bool {
     }
 }
 
-/// The pause before try `next_try` (2, 3, ...).
+/// The exponential backoff before try `next_try` (2, 3, ...), before jitter.
 pub(crate) fn backoff(config: &Config, next_try: u32) -> Duration {
     let doublings = next_try.saturating_sub(2).min(31);
     config
@@ -46,53 +64,99 @@ pub(crate) fn backoff(config: &Config, next_try: u32) -> Duration {
         .min(config.max_backoff)
 }
 
-/// Fetches `url` with retries.
-pub(crate) async fn fetch<T: Transport, C: Clock>(
-    transport: &T,
-    clock: &C,
+/// How long to wait before try `next_try` after `outcome`.
+pub(crate) fn retry_wait(
     config: &Config,
-    id: u32,
-    url: Url,
-) -> Fetched {
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        let request = pin!(transport.fetch(Request::get(url.clone())));
-        let timer = pin!(clock.sleep(config.timeout));
-        let outcome = match select(request, timer).await {
-            Either::Left((outcome, _)) => outcome,
-            Either::Right(((), _)) => Err(FetchError::new(
-                FetchErrorKind::Timeout,
-                format!("no response within {:?}", config.timeout),
-            )),
-        };
-        if tries >= config.max_tries || !retryable(&outcome) {
-            return Fetched {
-                id,
-                url,
-                outcome,
-                tries,
-            };
+    outcome: &Result<Response, FetchError>,
+    next_try: u32,
+    rng: &mut Rng,
+) -> Duration {
+    if let Ok(r) = outcome {
+        if matches!(r.status, 429 | 503) {
+            if let Some(wait) = retry_after(r) {
+                return wait.min(config.max_retry_after);
+            }
         }
-        clock.sleep(backoff(config, tries + 1)).await;
     }
+    // "Equal jitter": half fixed, half random, so retries of many URLs spread out.
+    let full = backoff(config, next_try);
+    let half = full / 2;
+    half + half.mul_f64(rng.unit())
+}
+
+/// The wait a response's `Retry-After` asks for: delta-seconds, or an HTTP date measured against
+/// the response's own `Date` header (the engine has no wall clock; the server's clock is the only
+/// consistent reference). `None` when absent or unusable.
+pub(crate) fn retry_after(response: &Response) -> Option<Duration> {
+    let value = response.header("retry-after")?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at: SystemTime = httpdate::parse_http_date(value).ok()?;
+    let now: SystemTime = httpdate::parse_http_date(response.header("date")?.trim()).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        let c = Config::builder()
+    fn config() -> Config {
+        Config::builder()
             .root("http://h/")
             .backoff(Duration::from_millis(100))
             .max_backoff(Duration::from_millis(500))
+            .max_retry_after(Duration::from_secs(60))
             .build()
-            .unwrap();
+            .unwrap()
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let c = config();
         let b: Vec<u128> = (2..7).map(|t| backoff(&c, t).as_millis()).collect();
         assert_eq!(b, [100, 200, 400, 500, 500]);
         assert_eq!(backoff(&c, 200).as_millis(), 500);
+    }
+
+    #[test]
+    fn jitter_stays_within_half_to_full_backoff() {
+        let c = config();
+        let mut rng = Rng::new(7);
+        let err = Err(FetchError::new(FetchErrorKind::Reset, ""));
+        let waits: Vec<Duration> = (0..200)
+            .map(|_| retry_wait(&c, &err, 3, &mut rng))
+            .collect();
+        assert!(
+            waits
+                .iter()
+                .all(|w| w.as_millis() >= 100 && w.as_millis() <= 200)
+        );
+        assert!(waits.iter().any(|w| *w != waits[0]), "jitter varies");
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let r = |v: &str| Response::new(503).with_header("Retry-After", v);
+        assert_eq!(retry_after(&r("120")), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after(&r("soon")), None);
+        let dated =
+            r("Wed, 21 Oct 2015 07:28:30 GMT").with_header("Date", "Wed, 21 Oct 2015 07:28:00 GMT");
+        assert_eq!(retry_after(&dated), Some(Duration::from_secs(30)));
+        let past =
+            r("Wed, 21 Oct 2015 07:27:00 GMT").with_header("Date", "Wed, 21 Oct 2015 07:28:00 GMT");
+        assert_eq!(retry_after(&past), Some(Duration::ZERO));
+        // A date without the server's Date to measure it against is not usable.
+        assert_eq!(retry_after(&r("Wed, 21 Oct 2015 07:28:30 GMT")), None);
+        // Capped, and only for 429/503.
+        let mut rng = Rng::new(1);
+        let c = config();
+        assert_eq!(
+            retry_wait(&c, &Ok(r("99999")), 2, &mut rng),
+            Duration::from_secs(60)
+        );
+        let not_503 = Response::new(500).with_header("Retry-After", "30");
+        assert!(retry_wait(&c, &Ok(not_503), 2, &mut rng) <= Duration::from_millis(100));
     }
 
     #[test]

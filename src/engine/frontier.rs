@@ -1,9 +1,9 @@
 //! The URL table and the frontier: every URL the crawl has seen, what became of it, and what is
 //! still to fetch.
 //!
-//! Each normalised URL gets a dense id the first time it is seen; the id indexes [`Entry`]. The
-//! frontier is a FIFO of ids, so the order of fetches is decided only by the order of discovery
-//! (never by hash-map iteration).
+//! Each normalised URL gets a dense id the first time it is seen; the id indexes [`Entry`]. Newly
+//! queued URLs leave in discovery order (a FIFO) for the scheduler's per-host queues, so the order
+//! of fetches is decided only by the order of events (never by hash-map iteration).
 //!
 //! # Why labels
 //!
@@ -89,8 +89,9 @@ pub(crate) struct Table {
     ids: HashTable<u32>,
     hasher: FxBuildHasher,
     entries: Vec<Entry>,
-    /// Queued ids with their parsed URL, so a link is parsed once, not again when it is fetched.
-    frontier: VecDeque<(u32, Url)>,
+    /// Newly queued ids with their parsed URL (so a link is parsed once, not again when it is
+    /// fetched), in discovery order, until the engine hands them to the scheduler.
+    arrivals: VecDeque<(u32, Url)>,
     /// Out-links of fetched pages, kept only when `max_depth` is set (see the module docs).
     out_links: FxHashMap<u32, Box<[u32]>>,
 }
@@ -116,7 +117,7 @@ impl std::fmt::Debug for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Table")
             .field("urls", &self.entries.len())
-            .field("queued", &self.frontier.len())
+            .field("queued", &self.arrivals.len())
             .finish_non_exhaustive()
     }
 }
@@ -175,7 +176,7 @@ impl Table {
                 let url = url
                     .or_else(|| Url::parse(&entry.key).ok())
                     .expect("keys are valid urls");
-                self.frontier.push_back((id, url));
+                self.arrivals.push_back((id, url));
                 true
             }
             State::Redirected(Some(target)) if label.budget > 0 => {
@@ -204,9 +205,9 @@ impl Table {
         }
     }
 
-    /// Takes the next URL to fetch and marks it in flight.
+    /// Takes the oldest newly queued URL and marks it in flight (handed to the scheduler).
     pub fn pop(&mut self) -> Option<(u32, Url)> {
-        let (id, url) = self.frontier.pop_front()?;
+        let (id, url) = self.arrivals.pop_front()?;
         self.entries[id as usize].state = State::InFlight;
         Some((id, url))
     }
@@ -223,9 +224,9 @@ impl Table {
         }
     }
 
-    /// URLs waiting in the frontier.
+    /// Newly queued URLs not yet taken by [`pop`](Self::pop).
     pub fn queued(&self) -> usize {
-        self.frontier.len()
+        self.arrivals.len()
     }
 }
 

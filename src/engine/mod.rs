@@ -44,9 +44,12 @@
 
 mod fetch;
 mod frontier;
+mod rng;
+mod schedule;
 mod stop;
 
 use std::pin::pin;
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
@@ -59,9 +62,11 @@ use crate::links;
 use crate::normalize;
 use crate::report::{Record, Summary};
 use crate::scope::Scope;
-use crate::transport::{Response, Transport};
+use crate::transport::{FetchError, Response, Transport};
 use fetch::Fetched;
 use frontier::{Label, State, Table};
+use rng::Rng;
+use schedule::{Job, Scheduler};
 
 pub use stop::Stop;
 
@@ -71,9 +76,9 @@ pub use stop::Stop;
 pub struct Progress {
     /// URLs fetched so far (records emitted, this one included).
     pub done: u64,
-    /// Fetch jobs in flight now.
+    /// Requests in flight now.
     pub in_flight: usize,
-    /// URLs waiting in the frontier.
+    /// URLs waiting (queued, or waiting to be retried).
     pub queued: usize,
 }
 
@@ -115,60 +120,82 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
     }
 
     /// Like [`run`](Self::run), but returns early once `stop` is signalled: no new URL is started,
-    /// fetches in flight are cancelled (and counted in `todo`), and the summary says `interrupted`.
+    /// requests in flight are cancelled (and counted in `todo`), and the summary says
+    /// `interrupted`.
     pub async fn run_until(
         &self,
         stop: Option<&Stop>,
         mut on_record: impl FnMut(&Record, &Progress),
     ) -> Summary {
+        let config = &self.config;
         let start = self.clock.now();
-        let mut state = CrawlState::new(&self.config, &self.scope);
-        for root in &self.config.roots {
+        let mut state = CrawlState::new(config, &self.scope);
+        for root in &config.roots {
             state.add_root(root.clone());
         }
         let mut stopped = pin!(stopped(stop));
         let mut in_flight = FuturesUnordered::new();
-        let mut started: u64 = 0;
-        let max_pages = self.config.max_pages.unwrap_or(u64::MAX);
         loop {
-            while in_flight.len() < self.config.max_tasks && started < max_pages {
-                let Some((id, url)) = state.table.pop() else {
+            let now = self.clock.now();
+            state.admit(now);
+            state.schedule.release_due(now);
+            while in_flight.len() < config.max_tasks {
+                let Some(job) = state.schedule.pop(now) else {
                     break;
                 };
-                started += 1;
-                in_flight.push(fetch::fetch(
+                in_flight.push(fetch::fetch_once(
                     &self.transport,
                     &self.clock,
-                    &self.config,
-                    id,
-                    url,
+                    config.timeout,
+                    job,
                 ));
             }
-            if in_flight.is_empty() {
+            let next_due = state.schedule.next_due();
+            if in_flight.is_empty() && next_due.is_none() {
                 break;
             }
-            match select(stopped.as_mut(), in_flight.next()).await {
-                Either::Left(((), _)) => {
+            // Wake for whichever comes first: a finished request, a timer (a host's delay or a
+            // retry), or the stop signal. Polled in that order, so ties are deterministic.
+            let timer = pin!(async {
+                match next_due {
+                    Some(at) => self.clock.sleep(at.saturating_sub(now)).await,
+                    None => std::future::pending().await,
+                }
+            });
+            let next_done = pin!(async {
+                if in_flight.is_empty() {
+                    // An empty FuturesUnordered yields `None` at once; wait for the timer instead.
+                    std::future::pending().await
+                } else {
+                    in_flight.next().await
+                }
+            });
+            let event = select(next_done, timer);
+            match select(event, stopped.as_mut()).await {
+                Either::Left((Either::Left((Some(fetched), _)), _)) => {
+                    let now = self.clock.now();
+                    if let Some(record) = state.finish(fetched, now) {
+                        let progress = Progress {
+                            done: state.summary.urls,
+                            in_flight: in_flight.len(),
+                            queued: state.schedule.queued() + state.table.queued(),
+                        };
+                        on_record(&record, &progress);
+                    }
+                }
+                Either::Left((Either::Left((None, _)), _))
+                | Either::Left((Either::Right(_), _)) => {}
+                Either::Right(((), _)) => {
                     state.summary.interrupted = true;
                     state.summary.todo += in_flight.len() as u64;
                     break;
                 }
-                Either::Right((Some(fetched), _)) => {
-                    let record = state.complete(fetched);
-                    let progress = Progress {
-                        done: state.summary.urls,
-                        in_flight: in_flight.len(),
-                        queued: state.table.queued(),
-                    };
-                    on_record(&record, &progress);
-                }
-                Either::Right((None, _)) => unreachable!("in_flight is not empty"),
             }
         }
         let mut summary = state.summary;
-        summary.todo += state.table.queued() as u64;
+        summary.todo += (state.schedule.queued() + state.table.queued()) as u64;
         summary.elapsed = self.clock.now().saturating_sub(start);
-        summary.max_tasks = self.config.max_tasks;
+        summary.max_tasks = config.max_tasks;
         summary
     }
 }
@@ -186,7 +213,11 @@ struct CrawlState<'a> {
     config: &'a Config,
     scope: &'a Scope,
     table: Table,
+    schedule: Scheduler,
+    rng: Rng,
     summary: Summary,
+    /// URLs handed to the scheduler so far (for `max_pages`).
+    admitted: u64,
     /// Scratch list for labels passed on by [`Table::offer`].
     follow_up: Vec<(u32, Label)>,
 }
@@ -197,9 +228,49 @@ impl<'a> CrawlState<'a> {
             config,
             scope,
             table: Table::default(),
+            schedule: Scheduler::new(config.max_per_host.unwrap_or(usize::MAX), config.delay),
+            rng: Rng::new(config.seed),
             summary: Summary::default(),
+            admitted: 0,
             follow_up: Vec::new(),
         }
+    }
+
+    /// Moves newly queued URLs to the scheduler, up to `max_pages` in all.
+    fn admit(&mut self, now: Duration) {
+        let max_pages = self.config.max_pages.unwrap_or(u64::MAX);
+        while self.admitted < max_pages {
+            let Some((id, url)) = self.table.pop() else {
+                break;
+            };
+            self.admitted += 1;
+            let (host, _new) = self.schedule.host_of(&url);
+            let job = Job {
+                id,
+                url,
+                host,
+                try_no: 1,
+            };
+            self.schedule.push(job, now);
+        }
+    }
+
+    /// Takes a finished request: schedules a retry, or turns it into the URL's record.
+    fn finish(&mut self, fetched: Fetched, now: Duration) -> Option<Record> {
+        self.summary.requests += 1;
+        self.schedule.finish(fetched.job.host, now);
+        let job = &fetched.job;
+        if job.try_no < self.config.max_tries && fetch::retryable(&fetched.outcome) {
+            let next_try = job.try_no + 1;
+            let wait = fetch::retry_wait(self.config, &fetched.outcome, next_try, &mut self.rng);
+            let job = Job {
+                try_no: next_try,
+                ..fetched.job
+            };
+            self.schedule.retry_at(job, now + wait);
+            return None;
+        }
+        Some(self.complete(fetched.job, fetched.outcome))
     }
 
     fn add_root(&mut self, url: Url) {
@@ -232,17 +303,16 @@ impl<'a> CrawlState<'a> {
         queued
     }
 
-    /// Turns a finished job into its record and feeds what it found to the frontier.
-    fn complete(&mut self, fetched: Fetched) -> Record {
-        let Fetched {
+    /// Turns a URL's last try into its record and feeds what it found to the frontier.
+    fn complete(&mut self, job: Job, outcome: Result<Response, FetchError>) -> Record {
+        let Job {
             id,
             url,
-            outcome,
-            tries,
-        } = fetched;
+            try_no: tries,
+            ..
+        } = job;
         let depth = self.table.entry(id).depth();
         self.summary.urls += 1;
-        self.summary.requests += u64::from(tries);
         let response = match outcome {
             Ok(response) => response,
             Err(error) => {

@@ -37,6 +37,9 @@ impl Transport for MapSite {
                 .with_header("Content-Type", "text/html; charset=utf-8")
                 .with_body(body));
         }
+        if let Some(secs) = spec.strip_prefix("503ra:") {
+            return Ok(Response::new(503).with_header("Retry-After", secs));
+        }
         if let Some((status, location)) = spec.split_once(':') {
             return Ok(Response::new(status.parse().unwrap()).with_header("location", location));
         }
@@ -47,23 +50,32 @@ impl Transport for MapSite {
     }
 }
 
-struct Instant;
-impl Clock for Instant {
-    fn now(&self) -> Duration {
-        Duration::ZERO
-    }
-    async fn sleep(&self, _: Duration) {}
+/// A clock whose timers complete at once, moving time forward by their duration. Good enough for
+/// these tests, where a timer is only awaited when nothing else can happen.
+#[derive(Default)]
+struct SkipClock {
+    now: std::cell::Cell<Duration>,
 }
 
-fn crawl(site: &MapSite, config: ConfigBuilderFn) -> (Vec<Record>, Summary) {
+impl Clock for SkipClock {
+    fn now(&self) -> Duration {
+        self.now.get()
+    }
+    async fn sleep(&self, d: Duration) {
+        self.now.set(self.now.get() + d);
+    }
+}
+
+fn crawl(
+    site: &MapSite,
+    config: impl FnOnce(crate::ConfigBuilder) -> crate::ConfigBuilder,
+) -> (Vec<Record>, Summary) {
     let config = config(Config::builder().root("http://h/")).build().unwrap();
-    let crawler = Crawler::new(config, site, Instant);
+    let crawler = Crawler::new(config, site, SkipClock::default());
     let mut records = Vec::new();
     let summary = futures_executor::block_on(crawler.run(|r, _| records.push(r.clone())));
     (records, summary)
 }
-
-type ConfigBuilderFn = fn(crate::ConfigBuilder) -> crate::ConfigBuilder;
 
 fn urls(records: &[Record]) -> Vec<&str> {
     let mut u: Vec<&str> = records.iter().map(|r| r.url.as_str()).collect();
@@ -233,4 +245,33 @@ fn query_spellings_merge_and_sorting_is_opt_in() {
             "http://h/p~"
         ]
     );
+}
+
+#[test]
+fn retry_after_is_waited_on_the_clock() {
+    let site = MapSite::new(&[("/", "html:/busy"), ("/busy", "503ra:7")]);
+    let (records, summary) = crawl(&site, |b| b.max_tries(3));
+    let busy = records.iter().find(|r| r.url == "http://h/busy").unwrap();
+    assert_eq!((busy.status, busy.tries), (Some(503), 3));
+    assert_eq!(summary.elapsed, Duration::from_secs(14));
+    assert_eq!(summary.requests, 4);
+    // Capped by max_retry_after.
+    let (_, summary) = crawl(&site, |b| {
+        b.max_tries(2).max_retry_after(Duration::from_secs(2))
+    });
+    assert_eq!(summary.elapsed, Duration::from_secs(2));
+}
+
+#[test]
+fn backoff_waits_are_jittered_but_seeded() {
+    let site = MapSite::new(&[("/", "reset")]);
+    let run = |seed| crawl(&site, move |b| b.max_tries(4).seed(seed)).1.elapsed;
+    // 500 ms, 1 s, 2 s backoffs, each jittered into [half, full].
+    let a = run(1);
+    assert!(
+        a >= Duration::from_millis(1750) && a <= Duration::from_millis(3500),
+        "{a:?}"
+    );
+    assert_eq!(a, run(1));
+    assert_ne!(a, run(2));
 }

@@ -1,0 +1,304 @@
+//! Which queued URL starts next: per-host queues, politeness, and retries waiting for their time.
+//!
+//! URLs wait in one FIFO per host (origin: scheme, host and port). Hosts that may start a request
+//! now sit in a round-robin `ready` ring, so one slow or rate-limited host never starves the
+//! others while the global `max_tasks` stays busy. A host may start a request when
+//!
+//! - it has fewer than `max_per_host` requests in flight, and
+//! - its delay has passed since its previous request started (`--delay`, or robots.txt's
+//!   `Crawl-delay`).
+//!
+//! A host that is only waiting for its delay arms a timer; a failed try that will be retried also
+//! waits on a timer (backoff or `Retry-After`) and then goes to the *front* of its host's queue.
+//! Timers are ordered by (due time, sequence number), so ties never depend on anything but the
+//! order of events. Every retry goes through here, so the politeness rules hold for retries too.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::time::Duration;
+
+use rustc_hash::FxHashMap;
+use url::Url;
+
+/// One request to make: a URL, its host, and which try this is.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    /// The URL's id in the table.
+    pub id: u32,
+    /// The URL.
+    pub url: Url,
+    /// The host's id in the scheduler.
+    pub host: u32,
+    /// 1 for the first try.
+    pub try_no: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    /// The host's delay has passed.
+    Host(u32),
+    /// A retry (slot in `waiting`) is due.
+    Retry(usize),
+}
+
+#[derive(Debug, Default)]
+struct Host {
+    queue: VecDeque<Job>,
+    in_flight: usize,
+    /// Earliest start of the next request (previous start + delay).
+    next_allowed: Duration,
+    /// Minimum time between two request starts.
+    delay: Duration,
+    /// In the `ready` ring now.
+    in_ready: bool,
+    /// A `Timer::Host` is pending for it.
+    timer_armed: bool,
+}
+
+/// The per-host queues, the ready ring and the timers.
+#[derive(Debug)]
+pub(crate) struct Scheduler {
+    hosts: Vec<Host>,
+    host_ids: FxHashMap<Box<str>, u32>,
+    ready: VecDeque<u32>,
+    timers: BinaryHeap<Reverse<(Duration, u64, Timer)>>,
+    seq: u64,
+    /// Retries waiting for their time, by slot.
+    waiting: Vec<Option<Job>>,
+    free_slots: Vec<usize>,
+    queued: usize,
+    max_per_host: usize,
+    default_delay: Duration,
+}
+
+impl Scheduler {
+    /// A scheduler with a per-host cap (`usize::MAX`: none) and a default delay.
+    pub fn new(max_per_host: usize, delay: Duration) -> Self {
+        Scheduler {
+            hosts: Vec::new(),
+            host_ids: FxHashMap::default(),
+            ready: VecDeque::new(),
+            timers: BinaryHeap::new(),
+            seq: 0,
+            waiting: Vec::new(),
+            free_slots: Vec::new(),
+            queued: 0,
+            max_per_host,
+            default_delay: delay,
+        }
+    }
+
+    /// The id of `url`'s host, and `true` if it is new.
+    pub fn host_of(&mut self, url: &Url) -> (u32, bool) {
+        let key = &url[..url::Position::BeforePath];
+        if let Some(&id) = self.host_ids.get(key) {
+            return (id, false);
+        }
+        let id = u32::try_from(self.hosts.len()).expect("more than 4 billion hosts");
+        self.hosts.push(Host {
+            delay: self.default_delay,
+            ..Host::default()
+        });
+        self.host_ids.insert(key.into(), id);
+        (id, true)
+    }
+
+    /// Raises `host`'s delay to at least `delay` (robots.txt `Crawl-delay`).
+    #[allow(dead_code)] // Used once robots.txt support lands.
+    pub fn raise_delay(&mut self, host: u32, delay: Duration) {
+        let h = &mut self.hosts[host as usize];
+        h.delay = h.delay.max(delay);
+    }
+
+    /// Queues a job at the back of its host's queue.
+    pub fn push(&mut self, job: Job, now: Duration) {
+        let host = job.host;
+        self.hosts[host as usize].queue.push_back(job);
+        self.queued += 1;
+        self.make_ready(host, now);
+    }
+
+    /// Starts the next job that may start now, if any.
+    pub fn pop(&mut self, now: Duration) -> Option<Job> {
+        while let Some(h) = self.ready.pop_front() {
+            let host = &mut self.hosts[h as usize];
+            host.in_ready = false;
+            if host.queue.is_empty() || host.in_flight >= self.max_per_host {
+                continue; // Readied again by push() or finish().
+            }
+            if now < host.next_allowed {
+                let at = host.next_allowed;
+                self.arm(h, at);
+                continue;
+            }
+            let job = host.queue.pop_front().expect("checked non-empty");
+            host.in_flight += 1;
+            host.next_allowed = now + host.delay;
+            self.queued -= 1;
+            self.make_ready(h, now);
+            return Some(job);
+        }
+        None
+    }
+
+    /// A request of `host` is over.
+    pub fn finish(&mut self, host: u32, now: Duration) {
+        self.hosts[host as usize].in_flight -= 1;
+        self.make_ready(host, now);
+    }
+
+    /// Puts `job` back at the front of its host's queue at time `at`.
+    pub fn retry_at(&mut self, job: Job, at: Duration) {
+        let slot = match self.free_slots.pop() {
+            Some(s) => {
+                self.waiting[s] = Some(job);
+                s
+            }
+            None => {
+                self.waiting.push(Some(job));
+                self.waiting.len() - 1
+            }
+        };
+        self.push_timer(at, Timer::Retry(slot));
+    }
+
+    /// Fires every timer due at or before `now`.
+    pub fn release_due(&mut self, now: Duration) {
+        while let Some(Reverse((at, _, timer))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            match timer {
+                Timer::Host(h) => {
+                    self.hosts[h as usize].timer_armed = false;
+                    self.make_ready(h, now);
+                }
+                Timer::Retry(slot) => {
+                    let job = self.waiting[slot].take().expect("a retry slot fires once");
+                    self.free_slots.push(slot);
+                    let h = job.host;
+                    self.hosts[h as usize].queue.push_front(job);
+                    self.queued += 1;
+                    self.make_ready(h, now);
+                }
+            }
+        }
+    }
+
+    /// When the next timer is due, if any is pending.
+    pub fn next_due(&self) -> Option<Duration> {
+        self.timers.peek().map(|Reverse((at, _, _))| *at)
+    }
+
+    /// Jobs waiting: queued in a host, or a retry waiting for its time.
+    pub fn queued(&self) -> usize {
+        self.queued + self.waiting.len() - self.free_slots.len()
+    }
+
+    fn make_ready(&mut self, h: u32, now: Duration) {
+        let host = &mut self.hosts[h as usize];
+        if host.in_ready
+            || host.timer_armed
+            || host.queue.is_empty()
+            || host.in_flight >= self.max_per_host
+        {
+            return;
+        }
+        if now < host.next_allowed {
+            let at = host.next_allowed;
+            self.arm(h, at);
+        } else {
+            host.in_ready = true;
+            self.ready.push_back(h);
+        }
+    }
+
+    fn arm(&mut self, h: u32, at: Duration) {
+        self.hosts[h as usize].timer_armed = true;
+        self.push_timer(at, Timer::Host(h));
+    }
+
+    fn push_timer(&mut self, at: Duration, timer: Timer) {
+        self.seq += 1;
+        self.timers.push(Reverse((at, self.seq, timer)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(s: &mut Scheduler, url: &str, id: u32) -> Job {
+        let url = Url::parse(url).unwrap();
+        let (host, _) = s.host_of(&url);
+        Job {
+            id,
+            url,
+            host,
+            try_no: 1,
+        }
+    }
+
+    fn ids(s: &mut Scheduler, now: Duration) -> Vec<u32> {
+        std::iter::from_fn(|| s.pop(now)).map(|j| j.id).collect()
+    }
+
+    #[test]
+    fn hosts_take_turns() {
+        let mut s = Scheduler::new(usize::MAX, Duration::ZERO);
+        for (i, u) in [
+            "http://a/1",
+            "http://a/2",
+            "http://a/3",
+            "http://b/1",
+            "http://b/2",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let j = job(&mut s, u, i as u32);
+            s.push(j, Duration::ZERO);
+        }
+        assert_eq!(ids(&mut s, Duration::ZERO), [0, 3, 1, 4, 2]);
+        assert_eq!(s.queued(), 0);
+    }
+
+    #[test]
+    fn per_host_cap_and_delay() {
+        let t = Duration::from_secs;
+        let mut s = Scheduler::new(1, t(2));
+        for (i, u) in ["http://a/1", "http://a/2", "http://b/1"]
+            .iter()
+            .enumerate()
+        {
+            let j = job(&mut s, u, i as u32);
+            s.push(j, t(0));
+        }
+        assert_eq!(ids(&mut s, t(0)), [0, 2]); // a is at its cap
+        s.finish(0, t(1)); // a's request ends at t=1; its delay runs to t=2
+        assert_eq!(ids(&mut s, t(1)), Vec::<u32>::new());
+        assert_eq!(s.next_due(), Some(t(2)));
+        s.release_due(t(2));
+        assert_eq!(ids(&mut s, t(2)), [1]);
+    }
+
+    #[test]
+    fn retries_wait_then_jump_the_queue() {
+        let t = Duration::from_secs;
+        let mut s = Scheduler::new(usize::MAX, Duration::ZERO);
+        let first = job(&mut s, "http://a/1", 0);
+        let second = job(&mut s, "http://a/2", 1);
+        s.push(second, t(0));
+        s.retry_at(Job { try_no: 2, ..first }, t(5));
+        assert_eq!(s.queued(), 2);
+        s.release_due(t(4));
+        assert_eq!(s.next_due(), Some(t(5)));
+        s.release_due(t(5));
+        let order: Vec<_> = std::iter::from_fn(|| s.pop(t(5)))
+            .map(|j| (j.id, j.try_no))
+            .collect();
+        assert_eq!(order, [(0, 2), (1, 1)]);
+        assert_eq!(s.queued(), 0);
+    }
+}
