@@ -82,6 +82,22 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "SECS", default_value_t = 0.0, value_parser = parse_secs_or_zero)]
     pub delay: f64,
 
+    /// Fetch at most N URLs of one host.
+    #[arg(long, value_name = "N")]
+    pub max_pages_per_host: Option<u64>,
+
+    /// Spider trap: do not fetch URLs longer than N bytes.
+    #[arg(long, value_name = "N", default_value_t = 2048)]
+    pub max_url_length: usize,
+
+    /// Spider trap: do not fetch URLs whose path has more than N segments.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub max_path_segments: usize,
+
+    /// Spider trap: do not fetch URLs in which one path segment occurs more than N times.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub max_segment_repeats: usize,
+
     /// Per-try timeout in seconds (fractions allowed).
     #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_secs)]
     pub timeout: f64,
@@ -147,6 +163,9 @@ impl CrawlArgs {
             .timeout(Duration::from_secs_f64(self.timeout))
             .sort_query(self.sort_query)
             .delay(Duration::from_secs_f64(self.delay))
+            .max_url_length(self.max_url_length)
+            .max_path_segments(self.max_path_segments)
+            .max_segment_repeats(self.max_segment_repeats)
             .scope(if self.lenient {
                 ScopeMode::Lenient
             } else {
@@ -160,6 +179,9 @@ impl CrawlArgs {
         }
         if let Some(n) = self.max_depth {
             b = b.max_depth(n);
+        }
+        if let Some(n) = self.max_pages_per_host {
+            b = b.max_pages_per_host(n);
         }
         if let Some(n) = self.max_per_host {
             b = b.max_per_host(n);
@@ -284,6 +306,14 @@ mod tests {
         assert_eq!(
             (c.max_tasks, c.max_redirect, c.max_tries, c.timeout, c.scope),
             (d.max_tasks, d.max_redirect, d.max_tries, d.timeout, d.scope)
+        );
+        assert_eq!(
+            (c.delay, c.max_per_host, c.sort_query, c.max_pages_per_host),
+            (d.delay, d.max_per_host, d.sort_query, d.max_pages_per_host)
+        );
+        assert_eq!(
+            (c.max_url_length, c.max_path_segments, c.max_segment_repeats),
+            (d.max_url_length, d.max_path_segments, d.max_segment_repeats)
         );
     }
 

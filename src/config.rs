@@ -63,6 +63,14 @@ pub struct Config {
     pub max_retry_after: Duration,
     /// Seed of the crawl's random choices (retry jitter). Default: 0.
     pub seed: u64,
+    /// Longer URLs are not fetched (spider trap). Default: 2048 bytes.
+    pub max_url_length: usize,
+    /// URLs whose path has more segments are not fetched (spider trap). Default: 32.
+    pub max_path_segments: usize,
+    /// URLs with a path segment occurring more often are not fetched (spider trap). Default: 3.
+    pub max_segment_repeats: usize,
+    /// Fetch at most this many URLs of one host. Default: unlimited.
+    pub max_pages_per_host: Option<u64>,
 }
 
 impl Config {
@@ -101,6 +109,10 @@ pub struct ConfigBuilder {
     delay: Duration,
     max_retry_after: Duration,
     seed: u64,
+    max_url_length: usize,
+    max_path_segments: usize,
+    max_segment_repeats: usize,
+    max_pages_per_host: Option<u64>,
 }
 
 impl Default for ConfigBuilder {
@@ -122,6 +134,10 @@ impl Default for ConfigBuilder {
             delay: Duration::ZERO,
             max_retry_after: Duration::from_secs(60),
             seed: 0,
+            max_url_length: 2048,
+            max_path_segments: 32,
+            max_segment_repeats: 3,
+            max_pages_per_host: None,
         }
     }
 }
@@ -215,6 +231,27 @@ impl ConfigBuilder {
         self
     }
 
+    /// See [`Config::max_url_length`].
+    pub fn max_url_length(mut self, n: usize) -> Self {
+        self.max_url_length = n;
+        self
+    }
+    /// See [`Config::max_path_segments`].
+    pub fn max_path_segments(mut self, n: usize) -> Self {
+        self.max_path_segments = n;
+        self
+    }
+    /// See [`Config::max_segment_repeats`]. Must be at least 1.
+    pub fn max_segment_repeats(mut self, n: usize) -> Self {
+        self.max_segment_repeats = n;
+        self
+    }
+    /// See [`Config::max_pages_per_host`]. Must be at least 1.
+    pub fn max_pages_per_host(mut self, n: u64) -> Self {
+        self.max_pages_per_host = Some(n);
+        self
+    }
+
     /// Validates the options.
     pub fn build(self) -> Result<Config, ConfigError> {
         if self.roots.is_empty() {
@@ -239,6 +276,9 @@ impl ConfigBuilder {
             ("timeout", u64::from(!self.timeout.is_zero())),
             ("max_pages", self.max_pages.unwrap_or(1)),
             ("max_per_host", self.max_per_host.unwrap_or(1) as u64),
+            ("max_url_length", self.max_url_length as u64),
+            ("max_segment_repeats", self.max_segment_repeats as u64),
+            ("max_pages_per_host", self.max_pages_per_host.unwrap_or(1)),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Zero(name));
@@ -266,6 +306,10 @@ impl ConfigBuilder {
             delay: self.delay,
             max_retry_after: self.max_retry_after,
             seed: self.seed,
+            max_url_length: self.max_url_length,
+            max_path_segments: self.max_path_segments,
+            max_segment_repeats: self.max_segment_repeats,
+            max_pages_per_host: self.max_pages_per_host,
         })
     }
 }

@@ -111,6 +111,11 @@ pub struct Summary {
     pub truncated: u64,
     /// URLs discovered but never fetched (left when the crawl was stopped or hit `max_pages`).
     pub todo: u64,
+    /// URLs left out by a limit, by its name: spider-trap rules (`url_length`, `path_depth`,
+    /// `repeated_segment`), `pages_per_host`, and `not_followed` (in scope, but only reachable past
+    /// `max_depth` or `max_redirect`).
+    #[serde(default)]
+    pub cuts: BTreeMap<String, u64>,
     /// Time on the crawl's clock from start to end.
     pub elapsed: Duration,
     /// The `max_tasks` the crawl ran with.
@@ -140,6 +145,9 @@ impl Summary {
         put("truncated", self.truncated);
         for (kind, n) in &self.failures_by_kind {
             c.insert(format!("fail_{kind}"), *n);
+        }
+        for (name, n) in &self.cuts {
+            c.insert(format!("cut_{name}"), *n);
         }
         for (class, n) in &self.status_classes {
             c.insert(format!("status_{class}"), *n);

@@ -57,6 +57,8 @@ pub(crate) enum State {
     Redirected(Option<u32>),
     /// Fetched, anything but a redirect.
     Fetched,
+    /// Queued but left out by a per-host page cap.
+    Cut,
 }
 
 /// One URL.
@@ -222,6 +224,14 @@ impl Table {
         if !links.is_empty() {
             self.out_links.insert(id, links.into_boxed_slice());
         }
+    }
+
+    /// URLs that are in scope but no label ever allowed (cut by `max_depth` or `max_redirect`).
+    pub fn never_allowed(&self) -> u64 {
+        self.entries
+            .iter()
+            .filter(|e| e.state == State::Unqueued)
+            .count() as u64
     }
 
     /// Newly queued URLs not yet taken by [`pop`](Self::pop).

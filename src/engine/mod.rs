@@ -47,6 +47,7 @@ mod frontier;
 mod rng;
 mod schedule;
 mod stop;
+mod traps;
 
 use std::pin::pin;
 use std::time::Duration;
@@ -192,7 +193,11 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                 }
             }
         }
+        let not_followed = state.table.never_allowed();
         let mut summary = state.summary;
+        if not_followed > 0 {
+            summary.cuts.insert("not_followed".into(), not_followed);
+        }
         summary.todo += (state.schedule.queued() + state.table.queued()) as u64;
         summary.elapsed = self.clock.now().saturating_sub(start);
         summary.max_tasks = config.max_tasks;
@@ -245,6 +250,20 @@ impl<'a> CrawlState<'a> {
             };
             self.admitted += 1;
             let (host, _new) = self.schedule.host_of(&url);
+            let per_host = self.schedule.admit(host);
+            if self
+                .config
+                .max_pages_per_host
+                .is_some_and(|max| per_host > max)
+            {
+                self.table.finish(id, State::Cut);
+                *self
+                    .summary
+                    .cuts
+                    .entry("pages_per_host".into())
+                    .or_default() += 1;
+                continue;
+            }
             let job = Job {
                 id,
                 url,
@@ -281,6 +300,25 @@ impl<'a> CrawlState<'a> {
             budget: self.config.max_redirect,
         };
         self.offer(id, label, Some(url));
+    }
+
+    /// The id of a discovered URL; a new one is checked against the scope and the trap rules
+    /// (cuts are counted).
+    fn intern(&mut self, url: &Url) -> u32 {
+        let (scope, config, cuts) = (self.scope, self.config, &mut self.summary.cuts);
+        let allowed = |u: &Url| {
+            if !scope.allows(u) {
+                return false;
+            }
+            match traps::check(u, config) {
+                Some(trap) => {
+                    *cuts.entry(trap.as_str().to_string()).or_default() += 1;
+                    false
+                }
+                None => true,
+            }
+        };
+        self.table.intern(url, allowed).id()
     }
 
     /// Offers `label` to `id`, then passes on whatever improved labels that releases. Returns
@@ -371,8 +409,7 @@ impl<'a> CrawlState<'a> {
         };
         self.summary.redirects += 1;
         record.location = Some(target.to_string());
-        let scope = self.scope;
-        let target_id = self.table.intern(&target, |u| scope.allows(u)).id();
+        let target_id = self.intern(&target);
         self.table.finish(id, State::Redirected(Some(target_id)));
         let labels: Vec<Label> = self.table.entry(id).labels().to_vec();
         let mut followed = false;
@@ -403,7 +440,6 @@ impl<'a> CrawlState<'a> {
             depth: depth + 1,
             budget: self.config.max_redirect,
         };
-        let scope = self.scope;
         let canon = self.config.canon();
         let (mut count, mut new) = (0u32, 0u32);
         let mut out_links = Vec::new();
@@ -412,7 +448,7 @@ impl<'a> CrawlState<'a> {
                 continue;
             };
             count += 1;
-            let link_id = self.table.intern(&link, |u| scope.allows(u)).id();
+            let link_id = self.intern(&link);
             if keep_out_links {
                 out_links.push(link_id);
             }

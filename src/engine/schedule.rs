@@ -53,6 +53,8 @@ struct Host {
     in_ready: bool,
     /// A `Timer::Host` is pending for it.
     timer_armed: bool,
+    /// URLs of this host handed to the scheduler so far.
+    admitted: u64,
 }
 
 /// The per-host queues, the ready ring and the timers.
@@ -108,6 +110,13 @@ impl Scheduler {
     pub fn raise_delay(&mut self, host: u32, delay: Duration) {
         let h = &mut self.hosts[host as usize];
         h.delay = h.delay.max(delay);
+    }
+
+    /// Counts one more URL for `host`; returns the new count.
+    pub fn admit(&mut self, host: u32) -> u64 {
+        let h = &mut self.hosts[host as usize];
+        h.admitted += 1;
+        h.admitted
     }
 
     /// Queues a job at the back of its host's queue.

@@ -275,3 +275,46 @@ fn backoff_waits_are_jittered_but_seeded() {
     assert_eq!(a, run(1));
     assert_ne!(a, run(2));
 }
+
+/// Every page links one level deeper and to the next "month": an endless site.
+struct Endless;
+
+impl Transport for Endless {
+    async fn fetch(&self, request: Request) -> Result<Response, FetchError> {
+        let body = match request.url.path() {
+            p if p.starts_with("/cal/") => {
+                let n: u32 = p[5..].parse().unwrap_or(0);
+                format!("<a href=\"/cal/{}\">next</a>", n + 1)
+            }
+            _ => "<a href=\"x/\">deeper</a><a href=\"/cal/0\">calendar</a>".to_string(),
+        };
+        Ok(Response::new(200)
+            .with_header("content-type", "text/html")
+            .with_body(body))
+    }
+}
+
+#[test]
+fn spider_traps_are_cut_and_counted() {
+    let config = Config::builder()
+        .root("http://h/")
+        .max_pages_per_host(50)
+        .build()
+        .unwrap();
+    let crawler = Crawler::new(config, Endless, SkipClock::default());
+    let mut urls = Vec::new();
+    let summary = futures_executor::block_on(crawler.run(|r, _| urls.push(r.url.clone())));
+    assert!(urls.contains(&"http://h/x/x/x/".to_string()));
+    assert!(!urls.contains(&"http://h/x/x/x/x/".to_string()));
+    assert_eq!(summary.cuts.get("repeated_segment"), Some(&1));
+    assert_eq!(summary.urls, 50);
+    assert_eq!(summary.cuts.get("pages_per_host"), Some(&1));
+}
+
+#[test]
+fn urls_past_the_depth_limit_are_counted_as_not_followed() {
+    let site = MapSite::new(&[("/", "html:/a"), ("/a", "html:/b /c"), ("/b", "html:/d")]);
+    let (records, summary) = crawl(&site, |b| b.max_depth(1));
+    assert_eq!(records.len(), 2);
+    assert_eq!(summary.cuts.get("not_followed"), Some(&2));
+}
