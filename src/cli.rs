@@ -98,6 +98,18 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub max_segment_repeats: usize,
 
+    /// Do not fetch or obey robots.txt.
+    #[arg(long)]
+    pub ignore_robots: bool,
+
+    /// Upper bound in seconds on a robots.txt Crawl-delay.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_secs_or_zero)]
+    pub max_crawl_delay: f64,
+
+    /// The User-Agent header; its first word (before '/') is matched against robots.txt groups.
+    #[arg(long, value_name = "TEXT", default_value = crate::config::DEFAULT_USER_AGENT)]
+    pub user_agent: String,
+
     /// Per-try timeout in seconds (fractions allowed).
     #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_secs)]
     pub timeout: f64,
@@ -166,6 +178,9 @@ impl CrawlArgs {
             .max_url_length(self.max_url_length)
             .max_path_segments(self.max_path_segments)
             .max_segment_repeats(self.max_segment_repeats)
+            .robots(!self.ignore_robots)
+            .max_crawl_delay(Duration::from_secs_f64(self.max_crawl_delay))
+            .user_agent(self.user_agent.clone())
             .scope(if self.lenient {
                 ScopeMode::Lenient
             } else {
@@ -314,6 +329,10 @@ mod tests {
         assert_eq!(
             (c.max_url_length, c.max_path_segments, c.max_segment_repeats),
             (d.max_url_length, d.max_path_segments, d.max_segment_repeats)
+        );
+        assert_eq!(
+            (c.robots, &c.user_agent, c.max_crawl_delay),
+            (d.robots, &d.user_agent, d.max_crawl_delay)
         );
     }
 

@@ -71,6 +71,13 @@ pub struct Config {
     pub max_segment_repeats: usize,
     /// Fetch at most this many URLs of one host. Default: unlimited.
     pub max_pages_per_host: Option<u64>,
+    /// Fetch and obey each host's robots.txt before its first page. Default: on.
+    pub robots: bool,
+    /// The `User-Agent` the crawler presents; its product token (before `/`) is what robots.txt
+    /// groups are matched against. Default: `crawler/<version>`.
+    pub user_agent: String,
+    /// Upper bound on a robots.txt `Crawl-delay`. Default: 10 s.
+    pub max_crawl_delay: Duration,
 }
 
 impl Config {
@@ -113,7 +120,13 @@ pub struct ConfigBuilder {
     max_path_segments: usize,
     max_segment_repeats: usize,
     max_pages_per_host: Option<u64>,
+    robots: bool,
+    user_agent: String,
+    max_crawl_delay: Duration,
 }
+
+/// The default `User-Agent`: `crawler/<version>`.
+pub const DEFAULT_USER_AGENT: &str = concat!("crawler/", env!("CARGO_PKG_VERSION"));
 
 impl Default for ConfigBuilder {
     fn default() -> Self {
@@ -138,6 +151,9 @@ impl Default for ConfigBuilder {
             max_path_segments: 32,
             max_segment_repeats: 3,
             max_pages_per_host: None,
+            robots: true,
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+            max_crawl_delay: Duration::from_secs(10),
         }
     }
 }
@@ -252,6 +268,22 @@ impl ConfigBuilder {
         self
     }
 
+    /// See [`Config::robots`].
+    pub fn robots(mut self, on: bool) -> Self {
+        self.robots = on;
+        self
+    }
+    /// See [`Config::user_agent`]. Must not be empty or contain line breaks.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = agent.into();
+        self
+    }
+    /// See [`Config::max_crawl_delay`].
+    pub fn max_crawl_delay(mut self, d: Duration) -> Self {
+        self.max_crawl_delay = d;
+        self
+    }
+
     /// Validates the options.
     pub fn build(self) -> Result<Config, ConfigError> {
         if self.roots.is_empty() {
@@ -283,6 +315,9 @@ impl ConfigBuilder {
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Zero(name));
         }
+        if self.user_agent.trim().is_empty() || self.user_agent.contains(['\r', '\n']) {
+            return Err(ConfigError::InvalidUserAgent);
+        }
         let exclude = match self.exclude {
             Some(p) => {
                 Some(Regex::new(&p).map_err(|e| ConfigError::InvalidExclude(e.to_string()))?)
@@ -310,6 +345,9 @@ impl ConfigBuilder {
             max_path_segments: self.max_path_segments,
             max_segment_repeats: self.max_segment_repeats,
             max_pages_per_host: self.max_pages_per_host,
+            robots: self.robots,
+            user_agent: self.user_agent,
+            max_crawl_delay: self.max_crawl_delay,
         })
     }
 }
@@ -331,6 +369,8 @@ pub enum ConfigError {
     InvalidExclude(String),
     /// An option that must be positive was zero.
     Zero(&'static str),
+    /// The user agent is empty or spans lines.
+    InvalidUserAgent,
 }
 
 impl fmt::Display for ConfigError {
@@ -340,6 +380,9 @@ impl fmt::Display for ConfigError {
             ConfigError::InvalidRoot { root, error } => write!(f, "root {root:?}: {error}"),
             ConfigError::InvalidExclude(e) => write!(f, "invalid exclude pattern: {e}"),
             ConfigError::Zero(name) => write!(f, "{name} must be greater than zero"),
+            ConfigError::InvalidUserAgent => {
+                write!(f, "user agent must be one non-empty line")
+            }
         }
     }
 }
@@ -378,6 +421,14 @@ mod tests {
         );
         assert_eq!(err(b().max_pages(0)), "max_pages must be greater than zero");
         assert!(err(b().exclude("(")).starts_with("invalid exclude pattern"));
+        assert_eq!(
+            err(b().user_agent(" ")),
+            "user agent must be one non-empty line"
+        );
+        assert_eq!(
+            err(b().user_agent("a\nb")),
+            "user agent must be one non-empty line"
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ mod transport;
 pub mod warc;
 
 pub use clock::Clock;
-pub use config::{Config, ConfigBuilder, ConfigError};
+pub use config::{Config, ConfigBuilder, ConfigError, DEFAULT_USER_AGENT};
 pub use engine::{Crawler, Progress, Stop};
 pub use report::{Record, Summary};
 pub use scope::{Scope, ScopeMode};

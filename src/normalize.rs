@@ -8,7 +8,8 @@
 //!
 //! - drop the fragment (it never reaches the server) and refuse everything but `http`/`https`;
 //! - normalise percent-encoding in path and query: escapes of unreserved characters
-//!   (`A-Z a-z 0-9 - . _ ~`) are decoded, other escapes get upper-case hex (RFC 3986 §6.2.2);
+//!   (`A-Z a-z 0-9 - . _ ~`) are decoded, other escapes get upper-case hex (RFC 3986 §6.2.2),
+//!   and a stray `%` becomes `%25`;
 //! - drop an empty query (`?` alone) and collapse exact duplicate query parameters (`a=1&a=1`),
 //!   keeping the first;
 //! - with [`Canon::sort_query`] (`--sort-query`), sort query parameters by name (stable, so the
@@ -24,6 +25,7 @@
 //! | `http://h/p?a=1&b=2&a=1`                     | `http://h/p?a=1&b=2`                 |
 //! | `http://h/p?b=2&a=1&a=0` (sort)              | `http://h/p?a=1&a=0&b=2`             |
 //! | `http://h/p?q=%7e%3d`                        | `http://h/p?q=~%3D`                  |
+//! | `http://h/100%`                              | `http://h/100%25`                    |
 //!
 //! ```
 //! use url::Url;
@@ -159,6 +161,13 @@ fn percent_normalized(text: &str) -> Option<String> {
                 }
                 i += 3;
             }
+            None if bytes[i] == b'%' => {
+                // A stray `%` is written as `%25`; left bare, it could combine with a decoded
+                // character into a new escape (`%%330` -> `%30`), and the form would not be stable.
+                out.get_or_insert_with(|| text[..i].to_string())
+                    .push_str("%25");
+                i += 1;
+            }
             None => {
                 let len = utf8_len(bytes[i]);
                 if let Some(o) = &mut out {
@@ -249,7 +258,8 @@ mod tests {
             "http://h/%E2%82%AC/%e2%82%ac",
             "http://h/%E2%82%AC/%E2%82%AC",
         );
-        check_root("http://h/100%/%zz/%4", "http://h/100%/%zz/%4");
+        check_root("http://h/100%/%zz/%4", "http://h/100%25/%25zz/%254");
+        check_root("http://h/%%330", "http://h/%2530");
         check_root("http://h/ü?x=ü", "http://h/%C3%BC?x=%C3%BC");
         let sorted = parse_root_with("http://h/p?b=2&a=1&a=0", Canon::sorting_query(true));
         assert_eq!(sorted.unwrap().as_str(), "http://h/p?a=1&a=0&b=2");

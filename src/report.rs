@@ -109,6 +109,9 @@ pub struct Summary {
     pub failures_by_kind: BTreeMap<String, u64>,
     /// Bodies cut at the size cap.
     pub truncated: u64,
+    /// robots.txt fetches (redirect hops included); not counted as html/other/error.
+    #[serde(default)]
+    pub robots: u64,
     /// URLs discovered but never fetched (left when the crawl was stopped or hit `max_pages`).
     pub todo: u64,
     /// URLs left out by a limit, by its name: spider-trap rules (`url_length`, `path_depth`,
@@ -143,6 +146,7 @@ impl Summary {
         put("error", self.error_status);
         put("fail", self.failures);
         put("truncated", self.truncated);
+        put("robots", self.robots);
         for (kind, n) in &self.failures_by_kind {
             c.insert(format!("fail_{kind}"), *n);
         }

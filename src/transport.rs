@@ -6,30 +6,7 @@
 //! virtual time. Because everything the engine learns about the world comes through this trait,
 //! the simulator can drive the real engine, unchanged.
 //!
-//! # Contract for implementors
-//!
-//! - Fetch exactly one request. **Never follow redirects**: a 3xx is returned as it came, with its
-//!   `Location` header; the engine decides what to do with it.
-//! - Return `Ok` for every response that arrived, whatever its status. Return `Err` only when no
-//!   response could be had: DNS, connect, TLS, reset, malformed HTTP, a body that broke off.
-//! - The returned future may be dropped at any point (the engine's timeout does that); dropping
-//!   must cancel the request and leak nothing.
-//! - Enforce a body cap if you have one by cutting the body and setting [`Response::truncated`],
-//!   not by failing.
-//! - Futures need not be `Send`: the engine runs on one thread.
-//!
-//! ```
-//! use crawler::{FetchError, Request, Response, Transport};
-//!
-//! /// Answers every request with an empty 404.
-//! struct NotFound;
-//!
-//! impl Transport for NotFound {
-//!     async fn fetch(&self, _request: Request) -> Result<Response, FetchError> {
-//!         Ok(Response::new(404))
-//!     }
-//! }
-//! ```
+//! The contract is documented on [`Transport`].
 
 use std::fmt;
 use std::future::Future;
@@ -37,7 +14,32 @@ use std::future::Future;
 use bytes::Bytes;
 use url::Url;
 
-/// Fetches one HTTP request. See the [module documentation](self) for the contract.
+/// Fetches one HTTP request.
+///
+/// # Contract
+///
+/// - Fetch exactly one request. **Never follow redirects**: a 3xx is returned as it came, with its
+///   `Location` header; the engine decides what to do with it.
+/// - Return `Ok` for every response that arrived, whatever its status. Return `Err` only when no
+///   response could be had: DNS, connect, TLS, reset, malformed HTTP, a body that broke off.
+/// - The returned future may be dropped at any point (the engine's timeout does that); dropping
+///   must cancel the request and leak nothing.
+/// - Enforce a body cap if you have one by cutting the body and setting [`Response::truncated`],
+///   not by failing.
+/// - Futures need not be `Send`: the engine runs on one thread.
+///
+/// ```
+/// use crawler::{FetchError, Request, Response, Transport};
+///
+/// /// Answers every request with an empty 404.
+/// struct NotFound;
+///
+/// impl Transport for NotFound {
+///     async fn fetch(&self, _request: Request) -> Result<Response, FetchError> {
+///         Ok(Response::new(404))
+///     }
+/// }
+/// ```
 pub trait Transport {
     /// Fetch `request` once, without following redirects.
     fn fetch(&self, request: Request) -> impl Future<Output = Result<Response, FetchError>>;

@@ -31,6 +31,22 @@ pub(crate) struct Job {
     pub host: u32,
     /// 1 for the first try.
     pub try_no: u32,
+    /// What the request is for.
+    pub kind: Kind,
+}
+
+/// What a job fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A URL of the crawl.
+    Page,
+    /// A robots.txt fetch of robots chain `chain` (see `robots::Book`), after `hops` redirects.
+    Robots {
+        /// The chain whose hosts wait for this fetch.
+        chain: usize,
+        /// Redirects followed so far.
+        hops: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -55,6 +71,15 @@ struct Host {
     timer_armed: bool,
     /// URLs of this host handed to the scheduler so far.
     admitted: u64,
+    /// Waiting for its robots.txt: only robots jobs may start.
+    blocked: bool,
+}
+
+impl Host {
+    /// The front job may start as far as robots.txt is concerned.
+    fn front_unblocked(&self) -> bool {
+        !self.blocked || self.queue.front().is_some_and(|j| j.kind != Kind::Page)
+    }
 }
 
 /// The per-host queues, the ready ring and the timers.
@@ -106,7 +131,6 @@ impl Scheduler {
     }
 
     /// Raises `host`'s delay to at least `delay` (robots.txt `Crawl-delay`).
-    #[allow(dead_code)] // Used once robots.txt support lands.
     pub fn raise_delay(&mut self, host: u32, delay: Duration) {
         let h = &mut self.hosts[host as usize];
         h.delay = h.delay.max(delay);
@@ -119,6 +143,25 @@ impl Scheduler {
         h.admitted
     }
 
+    /// Holds `host`'s pages until [`unblock`](Self::unblock) (its robots.txt is being fetched).
+    pub fn block(&mut self, host: u32) {
+        self.hosts[host as usize].blocked = true;
+    }
+
+    /// Lets `host`'s pages start.
+    pub fn unblock(&mut self, host: u32, now: Duration) {
+        self.hosts[host as usize].blocked = false;
+        self.make_ready(host, now);
+    }
+
+    /// Queues a job at the front of its host's queue (robots.txt goes first).
+    pub fn push_front(&mut self, job: Job, now: Duration) {
+        let host = job.host;
+        self.hosts[host as usize].queue.push_front(job);
+        self.queued += 1;
+        self.make_ready(host, now);
+    }
+
     /// Queues a job at the back of its host's queue.
     pub fn push(&mut self, job: Job, now: Duration) {
         let host = job.host;
@@ -127,25 +170,36 @@ impl Scheduler {
         self.make_ready(host, now);
     }
 
-    /// Starts the next job that may start now, if any.
-    pub fn pop(&mut self, now: Duration) -> Option<Job> {
+    /// Starts the next job that may start now, if any. Jobs for which `keep` says `false` are
+    /// dropped on the way (a page that robots.txt turned out to forbid) without using the host's
+    /// slot or delay.
+    pub fn pop(&mut self, now: Duration, mut keep: impl FnMut(&Job) -> bool) -> Option<Job> {
         while let Some(h) = self.ready.pop_front() {
-            let host = &mut self.hosts[h as usize];
-            host.in_ready = false;
-            if host.queue.is_empty() || host.in_flight >= self.max_per_host {
-                continue; // Readied again by push() or finish().
+            self.hosts[h as usize].in_ready = false;
+            loop {
+                let host = &mut self.hosts[h as usize];
+                if host.queue.is_empty()
+                    || host.in_flight >= self.max_per_host
+                    || !host.front_unblocked()
+                {
+                    break; // Readied again by push(), finish() or unblock().
+                }
+                if now < host.next_allowed {
+                    let at = host.next_allowed;
+                    self.arm(h, at);
+                    break;
+                }
+                let job = host.queue.pop_front().expect("checked non-empty");
+                self.queued -= 1;
+                if !keep(&job) {
+                    continue;
+                }
+                let host = &mut self.hosts[h as usize];
+                host.in_flight += 1;
+                host.next_allowed = now + host.delay;
+                self.make_ready(h, now);
+                return Some(job);
             }
-            if now < host.next_allowed {
-                let at = host.next_allowed;
-                self.arm(h, at);
-                continue;
-            }
-            let job = host.queue.pop_front().expect("checked non-empty");
-            host.in_flight += 1;
-            host.next_allowed = now + host.delay;
-            self.queued -= 1;
-            self.make_ready(h, now);
-            return Some(job);
         }
         None
     }
@@ -211,6 +265,7 @@ impl Scheduler {
             || host.timer_armed
             || host.queue.is_empty()
             || host.in_flight >= self.max_per_host
+            || !host.front_unblocked()
         {
             return;
         }
@@ -246,11 +301,14 @@ mod tests {
             url,
             host,
             try_no: 1,
+            kind: Kind::Page,
         }
     }
 
     fn ids(s: &mut Scheduler, now: Duration) -> Vec<u32> {
-        std::iter::from_fn(|| s.pop(now)).map(|j| j.id).collect()
+        std::iter::from_fn(|| s.pop(now, |_| true))
+            .map(|j| j.id)
+            .collect()
     }
 
     #[test]
@@ -304,10 +362,67 @@ mod tests {
         s.release_due(t(4));
         assert_eq!(s.next_due(), Some(t(5)));
         s.release_due(t(5));
-        let order: Vec<_> = std::iter::from_fn(|| s.pop(t(5)))
+        let order: Vec<_> = std::iter::from_fn(|| s.pop(t(5), |_| true))
             .map(|j| (j.id, j.try_no))
             .collect();
         assert_eq!(order, [(0, 2), (1, 1)]);
         assert_eq!(s.queued(), 0);
+    }
+}
+
+#[cfg(test)]
+mod blocking_tests {
+    use super::*;
+
+    #[test]
+    fn a_blocked_host_lets_only_robots_jobs_start() {
+        let mut s = Scheduler::new(usize::MAX, Duration::ZERO);
+        let page = Url::parse("http://a/p").unwrap();
+        let (host, _) = s.host_of(&page);
+        s.block(host);
+        let job = |id, kind| Job {
+            id,
+            url: page.clone(),
+            host,
+            try_no: 1,
+            kind,
+        };
+        s.push(job(1, Kind::Page), Duration::ZERO);
+        assert!(s.pop(Duration::ZERO, |_| true).is_none());
+        let robots = Kind::Robots { chain: 0, hops: 0 };
+        s.push_front(job(0, robots), Duration::ZERO);
+        assert_eq!(s.pop(Duration::ZERO, |_| true).map(|j| j.id), Some(0));
+        assert!(s.pop(Duration::ZERO, |_| true).is_none());
+        s.unblock(host, Duration::ZERO);
+        assert_eq!(s.pop(Duration::ZERO, |_| true).map(|j| j.id), Some(1));
+    }
+}
+
+#[cfg(test)]
+mod keep_tests {
+    use super::*;
+
+    #[test]
+    fn dropped_jobs_use_no_slot_and_no_delay() {
+        let t = Duration::from_secs;
+        let mut s = Scheduler::new(1, t(10));
+        for id in 0..3 {
+            let url = Url::parse(&format!("http://a/{id}")).unwrap();
+            let (host, _) = s.host_of(&url);
+            let kind = Kind::Page;
+            s.push(
+                Job {
+                    id,
+                    url,
+                    host,
+                    try_no: 1,
+                    kind,
+                },
+                t(0),
+            );
+        }
+        let job = s.pop(t(0), |j| j.id != 0).unwrap();
+        assert_eq!(job.id, 1);
+        assert_eq!(s.queued(), 1);
     }
 }

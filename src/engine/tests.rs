@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::*;
-use crate::transport::{FetchError, FetchErrorKind, Request};
+use crate::transport::{FetchError, FetchErrorKind, Request, Response};
+use crate::{Config, Record, Summary};
 
 /// Pages by path: `html:<links separated by spaces>`, `301:<location>`, `reset`, or a status.
 struct MapSite {
@@ -26,7 +27,7 @@ impl Transport for MapSite {
     async fn fetch(&self, request: Request) -> Result<Response, FetchError> {
         let url = request.url.as_str().to_string();
         self.requests.borrow_mut().push(url.clone());
-        let path = &url["http://h".len()..];
+        let path = url.strip_prefix("http://h").unwrap_or(&url);
         let spec = self.pages.get(path).copied().unwrap_or("404");
         if let Some(links) = spec.strip_prefix("html:") {
             let body: String = links
@@ -39,6 +40,11 @@ impl Transport for MapSite {
         }
         if let Some(secs) = spec.strip_prefix("503ra:") {
             return Ok(Response::new(503).with_header("Retry-After", secs));
+        }
+        if let Some(text) = spec.strip_prefix("text:") {
+            return Ok(Response::new(200)
+                .with_header("content-type", "text/plain")
+                .with_body(text.replace("|", "\n")));
         }
         if let Some((status, location)) = spec.split_once(':') {
             return Ok(Response::new(status.parse().unwrap()).with_header("location", location));
@@ -70,7 +76,10 @@ fn crawl(
     site: &MapSite,
     config: impl FnOnce(crate::ConfigBuilder) -> crate::ConfigBuilder,
 ) -> (Vec<Record>, Summary) {
-    let config = config(Config::builder().root("http://h/")).build().unwrap();
+    // robots.txt is off unless a test turns it on, so request counts are the pages'.
+    let config = config(Config::builder().root("http://h/").robots(false))
+        .build()
+        .unwrap();
     let crawler = Crawler::new(config, site, SkipClock::default());
     let mut records = Vec::new();
     let summary = futures_executor::block_on(crawler.run(|r, _| records.push(r.clone())));
@@ -298,6 +307,7 @@ impl Transport for Endless {
 fn spider_traps_are_cut_and_counted() {
     let config = Config::builder()
         .root("http://h/")
+        .robots(false)
         .max_pages_per_host(50)
         .build()
         .unwrap();
@@ -317,4 +327,77 @@ fn urls_past_the_depth_limit_are_counted_as_not_followed() {
     let (records, summary) = crawl(&site, |b| b.max_depth(1));
     assert_eq!(records.len(), 2);
     assert_eq!(summary.cuts.get("not_followed"), Some(&2));
+}
+
+fn requests(site: &MapSite) -> Vec<String> {
+    site.requests.borrow().clone()
+}
+
+#[test]
+fn robots_txt_comes_first_once_and_its_rules_hold() {
+    let site = MapSite::new(&[
+        (
+            "/robots.txt",
+            "text:User-agent: *|Disallow: /private|Crawl-delay: 3",
+        ),
+        ("/", "html:/a /private/x /robots.txt"),
+        ("/a", "html:/"),
+    ]);
+    let (records, summary) = crawl(&site, |b| b.robots(true));
+    assert_eq!(
+        requests(&site),
+        ["http://h/robots.txt", "http://h/", "http://h/a"]
+    );
+    assert_eq!(summary.cuts.get("robots"), Some(&1));
+    assert_eq!(summary.robots, 1);
+    assert_eq!(records.len(), 3);
+    // Crawl-delay 3 s between the three requests.
+    assert_eq!(summary.elapsed, Duration::from_secs(6));
+    // The cap applies.
+    let (_, summary) = crawl(&site, |b| {
+        b.robots(true).max_crawl_delay(Duration::from_secs(1))
+    });
+    assert_eq!(summary.elapsed, Duration::from_secs(2));
+}
+
+#[test]
+fn an_unavailable_robots_txt_means_disallow_all() {
+    let site = MapSite::new(&[("/robots.txt", "503"), ("/", "html:/a")]);
+    let (records, summary) = crawl(&site, |b| b.robots(true).max_tries(2));
+    assert_eq!(
+        requests(&site),
+        ["http://h/robots.txt", "http://h/robots.txt"]
+    );
+    assert_eq!(records.len(), 1);
+    assert_eq!(summary.cuts.get("robots_unavailable"), Some(&1));
+}
+
+#[test]
+fn hosts_sharing_a_redirected_robots_txt_fetch_it_once() {
+    let site = MapSite::new(&[
+        ("/robots.txt", "301:https://h/robots.txt"),
+        (
+            "https://h/robots.txt",
+            "text:User-agent: crawler|Disallow: /no",
+        ),
+        ("/", "html:https://h/a https://h/no"),
+        ("https://h/a", "html:"),
+    ]);
+    let (records, summary) = crawl(&site, |b| b.robots(true));
+    assert_eq!(
+        requests(&site),
+        [
+            "http://h/robots.txt",
+            "https://h/robots.txt",
+            "http://h/",
+            "https://h/a"
+        ]
+    );
+    assert_eq!(records.len(), 4);
+    assert_eq!(summary.cuts.get("robots"), Some(&1));
+    let first = records
+        .iter()
+        .find(|r| r.url == "http://h/robots.txt")
+        .unwrap();
+    assert_eq!(first.location.as_deref(), Some("https://h/robots.txt"));
 }

@@ -1,0 +1,407 @@
+//! robots.txt: fetched once per host before its first page, kept for the crawl.
+//!
+//! Parsing is done by `texting_robots` (checked against Google's and Moz's test suites and 54
+//! million real files); this module decides what a fetch *outcome* means, following RFC 9309:
+//!
+//! | outcome of `GET /robots.txt` (after retries) | rules for the host |
+//! | --- | --- |
+//! | 2xx | the file's rules for our agent (`*` group if none names us); first 500 KiB only |
+//! | 3xx | followed up to 5 hops (through the same per-host politeness), then as 4xx |
+//! | 4xx (but 429) | no rules: everything allowed |
+//! | 429, 5xx, or no response | **everything disallowed** for this crawl (RFC 9309 §2.3.1.4: an unreachable robots.txt means complete disallow); the cut is counted as `robots_unavailable` |
+//!
+//! `Crawl-delay` raises the host's delay, capped by `max_crawl_delay`. `Sitemap:` lines are
+//! returned for the sitemap reader.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use rustc_hash::FxHashMap;
+use texting_robots::Robot;
+use url::Url;
+
+use crate::transport::{FetchError, Response};
+
+/// How many redirects a robots.txt fetch follows.
+pub(crate) const MAX_ROBOTS_REDIRECTS: u32 = 5;
+
+/// The most of a robots.txt body that is parsed (RFC 9309 asks for at least 500 KiB).
+const MAX_ROBOTS_BYTES: usize = 500 * 1024;
+
+/// The robots rules of one host.
+#[derive(Debug, Default)]
+pub(crate) enum Rules {
+    /// Not known yet (fetch pending or robots.txt turned off).
+    #[default]
+    Unknown,
+    /// No robots.txt (4xx) or it has no rules for us.
+    AllowAll,
+    /// robots.txt could not be had (5xx, 429, no response).
+    Unavailable,
+    /// Parsed rules.
+    Parsed(Box<Robot>),
+}
+
+impl Rules {
+    /// `Ok(())` when `url` may be fetched, else the cut counter name.
+    pub fn check(&self, url: &Url) -> Result<(), &'static str> {
+        match self {
+            Rules::Unknown | Rules::AllowAll => Ok(()),
+            Rules::Unavailable => Err("robots_unavailable"),
+            Rules::Parsed(robot) => {
+                if robot.allowed(url.as_str()) {
+                    Ok(())
+                } else {
+                    Err("robots")
+                }
+            }
+        }
+    }
+}
+
+/// A host's robots outcome: its rules and its (uncapped) crawl delay.
+#[derive(Debug, Default)]
+pub(crate) struct HostRules {
+    /// What may be fetched.
+    pub rules: Rules,
+    /// `Crawl-delay`, if the file set one.
+    pub delay: Option<Duration>,
+}
+
+/// Which robots.txt fetches are under way and which hosts wait for them.
+///
+/// A *chain* is one robots.txt fetch and the redirects it follows. Hosts share a chain when their
+/// robots.txt URLs meet (`http://h/robots.txt` redirecting to `https://h/robots.txt`, which is
+/// also the robots.txt of host `https://h`), so no robots.txt URL is ever fetched twice.
+#[derive(Debug, Default)]
+pub(crate) struct Book {
+    chains: Vec<Chain>,
+    /// Robots URL id (in the URL table) to the chain that fetches it.
+    chain_of: FxHashMap<u32, usize>,
+    /// Rules by host id, once known.
+    by_host: Vec<Option<Rc<HostRules>>>,
+    /// Hosts whose robots.txt was asked for, by host id.
+    started: Vec<bool>,
+}
+
+#[derive(Debug, Default)]
+struct Chain {
+    /// Hosts waiting for this chain's outcome.
+    hosts: Vec<u32>,
+    /// The outcome, once known.
+    outcome: Option<Rc<HostRules>>,
+}
+
+/// What the engine must do after asking the [`Book`].
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// Fetch the URL for this chain.
+    Fetch(usize),
+    /// Nothing: another chain will deliver.
+    Wait,
+    /// The outcome is known for these hosts.
+    Known(Vec<u32>, Rc<HostRules>),
+}
+
+impl Book {
+    /// The rules of `host`, if known.
+    pub fn rules(&self, host: u32) -> Option<&HostRules> {
+        self.by_host.get(host as usize)?.as_deref()
+    }
+
+    /// `true` when URL id `id` is (being) fetched as a robots.txt.
+    pub fn claimed(&self, id: u32) -> bool {
+        self.chain_of.contains_key(&id)
+    }
+
+    /// `true` once [`start`](Self::start) was called for `host`.
+    pub fn started(&self, host: u32) -> bool {
+        self.started.get(host as usize).copied().unwrap_or(false)
+    }
+
+    /// `host` needs rules; its robots.txt has URL id `id`.
+    pub fn start(&mut self, host: u32, id: u32) -> Step {
+        let i = host as usize;
+        if self.started.len() <= i {
+            self.started.resize(i + 1, false);
+        }
+        self.started[i] = true;
+        match self.chain_of.get(&id) {
+            Some(&c) => self.join(c, vec![host]),
+            None => {
+                self.chains.push(Chain {
+                    hosts: vec![host],
+                    outcome: None,
+                });
+                let c = self.chains.len() - 1;
+                self.chain_of.insert(id, c);
+                Step::Fetch(c)
+            }
+        }
+    }
+
+    /// Chain `chain`'s fetch was redirected to URL id `id`.
+    pub fn redirect(&mut self, chain: usize, id: u32) -> Step {
+        match self.chain_of.get(&id) {
+            Some(&other) if other != chain => {
+                let hosts = std::mem::take(&mut self.chains[chain].hosts);
+                self.join(other, hosts)
+            }
+            // A redirect back into its own chain: a loop; decided as "no robots.txt".
+            Some(_) => self.finish(chain, HostRules::default_allow()),
+            None => {
+                self.chain_of.insert(id, chain);
+                Step::Fetch(chain)
+            }
+        }
+    }
+
+    /// Chain `chain` ended with `outcome`.
+    pub fn finish(&mut self, chain: usize, outcome: HostRules) -> Step {
+        let outcome = Rc::new(outcome);
+        self.chains[chain].outcome = Some(outcome.clone());
+        let hosts = std::mem::take(&mut self.chains[chain].hosts);
+        for &h in &hosts {
+            self.set(h, outcome.clone());
+        }
+        Step::Known(hosts, outcome)
+    }
+
+    fn join(&mut self, chain: usize, hosts: Vec<u32>) -> Step {
+        match self.chains[chain].outcome.clone() {
+            Some(outcome) => {
+                for &h in &hosts {
+                    self.set(h, outcome.clone());
+                }
+                Step::Known(hosts, outcome)
+            }
+            None => {
+                self.chains[chain].hosts.extend(hosts);
+                Step::Wait
+            }
+        }
+    }
+
+    fn set(&mut self, host: u32, outcome: Rc<HostRules>) {
+        let i = host as usize;
+        if self.by_host.len() <= i {
+            self.by_host.resize(i + 1, None);
+        }
+        self.by_host[i] = Some(outcome);
+    }
+}
+
+impl HostRules {
+    fn default_allow() -> Self {
+        HostRules {
+            rules: Rules::AllowAll,
+            delay: None,
+        }
+    }
+}
+
+/// What a robots.txt fetch outcome means.
+#[derive(Debug)]
+pub(crate) enum Verdict {
+    /// The host's rules, its crawl delay (uncapped) and its sitemap URLs.
+    Rules(Rules, Option<Duration>, Vec<String>),
+    /// Fetch this robots.txt location next.
+    Redirect(Url),
+}
+
+/// The robots.txt URL of `url`'s origin.
+pub(crate) fn robots_url(url: &Url) -> Url {
+    let mut robots = url.clone();
+    robots.set_path("/robots.txt");
+    robots.set_query(None);
+    robots.set_fragment(None);
+    // Credentials never go to robots.txt.
+    let _ = robots.set_username("");
+    let _ = robots.set_password(None);
+    robots
+}
+
+/// Interprets the final outcome of fetching `url` (a robots.txt) after `hops` redirects.
+pub(crate) fn verdict(
+    url: &Url,
+    outcome: &Result<Response, FetchError>,
+    hops: u32,
+    agent: &str,
+) -> Verdict {
+    let response = match outcome {
+        Err(_) => return Verdict::Rules(Rules::Unavailable, None, Vec::new()),
+        Ok(r) => r,
+    };
+    match response.status {
+        200..=299 => {
+            let body = &response.body[..response.body.len().min(MAX_ROBOTS_BYTES)];
+            match Robot::new(agent, body) {
+                Ok(robot) => {
+                    let delay = robot
+                        .delay
+                        .filter(|d| d.is_finite() && *d > 0.0)
+                        .map(|d| Duration::from_secs_f64(f64::from(d).min(1e6)));
+                    let sitemaps = robot.sitemaps.clone();
+                    Verdict::Rules(Rules::Parsed(Box::new(robot)), delay, sitemaps)
+                }
+                Err(_) => Verdict::Rules(Rules::AllowAll, None, Vec::new()),
+            }
+        }
+        301 | 302 | 303 | 307 | 308 if hops < MAX_ROBOTS_REDIRECTS => {
+            match response
+                .header("location")
+                .and_then(|l| crate::normalize::resolve(url, l))
+            {
+                Some(target) => Verdict::Redirect(target),
+                None => Verdict::Rules(Rules::AllowAll, None, Vec::new()),
+            }
+        }
+        429 | 500..=599 => Verdict::Rules(Rules::Unavailable, None, Vec::new()),
+        _ => Verdict::Rules(Rules::AllowAll, None, Vec::new()),
+    }
+}
+
+/// The product token of a User-Agent (`crawler` of `crawler/0.1 (+url)`), which robots.txt
+/// groups are matched against.
+pub(crate) fn agent_token(user_agent: &str) -> &str {
+    user_agent
+        .split(['/', ' '])
+        .next()
+        .filter(|t| !t.is_empty())
+        .unwrap_or("*")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::FetchErrorKind;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    fn rules_for(outcome: Result<Response, FetchError>) -> Rules {
+        match verdict(&u("http://h/robots.txt"), &outcome, 0, "crawler") {
+            Verdict::Rules(rules, _, _) => rules,
+            Verdict::Redirect(t) => panic!("unexpected redirect to {t}"),
+        }
+    }
+
+    fn txt(body: &str) -> Result<Response, FetchError> {
+        Ok(Response::new(200).with_body(body.to_string()))
+    }
+
+    #[test]
+    fn status_table() {
+        let page = u("http://h/a");
+        assert!(rules_for(Ok(Response::new(404))).check(&page).is_ok());
+        assert!(rules_for(Ok(Response::new(403))).check(&page).is_ok());
+        assert_eq!(
+            rules_for(Ok(Response::new(503))).check(&page),
+            Err("robots_unavailable")
+        );
+        assert_eq!(
+            rules_for(Ok(Response::new(429))).check(&page),
+            Err("robots_unavailable")
+        );
+        let failed = Err(FetchError::new(FetchErrorKind::Connect, "refused"));
+        assert_eq!(rules_for(failed).check(&page), Err("robots_unavailable"));
+    }
+
+    #[test]
+    fn groups_wildcards_and_queries() {
+        let rules = rules_for(txt(
+            "User-agent: other\nDisallow: /\n\nUser-agent: crawler\nDisallow: /private\n\
+             Disallow: /*.pdf$\nDisallow: /*?session=\nAllow: /private/ok\nCrawl-delay: 2\n\
+             Sitemap: http://h/sitemap.xml\n",
+        ));
+        let check = |p: &str| rules.check(&u(&format!("http://h{p}")));
+        assert!(check("/public").is_ok());
+        assert_eq!(check("/private/x"), Err("robots"));
+        assert!(check("/private/ok/y").is_ok());
+        assert_eq!(check("/doc.pdf"), Err("robots"));
+        assert!(check("/doc.pdf?x=1").is_ok());
+        assert_eq!(check("/list?session=1"), Err("robots"));
+        match verdict(
+            &u("http://h/robots.txt"),
+            &txt("Crawl-delay: 2\nSitemap: http://h/s.xml"),
+            0,
+            "x",
+        ) {
+            Verdict::Rules(_, delay, sitemaps) => {
+                assert_eq!(delay, Some(Duration::from_secs(2)));
+                assert_eq!(sitemaps, ["http://h/s.xml"]);
+            }
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn redirects_are_followed_five_times() {
+        let moved = Ok(Response::new(301).with_header("location", "https://h/robots.txt"));
+        let here = u("http://h/robots.txt");
+        assert!(
+            matches!(verdict(&here, &moved, 4, "c"), Verdict::Redirect(t) if t.scheme() == "https")
+        );
+        assert!(matches!(
+            verdict(&here, &moved, 5, "c"),
+            Verdict::Rules(Rules::AllowAll, None, _)
+        ));
+    }
+
+    #[test]
+    fn urls_and_tokens() {
+        assert_eq!(
+            robots_url(&u("http://a:b@h:81/x/y?q#f")).as_str(),
+            "http://h:81/robots.txt"
+        );
+        assert_eq!(agent_token("crawler/0.1 (+https://x)"), "crawler");
+        assert_eq!(agent_token("Mozilla/5.0"), "Mozilla");
+        assert_eq!(agent_token(""), "*");
+    }
+}
+
+#[cfg(test)]
+mod book_tests {
+    use super::*;
+
+    #[test]
+    fn hosts_whose_robots_urls_meet_share_one_fetch() {
+        let mut b = Book::default();
+        // Host 0's robots.txt (url id 10) redirects to url id 11, host 1's robots.txt.
+        let Step::Fetch(c0) = b.start(0, 10) else {
+            panic!()
+        };
+        assert!(matches!(b.redirect(c0, 11), Step::Fetch(c) if c == c0));
+        assert!(matches!(b.start(1, 11), Step::Wait));
+        let Step::Known(hosts, _) = b.finish(c0, HostRules::default_allow()) else {
+            panic!()
+        };
+        assert_eq!(hosts, [0, 1]);
+        assert!(b.rules(1).is_some());
+        // A third host meeting the finished chain gets its outcome at once.
+        assert!(matches!(b.start(2, 10), Step::Known(h, _) if h == [2]));
+        assert!(b.claimed(10) && b.claimed(11) && !b.claimed(12));
+    }
+
+    #[test]
+    fn a_redirect_into_a_running_chain_waits_for_it() {
+        let mut b = Book::default();
+        let Step::Fetch(a) = b.start(0, 1) else {
+            panic!()
+        };
+        let Step::Fetch(c) = b.start(1, 2) else {
+            panic!()
+        };
+        assert!(matches!(b.redirect(a, 2), Step::Wait));
+        let Step::Known(hosts, _) = b.finish(c, HostRules::default_allow()) else {
+            panic!()
+        };
+        assert_eq!(hosts, [1, 0]);
+        // A loop back into its own chain ends it.
+        let Step::Fetch(d) = b.start(3, 5) else {
+            panic!()
+        };
+        assert!(matches!(b.redirect(d, 5), Step::Known(h, _) if h == [3]));
+    }
+}

@@ -1,0 +1,391 @@
+//! The crawl loop's state: the URL table, the scheduler, robots.txt rules, and what turns a
+//! finished request into a [`Record`] and new URLs.
+//!
+//! Everything here is synchronous and owned by the one crawl future (`&mut`, no locks): the loop
+//! in `engine/mod.rs` awaits requests and timers, and hands each result to [`CrawlState::finish`].
+
+use std::time::Duration;
+
+use url::Url;
+
+use super::fetch::{self, Fetched};
+use super::frontier::{Label, State, Table};
+use super::rng::Rng;
+use super::robots::{self, Book, HostRules, Step, Verdict};
+use super::schedule::{Job, Kind, Scheduler};
+use super::traps;
+use crate::config::Config;
+use crate::links;
+use crate::normalize;
+use crate::report::{Record, Summary};
+use crate::scope::Scope;
+use crate::transport::{FetchError, Response};
+
+/// Everything the crawl loop owns and mutates.
+pub(super) struct CrawlState<'a> {
+    config: &'a Config,
+    scope: &'a Scope,
+    pub(super) table: Table,
+    pub(super) schedule: Scheduler,
+    rng: Rng,
+    pub(super) summary: Summary,
+    /// robots.txt fetches and the rules they produced.
+    book: Book,
+    /// The product token robots.txt groups are matched against.
+    agent: String,
+    /// URLs handed to the scheduler so far (for `max_pages`).
+    admitted: u64,
+    /// Scratch list for labels passed on by [`Table::offer`].
+    follow_up: Vec<(u32, Label)>,
+}
+
+impl<'a> CrawlState<'a> {
+    pub(super) fn new(config: &'a Config, scope: &'a Scope) -> Self {
+        CrawlState {
+            config,
+            scope,
+            table: Table::default(),
+            schedule: Scheduler::new(config.max_per_host.unwrap_or(usize::MAX), config.delay),
+            rng: Rng::new(config.seed),
+            summary: Summary::default(),
+            book: Book::default(),
+            agent: robots::agent_token(&config.user_agent).to_string(),
+            admitted: 0,
+            follow_up: Vec::new(),
+        }
+    }
+
+    /// The next request to start now, if any: pages that robots.txt forbids (or whose URL is a
+    /// robots.txt the robots flow fetches) are dropped on the way and counted.
+    pub(super) fn next_job(&mut self, now: Duration) -> Option<Job> {
+        let (book, table, cuts) = (&self.book, &mut self.table, &mut self.summary.cuts);
+        self.schedule.pop(now, |job| {
+            if job.kind != Kind::Page {
+                return true;
+            }
+            if book.claimed(job.id) {
+                return false; // Its record comes from the robots flow.
+            }
+            let verdict = book.rules(job.host).map(|r| r.rules.check(&job.url));
+            match verdict {
+                Some(Err(reason)) => {
+                    table.finish(job.id, State::Cut);
+                    *cuts.entry(reason.to_string()).or_default() += 1;
+                    false
+                }
+                _ => true,
+            }
+        })
+    }
+
+    /// `host` was just seen: fetch its robots.txt (or share a fetch under way) before its pages.
+    fn start_robots(&mut self, host: u32, page: &Url, now: Duration) {
+        let url = robots::robots_url(page);
+        let id = self.table.intern(&url, |_| true).id();
+        match self.book.start(host, id) {
+            Step::Fetch(chain) => {
+                self.schedule.block(host);
+                self.push_robots(id, url, chain, 0, now);
+            }
+            Step::Wait => self.schedule.block(host),
+            Step::Known(hosts, outcome) => self.apply_robots(&hosts, &outcome, now),
+        }
+    }
+
+    fn push_robots(&mut self, id: u32, url: Url, chain: usize, hops: u32, now: Duration) {
+        // Claimed by the robots flow: never queued as a page.
+        self.table.finish(id, State::Fetched);
+        let (host, _) = self.schedule.host_of(&url);
+        let job = Job {
+            id,
+            url,
+            host,
+            try_no: 1,
+            kind: Kind::Robots { chain, hops },
+        };
+        self.schedule.push_front(job, now);
+    }
+
+    fn apply_robots(&mut self, hosts: &[u32], outcome: &HostRules, now: Duration) {
+        for &host in hosts {
+            if let Some(delay) = outcome.delay {
+                self.schedule
+                    .raise_delay(host, delay.min(self.config.max_crawl_delay));
+            }
+            self.schedule.unblock(host, now);
+        }
+    }
+
+    /// The record of a robots.txt fetch; decides its hosts' rules (or follows its redirect).
+    fn complete_robots(
+        &mut self,
+        job: Job,
+        outcome: Result<Response, FetchError>,
+        chain: usize,
+        hops: u32,
+        now: Duration,
+    ) -> Record {
+        let mut record = self.base_record(&job, &outcome, 0);
+        self.summary.robots += 1;
+        let step = match robots::verdict(&job.url, &outcome, hops, &self.agent) {
+            Verdict::Redirect(target) => {
+                record.location = Some(target.to_string());
+                let target_id = self.table.intern(&target, |_| true).id();
+                let step = self.book.redirect(chain, target_id);
+                if let Step::Fetch(chain) = step {
+                    self.push_robots(target_id, target, chain, hops + 1, now);
+                }
+                step
+            }
+            Verdict::Rules(rules, delay, _sitemaps) => {
+                self.book.finish(chain, HostRules { rules, delay })
+            }
+        };
+        if let Step::Known(hosts, outcome) = step {
+            self.apply_robots(&hosts, &outcome, now);
+        }
+        record
+    }
+
+    /// The record fields every fetch has, and the summary counts they feed.
+    fn base_record(
+        &mut self,
+        job: &Job,
+        outcome: &Result<Response, FetchError>,
+        depth: u32,
+    ) -> Record {
+        self.summary.urls += 1;
+        let response = match outcome {
+            Ok(response) => response,
+            Err(error) => {
+                self.summary.failures += 1;
+                *self
+                    .summary
+                    .failures_by_kind
+                    .entry(error.kind.as_str().to_string())
+                    .or_default() += 1;
+                return Record::failure(job.url.as_str(), job.try_no, depth, error.to_string());
+            }
+        };
+        let mut record = Record::response(job.url.as_str(), response.status, job.try_no, depth);
+        record.content_type = response.media_type();
+        record.size = Some(response.body.len() as u64);
+        record.truncated = response.truncated;
+        self.summary.truncated += u64::from(response.truncated);
+        *self
+            .summary
+            .status_classes
+            .entry(format!("{}xx", response.status / 100))
+            .or_default() += 1;
+        record
+    }
+
+    /// Moves newly queued URLs to the scheduler, up to `max_pages` in all.
+    pub(super) fn admit(&mut self, now: Duration) {
+        let max_pages = self.config.max_pages.unwrap_or(u64::MAX);
+        while self.admitted < max_pages {
+            let Some((id, url)) = self.table.pop() else {
+                break;
+            };
+            self.admitted += 1;
+            let (host, _) = self.schedule.host_of(&url);
+            // Hosts first met as a robots.txt redirect target have not asked for their own yet.
+            if self.config.robots && !self.book.started(host) {
+                self.start_robots(host, &url, now);
+            }
+            let per_host = self.schedule.admit(host);
+            if self
+                .config
+                .max_pages_per_host
+                .is_some_and(|max| per_host > max)
+            {
+                self.table.finish(id, State::Cut);
+                *self
+                    .summary
+                    .cuts
+                    .entry("pages_per_host".into())
+                    .or_default() += 1;
+                continue;
+            }
+            let job = Job {
+                id,
+                url,
+                host,
+                try_no: 1,
+                kind: Kind::Page,
+            };
+            self.schedule.push(job, now);
+        }
+    }
+
+    /// Takes a finished request: schedules a retry, or turns it into the URL's record.
+    pub(super) fn finish(&mut self, fetched: Fetched, now: Duration) -> Option<Record> {
+        self.summary.requests += 1;
+        self.schedule.finish(fetched.job.host, now);
+        let job = &fetched.job;
+        if job.try_no < self.config.max_tries && fetch::retryable(&fetched.outcome) {
+            let next_try = job.try_no + 1;
+            let wait = fetch::retry_wait(self.config, &fetched.outcome, next_try, &mut self.rng);
+            let job = Job {
+                try_no: next_try,
+                ..fetched.job
+            };
+            self.schedule.retry_at(job, now + wait);
+            return None;
+        }
+        Some(match fetched.job.kind {
+            Kind::Page => self.complete(fetched.job, fetched.outcome),
+            Kind::Robots { chain, hops } => {
+                self.complete_robots(fetched.job, fetched.outcome, chain, hops, now)
+            }
+        })
+    }
+
+    pub(super) fn add_root(&mut self, url: Url) {
+        // Roots are fetched even when the exclude pattern matches them: the user named them.
+        let id = self.table.intern(&url, |_| true).id();
+        let label = Label {
+            depth: 0,
+            budget: self.config.max_redirect,
+        };
+        self.offer(id, label, Some(url));
+    }
+
+    /// The id of a discovered URL; a new one is checked against the scope and the trap rules
+    /// (cuts are counted).
+    fn intern(&mut self, url: &Url) -> u32 {
+        let (scope, config, cuts) = (self.scope, self.config, &mut self.summary.cuts);
+        let allowed = |u: &Url| {
+            if !scope.allows(u) {
+                return false;
+            }
+            match traps::check(u, config) {
+                Some(trap) => {
+                    *cuts.entry(trap.as_str().to_string()).or_default() += 1;
+                    false
+                }
+                None => true,
+            }
+        };
+        self.table.intern(url, allowed).id()
+    }
+
+    /// Offers `label` to `id`, then passes on whatever improved labels that releases. Returns
+    /// `true` when `id` itself was queued.
+    fn offer(&mut self, id: u32, label: Label, url: Option<Url>) -> bool {
+        let (max_redirect, max_depth) = (self.config.max_redirect, self.config.max_depth);
+        let queued = self
+            .table
+            .offer(id, label, url, &mut self.follow_up, max_redirect, max_depth);
+        while let Some((id, label)) = self.follow_up.pop() {
+            self.table.offer(
+                id,
+                label,
+                None,
+                &mut self.follow_up,
+                max_redirect,
+                max_depth,
+            );
+        }
+        queued
+    }
+
+    /// Turns a URL's last try into its record and feeds what it found to the frontier.
+    fn complete(&mut self, job: Job, outcome: Result<Response, FetchError>) -> Record {
+        let id = job.id;
+        let depth = self.table.entry(id).depth();
+        let mut record = self.base_record(&job, &outcome, depth);
+        let url = job.url;
+        let Ok(response) = outcome else {
+            self.table.finish(id, State::Fetched);
+            return record;
+        };
+        let success = (200..300).contains(&response.status);
+        let html = record.content_type.as_deref().is_some_and(links::is_html);
+        if matches!(response.status, 301 | 302 | 303 | 307 | 308) {
+            self.redirect(id, &url, &response, &mut record);
+        } else if success && html {
+            self.summary.html += 1;
+            self.summary.html_bytes += response.body.len() as u64;
+            self.links(id, &url, depth, &response, &mut record);
+        } else {
+            if success {
+                self.summary.other += 1;
+                self.summary.other_bytes += response.body.len() as u64;
+            } else {
+                self.summary.error_status += 1;
+            }
+            self.table.finish(id, State::Fetched);
+        }
+        record
+    }
+
+    fn redirect(&mut self, id: u32, url: &Url, response: &Response, record: &mut Record) {
+        let location = response.header("location");
+        let Some(target) =
+            location.and_then(|l| normalize::resolve_with(url, l, self.config.canon()))
+        else {
+            self.summary.bad_redirects += 1;
+            record.error = Some(match location {
+                Some(l) => format!("redirect with unusable location {l:?}"),
+                None => "redirect without location".to_string(),
+            });
+            self.table.finish(id, State::Redirected(None));
+            return;
+        };
+        self.summary.redirects += 1;
+        record.location = Some(target.to_string());
+        let target_id = self.intern(&target);
+        self.table.finish(id, State::Redirected(Some(target_id)));
+        let labels: Vec<Label> = self.table.entry(id).labels().to_vec();
+        let mut followed = false;
+        for label in labels.into_iter().filter(|l| l.budget > 0) {
+            followed = true;
+            let next = Label {
+                depth: label.depth,
+                budget: label.budget - 1,
+            };
+            self.offer(target_id, next, Some(target.clone()));
+        }
+        if !followed {
+            self.summary.redirect_cuts += 1;
+            record.error = Some(format!(
+                "redirect limit reached (max_redirect={})",
+                self.config.max_redirect
+            ));
+        }
+    }
+
+    fn links(&mut self, id: u32, url: &Url, depth: u32, response: &Response, record: &mut Record) {
+        self.table.finish(id, State::Fetched);
+        let found = links::extract(&response.body);
+        let base = links::base_url(url, found.base.as_deref());
+        let follow = self.config.max_depth.is_none_or(|max| depth < max);
+        let keep_out_links = self.config.max_depth.is_some();
+        let next = Label {
+            depth: depth + 1,
+            budget: self.config.max_redirect,
+        };
+        let canon = self.config.canon();
+        let (mut count, mut new) = (0u32, 0u32);
+        let mut out_links = Vec::new();
+        for href in &found.hrefs {
+            let Some(link) = normalize::resolve_with(&base, href, canon) else {
+                continue;
+            };
+            count += 1;
+            let link_id = self.intern(&link);
+            if keep_out_links {
+                out_links.push(link_id);
+            }
+            if follow && self.offer(link_id, next, Some(link)) {
+                new += 1;
+            }
+        }
+        if keep_out_links {
+            self.table.set_out_links(id, out_links);
+        }
+        record.links = Some(count);
+        record.new_links = Some(new);
+    }
+}
