@@ -98,6 +98,11 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub max_segment_repeats: usize,
 
+    /// Read this sitemap (or sitemap index) at the start; repeatable. Sitemaps named by an
+    /// in-scope host's robots.txt are read too.
+    #[arg(long = "sitemap", value_name = "URL")]
+    pub sitemaps: Vec<String>,
+
     /// Do not fetch or obey robots.txt.
     #[arg(long)]
     pub ignore_robots: bool,
@@ -186,6 +191,9 @@ impl CrawlArgs {
             } else {
                 ScopeMode::Strict
             });
+        for sitemap in &self.sitemaps {
+            b = b.sitemap(with_scheme(sitemap));
+        }
         if let Some(e) = &self.exclude {
             b = b.exclude(e.clone());
         }

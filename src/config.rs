@@ -78,6 +78,8 @@ pub struct Config {
     pub user_agent: String,
     /// Upper bound on a robots.txt `Crawl-delay`. Default: 10 s.
     pub max_crawl_delay: Duration,
+    /// Sitemaps to read at the start (robots.txt may name more). Default: none.
+    pub sitemaps: Vec<Url>,
 }
 
 impl Config {
@@ -123,6 +125,7 @@ pub struct ConfigBuilder {
     robots: bool,
     user_agent: String,
     max_crawl_delay: Duration,
+    sitemaps: Vec<String>,
 }
 
 /// The default `User-Agent`: `crawler/<version>`.
@@ -154,6 +157,7 @@ impl Default for ConfigBuilder {
             robots: true,
             user_agent: DEFAULT_USER_AGENT.to_string(),
             max_crawl_delay: Duration::from_secs(10),
+            sitemaps: Vec::new(),
         }
     }
 }
@@ -284,6 +288,12 @@ impl ConfigBuilder {
         self
     }
 
+    /// Adds a sitemap URL to read at the start (absolute, `http` or `https`).
+    pub fn sitemap(mut self, url: impl Into<String>) -> Self {
+        self.sitemaps.push(url.into());
+        self
+    }
+
     /// Validates the options.
     pub fn build(self) -> Result<Config, ConfigError> {
         if self.roots.is_empty() {
@@ -314,6 +324,17 @@ impl ConfigBuilder {
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Zero(name));
+        }
+        let mut sitemaps = Vec::with_capacity(self.sitemaps.len());
+        for text in &self.sitemaps {
+            let url =
+                parse_root_with(text, Canon::sorting_query(self.sort_query)).map_err(|error| {
+                    ConfigError::InvalidSitemap {
+                        sitemap: text.clone(),
+                        error,
+                    }
+                })?;
+            sitemaps.push(url);
         }
         if self.user_agent.trim().is_empty() || self.user_agent.contains(['\r', '\n']) {
             return Err(ConfigError::InvalidUserAgent);
@@ -348,6 +369,7 @@ impl ConfigBuilder {
             robots: self.robots,
             user_agent: self.user_agent,
             max_crawl_delay: self.max_crawl_delay,
+            sitemaps,
         })
     }
 }
@@ -365,6 +387,13 @@ pub enum ConfigError {
         /// Why it was refused.
         error: UrlError,
     },
+    /// A sitemap URL could not be used.
+    InvalidSitemap {
+        /// The sitemap URL as given.
+        sitemap: String,
+        /// Why it was refused.
+        error: UrlError,
+    },
     /// The exclude pattern is not a valid regular expression.
     InvalidExclude(String),
     /// An option that must be positive was zero.
@@ -378,6 +407,9 @@ impl fmt::Display for ConfigError {
         match self {
             ConfigError::NoRoots => write!(f, "no root url given"),
             ConfigError::InvalidRoot { root, error } => write!(f, "root {root:?}: {error}"),
+            ConfigError::InvalidSitemap { sitemap, error } => {
+                write!(f, "sitemap {sitemap:?}: {error}")
+            }
             ConfigError::InvalidExclude(e) => write!(f, "invalid exclude pattern: {e}"),
             ConfigError::Zero(name) => write!(f, "{name} must be greater than zero"),
             ConfigError::InvalidUserAgent => {

@@ -112,6 +112,9 @@ pub struct Summary {
     /// robots.txt fetches (redirect hops included); not counted as html/other/error.
     #[serde(default)]
     pub robots: u64,
+    /// Sitemap fetches; not counted as html/other/error.
+    #[serde(default)]
+    pub sitemaps: u64,
     /// URLs discovered but never fetched (left when the crawl was stopped or hit `max_pages`).
     pub todo: u64,
     /// URLs left out by a limit, by its name: spider-trap rules (`url_length`, `path_depth`,
@@ -147,6 +150,7 @@ impl Summary {
         put("fail", self.failures);
         put("truncated", self.truncated);
         put("robots", self.robots);
+        put("sitemap", self.sitemaps);
         for (kind, n) in &self.failures_by_kind {
             c.insert(format!("fail_{kind}"), *n);
         }

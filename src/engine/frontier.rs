@@ -113,6 +113,10 @@ impl Interned {
             Interned::New(id) | Interned::Known(id) => id,
         }
     }
+
+    pub fn is_known(self) -> bool {
+        matches!(self, Interned::Known(_))
+    }
 }
 
 impl std::fmt::Debug for Table {

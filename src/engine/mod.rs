@@ -13,6 +13,7 @@ mod frontier;
 mod rng;
 mod robots;
 mod schedule;
+mod sitemap;
 mod state;
 mod stop;
 mod traps;
@@ -131,6 +132,9 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
         let mut state = CrawlState::new(config, &self.scope);
         for root in &config.roots {
             state.add_root(root.clone());
+        }
+        for sitemap in &config.sitemaps {
+            state.add_sitemap(sitemap.clone(), 0, start);
         }
         let mut stopped = pin!(stopped(stop));
         let mut in_flight = FuturesUnordered::new();

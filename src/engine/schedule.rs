@@ -40,6 +40,11 @@ pub(crate) struct Job {
 pub(crate) enum Kind {
     /// A URL of the crawl.
     Page,
+    /// A sitemap, `depth` indexes below the one that was named (0 for a named one).
+    Sitemap {
+        /// Sitemap index nesting so far.
+        depth: u32,
+    },
     /// A robots.txt fetch of robots chain `chain` (see `robots::Book`), after `hops` redirects.
     Robots {
         /// The chain whose hosts wait for this fetch.
@@ -78,7 +83,11 @@ struct Host {
 impl Host {
     /// The front job may start as far as robots.txt is concerned.
     fn front_unblocked(&self) -> bool {
-        !self.blocked || self.queue.front().is_some_and(|j| j.kind != Kind::Page)
+        !self.blocked
+            || self
+                .queue
+                .front()
+                .is_some_and(|j| matches!(j.kind, Kind::Robots { .. }))
     }
 }
 

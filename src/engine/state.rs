@@ -13,6 +13,7 @@ use super::frontier::{Label, State, Table};
 use super::rng::Rng;
 use super::robots::{self, Book, HostRules, Step, Verdict};
 use super::schedule::{Job, Kind, Scheduler};
+use super::sitemap;
 use super::traps;
 use crate::config::Config;
 use crate::links;
@@ -60,7 +61,7 @@ impl<'a> CrawlState<'a> {
     pub(super) fn next_job(&mut self, now: Duration) -> Option<Job> {
         let (book, table, cuts) = (&self.book, &mut self.table, &mut self.summary.cuts);
         self.schedule.pop(now, |job| {
-            if job.kind != Kind::Page {
+            if matches!(job.kind, Kind::Robots { .. }) {
                 return true;
             }
             if book.claimed(job.id) {
@@ -76,6 +77,90 @@ impl<'a> CrawlState<'a> {
                 _ => true,
             }
         })
+    }
+
+    /// The scheduler's id of `url`'s host; a host met for the first time asks for its robots.txt
+    /// (hosts first met as a robots.txt redirect target have not asked for their own yet either).
+    fn host_of(&mut self, url: &Url, now: Duration) -> u32 {
+        let (host, _) = self.schedule.host_of(url);
+        if self.config.robots && !self.book.started(host) {
+            self.start_robots(host, url, now);
+        }
+        host
+    }
+
+    /// Queues sitemap `url` (named by the user or robots.txt, or listed in a sitemap index),
+    /// unless that URL is already known.
+    pub(super) fn add_sitemap(&mut self, url: Url, depth: u32, now: Duration) {
+        let interned = self.table.intern(&url, |_| true);
+        let id = interned.id();
+        if interned.is_known() && self.table.entry(id).state != State::Unqueued {
+            return;
+        }
+        self.table.finish(id, State::Fetched); // Claimed: never queued as a page.
+        let host = self.host_of(&url, now);
+        let kind = Kind::Sitemap { depth };
+        let job = Job {
+            id,
+            url,
+            host,
+            try_no: 1,
+            kind,
+        };
+        self.schedule.push(job, now);
+    }
+
+    /// The record of a sitemap fetch; its page URLs go to the frontier, its sitemaps to the queue.
+    fn complete_sitemap(
+        &mut self,
+        job: Job,
+        outcome: Result<Response, FetchError>,
+        depth: u32,
+        now: Duration,
+    ) -> Record {
+        let mut record = self.base_record(&job, &outcome, 0);
+        self.summary.sitemaps += 1;
+        let Ok(response) = outcome else {
+            return record;
+        };
+        if !(200..300).contains(&response.status) {
+            return record;
+        }
+        let found = sitemap::parse(&response.body);
+        record.error = found.problem.map(|p| format!("sitemap: {p}"));
+        let (mut count, mut new) = (0u32, 0u32);
+        let canon = self.config.canon();
+        for loc in &found.locs {
+            let Some(url) = normalize::resolve_with(&job.url, loc, canon) else {
+                continue;
+            };
+            count += 1;
+            match found.kind {
+                sitemap::Kind::Sitemaps if depth < sitemap::MAX_INDEX_DEPTH => {
+                    if self.scope.host_allowed(&url) {
+                        self.add_sitemap(url, depth + 1, now);
+                    }
+                }
+                sitemap::Kind::Sitemaps => {}
+                sitemap::Kind::Pages => {
+                    // Listed pages count as links of the roots: one hop deep.
+                    if self.config.max_depth.is_some_and(|max| max < 1) {
+                        continue;
+                    }
+                    let id = self.intern(&url);
+                    let label = Label {
+                        depth: 1,
+                        budget: self.config.max_redirect,
+                    };
+                    if self.offer(id, label, Some(url)) {
+                        new += 1;
+                    }
+                }
+            }
+        }
+        record.links = Some(count);
+        record.new_links = Some(new);
+        record
     }
 
     /// `host` was just seen: fetch its robots.txt (or share a fetch under way) before its pages.
@@ -137,7 +222,16 @@ impl<'a> CrawlState<'a> {
                 }
                 step
             }
-            Verdict::Rules(rules, delay, _sitemaps) => {
+            Verdict::Rules(rules, delay, sitemaps) => {
+                // Sitemaps named by robots.txt are read when they are on an in-scope host.
+                for text in sitemaps {
+                    if let Some(url) = normalize::resolve_with(&job.url, &text, self.config.canon())
+                    {
+                        if self.scope.host_allowed(&url) {
+                            self.add_sitemap(url, 0, now);
+                        }
+                    }
+                }
                 self.book.finish(chain, HostRules { rules, delay })
             }
         };
@@ -188,11 +282,7 @@ impl<'a> CrawlState<'a> {
                 break;
             };
             self.admitted += 1;
-            let (host, _) = self.schedule.host_of(&url);
-            // Hosts first met as a robots.txt redirect target have not asked for their own yet.
-            if self.config.robots && !self.book.started(host) {
-                self.start_robots(host, &url, now);
-            }
+            let host = self.host_of(&url, now);
             let per_host = self.schedule.admit(host);
             if self
                 .config
@@ -237,6 +327,9 @@ impl<'a> CrawlState<'a> {
             Kind::Page => self.complete(fetched.job, fetched.outcome),
             Kind::Robots { chain, hops } => {
                 self.complete_robots(fetched.job, fetched.outcome, chain, hops, now)
+            }
+            Kind::Sitemap { depth } => {
+                self.complete_sitemap(fetched.job, fetched.outcome, depth, now)
             }
         })
     }

@@ -41,6 +41,11 @@ impl Transport for MapSite {
         if let Some(secs) = spec.strip_prefix("503ra:") {
             return Ok(Response::new(503).with_header("Retry-After", secs));
         }
+        if let Some(xml) = spec.strip_prefix("xml:") {
+            return Ok(Response::new(200)
+                .with_header("content-type", "application/xml")
+                .with_body(xml.to_string()));
+        }
         if let Some(text) = spec.strip_prefix("text:") {
             return Ok(Response::new(200)
                 .with_header("content-type", "text/plain")
@@ -400,4 +405,47 @@ fn hosts_sharing_a_redirected_robots_txt_fetch_it_once() {
         .find(|r| r.url == "http://h/robots.txt")
         .unwrap();
     assert_eq!(first.location.as_deref(), Some("https://h/robots.txt"));
+}
+
+#[test]
+fn sitemaps_from_robots_and_from_the_user_feed_the_frontier() {
+    let site = MapSite::new(&[
+        (
+            "/robots.txt",
+            "text:Sitemap: /index.xml|Sitemap: http://other/s.xml",
+        ),
+        ("/", "html:"),
+        (
+            "/index.xml",
+            "xml:<sitemapindex><sitemap><loc>/s1.xml</loc></sitemap></sitemapindex>",
+        ),
+        (
+            "/s1.xml",
+            "xml:<urlset><url><loc>/hidden</loc></url><url><loc>http://other/x</loc></url></urlset>",
+        ),
+        (
+            "/named.xml",
+            "xml:<urlset><url><loc>/also</loc></url><url><loc>/hidden</loc></url></urlset>",
+        ),
+        ("/hidden", "html:"),
+        ("/also", "html:/"),
+    ]);
+    let (records, summary) = crawl(&site, |b| b.robots(true).sitemap("http://h/named.xml"));
+    let mut got = requests(&site);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "http://h/",
+            "http://h/also",
+            "http://h/hidden",
+            "http://h/index.xml",
+            "http://h/named.xml",
+            "http://h/robots.txt",
+            "http://h/s1.xml",
+        ]
+    );
+    assert_eq!(summary.sitemaps, 3);
+    let s1 = records.iter().find(|r| r.url == "http://h/s1.xml").unwrap();
+    assert_eq!((s1.links, s1.error.as_deref()), (Some(2), None));
 }
