@@ -13,17 +13,22 @@
 //! - [`Crawler`]: the engine; [`Record`] and [`Summary`]: what it reports;
 //! - [`normalize`], [`Scope`], [`links`]: what counts as the same URL, which URLs are in scope,
 //!   and which links a page has;
-//! - [`report`]: JSON lines and the `reporting.py`-style text report.
+//! - [`report`]: JSON lines and the `reporting.py`-style text report;
+//! - `net` and `app` (feature `http`): the real transport and clock, and the `crawl` command.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+#[cfg(feature = "http")]
+pub mod app;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod clock;
 mod config;
 mod engine;
 pub mod links;
+#[cfg(feature = "http")]
+pub mod net;
 pub mod normalize;
 pub mod report;
 mod scope;

@@ -1,0 +1,243 @@
+//! The `crawl` command, as a library: flags, the crawl over real HTTP, progress, Ctrl-C, report.
+//!
+//! `src/main.rs` only parses [`Cli`], calls [`run`] and maps the [`Outcome`] or [`AppError`] to an
+//! exit code, so everything here can be tested without a process. The run:
+//!
+//! 1. validates the options and opens the JSONL file (bad input fails here, before any request);
+//! 2. crawls with [`SurfTransport`] and [`RealClock`] under a [`Stop`] that Ctrl-C (or a failed
+//!    JSONL write) signals: the engine then starts nothing new and drops what is in flight;
+//! 3. writes each record to the JSONL file as it arrives, and shows progress on stderr when that
+//!    is a terminal;
+//! 4. flushes the JSONL file and prints the report, partial or not.
+//!
+//! ```no_run
+//! use clap::Parser;
+//! let cli = crawler::app::Cli::parse_from(["crawl", "--max-pages", "10", "127.0.0.1:8080"]);
+//! let outcome = crawler::app::run(&cli).unwrap();
+//! assert!(!outcome.interrupted);
+//! ```
+
+use std::fmt;
+use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cli::{CrawlArgs, Output};
+use crate::net::{Backend, HttpOptions, RealClock, SurfTransport};
+use crate::{Config, Crawler, Progress, Record, Stop, Summary};
+
+/// `crawl [OPTIONS] URL...`: crawl sites over HTTP and report every URL fetched.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "crawl", version, about, long_about = None)]
+#[non_exhaustive]
+pub struct Cli {
+    /// The crawl options shared with `crawl-sim`.
+    #[command(flatten)]
+    pub crawl: CrawlArgs,
+
+    /// Keep at most this many (decoded) body bytes per response; longer bodies are cut and
+    /// marked truncated.
+    #[arg(long, value_name = "BYTES", default_value_t = 10 << 20)]
+    pub max_body: usize,
+
+    /// HTTP implementation under surf: curl or h1 (for comparison).
+    #[arg(long, value_name = "NAME", default_value = "curl", hide = true)]
+    pub backend: Backend,
+}
+
+/// How a crawl that ran ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// The crawl's totals.
+    pub summary: Summary,
+    /// `true` when Ctrl-C stopped the crawl (exit code 130).
+    pub interrupted: bool,
+}
+
+/// Why `crawl` could not do its job.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AppError {
+    /// Bad options or roots (exit code 2), found before any request.
+    Usage(String),
+    /// An output could not be written (exit code 1); records written before it are kept.
+    Output(String),
+    /// The HTTP client could not start (exit code 1).
+    Client(String),
+}
+
+impl AppError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AppError::Usage(_) => 2,
+            AppError::Output(_) | AppError::Client(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Usage(e) | AppError::Output(e) | AppError::Client(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl Cli {
+    /// The transport options these flags describe for a crawl with `config`.
+    pub fn http_options(&self, config: &Config) -> HttpOptions {
+        let mut o = HttpOptions::default();
+        o.user_agent = config.user_agent.clone();
+        o.max_body = self.max_body;
+        o.backend = self.backend;
+        // The engine already limits requests per host (`--max-per-host`, else `--max-tasks`).
+        // The client's own cap is set no lower, so no request waits in the client's queue while
+        // the engine's per-try timeout runs.
+        o.max_connections_per_host = config.max_per_host.unwrap_or(config.max_tasks);
+        // The engine's timeout bounds each try on the crawl clock; the backend's own limits are
+        // set to match, so curl gives up on a transfer the engine has already abandoned.
+        o.read_timeout = config.timeout;
+        o.total_timeout = config.timeout;
+        o.connect_timeout = config.timeout.min(o.connect_timeout);
+        o
+    }
+}
+
+/// Sets up `-v` logging on stderr through `env_logger` (`RUST_LOG` still wins when set).
+pub fn init_logging(args: &CrawlArgs) {
+    let level = match (args.quiet, args.verbose) {
+        (true, _) => log::LevelFilter::Error,
+        (false, 0) => log::LevelFilter::Warn,
+        (false, 1) => log::LevelFilter::Info,
+        (false, 2) => log::LevelFilter::Debug,
+        (false, _) => log::LevelFilter::Trace,
+    };
+    let mut builder = env_logger::Builder::new();
+    builder.filter_level(level);
+    // Dependencies log their internals at info and debug; only the crawler's own logs follow -v.
+    if args.verbose < 3 {
+        builder.filter_module("isahc", log::LevelFilter::Warn);
+        builder.filter_module("surf", log::LevelFilter::Warn);
+    }
+    builder.parse_default_env();
+    let _ = builder.try_init();
+}
+
+/// Runs the crawl `cli` describes, printing the report on stdout. `stop` is the signal Ctrl-C
+/// gives (see [`install_ctrl_c`]).
+pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
+    let config = cli
+        .crawl
+        .config()
+        .map_err(|e| AppError::Usage(e.to_string()))?;
+    let transport = SurfTransport::new(cli.http_options(&config)).map_err(|e| match e {
+        crate::net::NetError::Backend(_) => AppError::Client(e.to_string()),
+        _ => AppError::Usage(e.to_string()),
+    })?;
+    let mut output = Output::open(&cli.crawl).map_err(AppError::Usage)?;
+    log::info!(
+        "crawling {} root(s) with max_tasks={}",
+        config.roots.len(),
+        config.max_tasks
+    );
+    let progress = ProgressLine::new(!cli.crawl.quiet && io::stderr().is_terminal());
+    let crawler = Crawler::new(config, transport, RealClock::new());
+    let summary = async_std::task::block_on(crawler.run_until(Some(stop), |record, p| {
+        log_record(record);
+        output.record(record);
+        if output.error().is_some() {
+            stop.stop();
+        }
+        progress.update(p);
+    }));
+    progress.finish();
+    // A stop with an output error is the error's doing, not the user's.
+    let interrupted = summary.interrupted && output.error().is_none();
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    output
+        .finish(&summary, &mut out)
+        .map_err(AppError::Output)?;
+    match out.flush() {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            return Err(AppError::Output(format!("cannot write the report: {e}")));
+        }
+        _ => {}
+    }
+    Ok(Outcome {
+        summary,
+        interrupted,
+    })
+}
+
+/// [`run_with_stop`] with Ctrl-C installed as the stop signal.
+pub fn run(cli: &Cli) -> Result<Outcome, AppError> {
+    let stop = Stop::new();
+    install_ctrl_c(&stop);
+    run_with_stop(cli, &stop)
+}
+
+/// Makes Ctrl-C (SIGINT) give `stop`. Only the first call in a process installs
+/// the handler; later ones are ignored.
+pub fn install_ctrl_c(stop: &Stop) {
+    let stop = stop.clone();
+    if let Err(e) = ctrlc::set_handler(move || stop.stop()) {
+        log::debug!("ctrl-c handler not installed: {e}");
+    }
+}
+
+fn log_record(record: &Record) {
+    if !log::log_enabled!(log::Level::Info) {
+        return;
+    }
+    match (&record.status, &record.error) {
+        (None, Some(e)) => log::warn!("{} failed after {} tries: {e}", record.url, record.tries),
+        (Some(s), _) => log::info!("{s} {}", record.url),
+        (None, None) => log::info!("? {}", record.url),
+    }
+}
+
+/// The progress line on stderr: fetched, in flight, queued, rate. Hidden unless stderr is a
+/// terminal.
+struct ProgressLine {
+    bar: Option<ProgressBar>,
+}
+
+impl ProgressLine {
+    fn new(show: bool) -> Self {
+        let bar = show.then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {elapsed} fetched {pos} ({per_sec}), {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        ProgressLine { bar }
+    }
+
+    fn update(&self, p: &Progress) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(p.done);
+            // Formatting the message costs more than the bar's own (rate-limited) drawing.
+            if p.done % 16 == 0 || p.queued == 0 {
+                bar.set_message(format!("{} in flight, {} queued", p.in_flight, p.queued));
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

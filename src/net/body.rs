@@ -1,0 +1,266 @@
+//! Body decoding with a size cap: `Content-Encoding` undone as the bytes arrive, and the decoded
+//! body cut at `max_body`.
+//!
+//! The transport feeds each chunk read from the wire to a [`BodySink`] and stops reading as soon
+//! as the sink says it is full, so neither a huge body nor a small gzip bomb costs more than the
+//! cap in memory (and at most one chunk's worth of inflating past it). Decoding is done here, not
+//! by the HTTP backend, so the cap means the same thing on every backend.
+//!
+//! ```text
+//! let mut sink = BodySink::new(Some("gzip"), 10 << 20);
+//! sink.push(&chunk)?;            // returns Ok(true) once the cap is reached
+//! let (body, truncated) = sink.finish();
+//! ```
+
+use std::io::{self, Write};
+
+use flate2::write::{DeflateDecoder, GzDecoder, ZlibDecoder};
+
+/// The encodings this transport advertises in `Accept-Encoding` (and can undo).
+pub(crate) const ACCEPT_ENCODING: &str = "gzip, deflate";
+
+/// Collects a body up to a cap, decoding it on the way.
+pub(crate) struct BodySink {
+    decoder: Decoder,
+}
+
+enum Decoder {
+    /// No encoding (or one we do not know: the bytes are kept as they came).
+    Identity(Capped),
+    Gzip(GzDecoder<Capped>),
+    /// `deflate` whose first bytes tell whether it is zlib-wrapped (RFC 9110) or raw (as some
+    /// servers send it); undecided until two bytes have arrived.
+    Deflate(Option<DeflateKind>, Vec<u8>, usize),
+}
+
+enum DeflateKind {
+    Zlib(ZlibDecoder<Capped>),
+    Raw(DeflateDecoder<Capped>),
+}
+
+impl BodySink {
+    /// A sink for a body with this `Content-Encoding`, keeping at most `cap` decoded bytes.
+    pub(crate) fn new(encoding: Option<&str>, cap: usize) -> Self {
+        let encoding = encoding.map(|e| e.trim().to_ascii_lowercase());
+        let decoder = match encoding.as_deref() {
+            Some("gzip" | "x-gzip") => Decoder::Gzip(GzDecoder::new(Capped::new(cap))),
+            Some("deflate") => Decoder::Deflate(None, Vec::new(), cap),
+            _ => Decoder::Identity(Capped::new(cap)),
+        };
+        BodySink { decoder }
+    }
+
+    /// Takes the next chunk from the wire. `Ok(true)` means the cap was reached: stop reading.
+    /// An error means the encoded data is corrupt.
+    pub(crate) fn push(&mut self, chunk: &[u8]) -> io::Result<bool> {
+        match &mut self.decoder {
+            Decoder::Identity(c) => {
+                c.write_all(chunk)?;
+                Ok(c.full)
+            }
+            Decoder::Gzip(d) => {
+                d.write_all(chunk)?;
+                Ok(d.get_ref().full)
+            }
+            Decoder::Deflate(kind, pending, cap) => {
+                if kind.is_none() {
+                    pending.extend_from_slice(chunk);
+                    if pending.len() < 2 {
+                        return Ok(false);
+                    }
+                    let mut k = if is_zlib_header(pending[0], pending[1]) {
+                        DeflateKind::Zlib(ZlibDecoder::new(Capped::new(*cap)))
+                    } else {
+                        DeflateKind::Raw(DeflateDecoder::new(Capped::new(*cap)))
+                    };
+                    let full = k.write(pending)?;
+                    pending.clear();
+                    *kind = Some(k);
+                    return Ok(full);
+                }
+                kind.as_mut().map_or(Ok(false), |k| k.write(chunk))
+            }
+        }
+    }
+
+    /// The decoded body and whether it was cut at the cap. A stream that simply ended early (or
+    /// whose trailer is bad) keeps what was decoded, as browsers do.
+    pub(crate) fn finish(self) -> (Vec<u8>, bool) {
+        let capped = match self.decoder {
+            Decoder::Identity(c) => c,
+            Decoder::Gzip(mut d) => {
+                let _ = d.try_finish();
+                std::mem::replace(d.get_mut(), Capped::new(0))
+            }
+            Decoder::Deflate(None, pending, cap) => {
+                // One byte of deflate cannot hold any data; keep it raw like an unknown encoding.
+                let mut c = Capped::new(cap);
+                let _ = c.write_all(&pending);
+                c
+            }
+            Decoder::Deflate(Some(DeflateKind::Zlib(mut d)), ..) => {
+                let _ = d.try_finish();
+                std::mem::replace(d.get_mut(), Capped::new(0))
+            }
+            Decoder::Deflate(Some(DeflateKind::Raw(mut d)), ..) => {
+                let _ = d.try_finish();
+                std::mem::replace(d.get_mut(), Capped::new(0))
+            }
+        };
+        (capped.buf, capped.full)
+    }
+}
+
+impl DeflateKind {
+    fn write(&mut self, chunk: &[u8]) -> io::Result<bool> {
+        match self {
+            DeflateKind::Zlib(d) => {
+                d.write_all(chunk)?;
+                Ok(d.get_ref().full)
+            }
+            DeflateKind::Raw(d) => {
+                d.write_all(chunk)?;
+                Ok(d.get_ref().full)
+            }
+        }
+    }
+}
+
+/// RFC 1950: compression method 8 and a header checksum that divides by 31.
+fn is_zlib_header(cmf: u8, flg: u8) -> bool {
+    cmf & 0x0f == 8 && (u16::from(cmf) << 8 | u16::from(flg)) % 31 == 0
+}
+
+/// A writer that keeps the first `cap` bytes and notes (but swallows) the rest, so the decoder
+/// above it never sees a write error for a body that is merely too big.
+struct Capped {
+    buf: Vec<u8>,
+    cap: usize,
+    full: bool,
+}
+
+impl Capped {
+    fn new(cap: usize) -> Self {
+        Capped {
+            buf: Vec::new(),
+            cap,
+            full: false,
+        }
+    }
+}
+
+impl Write for Capped {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let room = self.cap - self.buf.len();
+        if data.len() > room {
+            self.full = true;
+        }
+        self.buf.extend_from_slice(&data[..data.len().min(room)]);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::Compression;
+    use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
+
+    fn encode(encoding: &str, data: &[u8]) -> Vec<u8> {
+        match encoding {
+            "gzip" => {
+                let mut e = GzEncoder::new(Vec::new(), Compression::default());
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            "zlib" => {
+                let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            "raw" => {
+                let mut e = DeflateEncoder::new(Vec::new(), Compression::default());
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            _ => data.to_vec(),
+        }
+    }
+
+    /// Feeds `wire` in chunks of `step` bytes, stopping when the sink is full, as the transport does.
+    fn decode(encoding: Option<&str>, wire: &[u8], cap: usize, step: usize) -> (Vec<u8>, bool) {
+        let mut sink = BodySink::new(encoding, cap);
+        for chunk in wire.chunks(step) {
+            if sink.push(chunk).unwrap() {
+                break;
+            }
+        }
+        sink.finish()
+    }
+
+    fn text(n: usize) -> Vec<u8> {
+        (0..n).map(|i| b"abcdefghij<a href=x>"[i % 20]).collect()
+    }
+
+    #[test]
+    fn every_encoding_round_trips_in_any_chunking() {
+        let data = text(50_000);
+        for (name, header) in [
+            ("gzip", "gzip"),
+            ("zlib", "deflate"),
+            ("raw", "deflate"),
+            ("none", "identity"),
+        ] {
+            let wire = encode(name, &data);
+            for step in [1, 7, 4096, wire.len()] {
+                let (body, cut) = decode(Some(header), &wire, 1 << 20, step);
+                assert_eq!(body, data, "{name} step {step}");
+                assert!(!cut);
+            }
+        }
+    }
+
+    #[test]
+    fn the_cap_applies_to_decoded_bytes() {
+        let data = vec![b'x'; 1 << 20];
+        let wire = encode("gzip", &data);
+        assert!(wire.len() < 10_000);
+        let (body, cut) = decode(Some("gzip"), &wire, 1000, 512);
+        assert_eq!(body, vec![b'x'; 1000]);
+        assert!(cut);
+        // Exactly at the cap is not a cut.
+        let (body, cut) = decode(None, &text(1000), 1000, 100);
+        assert_eq!((body.len(), cut), (1000, false));
+        let (body, cut) = decode(None, &text(1001), 1000, 100);
+        assert_eq!((body.len(), cut), (1000, true));
+    }
+
+    #[test]
+    fn unknown_encodings_are_kept_raw_and_corrupt_gzip_is_an_error() {
+        let (body, _) = decode(Some("br"), b"\x01\x02", 10, 1);
+        assert_eq!(body, b"\x01\x02");
+        let mut sink = BodySink::new(Some("gzip"), 100);
+        assert!(sink.push(b"this is not gzip at all").is_err());
+    }
+
+    #[test]
+    fn a_stream_cut_short_keeps_what_was_decoded() {
+        let data = text(20_000);
+        let wire = encode("gzip", &data);
+        let (body, cut) = decode(Some("gzip"), &wire[..wire.len() / 2], 1 << 20, 64);
+        assert!(!cut);
+        assert!(!body.is_empty() && data.starts_with(&body));
+    }
+
+    #[test]
+    fn zlib_header_detection() {
+        let wire = encode("zlib", b"x");
+        assert!(is_zlib_header(wire[0], wire[1]));
+        let raw = encode("raw", b"hello hello hello");
+        assert!(!is_zlib_header(raw[0], raw[1]));
+    }
+}

@@ -1,0 +1,52 @@
+//! [`RealClock`]: the crawl's [`Clock`] on the machine's monotonic clock and async-std timers.
+//!
+//! This is the one place the crate reads `Instant::now()`: the engine sees time only through the
+//! [`Clock`] it is given, and the simulator gives it a virtual one instead.
+
+use std::time::{Duration, Instant};
+
+use crate::clock::Clock;
+
+/// Monotonic time since the clock was made; timers from async-std.
+#[derive(Debug, Clone, Copy)]
+pub struct RealClock {
+    origin: Instant,
+}
+
+impl RealClock {
+    /// A clock whose origin is now.
+    pub fn new() -> Self {
+        RealClock {
+            origin: Instant::now(),
+        }
+    }
+}
+
+impl Default for RealClock {
+    fn default() -> Self {
+        RealClock::new()
+    }
+}
+
+impl Clock for RealClock {
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        async_std::task::sleep(duration).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_moves_forward_across_a_sleep() {
+        let clock = RealClock::new();
+        let before = clock.now();
+        async_std::task::block_on(clock.sleep(Duration::from_millis(2)));
+        assert!(clock.now() >= before + Duration::from_millis(2));
+    }
+}

@@ -1,0 +1,187 @@
+//! End-to-end: the real `crawl` binary against a real HTTP server on 127.0.0.1.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use support::server::{Body, Reply, Req, Server};
+
+fn links(paths: &[&str]) -> String {
+    let mut html = String::from("<!doctype html><html><body>");
+    for p in paths {
+        html.push_str(&format!("<a href=\"{p}\">{p}</a>\n"));
+    }
+    html.push_str("</body></html>");
+    html
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// The site of the main test. `base` is only known once the server runs, so absolute redirects
+/// are answered with a root-relative path joined by the handler's caller.
+fn site() -> impl Fn(&Req) -> Reply + Send + Sync + 'static {
+    let flaky = Arc::new(AtomicUsize::new(0));
+    let gz_page = links(&["from-gz"]);
+    let mut big = links(&["/from-big"]);
+    big.push_str(&"x".repeat(5000));
+    move |req: &Req| {
+        let host = req.header("host").unwrap_or("").to_string();
+        match req.path.as_str() {
+            "/" => Reply::html(links(&[
+                "/a",
+                "/redir-abs",
+                "/redir-rel",
+                "/missing",
+                "/flaky",
+                "/gz",
+                "/big",
+                "/slow",
+                "/chunked",
+                "/close",
+                "http://other.example/x",
+                "mailto:x@example.com",
+            ])),
+            "/a" => Reply::html(links(&["/", "b#frag"])),
+            "/b" | "/b-target" | "/c" | "/from-gz" | "/from-big" | "/from-chunked"
+            | "/from-close" => Reply::html(links(&[])),
+            "/redir-abs" => Reply::redirect(301, &format!("http://{host}/b-target")),
+            "/redir-rel" => Reply::redirect(302, "dir/../c"),
+            "/flaky" if flaky.fetch_add(1, Ordering::SeqCst) == 0 => Reply::status(500),
+            "/flaky" => Reply::html(links(&[])),
+            "/gz" => Reply::status(200)
+                .header("content-type", "text/html")
+                .header("content-encoding", "gzip")
+                .body(Body::Length(gzip(gz_page.as_bytes()))),
+            "/big" => Reply::html(big.clone()),
+            "/slow" => Reply::status(200).body(Body::Hang),
+            "/chunked" => Reply::status(200)
+                .header("content-type", "text/html")
+                .body(Body::Chunked(links(&["from-chunked"]).into_bytes(), 7)),
+            "/close" => Reply::status(200)
+                .header("content-type", "text/html")
+                .body(Body::Close(links(&["from-close"]).into_bytes())),
+            _ => Reply::status(404),
+        }
+    }
+}
+
+#[test]
+fn crawls_a_site_and_records_every_outcome() {
+    let server = Server::start(site());
+    let jsonl = support::out_path("site");
+    let out = support::run(&[
+        "--jsonl",
+        jsonl.to_str().unwrap(),
+        "--timeout",
+        "1",
+        "--max-tries",
+        "2",
+        "--max-body",
+        "4096",
+        &server.url("/"),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+
+    let records = support::records(&jsonl);
+    let base = server.url("");
+    let by_path: BTreeMap<String, &crawler::Record> = records
+        .iter()
+        .map(|r| (r.url.strip_prefix(&base).unwrap().to_string(), r))
+        .collect();
+    assert_eq!(by_path.len(), records.len(), "a URL was recorded twice");
+    let expected = [
+        ("/", Some(200)),
+        ("/a", Some(200)),
+        ("/b", Some(200)),
+        ("/redir-abs", Some(301)),
+        ("/b-target", Some(200)),
+        ("/redir-rel", Some(302)),
+        ("/c", Some(200)),
+        ("/missing", Some(404)),
+        ("/flaky", Some(200)),
+        ("/gz", Some(200)),
+        ("/from-gz", Some(200)),
+        ("/big", Some(200)),
+        ("/from-big", Some(200)),
+        ("/slow", None),
+        ("/chunked", Some(200)),
+        ("/from-chunked", Some(200)),
+        ("/close", Some(200)),
+        ("/from-close", Some(200)),
+    ];
+    let got: BTreeMap<&str, Option<u16>> = by_path
+        .iter()
+        .map(|(p, r)| (p.as_str(), r.status))
+        .collect();
+    assert_eq!(got, expected.into_iter().collect::<BTreeMap<_, _>>());
+
+    let r = |p: &str| by_path[p];
+    assert_eq!(
+        r("/redir-rel").location.as_deref(),
+        Some(&*server.url("/c"))
+    );
+    assert_eq!(
+        r("/redir-abs").location.as_deref(),
+        Some(&*server.url("/b-target"))
+    );
+    assert_eq!((r("/flaky").tries, r("/flaky").status), (2, Some(200)));
+    let slow = r("/slow");
+    assert_eq!(slow.tries, 2);
+    assert!(
+        slow.error.as_deref().unwrap().starts_with("timeout"),
+        "{slow:?}"
+    );
+    assert!(r("/big").truncated);
+    assert_eq!(r("/big").size, Some(4096));
+    assert_eq!(r("/gz").size, Some(links(&["from-gz"]).len() as u64));
+    assert_eq!(r("/gz").content_type.as_deref(), Some("text/html"));
+    assert_eq!(r("/close").size, Some(links(&["from-close"]).len() as u64));
+    assert_eq!(r("/").links, Some(12 - 1)); // mailto: is not a link to fetch
+    assert!(!r("/").truncated);
+
+    // What the server saw: each URL once (the retried ones twice), never the other host,
+    // always with the crawler's User-Agent and the encodings it can decode.
+    let reqs = server.requests();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for q in &reqs {
+        *counts.entry(q.path.as_str()).or_default() += 1;
+        let ua = q.header("user-agent").unwrap_or("");
+        assert!(ua.starts_with("crawler/"), "user agent {ua:?}");
+        assert_eq!(q.header("accept-encoding"), Some("gzip, deflate"));
+        assert_eq!(q.method, "GET");
+    }
+    for (path, _) in expected {
+        let want = if matches!(path, "/flaky" | "/slow") {
+            2
+        } else {
+            1
+        };
+        assert_eq!(
+            counts.get(path),
+            Some(&want),
+            "{path} requested {:?}",
+            counts.get(path)
+        );
+    }
+    assert_eq!(counts.len(), expected.len());
+
+    // The report, like reporting.py.
+    assert!(stdout.contains("Finished 18 urls in"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{} 404 - 0", server.url("/missing"))),
+        "{stdout}"
+    );
+    assert!(stdout.contains("fail_timeout 1"), "{stdout}");
+    assert!(stdout.ends_with("Todo: 0\nDone: 18\n"), "{stdout}");
+}
