@@ -1,0 +1,123 @@
+//! The `crawl` command's handling of bad input, exit codes and Ctrl-C.
+
+mod support;
+
+use std::process::Stdio;
+
+use support::server::{Body, Reply, Server};
+
+/// Runs `crawl args` and checks it failed with `code` and one clear line on stderr.
+fn check_error(args: &[&str], code: i32, contains: &str) {
+    let out = support::run(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+    assert!(stderr.contains(contains), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert!(!stderr.contains("backtrace"), "{args:?}: {stderr}");
+    // clap's own usage errors add a "try --help" line; the crawler's errors are one line.
+    if !stderr.starts_with("error:") {
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("crawl: "), "{args:?}: {stderr}");
+    }
+    assert!(out.stdout.is_empty(), "{args:?}");
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_code_2() {
+    check_error(&["ftp://example.com/"], 2, "unsupported scheme \"ftp\"");
+    check_error(&["http://[::1"], 2, "crawl: root \"http://[::1\"");
+    check_error(
+        &["--exclude", "(", "127.0.0.1"],
+        2,
+        "invalid exclude pattern",
+    );
+    check_error(
+        &["--jsonl", "/nonexistent-dir/out.jsonl", "127.0.0.1"],
+        2,
+        "cannot write /nonexistent-dir/out.jsonl",
+    );
+    check_error(&[], 2, "crawl: no root url given");
+    check_error(
+        &["--user-agent", "bad\nagent", "127.0.0.1"],
+        2,
+        "invalid user agent",
+    );
+    check_error(
+        &["--max-body", "0", "127.0.0.1"],
+        2,
+        "max_body must be greater than zero",
+    );
+    check_error(&["--max-tasks", "x", "127.0.0.1"], 2, "invalid value 'x'");
+}
+
+#[test]
+fn help_and_version_exit_zero() {
+    let out = support::run(&["--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--max-redirect",
+        "--max-tries",
+        "--max-tasks",
+        "--exclude",
+        "--user-agent",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
+    let out = support::run(&["--version"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("crawl "));
+}
+
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    let server = Server::start(|req| match req.path.as_str() {
+        "/" => Reply::html("<a href=/a>a</a><a href=/b>b</a>"),
+        _ => Reply::html("page"),
+    });
+    let mut child = support::crawl(&[&server.url("/")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closing the read end before the report is written makes every write fail with EPIPE.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn ctrl_c_flushes_the_jsonl_prints_a_partial_report_and_exits_130() {
+    // The root links to a page that never answers. The engine records the root before it starts
+    // the link, so once the server sees /hang, the root's record is written (to the JSONL
+    // buffer) and /hang is the one fetch in flight: that is when SIGINT goes to the process.
+    let server = Server::start(|req| match req.path.as_str() {
+        "/" => Reply::html("<a href=/hang>h</a>"),
+        _ => Reply::status(200).body(Body::Hang),
+    });
+    let jsonl = support::out_path("interrupt");
+    let child = support::crawl(&["--jsonl", jsonl.to_str().unwrap(), &server.url("/")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert_eq!(server.wait_for_hang(), "/hang");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Interrupted\n"), "{stdout}");
+    assert!(stdout.contains("Todo: 1\n"), "{stdout}");
+    let records = support::records(&jsonl);
+    let urls: Vec<&str> = records.iter().map(|r| r.url.as_str()).collect();
+    assert_eq!(urls, [server.url("/")]);
+    assert_eq!(records[0].status, Some(200));
+    assert!(stdout.contains("Done: 1\n"), "{stdout}");
+}
