@@ -1,5 +1,8 @@
 //! Helpers shared by the end-to-end tests: the test HTTP server and running the `crawl` binary.
 
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
 pub mod server;
 
 use std::path::PathBuf;

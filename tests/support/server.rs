@@ -7,8 +7,6 @@
 //! so tests can check what was asked, how often, and with which headers. The handler is a plain
 //! function of the request, so the same server can serve any site model.
 
-#![allow(dead_code)] // Each test binary uses a different part of it.
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,6 +46,9 @@ pub enum Body {
     Close(Vec<u8>),
     /// No answer at all until the server is dropped.
     Hang,
+    /// These bytes verbatim instead of a response (status and headers are ignored), then the
+    /// connection is closed: for broken servers.
+    Raw(Vec<u8>),
 }
 
 /// What the handler answers.
@@ -250,6 +251,11 @@ fn write_reply(
         }
         return Ok(false);
     }
+    if let Body::Raw(bytes) = &reply.body {
+        out.write_all(bytes)?;
+        out.flush()?;
+        return Ok(false);
+    }
     let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
     for (n, v) in &reply.headers {
         head.push_str(&format!("{n}: {v}\r\n"));
@@ -258,7 +264,7 @@ fn write_reply(
         Body::Length(b) => head.push_str(&format!("content-length: {}\r\n", b.len())),
         Body::Chunked(..) => head.push_str("transfer-encoding: chunked\r\n"),
         Body::Close(_) => head.push_str("connection: close\r\n"),
-        Body::Hang => unreachable!(),
+        Body::Hang | Body::Raw(_) => unreachable!(),
     }
     head.push_str("\r\n");
     let mut wire = head.into_bytes();
@@ -280,7 +286,7 @@ fn write_reply(
             wire.extend_from_slice(b);
             false
         }
-        Body::Hang => unreachable!(),
+        Body::Hang | Body::Raw(_) => unreachable!(),
     };
     out.write_all(&wire)?;
     out.flush()?;
