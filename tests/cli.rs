@@ -40,6 +40,11 @@ fn bad_input_is_one_line_and_exit_code_2() {
     check_error(
         &["--user-agent", "bad\nagent", "127.0.0.1"],
         2,
+        "user agent must be one non-empty line",
+    );
+    check_error(
+        &["--user-agent", "caf\u{e9}", "127.0.0.1"],
+        2,
         "invalid user agent",
     );
     check_error(
@@ -95,6 +100,7 @@ fn ctrl_c_flushes_the_jsonl_prints_a_partial_report_and_exits_130() {
     // buffer) and /hang is the one fetch in flight: that is when SIGINT goes to the process.
     let server = Server::start(|req| match req.path.as_str() {
         "/" => Reply::html("<a href=/hang>h</a>"),
+        "/robots.txt" => Reply::status(404),
         _ => Reply::status(200).body(Body::Hang),
     });
     let jsonl = support::out_path("interrupt");
@@ -117,7 +123,7 @@ fn ctrl_c_flushes_the_jsonl_prints_a_partial_report_and_exits_130() {
     assert!(stdout.contains("Todo: 1\n"), "{stdout}");
     let records = support::records(&jsonl);
     let urls: Vec<&str> = records.iter().map(|r| r.url.as_str()).collect();
-    assert_eq!(urls, [server.url("/")]);
-    assert_eq!(records[0].status, Some(200));
-    assert!(stdout.contains("Done: 1\n"), "{stdout}");
+    assert_eq!(urls, [server.url("/robots.txt"), server.url("/")]);
+    assert_eq!(records[1].status, Some(200));
+    assert!(stdout.contains("Done: 2\n"), "{stdout}");
 }

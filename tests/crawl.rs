@@ -49,7 +49,13 @@ fn site() -> impl Fn(&Req) -> Reply + Send + Sync + 'static {
                 "/close",
                 "http://other.example/x",
                 "mailto:x@example.com",
+                "/private/page",
             ])),
+            "/robots.txt" => Reply::status(200)
+                .header("content-type", "text/plain")
+                .body(Body::Length(
+                    b"User-agent: *\nDisallow: /private\n".to_vec(),
+                )),
             "/a" => Reply::html(links(&["/", "b#frag"])),
             "/b" | "/b-target" | "/c" | "/from-gz" | "/from-big" | "/from-chunked"
             | "/from-close" => Reply::html(links(&[])),
@@ -101,6 +107,7 @@ fn crawls_a_site_and_records_every_outcome() {
         .collect();
     assert_eq!(by_path.len(), records.len(), "a URL was recorded twice");
     let expected = [
+        ("/robots.txt", Some(200)),
         ("/", Some(200)),
         ("/a", Some(200)),
         ("/b", Some(200)),
@@ -147,12 +154,14 @@ fn crawls_a_site_and_records_every_outcome() {
     assert_eq!(r("/gz").size, Some(links(&["from-gz"]).len() as u64));
     assert_eq!(r("/gz").content_type.as_deref(), Some("text/html"));
     assert_eq!(r("/close").size, Some(links(&["from-close"]).len() as u64));
-    assert_eq!(r("/").links, Some(12 - 1)); // mailto: is not a link to fetch
+    assert_eq!(r("/").links, Some(13 - 1)); // mailto: is not a link to fetch
     assert!(!r("/").truncated);
 
-    // What the server saw: each URL once (the retried ones twice), never the other host,
-    // always with the crawler's User-Agent and the encodings it can decode.
+    // What the server saw: each URL once (the retried ones twice), robots.txt first, never the
+    // other host nor the disallowed path, always with the crawler's User-Agent and the encodings
+    // it can decode.
     let reqs = server.requests();
+    assert_eq!(reqs[0].path, "/robots.txt");
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for q in &reqs {
         *counts.entry(q.path.as_str()).or_default() += 1;
@@ -177,11 +186,11 @@ fn crawls_a_site_and_records_every_outcome() {
     assert_eq!(counts.len(), expected.len());
 
     // The report, like reporting.py.
-    assert!(stdout.contains("Finished 18 urls in"), "{stdout}");
+    assert!(stdout.contains("Finished 19 urls in"), "{stdout}");
     assert!(
         stdout.contains(&format!("{} 404 - 0", server.url("/missing"))),
         "{stdout}"
     );
     assert!(stdout.contains("fail_timeout 1"), "{stdout}");
-    assert!(stdout.ends_with("Todo: 0\nDone: 18\n"), "{stdout}");
+    assert!(stdout.ends_with("Todo: 0\nDone: 19\n"), "{stdout}");
 }
