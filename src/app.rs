@@ -22,7 +22,7 @@ use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
 
 use clap::Parser;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::cli::{CrawlArgs, Output};
 use crate::net::{Backend, HttpOptions, RealClock, SurfTransport};
@@ -224,12 +224,14 @@ impl ProgressLine {
     fn new(show: bool) -> Self {
         let bar = show.then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {elapsed} fetched {pos} ({per_sec}), {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
+            let style = ProgressStyle::with_template(
+                "{spinner} {elapsed} fetched {pos} ({rate}), {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner())
+            .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", state.per_sec());
+            });
+            bar.set_style(style);
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
