@@ -224,13 +224,15 @@ impl ProgressLine {
     fn new(show: bool) -> Self {
         let bar = show.then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template(
-                "{spinner} {elapsed} fetched {pos} ({rate}), {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_spinner())
-            .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{:.0}/s", state.per_sec());
-            });
+            let style =
+                ProgressStyle::with_template("{spinner} {elapsed} fetched {pos} ({rate}), {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner())
+                    .with_key(
+                        "rate",
+                        |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = write!(w, "{:.0}/s", state.per_sec());
+                        },
+                    );
             bar.set_style(style);
             bar.enable_steady_tick(Duration::from_millis(200));
             bar

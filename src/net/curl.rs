@@ -79,6 +79,13 @@ impl HttpClient for CurlClient {
                 format!("unsupported status code {}", parts.status.as_u16()),
             )
         })?;
+        let raw = RawHeaders(
+            parts
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str().to_string(), utf8_or_escaped(v.as_bytes())))
+                .collect(),
+        );
         let mut out = http_types::Response::new(status);
         // Setting a body makes http-types invent `Content-Type: application/octet-stream` when
         // there is none; set it first and drop that, so only the server's headers are reported.
@@ -91,11 +98,26 @@ impl HttpClient for CurlClient {
                 out.append_header(name, value);
             }
         }
+        out.ext_mut().insert(raw);
         Ok(out)
     }
 
     fn config(&self) -> &Config {
         &self.config
+    }
+}
+
+/// The response's header fields in arrival order, as the server sent them (UTF-8 kept), carried
+/// in the response's extensions: `http-types` keeps headers in a hash map, whose order changes
+/// from run to run, and admits only ASCII values.
+#[derive(Debug, Clone)]
+pub(crate) struct RawHeaders(pub(crate) Vec<(String, String)>);
+
+/// A header value as text: UTF-8 as it is, anything else percent-encoded byte by byte.
+fn utf8_or_escaped(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        Err(_) => String::from_utf8_lossy(&ascii_header_value(bytes)).into_owned(),
     }
 }
 
@@ -122,5 +144,7 @@ mod tests {
         assert_eq!(ascii_header_value(b"/a b\tc"), b"/a b\tc");
         assert_eq!(ascii_header_value("/café".as_bytes()), b"/caf%C3%A9");
         assert_eq!(ascii_header_value(b"x\x7f\x01"), b"x%7F%01");
+        assert_eq!(utf8_or_escaped("café".as_bytes()), "café");
+        assert_eq!(utf8_or_escaped(b"caf\xe9"), "caf%E9");
     }
 }

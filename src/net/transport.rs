@@ -11,7 +11,7 @@ use http_client::h1::H1Client;
 use surf::http::Method;
 
 use super::body::{ACCEPT_ENCODING, BodySink};
-use super::curl::CurlClient;
+use super::curl::{CurlClient, RawHeaders};
 use super::error;
 use crate::transport::{FetchError, FetchErrorKind, Request, Response, Transport};
 
@@ -177,13 +177,23 @@ impl SurfTransport {
             Err(_) => return Err(timeout_error("response head", read_timeout)),
         };
         let mut response = Response::new(u16::from(res.status()));
-        for (name, values) in res.iter() {
-            for value in values {
-                response
-                    .headers
-                    .push((name.as_str().to_string(), value.as_str().to_string()));
+        response.headers = match res.ext::<RawHeaders>() {
+            Some(RawHeaders(raw)) => raw.clone(),
+            None => {
+                // async-h1 leaves only http-types' hash map: sort by name so the order is at
+                // least the same on every run (values of one name keep their order).
+                let mut headers: Vec<(String, String)> = res
+                    .iter()
+                    .flat_map(|(name, values)| {
+                        values
+                            .iter()
+                            .map(|v| (name.as_str().to_string(), v.as_str().to_string()))
+                    })
+                    .collect();
+                headers.sort_by(|a, b| a.0.cmp(&b.0));
+                headers
             }
-        }
+        };
         let encoding = response.header("content-encoding").map(str::to_string);
         let mut sink = BodySink::new(encoding.as_deref(), self.options.max_body);
         let mut wire = res.take_body();
