@@ -7,7 +7,7 @@
 //! 2. crawls with [`SurfTransport`] and [`RealClock`] under a [`Stop`] that Ctrl-C (or a failed
 //!    JSONL write) signals: the engine then starts nothing new and drops what is in flight;
 //! 3. writes each record to the JSONL file as it arrives, and shows progress on stderr when that
-//!    is a terminal;
+//!    is a terminal (unless `-q`, or `-v`, whose log lines are the progress);
 //! 4. flushes the JSONL file and prints the report, partial or not.
 //!
 //! ```no_run
@@ -119,11 +119,14 @@ pub fn init_logging(args: &CrawlArgs) {
         (false, _) => log::LevelFilter::Trace,
     };
     let mut builder = env_logger::Builder::new();
-    builder.filter_level(level);
-    // Dependencies log their internals at info and debug; only the crawler's own logs follow -v.
-    if args.verbose < 3 {
-        builder.filter_module("isahc", log::LevelFilter::Warn);
-        builder.filter_module("surf", log::LevelFilter::Warn);
+    // Dependencies (isahc, curl, surf, tracing) log their internals at every level, isahc even
+    // warns about each failed request, which the crawl already records. Only the crawler's own
+    // logs follow -v; the others appear from -vvv on.
+    if args.verbose >= 3 {
+        builder.filter_level(level);
+    } else {
+        builder.filter_level(log::LevelFilter::Error);
+        builder.filter_module("crawler", level);
     }
     builder.parse_default_env();
     let _ = builder.try_init();
@@ -146,7 +149,9 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
         config.roots.len(),
         config.max_tasks
     );
-    let progress = ProgressLine::new(!cli.crawl.quiet && io::stderr().is_terminal());
+    // With -v the log lines are the progress; a bar redrawn between them would garble both.
+    let show = !cli.crawl.quiet && cli.crawl.verbose == 0 && io::stderr().is_terminal();
+    let progress = ProgressLine::new(show);
     let crawler = Crawler::new(config, transport, RealClock::new());
     let summary = async_std::task::block_on(crawler.run_until(Some(stop), |record, p| {
         log_record(record);

@@ -13,7 +13,7 @@ use crate::transport::{FetchError, FetchErrorKind};
 pub(crate) fn from_surf(error: &surf::Error) -> FetchError {
     let message = lowercase_message(&error.to_string());
     if let Some(e) = error.downcast_ref::<isahc::Error>() {
-        return FetchError::new(from_isahc(e), message);
+        return FetchError::new(from_isahc(e), isahc_message(e));
     }
     if let Some(e) = error.downcast_ref::<io::Error>() {
         return FetchError::new(from_io(e), message);
@@ -29,16 +29,16 @@ pub(crate) fn from_surf(error: &surf::Error) -> FetchError {
 
 /// Classifies an error while reading the body.
 pub(crate) fn from_body_io(error: &io::Error) -> FetchError {
-    let kind = match error
+    if let Some(e) = error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<isahc::Error>())
     {
-        Some(e) => from_isahc(e),
-        None => match from_io(error) {
-            // A body that breaks off is a reset, whatever the backend called it.
-            FetchErrorKind::Other | FetchErrorKind::Connect => FetchErrorKind::Reset,
-            kind => kind,
-        },
+        return FetchError::new(from_isahc(e), isahc_message(e));
+    }
+    let kind = match from_io(error) {
+        // A body that breaks off is a reset, whatever the backend called it.
+        FetchErrorKind::Other | FetchErrorKind::Connect => FetchErrorKind::Reset,
+        kind => kind,
     };
     FetchError::new(kind, lowercase_message(&error.to_string()))
 }
@@ -76,6 +76,16 @@ fn from_io(error: &io::Error) -> FetchErrorKind {
         K::InvalidData => FetchErrorKind::Protocol,
         _ => from_words(&error.to_string().to_ascii_lowercase()),
     }
+}
+
+/// isahc's `Display` is `Variant: description`; the variant name is noise in a record.
+fn isahc_message(error: &isahc::Error) -> String {
+    let text = error.to_string();
+    let detail = match text.split_once(": ") {
+        Some((variant, rest)) if !variant.contains(char::is_whitespace) => rest,
+        _ => text.as_str(),
+    };
+    lowercase_message(detail)
 }
 
 /// Last resort for errors that arrive as text.
@@ -174,7 +184,12 @@ mod tests {
         assert_eq!(from_body_io(&e).kind, FetchErrorKind::Timeout);
         assert_eq!(
             from_body_io(&e).message,
-            "timeout: request took longer than the configured timeout"
+            "request took longer than the configured timeout"
+        );
+        let e = surf::Error::from(isahc::Error::ConnectFailed);
+        assert_eq!(
+            from_surf(&e).to_string(),
+            "connect: failed to connect to the server"
         );
     }
 
