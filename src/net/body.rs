@@ -126,7 +126,9 @@ impl DeflateKind {
     }
 }
 
-/// RFC 1950: compression method 8 and a header checksum that divides by 31.
+/// RFC 1950: compression method 8 and a header checksum that divides by 31. Raw deflate never
+/// passes: a low nibble of 8 would mean a non-final stored block whose padding bit is set, and
+/// padding bits are zero.
 fn is_zlib_header(cmf: u8, flg: u8) -> bool {
     cmf & 0x0f == 8 && (u16::from(cmf) << 8 | u16::from(flg)) % 31 == 0
 }
@@ -254,6 +256,46 @@ mod tests {
         let (body, cut) = decode(Some("gzip"), &wire[..wire.len() / 2], 1 << 20, 64);
         assert!(!cut);
         assert!(!body.is_empty() && data.starts_with(&body));
+    }
+
+    /// The oracle: decode the whole body at once with flate2's readers, then cut.
+    fn oracle(encoding: &str, wire: &[u8], cap: usize) -> (Vec<u8>, bool) {
+        use flate2::read::{DeflateDecoder, GzDecoder, ZlibDecoder};
+        use std::io::Read;
+        let mut all = Vec::new();
+        match encoding {
+            "gzip" => GzDecoder::new(wire).read_to_end(&mut all),
+            "zlib" => ZlibDecoder::new(wire).read_to_end(&mut all),
+            "raw" => DeflateDecoder::new(wire).read_to_end(&mut all),
+            _ => {
+                all = wire.to_vec();
+                Ok(all.len())
+            }
+        }
+        .unwrap();
+        let cut = all.len() > cap;
+        all.truncate(cap);
+        (all, cut)
+    }
+
+    proptest::proptest! {
+        // Each case compresses up to 20 KB in a debug build; 64 cases keep the suite quick.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn streaming_decode_matches_decoding_all_at_once(
+            data in proptest::collection::vec(proptest::sample::select(b"ab<>\"= \n".to_vec()), 0..20_000),
+            encoding in proptest::sample::select(vec!["gzip", "zlib", "raw", "identity"]),
+            step in 1usize..5000,
+            cap in 1usize..25_000,
+        ) {
+            let wire = encode(encoding, &data);
+            let header = match encoding {
+                "zlib" | "raw" => "deflate",
+                e => e,
+            };
+            let got = decode(Some(header), &wire, cap, step);
+            proptest::prop_assert_eq!(got, oracle(encoding, &wire, cap));
+        }
     }
 
     #[test]
