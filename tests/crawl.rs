@@ -26,8 +26,8 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-/// The site of the main test. `base` is only known once the server runs, so absolute redirects
-/// are answered with a root-relative path joined by the handler's caller.
+/// The site of the main test. The port is only known once the server runs, so the absolute
+/// redirect is built from the request's `Host` header.
 fn site() -> impl Fn(&Req) -> Reply + Send + Sync + 'static {
     let flaky = Arc::new(AtomicUsize::new(0));
     let gz_page = links(&["from-gz"]);

@@ -10,10 +10,15 @@
 //! # Backend
 //!
 //! surf runs on libcurl by default ([`Backend::Curl`]); `async-h1` ([`Backend::H1`]) can be
-//! chosen with the hidden `--backend h1` flag for comparison. async-h1 reads no body that is
-//! delimited by the connection closing (it returns it empty), cannot bound connect time, and
-//! returns a pooled connection whose response was abandoned mid-way to the pool; curl has none of
-//! these problems.
+//! chosen with the hidden `--backend h1` flag for comparison. Measured with `benches/transport.rs`
+//! against nginx on 127.0.0.1 (2,080 URLs, 21 MB), async-h1 costs 29-48 µs of CPU per request and
+//! curl 75-90 µs (isahc runs curl on an agent thread and hands each body across), at the same
+//! memory. curl is the default all the same, because async-h1 gives silently wrong results:
+//! it reads no body that is delimited by the connection closing (it returns it empty), it puts a
+//! connection whose response was abandoned mid-way (body cap, timeout) back into its pool so the
+//! next request on it reads the leftovers, and it cannot bound connect time. curl frames every
+//! body, drops abandoned transfers, uses OpenSSL with the system's roots, and speaks HTTP/2 to TLS
+//! sites.
 //!
 //! ```no_run
 //! use crawler::net::{HttpOptions, RealClock, SurfTransport};
