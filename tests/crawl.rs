@@ -194,3 +194,53 @@ fn crawls_a_site_and_records_every_outcome() {
     assert!(stdout.contains("fail_timeout 1"), "{stdout}");
     assert!(stdout.ends_with("Todo: 0\nDone: 19\n"), "{stdout}");
 }
+
+#[test]
+fn sitemaps_from_robots_txt_are_read_gzipped_or_not() {
+    // robots.txt names a gzipped sitemap index, which names a plain sitemap that lists a page no
+    // page links to: only the sitemaps can lead the crawl there.
+    let server = Server::start(|req| {
+        let host = req.header("host").unwrap_or("").to_string();
+        let index = format!(
+            "<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
+             <sitemap><loc>http://{host}/pages.xml</loc></sitemap></sitemapindex>"
+        );
+        let pages = format!(
+            "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
+             <url><loc>http://{host}/orphan</loc></url></urlset>"
+        );
+        match req.path.as_str() {
+            "/robots.txt" => Reply::status(200)
+                .header("content-type", "text/plain")
+                .body(Body::Length(
+                    format!("Sitemap: http://{host}/index.xml.gz\n").into_bytes(),
+                )),
+            "/index.xml.gz" => Reply::status(200)
+                .header("content-type", "application/gzip")
+                .body(Body::Length(gzip(index.as_bytes()))),
+            "/pages.xml" => Reply::status(200)
+                .header("content-type", "application/xml")
+                .body(Body::Chunked(pages.into_bytes(), 50)),
+            "/" | "/orphan" => Reply::html(links(&[])),
+            _ => Reply::status(404),
+        }
+    });
+    let jsonl = support::out_path("sitemaps");
+    let out = support::run(&["-q", "--jsonl", jsonl.to_str().unwrap(), &server.url("/")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fetched: Vec<String> = support::records(&jsonl)
+        .into_iter()
+        .map(|r| r.url.strip_prefix(&server.url("")).unwrap().to_string())
+        .collect();
+    for path in ["/robots.txt", "/index.xml.gz", "/pages.xml", "/", "/orphan"] {
+        assert!(
+            fetched.iter().any(|p| p == path),
+            "{path} not in {fetched:?}"
+        );
+    }
+    assert_eq!(fetched.len(), 5, "{fetched:?}");
+}
