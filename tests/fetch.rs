@@ -85,6 +85,28 @@ fn responses_come_back_as_sent_without_following_redirects() {
 }
 
 #[test]
+fn connections_are_kept_alive_and_reused() {
+    let server = Server::start(|req| match req.path.as_str() {
+        "/close" => Reply::status(200).body(Body::Close(b"bye".to_vec())),
+        _ => Reply::html("ok"),
+    });
+    let t = SurfTransport::new(quick()).unwrap();
+    let get = |path: &str| {
+        let url = Url::parse(&server.url(path)).unwrap();
+        async_std::task::block_on(t.fetch(Request::get(url))).unwrap()
+    };
+    for i in 0..10 {
+        assert_eq!(get(&format!("/p{i}")).status, 200);
+    }
+    assert_eq!(server.connections(), 1);
+    // A response that ends by closing the connection is read whole, and the next request opens
+    // a new connection.
+    assert_eq!(&get("/close").body[..], b"bye");
+    assert_eq!(get("/after").status, 200);
+    assert_eq!(server.connections(), 2);
+}
+
+#[test]
 fn urls_with_odd_characters_are_requested_as_serialised() {
     let server = Server::start(|_| Reply::html("ok"));
     for path in [

@@ -9,7 +9,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
@@ -102,6 +102,8 @@ type Handler = dyn Fn(&Req) -> Reply + Send + Sync;
 struct Shared {
     handler: Box<Handler>,
     log: Mutex<Vec<Req>>,
+    /// Connections accepted (keep-alive shows as fewer connections than requests).
+    connections: AtomicUsize,
     done: AtomicBool,
     /// Released when the server is dropped; hanging replies wait on it.
     release: (Mutex<bool>, Condvar),
@@ -126,6 +128,7 @@ impl Server {
         let shared = Arc::new(Shared {
             handler: Box::new(handler),
             log: Mutex::new(Vec::new()),
+            connections: AtomicUsize::new(0),
             done: AtomicBool::new(false),
             release: (Mutex::new(false), Condvar::new()),
             hung: Mutex::new(tx),
@@ -137,6 +140,7 @@ impl Server {
                     break;
                 }
                 if let Ok(stream) = stream {
+                    s.connections.fetch_add(1, Ordering::SeqCst);
                     let s = s.clone();
                     thread::spawn(move || serve(stream, &s));
                 }
@@ -158,6 +162,11 @@ impl Server {
     /// Every request so far, in arrival order.
     pub fn requests(&self) -> Vec<Req> {
         self.shared.log.lock().unwrap().clone()
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
     }
 
     /// Blocks until a request that hangs has arrived, and returns its path.
