@@ -188,11 +188,18 @@ pub fn run(cli: &Cli) -> Result<Outcome, AppError> {
     run_with_stop(cli, &stop)
 }
 
-/// Makes Ctrl-C (SIGINT) give `stop`. Only the first call in a process installs
-/// the handler; later ones are ignored.
+/// Makes Ctrl-C (SIGINT) give `stop`; a second Ctrl-C exits at once with code 130, for when
+/// stopping cleanly takes too long. Only the first call in a process installs the handler; later
+/// ones are ignored.
 pub fn install_ctrl_c(stop: &Stop) {
     let stop = stop.clone();
-    if let Err(e) = ctrlc::set_handler(move || stop.stop()) {
+    let handler = move || {
+        if stop.is_stopped() {
+            std::process::exit(130);
+        }
+        stop.stop();
+    };
+    if let Err(e) = ctrlc::set_handler(handler) {
         log::debug!("ctrl-c handler not installed: {e}");
     }
 }
