@@ -118,7 +118,21 @@ impl Timers {
         let waker = slot.waker.take();
         self.free.push(key.slot);
         self.live -= 1;
+        self.compact_if_stale();
         waker
+    }
+
+    /// Drops the heap entries of cancelled timers once they outnumber the live ones. Every fetch
+    /// sets a timeout that is almost always cancelled long before it is due; left alone, those
+    /// entries would pile up for the whole timeout and make every heap operation slower. Rebuilding
+    /// costs O(heap) and happens at most once per `live + 64` cancellations, so O(1) amortised.
+    /// The order of live entries is untouched: it is fixed by (deadline, sequence number).
+    fn compact_if_stale(&mut self) {
+        if self.heap.len() > 2 * self.live + 64 {
+            let slots = &self.slots;
+            self.heap
+                .retain(|&Reverse((_, seq, slot))| slots[slot as usize].seq == seq);
+        }
     }
 
     /// The earliest live deadline, discarding cancelled entries on the way.
@@ -340,6 +354,24 @@ mod tests {
         assert_eq!(clock.next_deadline(), Some(Duration::from_nanos(u64::MAX)));
         drop(huge);
         assert_eq!(clock.live_timers(), 0);
+    }
+
+    #[test]
+    fn cancelled_timers_do_not_pile_up() {
+        let clock = VirtualClock::new();
+        let noop = Waker::noop();
+        let mut keep = Box::pin(clock.sleep(Duration::from_secs(100)));
+        assert!(!poll(keep.as_mut(), noop));
+        for i in 0..10_000u64 {
+            let mut s = Box::pin(clock.sleep(Duration::from_millis(i % 97 + 1)));
+            assert!(!poll(s.as_mut(), noop));
+        }
+        // One live timer: the heap holds it plus at most 2 * live + 64 stale entries.
+        assert!(clock.timers.borrow().heap.len() <= 2 + 64 + 1);
+        assert_eq!(clock.live_timers(), 1);
+        assert!(clock.fire_next());
+        assert_eq!(clock.now(), Duration::from_secs(100));
+        assert!(poll(keep.as_mut(), noop));
     }
 
     #[test]
