@@ -48,6 +48,8 @@ pub enum Form {
     Absolute,
     /// The path only: resolves to the target only from the target's own host.
     Path,
+    /// Relative to the document (`n3`, `./n3`, `../n3`: all paths are one segment deep).
+    Relative(u8),
     Fragment,
     Upper,
     DefaultPort,
@@ -130,6 +132,7 @@ fn form() -> impl Strategy<Value = Form> {
     prop_oneof![
         4 => Just(Form::Absolute),
         2 => Just(Form::Path),
+        2 => (0u8..3).prop_map(Form::Relative),
         1 => Just(Form::Fragment),
         1 => Just(Form::Upper),
         1 => Just(Form::DefaultPort),
@@ -345,6 +348,9 @@ impl Case {
         let path = self.path(i);
         match form {
             Form::Absolute => format!("http://{host}{path}"),
+            Form::Relative(0) => path[1..].to_string(),
+            Form::Relative(1) => format!(".{path}"),
+            Form::Relative(_) => format!("..{path}"),
             Form::Path => path,
             Form::Fragment => format!("http://{host}{path}#frag"),
             Form::Upper => format!("HTTP://{}{path}", host.to_ascii_uppercase()),
