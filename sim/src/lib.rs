@@ -30,7 +30,7 @@
 //! let sim = Sim::builder().seed(42).site(site).build().unwrap();
 //! let config = crawler::Config::builder().root("http://a.test/").build().unwrap();
 //! let run = sim.run(&config).unwrap();
-//! assert_eq!(run.summary.urls, 3);
+//! assert_eq!(run.summary.urls, 4); // robots.txt (a 404: all allowed), /, /b, /old
 //! assert!(run.max_in_flight <= config.max_tasks);
 //! println!("trace hash {:016x}", run.trace_hash);
 //! ```

@@ -29,7 +29,8 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     site: PathBuf,
 
-    /// Seed of every random draw (latency, faults). Same seed, same crawl.
+    /// Seed of every random draw (latency, faults, the engine's retry jitter). Same seed, same
+    /// crawl.
     #[arg(long, value_name = "N", default_value_t = 0)]
     seed: u64,
 
@@ -76,13 +77,15 @@ fn run(cli: &Cli) -> Result<(), (u8, String)> {
     } else {
         cli.crawl.roots.clone()
     };
-    let config = cli.crawl.config_with_roots(&roots).map_err(|e| {
+    let mut config = cli.crawl.config_with_roots(&roots).map_err(|e| {
         bad_input(if roots.is_empty() {
             format!("{e} (give one, or set \"roots\" in the site file)")
         } else {
             e.to_string()
         })
     })?;
+    // One seed for everything random: the network's draws and the engine's retry jitter.
+    config.seed = cli.seed;
     let trace_file = match &cli.trace {
         Some(path) => Some((
             path,

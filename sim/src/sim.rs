@@ -144,7 +144,11 @@ impl SimBuilder {
 ///     "http://a.test/b": {"script": ["500", "ok"]}
 /// }}"#).unwrap();
 /// let sim = Sim::builder().seed(1).site(site).build().unwrap();
-/// let config = crawler::Config::builder().root("http://a.test/").build().unwrap();
+/// let config = crawler::Config::builder()
+///     .root("http://a.test/")
+///     .robots(false)
+///     .build()
+///     .unwrap();
 /// let run = sim.run(&config).unwrap();
 /// assert_eq!(run.records.len(), 3);
 /// assert_eq!(run.requests.len(), 4); // /b was tried twice
@@ -333,8 +337,9 @@ impl Running {
 }
 
 /// The `crawl-sim` command that replays a run of `config` with `seed` and `budget` against the
-/// site file at `site`. Options that `crawl-sim` cannot set (backoff) must be at their defaults
-/// for the replay to be exact.
+/// site file at `site`. `crawl-sim --seed` seeds both the simulation and the engine
+/// (`config.seed`, retry jitter), so the replay is exact when `config.seed == seed` and options
+/// that `crawl-sim` cannot set (backoff) are at their defaults.
 pub fn replay_command(site: &Path, seed: u64, budget: Duration, config: &Config) -> String {
     let mut args: Vec<String> = vec![
         "crawl-sim".into(),
@@ -367,6 +372,18 @@ pub fn replay_command(site: &Path, seed: u64, budget: Duration, config: &Config)
     }
     if config.sort_query {
         args.push("--sort-query".into());
+    }
+    if let Some(n) = config.max_per_host {
+        args.extend(["--max-per-host".into(), n.to_string()]);
+    }
+    if !config.delay.is_zero() {
+        args.extend(["--delay".into(), config.delay.as_secs_f64().to_string()]);
+    }
+    if let Some(n) = config.max_pages_per_host {
+        args.extend(["--max-pages-per-host".into(), n.to_string()]);
+    }
+    if !config.robots {
+        args.push("--ignore-robots".into());
     }
     args.extend(config.roots.iter().map(|r| r.to_string()));
     args.iter()
@@ -401,6 +418,7 @@ mod tests {
             .scope(ScopeMode::Lenient)
             .max_depth(2)
             .timeout(Duration::from_millis(1500))
+            .robots(false)
             .build()
             .unwrap();
         let cmd = replay_command(
@@ -413,7 +431,7 @@ mod tests {
             cmd,
             "crawl-sim --site '/tmp/x y.json' --seed 7 --budget 60 --max-tasks 3 \
              --max-redirect 10 --max-tries 4 --timeout 1.5 --lenient --exclude '\\.pdf$' \
-             --max-depth 2 'http://a.test/?q=1&r=2'"
+             --max-depth 2 --ignore-robots 'http://a.test/?q=1&r=2'"
         );
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");

@@ -44,6 +44,7 @@ fn crawls_a_site_file_with_the_shared_outputs() {
         jsonl.to_str().unwrap(),
         "--trace",
         trace.to_str().unwrap(),
+        "--ignore-robots",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let stdout = String::from_utf8(out.stdout.clone()).unwrap();
@@ -74,10 +75,16 @@ fn crawls_a_site_file_with_the_shared_outputs() {
         "{trace}"
     );
     // The same seed again: the same hash; another seed: another.
-    let again = crawl_sim(&["--site", site.to_str().unwrap(), "--seed", "3", "-q"]);
+    let site = site.to_str().unwrap();
+    let again = crawl_sim(&["--site", site, "--seed", "3", "-q", "--ignore-robots"]);
     assert_eq!(hash_of(&out), hash_of(&again));
-    let other = crawl_sim(&["--site", site.to_str().unwrap(), "--seed", "4", "-q"]);
+    let other = crawl_sim(&["--site", site, "--seed", "4", "-q", "--ignore-robots"]);
     assert_ne!(hash_of(&out), hash_of(&other));
+    // By default the engine asks each host for robots.txt first (a 404 here: all allowed).
+    let robots = crawl_sim(&["--site", site, "--seed", "3", "--report", "text"]);
+    let text = String::from_utf8(robots.stdout).unwrap();
+    assert!(text.contains("http://a.test/robots.txt 404"), "{text}");
+    assert!(text.contains("http://a.test/flaky 200 text/html"), "{text}");
 }
 
 #[test]
@@ -91,6 +98,7 @@ fn crawl_options_are_the_shared_ones() {
         "--lenient",
         "--report",
         "json",
+        "--ignore-robots",
         "http://a.test/",
         "http://b.test/elsewhere",
     ]);

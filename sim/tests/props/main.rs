@@ -43,6 +43,9 @@ fn config(case: &Case) -> Config {
         .max_tries(case.max_tries)
         .max_tasks(case.max_tasks)
         .timeout(Duration::from_secs(case.timeout_secs))
+        // robots.txt is left out: its outcomes (RFC 9309) are not modelled by the oracle.
+        .robots(false)
+        .seed(case.seed)
         .scope(if case.lenient {
             ScopeMode::Lenient
         } else {
