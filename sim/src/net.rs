@@ -2,10 +2,11 @@
 //!
 //! Each request, on its first poll, is logged, counted in flight, and planned: the host may be
 //! unreachable (connection refused), the page may have a script (its `n`th request gets the
-//! `n`th outcome), or the fault rates may strike (one uniform draw picks drop, reset, 503, slow
-//! or nothing). The answer then waits for a latency of `min_ms` plus an exponential extra,
-//! drawn from the run's one [`Rng`]. A dropped request never answers; the engine's timeout
-//! abandons it.
+//! `n`th outcome), or the fault rates may strike (one uniform draw picks drop, reset, 503, 429,
+//! a body cut mid-way, slow, or nothing), unless the request comes after the faults' `until_ms`.
+//! The answer then waits for a latency of `min_ms` plus an exponential extra, drawn from the
+//! run's one [`Rng`]. A dropped request never answers; the engine's timeout abandons it. A body
+//! cut mid-way is a transport error (`reset`, "connection closed mid-body") after the latency.
 //!
 //! The transport keeps the **server-side truth**, independent of the engine: a log of every
 //! request (virtual time and URL), the number of requests in flight now, and the most ever. A
@@ -168,6 +169,7 @@ impl Net {
                 Some(Outcome::Status(status)) => Answer::Respond(Response::new(status)),
                 Some(Outcome::Reset) => Answer::Fail(FetchErrorKind::Reset, "reset"),
                 Some(Outcome::Refused) => Answer::Fail(FetchErrorKind::Connect, "refused"),
+                Some(Outcome::Truncate) => Answer::Fail(FetchErrorKind::Reset, "truncate"),
                 Some(Outcome::Drop) => Answer::Hang,
                 // Unknown future outcomes behave like "ok".
                 Some(_) => respond(),
@@ -175,7 +177,7 @@ impl Net {
                     let faults = page
                         .and_then(|i| self.site.page(i).faults().copied())
                         .unwrap_or(self.faults);
-                    if faults.is_none() {
+                    if !faults.active_at(now.as_secs_f64() * 1000.0) {
                         respond()
                     } else {
                         let mut u = rng.f64();
@@ -184,12 +186,24 @@ impl Net {
                             u -= rate;
                             hit
                         };
+                        let refusal = |status: u16| {
+                            let mut r = Response::new(status);
+                            if let Some(secs) = faults.retry_after {
+                                r = r.with_header("retry-after", secs.to_string());
+                            }
+                            Answer::Respond(r)
+                        };
+                        // The order of `Faults::rates`: one draw, at most one fault.
                         if hit(faults.drop) {
                             Answer::Hang
                         } else if hit(faults.reset) {
                             Answer::Fail(FetchErrorKind::Reset, "reset")
                         } else if hit(faults.error_5xx) {
-                            Answer::Respond(Response::new(503))
+                            refusal(503)
+                        } else if hit(faults.error_429) {
+                            refusal(429)
+                        } else if hit(faults.truncate) {
+                            Answer::Fail(FetchErrorKind::Reset, "truncate")
                         } else {
                             if hit(faults.slow) {
                                 delay_ms += faults.slow_ms;
@@ -239,8 +253,9 @@ impl Net {
             }
             Answer::Fail(kind, fault) => {
                 trace.event(now, Event::Fault { url, fault });
-                let message = match kind {
-                    FetchErrorKind::Connect => "connection refused",
+                let message = match (kind, fault) {
+                    (FetchErrorKind::Connect, _) => "connection refused",
+                    (_, "truncate") => "connection closed mid-body",
                     _ => "connection reset by peer",
                 };
                 Err(FetchError::new(kind, message))

@@ -150,6 +150,59 @@ fn global_fault_rates_of_one_always_strike() {
 }
 
 #[test]
+fn truncated_bodies_429s_and_retry_after() {
+    let pages = r#""pages": {"http://a.test/": {"links": ["/x"]}, "http://a.test/x": {}}"#;
+    let s = site(&format!(
+        r#"{{{pages}, "faults": {{"truncate": 1}}, {FIXED}}}"#
+    ));
+    let r = run(s, &config(|b| b.max_tries(2)));
+    let root = record(&r, "http://a.test/");
+    assert_eq!(
+        (root.status, root.tries, root.error.as_deref()),
+        (None, 2, Some("reset: connection closed mid-body"))
+    );
+    assert!(
+        r.trace
+            .as_deref()
+            .unwrap()
+            .contains("fault http://a.test/ truncate")
+    );
+    // 429 without Retry-After: the engine's own backoff (zero here); with it: that wait.
+    let s = site(&format!(
+        r#"{{{pages}, "faults": {{"error_429": 1}}, {FIXED}}}"#
+    ));
+    let r = run(s, &config(|b| b.max_tries(2)));
+    assert_eq!(record(&r, "http://a.test/").status, Some(429));
+    assert_eq!(times_of(&r, "http://a.test/"), [0 * MS, 10 * MS]);
+    let s = site(&format!(
+        r#"{{{pages}, "faults": {{"error_429": 1, "retry_after": 2}}, {FIXED}}}"#
+    ));
+    let r = run(s, &config(|b| b.max_tries(2)));
+    assert_eq!(times_of(&r, "http://a.test/"), [0 * MS, 2010 * MS]);
+    // A scripted truncation is the same transport error.
+    let s = site(&format!(
+        r#"{{"pages": {{"http://a.test/": {{"script": ["truncate", "ok"]}}}}, {FIXED}}}"#
+    ));
+    let r = run(s, &config(|b| b));
+    assert_eq!(record(&r, "http://a.test/").tries, 2);
+}
+
+#[test]
+fn faults_stop_at_until_ms() {
+    // Every request before 25 ms is reset; the network is calm after.
+    let s = site(&format!(
+        r#"{{"pages": {{"http://a.test/": {{}}}}, "faults": {{"reset": 1, "until_ms": 25}}, {FIXED}}}"#
+    ));
+    let run = run(s, &config(|b| b.max_tries(5)));
+    assert_eq!(
+        times_of(&run, "http://a.test/"),
+        [0 * MS, 10 * MS, 20 * MS, 30 * MS]
+    );
+    let root = record(&run, "http://a.test/");
+    assert_eq!((root.status, root.tries), (Some(200), 4));
+}
+
+#[test]
 fn a_page_s_own_faults_replace_the_global_ones_and_the_builder_overrides_the_file() {
     let s = site(
         r#"{"pages": {"http://a.test/": {"links": ["/x"], "faults": {}}, "http://a.test/x": {}},

@@ -73,7 +73,7 @@ pub struct PageSpec {
 }
 
 /// What one request gets, in a page's `script`. Written as a string: `"ok"`, `"reset"`,
-/// `"drop"`, `"refused"`, or a status code such as `"500"`.
+/// `"drop"`, `"refused"`, `"truncate"`, or a status code such as `"500"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
@@ -87,6 +87,9 @@ pub enum Outcome {
     Drop,
     /// The connection is refused.
     Refused,
+    /// The status line and headers arrive, then the connection breaks off mid-body: a transport
+    /// error (`reset`), not a short body.
+    Truncate,
 }
 
 impl fmt::Display for Outcome {
@@ -97,6 +100,7 @@ impl fmt::Display for Outcome {
             Outcome::Reset => f.write_str("reset"),
             Outcome::Drop => f.write_str("drop"),
             Outcome::Refused => f.write_str("refused"),
+            Outcome::Truncate => f.write_str("truncate"),
         }
     }
 }
@@ -110,11 +114,12 @@ impl std::str::FromStr for Outcome {
             "reset" => Ok(Outcome::Reset),
             "drop" => Ok(Outcome::Drop),
             "refused" => Ok(Outcome::Refused),
+            "truncate" => Ok(Outcome::Truncate),
             _ => match s.parse::<u16>() {
                 Ok(status) if (100..=999).contains(&status) => Ok(Outcome::Status(status)),
                 _ => Err(format!(
-                    "unknown outcome {s:?} (expected \"ok\", \"reset\", \"drop\", \"refused\" \
-                     or a status code such as \"500\")"
+                    "unknown outcome {s:?} (expected \"ok\", \"reset\", \"drop\", \"refused\", \
+                     \"truncate\" or a status code such as \"500\")"
                 )),
             },
         }
@@ -188,25 +193,56 @@ pub struct Faults {
     pub reset: f64,
     /// The server answers 503 with an empty body.
     pub error_5xx: f64,
+    /// The server answers 429 (too many requests) with an empty body.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub error_429: f64,
+    /// The status line and headers arrive, then the connection breaks off mid-body: a transport
+    /// error, as a real client sees a body shorter than its `Content-Length`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub truncate: f64,
     /// The answer is late by `slow_ms`.
     pub slow: f64,
     /// How late a slow answer is, in milliseconds.
     pub slow_ms: f64,
+    /// The `Retry-After` header (whole seconds) of injected 429 and 503 answers. Default: none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u32>,
+    /// Faults strike only requests that reach the server before this virtual time (in
+    /// milliseconds); from then on the network is calm. Default: forever.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<f64>,
+}
+
+fn is_zero(rate: &f64) -> bool {
+    *rate == 0.0
 }
 
 impl Faults {
     /// `true` when no fault can happen.
     pub fn is_none(&self) -> bool {
-        self.drop == 0.0 && self.reset == 0.0 && self.error_5xx == 0.0 && self.slow == 0.0
+        self.rates().iter().all(|(_, rate)| *rate == 0.0)
     }
 
-    pub(super) fn check(&self) -> Result<(), String> {
-        let rates = [
+    /// `true` when a request reaching the server at `at_ms` (virtual milliseconds) may meet a
+    /// fault.
+    pub fn active_at(&self, at_ms: f64) -> bool {
+        !self.is_none() && self.until_ms.is_none_or(|until| at_ms < until)
+    }
+
+    /// The rates by name, in the order one uniform draw tries them.
+    pub fn rates(&self) -> [(&'static str, f64); 6] {
+        [
             ("drop", self.drop),
             ("reset", self.reset),
             ("error_5xx", self.error_5xx),
+            ("error_429", self.error_429),
+            ("truncate", self.truncate),
             ("slow", self.slow),
-        ];
+        ]
+    }
+
+    pub(super) fn check(&self) -> Result<(), String> {
+        let rates = self.rates();
         for (name, rate) in rates {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(format!("fault rate {name} ({rate}) is not between 0 and 1"));
@@ -218,6 +254,11 @@ impl Faults {
         }
         if !(self.slow_ms.is_finite() && (0.0..=1e9).contains(&self.slow_ms)) {
             return Err("faults slow_ms must be between 0 and 1e9".into());
+        }
+        if let Some(until) = self.until_ms {
+            if !(until.is_finite() && (0.0..=1e12).contains(&until)) {
+                return Err("faults until_ms must be between 0 and 1e12".into());
+            }
         }
         Ok(())
     }

@@ -103,6 +103,35 @@ fn network_settings_and_unreachable_hosts() {
 }
 
 #[test]
+fn faults_stop_at_until_ms_and_new_kinds_are_read() {
+    let site = Site::from_json(
+        r#"{"faults": {"error_429": 0.25, "truncate": 0.25, "retry_after": 3, "until_ms": 500},
+            "pages": {"http://a.test/": {"script": ["truncate", "429", "ok"]}}}"#,
+    )
+    .unwrap();
+    let f = site.faults();
+    assert_eq!(
+        (f.error_429, f.truncate, f.retry_after),
+        (0.25, 0.25, Some(3))
+    );
+    assert!(!f.is_none());
+    assert!(f.active_at(499.9));
+    assert!(!f.active_at(500.0));
+    assert!(!Faults::default().active_at(0.0));
+    let page = site.page(site.find("http://a.test/").unwrap());
+    assert_eq!(page.scripted(0), Some(Outcome::Truncate));
+    assert_eq!(page.scripted(1), Some(Outcome::Status(429)));
+    // New keys are written only when set, so older site files read back unchanged.
+    let json = serde_json::to_string(&Faults::default()).unwrap();
+    assert_eq!(
+        json,
+        r#"{"drop":0.0,"reset":0.0,"error_5xx":0.0,"slow":0.0,"slow_ms":0.0}"#
+    );
+    let back: Faults = serde_json::from_str(&serde_json::to_string(&f).unwrap()).unwrap();
+    assert_eq!(back, f);
+}
+
+#[test]
 fn a_spec_survives_a_round_trip_through_json() {
     let mut spec = SiteSpec::default();
     spec.roots.push("http://a.test/".into());
@@ -174,12 +203,20 @@ fn errors_name_the_page_and_the_problem() {
         "site file: faults: fault rates add up to 1.4, more than 1",
     );
     check(
+        r#"{"faults": {"error_429": 0.5, "truncate": 0.6}}"#,
+        "site file: faults: fault rates add up to 1.1, more than 1",
+    );
+    check(
+        r#"{"faults": {"until_ms": -1}}"#,
+        "site file: faults: faults until_ms must be between 0 and 1e12",
+    );
+    check(
         r#"{"latency": {"min_ms": 5, "mean_ms": 1}}"#,
         "site file: latency: latency mean_ms (1) is less than min_ms (5)",
     );
     assert!(
         err(r#"{"pages": {"http://a/": {"script": ["ok", "maybe"]}}}"#).contains(
-            r#"pages["http://a/"]: unknown outcome "maybe" (expected "ok", "reset", "drop", "refused" or a status code such as "500")"#
+            r#"pages["http://a/"]: unknown outcome "maybe" (expected "ok", "reset", "drop", "refused", "truncate" or a status code such as "500")"#
         )
     );
     assert!(err(r#"{"pages": {"http://a/": {}, "http://a/": {}}}"#).contains("listed twice"));
