@@ -173,12 +173,12 @@ fn truncated_bodies_429s_and_retry_after() {
     ));
     let r = run(s, &config(|b| b.max_tries(2)));
     assert_eq!(record(&r, "http://a.test/").status, Some(429));
-    assert_eq!(times_of(&r, "http://a.test/"), [0 * MS, 10 * MS]);
+    assert_eq!(times_of(&r, "http://a.test/"), [Duration::ZERO, 10 * MS]);
     let s = site(&format!(
         r#"{{{pages}, "faults": {{"error_429": 1, "retry_after": 2}}, {FIXED}}}"#
     ));
     let r = run(s, &config(|b| b.max_tries(2)));
-    assert_eq!(times_of(&r, "http://a.test/"), [0 * MS, 2010 * MS]);
+    assert_eq!(times_of(&r, "http://a.test/"), [Duration::ZERO, 2010 * MS]);
     // A scripted truncation is the same transport error.
     let s = site(&format!(
         r#"{{"pages": {{"http://a.test/": {{"script": ["truncate", "ok"]}}}}, {FIXED}}}"#
@@ -196,7 +196,7 @@ fn faults_stop_at_until_ms() {
     let run = run(s, &config(|b| b.max_tries(5)));
     assert_eq!(
         times_of(&run, "http://a.test/"),
-        [0 * MS, 10 * MS, 20 * MS, 30 * MS]
+        [Duration::ZERO, 10 * MS, 20 * MS, 30 * MS]
     );
     let root = record(&run, "http://a.test/");
     assert_eq!((root.status, root.tries), (Some(200), 4));
