@@ -12,7 +12,9 @@
 //! - [`SimTransport`]: serves the site with latency, faults and scripts, and keeps the server's
 //!   own log of every request and of how many were in flight;
 //! - [`Trace`]: one event per line, virtual time first, and a hash of it all;
-//! - [`Sim`]: the builder that ties them together: one seed, `run` built on `step`.
+//! - [`Sim`]: the builder that ties them together: one seed, `run` built on `step`;
+//! - [`fuzz`]: random cases with swarm faults, the independent oracle, the checks and the
+//!   shrinker behind the property tests and `crawl-sim fuzz`.
 //!
 //! Nothing here reads the wall clock, spawns a thread or draws from the OS: the same seed, site
 //! and config give the same trace hash, on any machine, every time. The `crawl-sim` binary runs
@@ -40,6 +42,7 @@
 
 mod clock;
 mod executor;
+pub mod fuzz;
 mod net;
 mod rng;
 mod sim;

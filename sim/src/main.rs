@@ -5,8 +5,12 @@
 //! at the end), plus `--site`, `--seed`, `--budget` and `--trace`. Roots default to the site
 //! file's `roots`. The trace hash goes to stderr, so two runs can be compared at a glance.
 //!
+//! `crawl-sim fuzz` runs random cases with swarm faults until time runs out (see `fuzz_cmd`).
+//!
 //! Exit codes: 0 done; 1 an output could not be written; 2 bad input (options, site file,
-//! config); 3 the simulation failed (deadlock or budget overrun).
+//! config); 3 the simulation failed (deadlock or budget overrun; for `fuzz`, a failing case).
+
+mod fuzz_cmd;
 
 use std::cell::RefCell;
 use std::io::Write;
@@ -15,7 +19,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use crawler::Stop;
 use crawler::cli::{CrawlArgs, Output};
 use crawler::site::Site;
@@ -23,11 +27,19 @@ use crawler_sim::{DEFAULT_BUDGET, Sim};
 
 /// Crawl a simulated site, deterministically, in virtual time.
 #[derive(Debug, Parser)]
-#[command(name = "crawl-sim", version)]
+#[command(
+    name = "crawl-sim",
+    version,
+    subcommand_negates_reqs = true,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// The site file (JSON; the format is described in sim/README.md).
-    #[arg(long, value_name = "FILE")]
-    site: PathBuf,
+    #[arg(long, value_name = "FILE", required = true)]
+    site: Option<PathBuf>,
 
     /// Seed of every random draw (latency, faults, the engine's retry jitter). Same seed, same
     /// crawl.
@@ -47,6 +59,13 @@ struct Cli {
     crawl: CrawlArgs,
 }
 
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check the engine on random site graphs with swarm faults until time runs out; on a
+    /// failure, print the seed, a shrunk site file and the command that replays it.
+    Fuzz(fuzz_cmd::FuzzArgs),
+}
+
 fn parse_secs(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(s) if s.is_finite() && s > 0.0 && s < 1e12 => Ok(s),
@@ -60,7 +79,11 @@ const SIM_FAILED: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(&cli) {
+    let outcome = match &cli.command {
+        Some(Command::Fuzz(args)) => fuzz_cmd::run(args),
+        None => run(&cli),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err((code, message)) => {
             eprintln!("crawl-sim: {message}");
@@ -71,7 +94,11 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<(), (u8, String)> {
     let bad_input = |e: String| (BAD_INPUT, e);
-    let site = Site::load(&cli.site).map_err(|e| bad_input(e.to_string()))?;
+    let path = cli
+        .site
+        .as_ref()
+        .ok_or_else(|| bad_input("--site is required".into()))?;
+    let site = Site::load(path).map_err(|e| bad_input(e.to_string()))?;
     let roots = if cli.crawl.roots.is_empty() {
         site.roots().to_vec()
     } else {

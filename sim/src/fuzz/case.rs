@@ -1,0 +1,521 @@
+//! The case model: a site graph as data, with the network and crawl options it runs under.
+//!
+//! A [`Case`] is a list of [`Node`]s on a handful of fixed hosts ([`HOSTS`]). Node `i` lives at
+//! `http://<host>/n<i>` (or `/x<i>` when it is meant to be excluded), and every edge (a link or
+//! a redirect's `Location`) names its target node by index, spelled in one of several
+//! [`Form`]s (absolute, path-only, document-relative, with a fragment, upper case, default
+//! port, protocol-relative) or as garbage. Indices, not URLs, are what shrinking removes and
+//! what proptest strategies draw, so a case stays valid whatever is taken out.
+//!
+//! [`Case::site`] turns a case into a site file, [`Case::config`] into the crawl options, and
+//! [`Case::budget`] gives a virtual-time bound no correct crawl can exceed. The oracle reads the
+//! case itself, never the rendered site or the engine.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crawler::site::{Faults, Latency, Outcome, PageSpec, SiteSpec};
+use crawler::{Config, ScopeMode};
+
+/// The hosts a node can live on. `www.a.test` is in strict scope of `a.test` (www toggled),
+/// `sub.a.test` only in lenient scope, `other.test` in neither; `down.a.test` always refuses
+/// connections (others may too, see [`Network::unreachable`]).
+pub const HOSTS: [&str; 5] = [
+    "a.test",
+    "www.a.test",
+    "sub.a.test",
+    "other.test",
+    "down.a.test",
+];
+
+/// The index in [`HOSTS`] of the host that is always unreachable.
+pub const DOWN: usize = 4;
+
+/// Hrefs and `Location`s that are not a plain URL of a node.
+pub const GARBAGE: [&str; 7] = [
+    "http://[",
+    "mailto:someone@a.test",
+    "javascript:void(0)",
+    "",
+    "#top",
+    "ftp://a.test/n0",
+    "http://",
+];
+
+/// The exclude pattern of cases with `exclude` set; excluded nodes have paths starting `/x`.
+pub const EXCLUDE: &str = "/x";
+
+/// How an edge spells its target's URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Form {
+    /// `http://host/n3`.
+    Absolute,
+    /// `/n3`: resolves to the target only from the target's own host.
+    Path,
+    /// Relative to the document: `n3` (0), `./n3` (1), `../n3` (2 or more); all paths are one
+    /// segment deep, so all three mean `/n3` on the document's host.
+    Relative(u8),
+    /// `http://host/n3#frag`.
+    Fragment,
+    /// `HTTP://HOST/n3`.
+    Upper,
+    /// `http://host:80/n3`.
+    DefaultPort,
+    /// `//host/n3`.
+    ProtocolRelative,
+}
+
+/// The node an edge points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Target {
+    /// Any node: a 64-bit fraction of the node count (`x * n >> 64`), so it stays valid when
+    /// nodes are removed and shrinks towards node 0.
+    Any(u64),
+    /// This very node.
+    Node(usize),
+}
+
+/// A link of an HTML page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Link {
+    /// To a node.
+    Node(Target, Form),
+    /// An entry of [`GARBAGE`].
+    Garbage(usize),
+}
+
+/// The `Location` of a redirect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Location {
+    /// To a node.
+    Node(Target, Form),
+    /// The next node (wrapping): consecutive redirects make chains.
+    Next(Form),
+    /// No `Location` header.
+    Missing,
+    /// An entry of [`GARBAGE`].
+    Garbage(usize),
+    /// The redirect itself.
+    Itself,
+}
+
+/// What a node answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Kind {
+    /// An HTML page with links and maybe a `<base href>` (`Ok`: a host index; `Err`: a
+    /// [`GARBAGE`] index).
+    Html {
+        /// The links, in document order.
+        links: Vec<Link>,
+        /// The `<base href>`, if any.
+        base: Option<Result<usize, usize>>,
+    },
+    /// A redirect.
+    Redirect {
+        /// 301, 302, 303, 307 or 308.
+        status: u16,
+        /// Where it points.
+        location: Location,
+    },
+    /// A raw body with this status.
+    Status(u16),
+    /// A 200 `text/plain` body that looks like HTML (its link must not be followed).
+    Text,
+    /// Not in the site file at all: 404.
+    Unlisted,
+}
+
+/// One node of the graph.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Node {
+    /// Index in [`HOSTS`].
+    pub host: usize,
+    /// Its path starts with `/x` (matched by [`EXCLUDE`]).
+    pub excluded: bool,
+    /// What it answers.
+    pub kind: Kind,
+    /// Scripted outcomes of successive requests (empty: none).
+    pub script: Vec<Outcome>,
+    /// Its own fault rates, instead of the network's.
+    pub faults: Option<Faults>,
+}
+
+impl Node {
+    /// A node on `a.test` with no script and no faults of its own.
+    pub fn new(kind: Kind) -> Self {
+        Node {
+            host: 0,
+            excluded: false,
+            kind,
+            script: Vec::new(),
+            faults: None,
+        }
+    }
+}
+
+/// The network a case runs on.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Network {
+    /// Request latency.
+    pub latency: Latency,
+    /// Fault rates of every URL without a script or faults of its own. With `until_ms`, the
+    /// faulty phase ends there (see [`Faults::until_ms`]).
+    pub faults: Faults,
+    /// Indices in [`HOSTS`] of the hosts that refuse every connection ([`DOWN`] at least).
+    pub unreachable: Vec<usize>,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            latency: Latency::default(),
+            faults: Faults::default(),
+            unreachable: vec![DOWN],
+        }
+    }
+}
+
+/// One generated case: a graph, its network, crawl options and a seed.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Case {
+    /// The graph; node 0 is always a root.
+    pub nodes: Vec<Node>,
+    /// Extra roots besides node 0.
+    pub roots: Vec<Target>,
+    /// Latency, faults, unreachable hosts.
+    pub network: Network,
+    /// See [`Config::max_redirect`].
+    pub max_redirect: u32,
+    /// See [`Config::max_tries`]; at least 1.
+    pub max_tries: u32,
+    /// See [`Config::max_tasks`]; at least 1.
+    pub max_tasks: usize,
+    /// The per-try timeout in milliseconds; a multiple of 250 so it prints exactly in seconds.
+    pub timeout_ms: u64,
+    /// Lenient scope (registrable domain) instead of strict.
+    pub lenient: bool,
+    /// Exclude URLs matching [`EXCLUDE`].
+    pub exclude: bool,
+    /// See [`Config::max_depth`].
+    pub max_depth: Option<u32>,
+    /// See [`Config::max_per_host`].
+    pub max_per_host: Option<usize>,
+    /// The per-host delay in 1/64 s (so it prints exactly in seconds).
+    pub delay_64ths: u32,
+    /// The seed of the simulation and of the engine's retry jitter.
+    pub seed: u64,
+}
+
+impl Case {
+    /// A case over `nodes` with the defaults: no extra roots, the default network, redirects
+    /// followed 10 hops, 4 tries, 4 tasks, a 1 s timeout, strict scope, seed 0.
+    pub fn new(nodes: Vec<Node>) -> Self {
+        Case {
+            nodes,
+            roots: Vec::new(),
+            network: Network::default(),
+            max_redirect: 10,
+            max_tries: 4,
+            max_tasks: 4,
+            timeout_ms: 1000,
+            lenient: false,
+            exclude: false,
+            max_depth: None,
+            max_per_host: None,
+            delay_64ths: 0,
+            seed: 0,
+        }
+    }
+
+    /// Node `i`'s normalised URL.
+    pub fn url(&self, i: usize) -> String {
+        format!("http://{}{}", HOSTS[self.nodes[i].host], self.path(i))
+    }
+
+    fn path(&self, i: usize) -> String {
+        let x = if self.nodes[i].excluded { "x" } else { "n" };
+        format!("/{x}{i}")
+    }
+
+    /// The href or `Location` text that spells node `i` in `form`.
+    pub fn spell(&self, i: usize, form: Form) -> String {
+        let host = HOSTS[self.nodes[i].host];
+        let path = self.path(i);
+        match form {
+            Form::Absolute => format!("http://{host}{path}"),
+            Form::Relative(0) => path[1..].to_string(),
+            Form::Relative(1) => format!(".{path}"),
+            Form::Relative(_) => format!("..{path}"),
+            Form::Path => path,
+            Form::Fragment => format!("http://{host}{path}#frag"),
+            Form::Upper => format!("HTTP://{}{path}", host.to_ascii_uppercase()),
+            Form::DefaultPort => format!("http://{host}:80{path}"),
+            Form::ProtocolRelative => format!("//{host}{path}"),
+        }
+    }
+
+    /// The node `target` names.
+    pub fn index(&self, target: &Target) -> usize {
+        match *target {
+            Target::Any(x) => ((u128::from(x) * self.nodes.len() as u128) >> 64) as usize,
+            Target::Node(k) => k,
+        }
+    }
+
+    /// The href of a link.
+    pub fn href(&self, link: &Link) -> String {
+        match link {
+            Link::Node(i, form) => self.spell(self.index(i), *form),
+            Link::Garbage(g) => GARBAGE[*g].to_string(),
+        }
+    }
+
+    /// The `Location` of redirect node `i`, if it has one.
+    pub fn location(&self, i: usize, location: &Location) -> Option<String> {
+        match location {
+            Location::Node(j, form) => Some(self.spell(self.index(j), *form)),
+            Location::Next(form) => Some(self.spell((i + 1) % self.nodes.len(), *form)),
+            Location::Missing => None,
+            Location::Garbage(g) => Some(GARBAGE[*g].to_string()),
+            Location::Itself => Some(self.url(i)),
+        }
+    }
+
+    /// The `<base href>` of an HTML node.
+    pub fn base(base: &Option<Result<usize, usize>>) -> Option<String> {
+        base.map(|b| match b {
+            Ok(host) => format!("http://{}/", HOSTS[host]),
+            Err(g) => GARBAGE[g].to_string(),
+        })
+    }
+
+    /// The root URLs: node 0, then the extra ones, without repeats.
+    pub fn root_urls(&self) -> Vec<String> {
+        let mut roots = vec![self.url(0)];
+        for r in &self.roots {
+            let url = self.url(self.index(r));
+            if !roots.contains(&url) {
+                roots.push(url);
+            }
+        }
+        roots
+    }
+
+    /// The per-try timeout.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+
+    /// The per-host delay.
+    pub fn delay(&self) -> Duration {
+        Duration::from_secs(u64::from(self.delay_64ths)) / 64
+    }
+
+    /// The site file of this case.
+    pub fn site(&self) -> SiteSpec {
+        let mut spec = SiteSpec::default();
+        spec.roots = self.root_urls();
+        spec.unreachable = self
+            .network
+            .unreachable
+            .iter()
+            .map(|&h| HOSTS[h].to_string())
+            .collect();
+        spec.latency = self.network.latency;
+        spec.faults = self.network.faults;
+        let mut pages = BTreeMap::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            let mut page = PageSpec::default();
+            match &node.kind {
+                Kind::Html { links, base } => {
+                    page.links = Some(links.iter().map(|l| self.href(l)).collect());
+                    page.base = Case::base(base);
+                }
+                Kind::Redirect { status, location } => {
+                    page.redirect = Some(*status);
+                    page.location = self.location(i, location);
+                }
+                Kind::Status(status) => {
+                    page.status = Some(*status);
+                    page.body = Some(format!("status {status}"));
+                }
+                Kind::Text => {
+                    page.body = Some(format!("<a href=\"{}\">not a link</a>", self.url(0)));
+                    page.content_type = Some("text/plain".into());
+                }
+                Kind::Unlisted => continue,
+            }
+            page.script = node.script.clone();
+            page.faults = node.faults;
+            pages.insert(self.url(i), page);
+        }
+        spec.pages = pages;
+        spec
+    }
+
+    /// The crawl options of this case. robots.txt is off: its outcomes (RFC 9309) are not
+    /// modelled by the oracle.
+    pub fn config(&self) -> Config {
+        let mut b = Config::builder()
+            .roots(self.root_urls())
+            .max_redirect(self.max_redirect)
+            .max_tries(self.max_tries)
+            .max_tasks(self.max_tasks)
+            .timeout(self.timeout())
+            .delay(self.delay())
+            .robots(false)
+            .seed(self.seed)
+            .scope(if self.lenient {
+                ScopeMode::Lenient
+            } else {
+                ScopeMode::Strict
+            });
+        if self.exclude {
+            b = b.exclude(EXCLUDE);
+        }
+        if let Some(d) = self.max_depth {
+            b = b.max_depth(d);
+        }
+        if let Some(n) = self.max_per_host {
+            b = b.max_per_host(n);
+        }
+        b.build().expect("a case's options are valid")
+    }
+
+    /// The longest wait between two requests of one URL that a correct engine may make: its
+    /// backoff cap, or a `Retry-After` the network sends.
+    pub fn max_wait(&self, config: &Config) -> Duration {
+        let retry_after = self
+            .nodes
+            .iter()
+            .filter_map(|n| n.faults)
+            .chain([self.network.faults])
+            .filter_map(|f| f.retry_after)
+            .max()
+            .map_or(Duration::ZERO, |s| Duration::from_secs(u64::from(s)));
+        config
+            .max_backoff
+            .max(retry_after.min(config.max_retry_after))
+    }
+
+    /// A virtual-time bound no correct crawl can exceed, in whole seconds: every URL the graph
+    /// can name, fetched one after the other, each try timing out after the longest wait and
+    /// the host's delay.
+    pub fn budget(&self, config: &Config) -> Duration {
+        let edges: usize = self
+            .nodes
+            .iter()
+            .map(|n| match &n.kind {
+                Kind::Html { links, .. } => links.len(),
+                _ => 1,
+            })
+            .sum();
+        let urls = (self.nodes.len() + edges + 1) as u32;
+        let per_try = config.timeout + self.max_wait(config) + config.delay;
+        let bound = per_try * config.max_tries * urls + Duration::from_secs(1);
+        Duration::from_secs(bound.as_secs() + 1)
+    }
+
+    /// The longest a correct crawl that still has work can go without a request reaching the
+    /// server or a record: a request running into its timeout, then the longest wait before the
+    /// next try and the host's delay (plus a second of slack).
+    pub fn stall_budget(&self, config: &Config) -> Duration {
+        config.timeout + self.max_wait(config) + config.delay + Duration::from_secs(1)
+    }
+
+    /// When the faulty phase of URL `url`'s node (or the network's) ends, in virtual ms; `None`
+    /// when the faults never stop.
+    pub fn faults_until(&self, node: Option<usize>) -> Option<f64> {
+        let own = node.and_then(|i| self.nodes[i].faults);
+        own.unwrap_or(self.network.faults).until_ms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_and_targets() {
+        let mut case = Case::new(vec![Node::new(Kind::Unlisted); 4]);
+        case.nodes[2].host = 1;
+        case.nodes[3].excluded = true;
+        assert_eq!(case.url(2), "http://www.a.test/n2");
+        assert_eq!(case.url(3), "http://a.test/x3");
+        let spelled: Vec<String> = [
+            Form::Absolute,
+            Form::Path,
+            Form::Relative(0),
+            Form::Relative(1),
+            Form::Relative(2),
+            Form::Fragment,
+            Form::Upper,
+            Form::DefaultPort,
+            Form::ProtocolRelative,
+        ]
+        .iter()
+        .map(|&f| case.spell(2, f))
+        .collect();
+        assert_eq!(
+            spelled,
+            [
+                "http://www.a.test/n2",
+                "/n2",
+                "n2",
+                "./n2",
+                "../n2",
+                "http://www.a.test/n2#frag",
+                "HTTP://WWW.A.TEST/n2",
+                "http://www.a.test:80/n2",
+                "//www.a.test/n2"
+            ]
+        );
+        assert_eq!(case.index(&Target::Any(0)), 0);
+        assert_eq!(case.index(&Target::Any(u64::MAX)), 3);
+        assert_eq!(case.index(&Target::Any(1 << 63)), 2);
+        assert_eq!(case.index(&Target::Node(1)), 1);
+    }
+
+    #[test]
+    fn the_site_and_config_of_a_case() {
+        let mut case = Case::new(vec![
+            Node::new(Kind::Html {
+                links: vec![Link::Node(Target::Node(1), Form::Path), Link::Garbage(0)],
+                base: None,
+            }),
+            Node::new(Kind::Redirect {
+                status: 302,
+                location: Location::Next(Form::Absolute),
+            }),
+            Node::new(Kind::Unlisted),
+        ]);
+        case.delay_64ths = 1;
+        case.timeout_ms = 1250;
+        let site = case.site();
+        assert_eq!(site.roots, ["http://a.test/n0"]);
+        assert_eq!(site.unreachable, ["down.a.test"]);
+        assert_eq!(site.pages.len(), 2, "unlisted nodes are left out");
+        let root = &site.pages["http://a.test/n0"];
+        assert_eq!(
+            root.links.as_deref(),
+            Some(&["/n1".into(), "http://[".into()][..])
+        );
+        let redirect = &site.pages["http://a.test/n1"];
+        assert_eq!(redirect.location.as_deref(), Some("http://a.test/n2"));
+        let config = case.config();
+        assert_eq!(config.delay, Duration::from_micros(15_625));
+        assert_eq!(config.timeout, Duration::from_millis(1250));
+        assert!(!config.robots);
+        let budget = case.budget(&config);
+        assert_eq!(budget.subsec_nanos(), 0);
+        assert!(budget > case.stall_budget(&config));
+    }
+}

@@ -1,0 +1,481 @@
+//! Running a case and checking every property against the oracle.
+//!
+//! [`check`] runs a case twice in the simulator (stepping the first run by hand to watch for
+//! stalls) and checks, in this order:
+//!
+//! - the crawl ends: no deadlock, within the virtual-time budget ([`Property::Crawl`]), and never
+//!   a stretch of virtual time longer than the case's stall budget without a request reaching
+//!   the server or a record while work remains ([`Property::Stall`]);
+//! - nothing is left: no request in flight, nothing queued ([`Property::Leftover`]);
+//! - the server never saw more than `max_tasks` requests at once ([`Property::MaxTasks`]);
+//! - the same seed gives the same trace, event for event ([`Property::Determinism`]);
+//! - one record per URL, and exactly `tries` requests per URL ([`Property::FetchedOnce`]);
+//! - the fetched set is the oracle's reachable set ([`Property::Reachable`]), every
+//!   deterministic outcome is the predicted one and every failure ran out of tries
+//!   ([`Property::Outcome`]);
+//! - no redirect chain is followed past `max_redirect` ([`Property::RedirectChain`]);
+//! - once the faulty phase is over (`until_ms`), every try gets the site's own answer, so a URL
+//!   whose last try came after it ends with its own status ([`Property::Liveness`]).
+//!
+//! A failure is a [`Failure`]: the property and the evidence, one line where possible.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::rc::Rc;
+use std::time::Duration;
+
+use crawler::site::Site;
+use crawler::{Config, Record};
+use url::Url;
+
+use super::case::Case;
+use super::oracle::{Final, Oracle, retryable};
+use crate::{Sim, SimRun};
+
+/// The property a failing case broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Property {
+    /// The simulation failed: a deadlock or a virtual-time budget overrun.
+    Crawl,
+    /// No progress for longer than the stall budget while work remained.
+    Stall,
+    /// Requests in flight or work queued when the crawl returned.
+    Leftover,
+    /// More than `max_tasks` requests in flight at once.
+    MaxTasks,
+    /// Two runs of one seed differ.
+    Determinism,
+    /// A URL fetched twice, or requests and records that do not add up.
+    FetchedOnce,
+    /// The fetched set differs from the oracle's reachable set.
+    Reachable,
+    /// An outcome differs from the predicted one, or a failure did not use its tries.
+    Outcome,
+    /// A redirect chain followed past `max_redirect`.
+    RedirectChain,
+    /// After the faulty phase, a try did not get the site's own answer.
+    Liveness,
+    /// The engine or the simulator panicked.
+    Panic,
+    /// The case itself could not be run (a bug in the generator).
+    Case,
+}
+
+impl Property {
+    /// A short lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Property::Crawl => "crawl",
+            Property::Stall => "stall",
+            Property::Leftover => "leftover",
+            Property::MaxTasks => "max-tasks",
+            Property::Determinism => "determinism",
+            Property::FetchedOnce => "fetched-once",
+            Property::Reachable => "reachable",
+            Property::Outcome => "outcome",
+            Property::RedirectChain => "redirect-chain",
+            Property::Liveness => "liveness",
+            Property::Panic => "panic",
+            Property::Case => "case",
+        }
+    }
+}
+
+impl fmt::Display for Property {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A broken property and its evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Failure {
+    /// Which property.
+    pub property: Property,
+    /// What was seen.
+    pub evidence: String,
+}
+
+impl Failure {
+    /// A panic with its message (the fuzz driver catches panics and reports them so).
+    pub fn panic(message: &str) -> Self {
+        Failure::new(Property::Panic, message)
+    }
+
+    fn new(property: Property, evidence: impl Into<String>) -> Self {
+        Failure {
+            property,
+            evidence: evidence.into(),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.property, self.evidence)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// What a passing case did (for the fuzz loop's totals).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Passed {
+    /// Requests the server saw in one run.
+    pub requests: usize,
+    /// Records the engine reported in one run.
+    pub records: usize,
+    /// Virtual time one run took.
+    pub end: Duration,
+}
+
+macro_rules! ensure {
+    ($property:expr, $cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(Failure::new($property, format!($($msg)+)));
+        }
+    };
+}
+
+/// Runs `case` twice and checks every property (see the [module documentation](self)).
+pub fn check(case: &Case) -> Result<Passed, Failure> {
+    let config = case.config();
+    let site = Rc::new(
+        Site::from_spec(case.site()).map_err(|e| Failure::new(Property::Case, e.to_string()))?,
+    );
+    let sim = sim(case, &config, &site, false);
+    let (run, records) = run_watched(case, &config, &sim)?;
+    let budget = sim.budget();
+    ensure!(
+        Property::Crawl,
+        run.summary.elapsed <= budget,
+        "elapsed {:?} > budget {budget:?}",
+        run.summary.elapsed
+    );
+    ensure!(
+        Property::Leftover,
+        run.in_flight == 0 && !run.summary.interrupted && run.summary.todo == 0,
+        "{} requests in flight and {} URLs to do when the crawl returned",
+        run.in_flight,
+        run.summary.todo
+    );
+    ensure!(
+        Property::MaxTasks,
+        run.max_in_flight <= config.max_tasks,
+        "{} requests in flight at once, max_tasks {}",
+        run.max_in_flight,
+        config.max_tasks
+    );
+    let again = sim.run(&config).map_err(|e| {
+        Failure::new(
+            Property::Determinism,
+            format!("the first run finished, the second failed: {e}"),
+        )
+    })?;
+    if again.trace_hash != run.trace_hash || again.records != records {
+        return Err(determinism_failure(case, &config, &site, &run, &again));
+    }
+    let by_url = check_requests(&run, &records)?;
+    let oracle = Oracle::new(case);
+    check_against_oracle(&oracle, &config, &by_url)?;
+    check_redirect_chains(case, &oracle, &config, &records, &by_url)?;
+    check_liveness(case, &oracle, &run, &by_url)?;
+    Ok(Passed {
+        requests: run.requests.len(),
+        records: records.len(),
+        end: run.end,
+    })
+}
+
+fn sim(case: &Case, config: &Config, site: &Rc<Site>, text: bool) -> Sim {
+    Sim::builder()
+        .seed(case.seed)
+        .site(site.clone())
+        .budget(case.budget(config))
+        .trace_text(text)
+        .build()
+        .expect("a site is given")
+}
+
+/// Runs the crawl step by step, failing on a stall: virtual time moving past the stall budget
+/// since the last request or record.
+fn run_watched(case: &Case, config: &Config, sim: &Sim) -> Result<(SimRun, Vec<Record>), Failure> {
+    let records = Rc::new(RefCell::new(Vec::new()));
+    let sink = records.clone();
+    let mut running = sim.start(config, None, move |r| sink.borrow_mut().push(r.clone()));
+    let stall = case.stall_budget(config);
+    let (mut seen, mut last) = (0, Duration::ZERO);
+    loop {
+        let done = running
+            .step()
+            .map_err(|e| Failure::new(Property::Crawl, e.to_string()))?;
+        if done {
+            break;
+        }
+        let progress = running.transport().requests().len() + records.borrow().len();
+        let now = running.now();
+        if progress != seen {
+            (seen, last) = (progress, now);
+        } else if now > last + stall {
+            return Err(Failure::new(
+                Property::Stall,
+                format!(
+                    "no request and no record from {last:?} to {now:?} (stall budget {stall:?}) \
+                     with {} requests in flight",
+                    running.transport().in_flight()
+                ),
+            ));
+        }
+    }
+    let run = running
+        .finish()
+        .map_err(|e| Failure::new(Property::Crawl, e.to_string()))?;
+    let records = std::mem::take(&mut *records.borrow_mut());
+    Ok((run, records))
+}
+
+/// Runs both sides again with text traces and names the first line that differs.
+fn determinism_failure(
+    case: &Case,
+    config: &Config,
+    site: &Rc<Site>,
+    first: &SimRun,
+    second: &SimRun,
+) -> Failure {
+    let hashes = format!(
+        "trace hash {:016x} then {:016x}",
+        first.trace_hash, second.trace_hash
+    );
+    let text = sim(case, config, site, true);
+    let traces = (text.run(config), text.run(config));
+    let (Ok(a), Ok(b)) = traces else {
+        return Failure::new(Property::Determinism, hashes);
+    };
+    let (a, b) = (a.trace.unwrap_or_default(), b.trace.unwrap_or_default());
+    let evidence = match first_difference(&a, &b) {
+        Some((line, x, y)) => {
+            format!("{hashes}; first differing event, line {line}: {x:?} vs {y:?}")
+        }
+        None => format!("{hashes}; two more runs with text traces agreed"),
+    };
+    Failure::new(Property::Determinism, evidence)
+}
+
+/// The first line (1-based) where `a` and `b` differ, with both lines (`""` past the end).
+pub fn first_difference<'t>(a: &'t str, b: &'t str) -> Option<(usize, &'t str, &'t str)> {
+    let (mut la, mut lb) = (a.lines(), b.lines());
+    let mut n = 0;
+    loop {
+        n += 1;
+        match (la.next(), lb.next()) {
+            (None, None) => return None,
+            (x, y) if x == y => {}
+            (x, y) => return Some((n, x.unwrap_or(""), y.unwrap_or(""))),
+        }
+    }
+}
+
+/// One record per URL, and per URL exactly `tries` requests reached the server.
+fn check_requests<'r>(
+    run: &SimRun,
+    records: &'r [Record],
+) -> Result<BTreeMap<String, &'r Record>, Failure> {
+    let mut by_url = BTreeMap::new();
+    for r in records {
+        ensure!(
+            Property::FetchedOnce,
+            by_url.insert(r.url.clone(), r).is_none(),
+            "two records for {}",
+            r.url
+        );
+    }
+    let mut requests: BTreeMap<&str, u32> = BTreeMap::new();
+    for r in &run.requests {
+        *requests.entry(r.url.as_str()).or_default() += 1;
+    }
+    for (url, n) in &requests {
+        let tries = by_url.get(*url).map(|r| r.tries);
+        ensure!(
+            Property::FetchedOnce,
+            tries == Some(*n),
+            "{url}: {n} requests reached the server, the record says {tries:?} tries"
+        );
+    }
+    ensure!(
+        Property::FetchedOnce,
+        requests.len() == by_url.len(),
+        "records for URLs never requested"
+    );
+    Ok(by_url)
+}
+
+/// The fetched set is the oracle's; every outcome is the predicted one.
+fn check_against_oracle(
+    oracle: &Oracle<'_>,
+    config: &Config,
+    records: &BTreeMap<String, &Record>,
+) -> Result<(), Failure> {
+    let expected = oracle.reachable(records);
+    let fetched: BTreeSet<&str> = records.keys().map(String::as_str).collect();
+    let want: BTreeSet<&str> = expected.keys().map(String::as_str).collect();
+    let missing: Vec<_> = want.difference(&fetched).collect();
+    let extra: Vec<_> = fetched.difference(&want).collect();
+    ensure!(
+        Property::Reachable,
+        missing.is_empty() && extra.is_empty(),
+        "fetched set differs from the oracle's: not fetched {missing:?}, fetched but \
+         unreachable {extra:?}"
+    );
+    for (url, record) in records {
+        let parsed = Url::parse(url).expect("records hold absolute URLs");
+        match oracle.predict(&parsed) {
+            Some(p) => {
+                let status = match p.last {
+                    Final::Fail => None,
+                    Final::Status { status, .. } => Some(status),
+                };
+                ensure!(
+                    Property::Outcome,
+                    record.status == status && record.tries == p.tries,
+                    "{url}: expected status {status:?} after {} tries, the record has {:?} \
+                     after {}",
+                    p.tries,
+                    record.status,
+                    record.tries
+                );
+            }
+            None => {
+                // Random outcome: whatever it was, a retryable last outcome means tries ran out.
+                let last = oracle.final_of(&parsed, Some(record));
+                ensure!(
+                    Property::Outcome,
+                    (!retryable(&last) || record.tries == config.max_tries)
+                        && record.tries <= config.max_tries,
+                    "{url}: ended with {:?} after {} tries, max_tries {}",
+                    record.status,
+                    record.tries,
+                    config.max_tries
+                );
+            }
+        }
+        let last = oracle.final_of(&parsed, Some(record));
+        if let Final::Status {
+            status: 301 | 302 | 303 | 307 | 308,
+            page: Some(_),
+        } = last
+        {
+            if let Some((target, _)) = oracle.edges(&parsed, &last).into_iter().next() {
+                ensure!(
+                    Property::Outcome,
+                    record.location.as_deref() == Some(target.as_str()),
+                    "{url}: redirects to {target}, the record says {:?}",
+                    record.location
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every fetched URL is a root, a link target of a fetched page, or at most `max_redirect`
+/// recorded redirect hops from one.
+fn check_redirect_chains(
+    case: &Case,
+    oracle: &Oracle<'_>,
+    config: &Config,
+    records: &[Record],
+    by_url: &BTreeMap<String, &Record>,
+) -> Result<(), Failure> {
+    let mut hops: BTreeMap<String, u32> = BTreeMap::new();
+    for root in case.root_urls() {
+        hops.insert(root, 0);
+    }
+    for (url, record) in by_url {
+        let parsed = Url::parse(url).expect("records hold absolute URLs");
+        let last = oracle.final_of(&parsed, Some(record));
+        for (target, redirect) in oracle.edges(&parsed, &last) {
+            if !redirect {
+                hops.insert(target.to_string(), 0);
+            }
+        }
+    }
+    // Relax along recorded redirects until nothing improves (at most one pass per URL).
+    for _ in 0..=records.len() {
+        let mut changed = false;
+        for r in records {
+            let (Some(from), Some(to)) = (hops.get(&r.url).copied(), r.location.as_ref()) else {
+                continue;
+            };
+            if hops.get(to).is_none_or(|&h| h > from + 1) {
+                hops.insert(to.clone(), from + 1);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for url in by_url.keys() {
+        let h = hops.get(url).copied();
+        ensure!(
+            Property::RedirectChain,
+            h.is_some_and(|h| h <= config.max_redirect),
+            "{url} was fetched, but the shortest redirect chain to it is {h:?} hops \
+             (max_redirect {})",
+            config.max_redirect
+        );
+    }
+    Ok(())
+}
+
+/// After the faulty phase, a URL's last try gets the site's own answer.
+fn check_liveness(
+    case: &Case,
+    oracle: &Oracle<'_>,
+    run: &SimRun,
+    records: &BTreeMap<String, &Record>,
+) -> Result<(), Failure> {
+    let mut last_try: BTreeMap<&str, Duration> = BTreeMap::new();
+    for r in &run.requests {
+        last_try.insert(r.url.as_str(), r.at);
+    }
+    for (url, record) in records {
+        let parsed = Url::parse(url).expect("records hold absolute URLs");
+        if oracle.predict(&parsed).is_some() {
+            continue; // deterministic: checked against the prediction already
+        }
+        let Some(until) = case.faults_until(oracle.node(url)) else {
+            continue;
+        };
+        let at = last_try[url.as_str()];
+        if at.as_secs_f64() * 1000.0 < until {
+            continue;
+        }
+        let own = oracle.own_status(url);
+        ensure!(
+            Property::Liveness,
+            record.status == Some(own),
+            "{url}: its last try at {at:?} came after the faults stopped ({until} ms), yet it \
+             ended with {:?} ({:?}), not its own status {own}",
+            record.status,
+            record.error
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_difference_names_the_line() {
+        assert_eq!(first_difference("a\nb\n", "a\nb\n"), None);
+        assert_eq!(first_difference("a\nb\n", "a\nc\n"), Some((2, "b", "c")));
+        assert_eq!(first_difference("a\n", "a\nc\n"), Some((2, "", "c")));
+    }
+}

@@ -1,0 +1,334 @@
+//! Random cases from one seed, swarm style.
+//!
+//! [`generate`] draws everything from one [`Rng`] seeded with the case's seed: the graph (up to
+//! [`MAX_NODES`] nodes with links, redirect chains, cycles, self-redirects, missing, relative
+//! and garbage `Location`s, cross-host edges, 404s, 5xx, text pages, scripts), the crawl options,
+//! and the network. The network is drawn *swarm* style (as simulation testers of distributed
+//! databases do): each seed first decides which fault kinds exist at all (drop, reset, 5xx,
+//! 429, truncated bodies, slow answers), then their rates, whether 503/429 carry a
+//! `Retry-After`, the latency spread, which extra hosts are down, and when the faulty phase ends
+//! (`until_ms`). Rare combinations (only truncations, with a tiny timeout and one task) thus come
+//! up as often as common ones.
+//!
+//! Every number that ends up in a site file or on a command line is exact in both decimal and
+//! binary (rates in 1/64ths, whole milliseconds, timeouts in quarter seconds, delays in 1/64 s),
+//! so a case written out and read back by `crawl-sim` replays bit for bit.
+//!
+//! Half the cases also get a *converging redirects* gadget: an entry root links to a redirect
+//! chain and to a chain of pages, both ending at a redirect `X` whose own chain leads to a final
+//! page. Whether the final page is fetched must not depend on which path reaches `X` first;
+//! random graphs rarely make the worse path arrive first, the gadget makes it common.
+
+use crawler::site::{Faults, Latency, Outcome};
+
+use super::case::{Case, DOWN, Form, GARBAGE, HOSTS, Kind, Link, Location, Network, Node, Target};
+use crate::Rng;
+
+/// The most nodes a generated graph has (the gadget adds up to 12 more).
+pub const MAX_NODES: u64 = 24;
+
+/// Picks one of `items` with the given weights.
+fn weighted<T: Copy>(rng: &mut Rng, items: &[(u32, T)]) -> T {
+    let total: u32 = items.iter().map(|(w, _)| w).sum();
+    let mut x = rng.below(u64::from(total)) as u32;
+    for &(w, item) in items {
+        if x < w {
+            return item;
+        }
+        x -= w;
+    }
+    unreachable!("x < total")
+}
+
+fn pick<T: Copy>(rng: &mut Rng, items: &[T]) -> T {
+    items[rng.below(items.len() as u64) as usize]
+}
+
+fn form(rng: &mut Rng) -> Form {
+    let relative = Form::Relative(rng.below(3) as u8);
+    weighted(
+        rng,
+        &[
+            (4, Form::Absolute),
+            (2, Form::Path),
+            (2, relative),
+            (1, Form::Fragment),
+            (1, Form::Upper),
+            (1, Form::DefaultPort),
+            (1, Form::ProtocolRelative),
+        ],
+    )
+}
+
+fn target(rng: &mut Rng) -> Target {
+    Target::Any(rng.u64())
+}
+
+fn link(rng: &mut Rng) -> Link {
+    if rng.below(9) < 8 {
+        Link::Node(target(rng), form(rng))
+    } else {
+        Link::Garbage(rng.below(GARBAGE.len() as u64) as usize)
+    }
+}
+
+fn location(rng: &mut Rng) -> Location {
+    match rng.below(9) {
+        0..=2 => Location::Node(target(rng), form(rng)),
+        3..=5 => Location::Next(form(rng)),
+        6 => Location::Missing,
+        7 => Location::Garbage(rng.below(GARBAGE.len() as u64) as usize),
+        _ => Location::Itself,
+    }
+}
+
+fn kind(rng: &mut Rng) -> Kind {
+    match rng.below(11) {
+        0..=3 => {
+            let links = (0..rng.below(7)).map(|_| link(rng)).collect();
+            let base = rng.chance(0.15).then(|| {
+                if rng.below(4) < 3 {
+                    Ok(rng.below(HOSTS.len() as u64) as usize)
+                } else {
+                    Err(rng.below(GARBAGE.len() as u64) as usize)
+                }
+            });
+            Kind::Html { links, base }
+        }
+        4..=7 => Kind::Redirect {
+            status: pick(rng, &[301, 302, 303, 307, 308]),
+            location: location(rng),
+        },
+        8 => Kind::Status(pick(rng, &[404, 410, 500, 503])),
+        9 => Kind::Text,
+        _ => Kind::Unlisted,
+    }
+}
+
+fn outcome(rng: &mut Rng) -> Outcome {
+    pick(
+        rng,
+        &[
+            Outcome::Ok,
+            Outcome::Ok,
+            Outcome::Status(500),
+            Outcome::Status(503),
+            Outcome::Status(429),
+            Outcome::Status(404),
+            Outcome::Reset,
+            Outcome::Drop,
+            Outcome::Refused,
+            Outcome::Truncate,
+        ],
+    )
+}
+
+/// Swarm fault rates: each kind is on with probability 1/2, then gets a rate of 1, 4, 8 or 16
+/// 64ths; rates are halved until they add up to at most 1.
+fn faults(rng: &mut Rng, until_ms: Option<f64>) -> Faults {
+    let mut rates = [0.0f64; 6];
+    for rate in &mut rates {
+        if rng.chance(0.5) {
+            *rate = f64::from(pick(rng, &[1u32, 4, 8, 16])) / 64.0;
+        }
+    }
+    while rates.iter().sum::<f64>() > 1.0 {
+        rates.iter_mut().for_each(|r| *r /= 2.0);
+    }
+    let mut f = Faults::default();
+    [
+        f.drop,
+        f.reset,
+        f.error_5xx,
+        f.error_429,
+        f.truncate,
+        f.slow,
+    ] = rates;
+    f.slow_ms = if f.slow > 0.0 {
+        pick(rng, &[100.0, 1000.0, 5000.0])
+    } else {
+        0.0
+    };
+    f.retry_after = rng.chance(0.5).then(|| rng.below(4) as u32);
+    f.until_ms = until_ms;
+    f
+}
+
+fn network(rng: &mut Rng) -> Network {
+    let min_ms = pick(rng, &[0.0, 1.0, 5.0]);
+    let latency = Latency::new(min_ms, min_ms + pick(rng, &[0.0, 5.0, 20.0, 50.0]));
+    // The faulty phase ends at a drawn virtual time (one case in ten: never).
+    let until_ms = (!rng.chance(0.1)).then(|| rng.below(20_001) as f64);
+    let faults = if rng.chance(0.85) {
+        faults(rng, until_ms)
+    } else {
+        Faults::default()
+    };
+    let mut unreachable = vec![DOWN];
+    for host in 0..DOWN {
+        // The roots' usual host rarely; the others now and then.
+        let p = if host == 0 { 1.0 / 32.0 } else { 1.0 / 8.0 };
+        if rng.chance(p) {
+            unreachable.push(host);
+        }
+    }
+    Network {
+        latency,
+        faults,
+        unreachable,
+    }
+}
+
+/// A timeout that latency alone never reaches: at least 40 mean extra latencies above the
+/// minimum (an exponential passes that once in e^40 draws), so only faults cause timeouts and
+/// the oracle can predict every page without faults.
+fn timeout_ms(rng: &mut Rng, latency: Latency) -> u64 {
+    let floor = latency.min_ms + 40.0 * (latency.mean_ms - latency.min_ms);
+    let allowed: Vec<u64> = [250, 500, 1000, 2000, 3000]
+        .into_iter()
+        .filter(|&t| t as f64 >= floor)
+        .collect();
+    pick(rng, &allowed)
+}
+
+fn node(rng: &mut Rng, until_ms: Option<f64>) -> Node {
+    let host = pick(rng, &[0, 0, 0, 0, 0, 1, 2, 3, 4]);
+    let excluded = rng.chance(0.1);
+    let kind = kind(rng);
+    let script = if rng.chance(0.15) {
+        (0..1 + rng.below(3)).map(|_| outcome(rng)).collect()
+    } else {
+        Vec::new()
+    };
+    let faults = rng.chance(0.1).then(|| faults(rng, until_ms));
+    Node {
+        host,
+        excluded,
+        kind,
+        script,
+        faults,
+    }
+}
+
+/// The case of `seed`. The same seed always gives the same case.
+pub fn generate(seed: u64) -> Case {
+    let mut rng = Rng::new(seed);
+    let network = network(&mut rng);
+    let until = network.faults.until_ms;
+    let count = 1 + rng.below(MAX_NODES);
+    let nodes = (0..count).map(|_| node(&mut rng, until)).collect();
+    let mut case = Case::new(nodes);
+    case.network = network;
+    case.roots = (0..rng.below(3)).map(|_| target(&mut rng)).collect();
+    case.max_redirect = pick(&mut rng, &[0, 1, 1, 2, 2, 3, 4, 10]);
+    case.max_tries = 1 + rng.below(4) as u32;
+    case.max_tasks = if rng.chance(0.1) {
+        100
+    } else {
+        1 + rng.below(8) as usize
+    };
+    case.timeout_ms = timeout_ms(&mut rng, case.network.latency);
+    case.lenient = rng.chance(0.5);
+    case.exclude = rng.chance(0.2);
+    case.max_depth = rng.chance(1.0 / 3.0).then(|| rng.below(4) as u32);
+    case.max_per_host = rng.chance(0.25).then(|| 1 + rng.below(2) as usize);
+    case.delay_64ths = pick(&mut rng, &[0, 0, 0, 0, 1, 16]);
+    case.seed = seed;
+    if rng.chance(0.5) {
+        let (before, pages, after) = (rng.below(4), rng.below(4), rng.below(3));
+        add_gadget(&mut case, before as usize, pages as usize, after as usize);
+    }
+    case
+}
+
+fn redirect_to(k: usize) -> Kind {
+    Kind::Redirect {
+        status: 301,
+        location: Location::Node(Target::Node(k), Form::Absolute),
+    }
+}
+
+fn links_to(targets: &[usize]) -> Kind {
+    Kind::Html {
+        links: targets
+            .iter()
+            .map(|&k| Link::Node(Target::Node(k), Form::Absolute))
+            .collect(),
+        base: None,
+    }
+}
+
+/// Appends the converging-redirects gadget (see the module docs): an entry root linking to
+/// `before` redirects and to `pages` pages, both ending at redirect `X`, then `after` more
+/// redirects to a final page.
+pub fn add_gadget(case: &mut Case, before: usize, pages: usize, after: usize) {
+    let entry = case.nodes.len();
+    let first_redirect = entry + 1;
+    let first_page = first_redirect + before;
+    let x = first_page + pages;
+    let end = x + 1 + after;
+    let start_of = |first: usize, n: usize| if n == 0 { x } else { first };
+    case.nodes.push(Node::new(links_to(&[
+        start_of(first_redirect, before),
+        start_of(first_page, pages),
+    ])));
+    for k in first_redirect..first_page {
+        case.nodes.push(Node::new(redirect_to(k + 1)));
+    }
+    for k in first_page..x {
+        case.nodes.push(Node::new(links_to(&[k + 1])));
+    }
+    for k in x..end {
+        case.nodes.push(Node::new(redirect_to(k + 1)));
+    }
+    case.nodes.push(Node::new(links_to(&[])));
+    case.roots.push(Target::Node(entry));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_case_and_rates_stay_valid() {
+        for seed in 0..200 {
+            let case = generate(seed);
+            assert_eq!(case, generate(seed));
+            assert_eq!(case.seed, seed);
+            let site = crawler::site::Site::from_spec(case.site());
+            assert!(site.is_ok(), "seed {seed}: {:?}", site.err());
+            let sum: f64 = case.network.faults.rates().iter().map(|(_, r)| r).sum();
+            assert!(sum <= 1.0, "seed {seed}: {sum}");
+        }
+        assert_ne!(generate(1), generate(2));
+    }
+
+    #[test]
+    fn swarm_draws_cover_every_fault_kind_alone_and_together() {
+        let mut seen = [0u32; 6];
+        let mut lone = [0u32; 6];
+        for seed in 0..2000 {
+            let rates = generate(seed).network.faults.rates();
+            let on: Vec<usize> = (0..6).filter(|&i| rates[i].1 > 0.0).collect();
+            for &i in &on {
+                seen[i] += 1;
+            }
+            if let [i] = on[..] {
+                lone[i] += 1;
+            }
+        }
+        assert!(seen.iter().all(|&n| n > 500), "{seen:?}");
+        assert!(lone.iter().all(|&n| n > 5), "{lone:?}");
+    }
+
+    #[test]
+    fn the_gadget_is_a_root_with_converging_chains() {
+        let mut case = Case::new(vec![Node::new(Kind::Unlisted)]);
+        add_gadget(&mut case, 2, 1, 1);
+        // entry 1 -> redirects 2, 3 -> X (5); page 4 -> X; X -> 6 -> final 7.
+        assert_eq!(case.nodes.len(), 8);
+        assert_eq!(case.roots, [Target::Node(1)]);
+        assert_eq!(case.nodes[5].kind, redirect_to(6));
+        assert_eq!(case.nodes[7].kind, links_to(&[]));
+    }
+}
