@@ -209,6 +209,30 @@ mod tests {
     use crawler_sim::fuzz::Property;
 
     #[test]
+    fn a_failure_is_shrunk_written_and_given_its_replay_command() {
+        let dir = std::env::temp_dir().join(format!("crawl-sim-fuzz-test-{}", std::process::id()));
+        let args = FuzzArgs {
+            seconds: 1.0,
+            seed_start: None,
+            cases: None,
+            jobs: None,
+            out: Some(dir.clone()),
+        };
+        // Seed 3 passes, so nothing shrinks: the case is written as generated.
+        let failure = Failure::panic("pretend");
+        let message = report_failure(3, &failure, &args);
+        assert!(
+            message.starts_with("seed 3 failed (panic); replay: crawl-sim --site "),
+            "{message}"
+        );
+        assert!(message.contains(" --seed 3 --budget "), "{message}");
+        let written = std::fs::read_to_string(dir.join("seed-3-shrunk.json")).unwrap();
+        let site = crawler::site::Site::from_json(&written).unwrap();
+        assert_eq!(site.roots()[0], fuzz::generate(3).url(0));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn a_panic_is_a_failure() {
         let f = Failure::panic("boom");
         assert_eq!(f.property, Property::Panic);

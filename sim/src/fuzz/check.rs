@@ -141,7 +141,8 @@ macro_rules! ensure {
     };
 }
 
-/// Runs `case` twice and checks every property (see the [module documentation](self)).
+/// Runs `case` twice and checks every property: one per [`Property`] variant, in the order they
+/// are listed there (the first broken one is reported).
 pub fn check(case: &Case) -> Result<Passed, Failure> {
     let config = case.config();
     let site = Rc::new(
