@@ -472,6 +472,46 @@ fn check_liveness(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fuzz::case::{Form, Kind, Link, Node, Target};
+
+    /// A root on a host that is down while random faults rage until 1 s: its failure is
+    /// predicted (connection refused), not a liveness failure, however late its last try.
+    #[test]
+    fn a_down_host_is_no_liveness_failure() {
+        let mut case = Case::new(vec![
+            Node::new(Kind::Html {
+                links: vec![Link::Node(Target::Node(1), Form::Path)],
+                base: None,
+            }),
+            Node::new(Kind::Text),
+        ]);
+        case.network.unreachable.push(0);
+        case.network.faults.reset = 0.5;
+        case.network.faults.until_ms = Some(1000.0);
+        case.timeout_ms = 250;
+        let passed = check(&case).unwrap();
+        assert_eq!((passed.records, passed.requests), (1, 4));
+    }
+
+    /// Liveness bites: once the faults have stopped, a failed last try is caught (the record is
+    /// doctored here; the engine itself does not do that).
+    #[test]
+    fn liveness_catches_a_failure_after_the_calm() {
+        let mut case = Case::new(vec![Node::new(Kind::Text)]);
+        case.network.faults.reset = 1.0;
+        case.network.faults.until_ms = Some(0.0);
+        let config = case.config();
+        let site = Rc::new(Site::from_spec(case.site()).unwrap());
+        let run = sim(&case, &config, &site, false).run(&config).unwrap();
+        let oracle = Oracle::new(&case);
+        let by_url = check_requests(&run, &run.records).unwrap();
+        check_liveness(&case, &oracle, &run, &by_url).unwrap();
+        let mut failed = run.records[0].clone();
+        failed.status = None;
+        let doctored = BTreeMap::from([(failed.url.clone(), &failed)]);
+        let failure = check_liveness(&case, &oracle, &run, &doctored).unwrap_err();
+        assert_eq!(failure.property, Property::Liveness, "{failure}");
+    }
 
     #[test]
     fn first_difference_names_the_line() {

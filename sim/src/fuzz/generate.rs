@@ -25,7 +25,7 @@ use super::case::{Case, DOWN, Form, GARBAGE, HOSTS, Kind, Link, Location, Networ
 use crate::Rng;
 
 /// The most nodes a generated graph has (the gadget adds up to 12 more).
-pub const MAX_NODES: u64 = 24;
+pub const MAX_NODES: u64 = 32;
 
 /// Picks one of `items` with the given weights.
 fn weighted<T: Copy>(rng: &mut Rng, items: &[(u32, T)]) -> T {
@@ -82,19 +82,21 @@ fn location(rng: &mut Rng) -> Location {
     }
 }
 
+fn html(rng: &mut Rng) -> Kind {
+    let links = (0..rng.below(7)).map(|_| link(rng)).collect();
+    let base = rng.chance(0.15).then(|| {
+        if rng.below(4) < 3 {
+            Ok(rng.below(HOSTS.len() as u64) as usize)
+        } else {
+            Err(rng.below(GARBAGE.len() as u64) as usize)
+        }
+    });
+    Kind::Html { links, base }
+}
+
 fn kind(rng: &mut Rng) -> Kind {
     match rng.below(11) {
-        0..=3 => {
-            let links = (0..rng.below(7)).map(|_| link(rng)).collect();
-            let base = rng.chance(0.15).then(|| {
-                if rng.below(4) < 3 {
-                    Ok(rng.below(HOSTS.len() as u64) as usize)
-                } else {
-                    Err(rng.below(GARBAGE.len() as u64) as usize)
-                }
-            });
-            Kind::Html { links, base }
-        }
+        0..=3 => html(rng),
         4..=7 => Kind::Redirect {
             status: pick(rng, &[301, 302, 303, 307, 308]),
             location: location(rng),
@@ -216,7 +218,11 @@ pub fn generate(seed: u64) -> Case {
     let network = network(&mut rng);
     let until = network.faults.until_ms;
     let count = 1 + rng.below(MAX_NODES);
-    let nodes = (0..count).map(|_| node(&mut rng, until)).collect();
+    let mut nodes: Vec<Node> = (0..count).map(|_| node(&mut rng, until)).collect();
+    // The first root is mostly a page with links, or most crawls would end at once.
+    if rng.chance(0.75) {
+        nodes[0].kind = html(&mut rng);
+    }
     let mut case = Case::new(nodes);
     case.network = network;
     case.roots = (0..rng.below(3)).map(|_| target(&mut rng)).collect();
@@ -301,6 +307,16 @@ mod tests {
             assert!(sum <= 1.0, "seed {seed}: {sum}");
         }
         assert_ne!(generate(1), generate(2));
+    }
+
+    #[test]
+    fn latency_alone_never_reaches_the_timeout() {
+        for seed in 0..2000 {
+            let case = generate(seed);
+            let l = case.network.latency;
+            let floor = l.min_ms + 40.0 * (l.mean_ms - l.min_ms);
+            assert!(case.timeout_ms as f64 >= floor, "seed {seed}: {case:?}");
+        }
     }
 
     #[test]
