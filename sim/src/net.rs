@@ -156,7 +156,7 @@ impl Net {
         let page = self.site.find(url.as_str());
         let respond = || match page {
             Some(i) => Answer::Respond(self.site.page(i).response()),
-            None => Answer::Respond(not_found()),
+            None => Answer::Respond(self.site.generate(url.as_str()).unwrap_or_else(not_found)),
         };
         let answer = if self.site.is_unreachable(&url) {
             Answer::Fail(FetchErrorKind::Connect, "refused")
