@@ -11,7 +11,7 @@ use crawler_sim::fuzz::{self, Counterexample};
 /// Seeds `crawl-sim fuzz` found failing, replayed on every test run. Each note says what was
 /// wrong; the fix has a unit test of its own next to it, because a seed names a case only for
 /// one version of the generator (these two were found before the first root was biased towards
-/// HTML pages and graphs grew to 32 nodes; they still run, as two more cases).
+/// HTML pages and graphs grew to up to 96 nodes; they still run, as two more cases).
 const REGRESSION_SEEDS: &[(u64, &str)] = &[
     (
         40,

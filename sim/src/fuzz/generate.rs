@@ -1,7 +1,7 @@
 //! Random cases from one seed, swarm style.
 //!
 //! [`generate`] draws everything from one [`Rng`] seeded with the case's seed: the graph (up to
-//! [`MAX_NODES`] nodes with links, redirect chains, cycles, self-redirects, missing, relative
+//! 8, 32 or [`MAX_NODES`] nodes, that bound drawn first, with links, redirect chains, cycles, self-redirects, missing, relative
 //! and garbage `Location`s, cross-host edges, 404s, 5xx, text pages, scripts), the crawl options,
 //! and the network. The network is drawn *swarm* style (as simulation testers of distributed
 //! databases do): each seed first decides which fault kinds exist at all (drop, reset, 5xx,
@@ -24,8 +24,9 @@ use crawler::site::{Faults, Latency, Outcome};
 use super::case::{Case, DOWN, Form, GARBAGE, HOSTS, Kind, Link, Location, Network, Node, Target};
 use crate::Rng;
 
-/// The most nodes a generated graph has (the gadget adds up to 12 more).
-pub const MAX_NODES: u64 = 32;
+/// The most nodes a generated graph has (the gadget adds up to 12 more). The bound itself is
+/// drawn per seed from 8, 32 and this, so small graphs stay common.
+pub const MAX_NODES: u64 = 96;
 
 /// Picks one of `items` with the given weights.
 fn weighted<T: Copy>(rng: &mut Rng, items: &[(u32, T)]) -> T {
@@ -82,8 +83,8 @@ fn location(rng: &mut Rng) -> Location {
     }
 }
 
-fn html(rng: &mut Rng) -> Kind {
-    let links = (0..rng.below(7)).map(|_| link(rng)).collect();
+fn html(rng: &mut Rng, max_links: u64) -> Kind {
+    let links = (0..rng.below(max_links)).map(|_| link(rng)).collect();
     let base = rng.chance(0.15).then(|| {
         if rng.below(4) < 3 {
             Ok(rng.below(HOSTS.len() as u64) as usize)
@@ -94,9 +95,9 @@ fn html(rng: &mut Rng) -> Kind {
     Kind::Html { links, base }
 }
 
-fn kind(rng: &mut Rng) -> Kind {
+fn kind(rng: &mut Rng, max_links: u64) -> Kind {
     match rng.below(11) {
-        0..=3 => html(rng),
+        0..=3 => html(rng, max_links),
         4..=7 => Kind::Redirect {
             status: pick(rng, &[301, 302, 303, 307, 308]),
             location: location(rng),
@@ -193,10 +194,10 @@ fn timeout_ms(rng: &mut Rng, latency: Latency) -> u64 {
     pick(rng, &allowed)
 }
 
-fn node(rng: &mut Rng, until_ms: Option<f64>) -> Node {
+fn node(rng: &mut Rng, until_ms: Option<f64>, max_links: u64) -> Node {
     let host = pick(rng, &[0, 0, 0, 0, 0, 1, 2, 3, 4]);
     let excluded = rng.chance(0.1);
-    let kind = kind(rng);
+    let kind = kind(rng, max_links);
     let script = if rng.chance(0.15) {
         (0..1 + rng.below(3)).map(|_| outcome(rng)).collect()
     } else {
@@ -217,11 +218,21 @@ pub fn generate(seed: u64) -> Case {
     let mut rng = Rng::new(seed);
     let network = network(&mut rng);
     let until = network.faults.until_ms;
-    let count = 1 + rng.below(MAX_NODES);
-    let mut nodes: Vec<Node> = (0..count).map(|_| node(&mut rng, until)).collect();
-    // The first root is mostly a page with links, or most crawls would end at once.
+    // Graph size and link density are swarm draws too: small sparse graphs shrink well, big
+    // dense ones make long crawls with many requests in flight.
+    let bound = pick(&mut rng, &[8, 32, MAX_NODES]);
+    let count = 1 + rng.below(bound);
+    let max_links = pick(&mut rng, &[4, 8, 16]);
+    let mut nodes: Vec<Node> = (0..count)
+        .map(|_| node(&mut rng, until, max_links))
+        .collect();
+    // The first root is mostly a page with links on the main host, or most crawls would end
+    // at once.
     if rng.chance(0.75) {
-        nodes[0].kind = html(&mut rng);
+        nodes[0].kind = html(&mut rng, max_links);
+    }
+    if rng.chance(0.75) {
+        nodes[0].host = 0;
     }
     let mut case = Case::new(nodes);
     case.network = network;
