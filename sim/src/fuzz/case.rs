@@ -210,13 +210,17 @@ pub struct Case {
     pub max_per_host: Option<usize>,
     /// The per-host delay in 1/64 s (so it prints exactly in seconds).
     pub delay_64ths: u32,
+    /// Fetch and obey each host's robots.txt. No node lives at `/robots.txt`, so it answers 404
+    /// (everything allowed) unless the host is down or a fault strikes (then, per RFC 9309,
+    /// nothing of that host is fetched).
+    pub robots: bool,
     /// The seed of the simulation and of the engine's retry jitter.
     pub seed: u64,
 }
 
 impl Case {
     /// A case over `nodes` with the defaults: no extra roots, the default network, redirects
-    /// followed 10 hops, 4 tries, 4 tasks, a 1 s timeout, strict scope, seed 0.
+    /// followed 10 hops, 4 tries, 4 tasks, a 1 s timeout, strict scope, no robots.txt, seed 0.
     pub fn new(nodes: Vec<Node>) -> Self {
         Case {
             nodes,
@@ -231,6 +235,7 @@ impl Case {
             max_depth: None,
             max_per_host: None,
             delay_64ths: 0,
+            robots: false,
             seed: 0,
         }
     }
@@ -361,8 +366,7 @@ impl Case {
         spec
     }
 
-    /// The crawl options of this case. robots.txt is off: its outcomes (RFC 9309) are not
-    /// modelled by the oracle.
+    /// The crawl options of this case.
     pub fn config(&self) -> Config {
         let mut b = Config::builder()
             .roots(self.root_urls())
@@ -371,7 +375,7 @@ impl Case {
             .max_tasks(self.max_tasks)
             .timeout(self.timeout())
             .delay(self.delay())
-            .robots(false)
+            .robots(self.robots)
             .seed(self.seed)
             .scope(if self.lenient {
                 ScopeMode::Lenient
@@ -418,7 +422,8 @@ impl Case {
                 _ => 1,
             })
             .sum();
-        let urls = (self.nodes.len() + edges + 1) as u32;
+        // Every URL a node names, and one robots.txt per host.
+        let urls = (self.nodes.len() + edges + HOSTS.len() + 1) as u32;
         let per_try = config.timeout + self.max_wait(config) + config.delay;
         let bound = per_try * config.max_tries * urls + Duration::from_secs(1);
         Duration::from_secs(bound.as_secs() + 1)

@@ -421,6 +421,9 @@ fn check_redirect_chains(
         }
     }
     for url in by_url.keys() {
+        if case.robots && url.ends_with("/robots.txt") {
+            continue; // fetched by the robots flow, not reached through links or redirects
+        }
         let h = hops.get(url).copied();
         ensure!(
             Property::RedirectChain,

@@ -1,9 +1,10 @@
 //! Random cases from one seed, swarm style.
 //!
 //! [`generate`] draws everything from one [`Rng`] seeded with the case's seed: the graph (up to
-//! 8, 32 or [`MAX_NODES`] nodes, that bound drawn first, with links, redirect chains, cycles, self-redirects, missing, relative
-//! and garbage `Location`s, cross-host edges, 404s, 5xx, text pages, scripts), the crawl options,
-//! and the network. The network is drawn *swarm* style (as simulation testers of distributed
+//! 8, 32 or [`MAX_NODES`] nodes, that bound drawn first, with links, redirect chains, cycles,
+//! self-redirects, missing, relative and garbage `Location`s, cross-host edges, 404s, 5xx, text
+//! pages, scripts), the crawl options (robots.txt on or off among them), and the network. The
+//! network is drawn *swarm* style (as simulation testers of distributed
 //! databases do): each seed first decides which fault kinds exist at all (drop, reset, 5xx,
 //! 429, truncated bodies, slow answers), then their rates, whether 503/429 carry a
 //! `Retry-After`, the latency spread, which extra hosts are down, and when the faulty phase ends
@@ -250,6 +251,7 @@ pub fn generate(seed: u64) -> Case {
     case.max_depth = rng.chance(1.0 / 3.0).then(|| rng.below(4) as u32);
     case.max_per_host = rng.chance(0.25).then(|| 1 + rng.below(2) as usize);
     case.delay_64ths = pick(&mut rng, &[0, 0, 0, 0, 1, 16]);
+    case.robots = rng.chance(0.5);
     case.seed = seed;
     if rng.chance(0.5) {
         let (before, pages, after) = (rng.below(4), rng.below(4), rng.below(3));

@@ -16,7 +16,7 @@
 //! out for the fixed [`HOSTS`](super::HOSTS), so nothing here calls the engine's normalisation,
 //! scope or frontier code.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crawler::Record;
 use crawler::site::Outcome;
@@ -245,8 +245,31 @@ impl<'a> Oracle<'a> {
         out
     }
 
-    /// The URLs a correct crawl fetches, with their labels, given the engine's records for
-    /// random outcomes.
+    /// The robots.txt URL of `url`'s origin.
+    pub fn robots_url(url: &Url) -> Url {
+        let mut robots = url.clone();
+        robots.set_path("/robots.txt");
+        robots.set_query(None);
+        robots
+    }
+
+    /// With robots.txt on: `true` when `url`'s host may be crawled. robots.txt is never a
+    /// node, so it answers 404 (allowed) unless it ends with no answer, 429 or 5xx, which RFC
+    /// 9309 reads as "disallow everything".
+    pub fn robots_allow(&self, url: &Url, records: &BTreeMap<String, &Record>) -> bool {
+        if !self.case.robots {
+            return true;
+        }
+        let robots = Oracle::robots_url(url);
+        !retryable(&self.final_of(&robots, records.get(robots.as_str()).copied()))
+    }
+
+    /// The URLs a correct crawl fetches, with their labels (robots.txt URLs have none), given
+    /// the engine's records for random outcomes.
+    ///
+    /// With robots.txt on, every host with a URL to fetch has its robots.txt fetched; the
+    /// URLs of a host whose robots.txt could not be had are reached but not fetched, so their
+    /// links are never found.
     pub fn reachable(&self, records: &BTreeMap<String, &Record>) -> BTreeMap<String, Vec<Label>> {
         let max_redirect = self.case.max_redirect;
         let mut labels: BTreeMap<String, Vec<Label>> = BTreeMap::new();
@@ -267,9 +290,18 @@ impl<'a> Oracle<'a> {
             let url = Url::parse(root).expect("case URLs parse");
             offer(&mut labels, &mut queue, url, (0, max_redirect));
         }
+        let mut blocked = BTreeSet::new();
+        let mut robots = BTreeSet::new();
         while let Some((url, (depth, budget))) = queue.pop_front() {
             if !labels[url.as_str()].contains(&(depth, budget)) {
                 continue; // superseded by a better label
+            }
+            if self.case.robots {
+                robots.insert(Oracle::robots_url(&url).to_string());
+                if !self.robots_allow(&url, records) {
+                    blocked.insert(url.to_string());
+                    continue;
+                }
             }
             let last = self.final_of(&url, records.get(url.as_str()).copied());
             for (target, redirect) in self.edges(&url, &last) {
@@ -287,6 +319,10 @@ impl<'a> Oracle<'a> {
                     }
                 }
             }
+        }
+        labels.retain(|url, _| !blocked.contains(url));
+        for url in robots {
+            labels.entry(url).or_default();
         }
         labels
     }

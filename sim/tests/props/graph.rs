@@ -132,7 +132,12 @@ pub fn case(max_nodes: usize, depth: bool) -> impl Strategy<Value = Case> {
             1usize..7,
             1u64..4,
         ),
-        (any::<bool>(), prop::bool::weighted(0.2), max_depth),
+        (
+            any::<bool>(),
+            prop::bool::weighted(0.2),
+            max_depth,
+            any::<bool>(),
+        ),
         prop::option::weighted(0.5, (0usize..4, 0usize..4, 0usize..3)),
         any::<u64>(),
     )
@@ -142,7 +147,7 @@ pub fn case(max_nodes: usize, depth: bool) -> impl Strategy<Value = Case> {
                 roots,
                 global,
                 (redirect, tries, tasks, timeout),
-                (lenient, exclude, depth),
+                (lenient, exclude, depth, robots),
                 gadget,
                 seed,
             )| {
@@ -156,6 +161,7 @@ pub fn case(max_nodes: usize, depth: bool) -> impl Strategy<Value = Case> {
                 case.lenient = lenient;
                 case.exclude = exclude;
                 case.max_depth = depth;
+                case.robots = robots;
                 case.seed = seed;
                 if let Some((before, pages, after)) = gadget {
                     add_gadget(&mut case, before, pages, after);
