@@ -4,11 +4,11 @@
 //! 8, 32 or [`MAX_NODES`] nodes, that bound drawn first, with links, redirect chains, cycles,
 //! self-redirects, missing, relative and garbage `Location`s, cross-host edges, 404s, 5xx, text
 //! pages, scripts), the crawl options (robots.txt on or off among them), and the network. The
-//! network is drawn *swarm* style (as simulation testers of distributed
-//! databases do): each seed first decides which fault kinds exist at all (drop, reset, 5xx,
-//! 429, truncated bodies, slow answers), then their rates, whether 503/429 carry a
-//! `Retry-After`, the latency spread, which extra hosts are down, and when the faulty phase ends
-//! (`until_ms`). Rare combinations (only truncations, with a tiny timeout and one task) thus come
+//! network is drawn *swarm* style (as simulation testers of distributed databases do): each
+//! seed first decides which fault kinds exist at all (drop, reset, 5xx, 429, truncated bodies,
+//! slow answers), then their rates, whether 503/429 carry a `Retry-After`, the latency spread,
+//! which extra hosts are down, and when the faulty phase ends (`until_ms`). Rare combinations
+//! (only truncations, with a tiny timeout and one task) thus come
 //! up as often as common ones.
 //!
 //! Every number that ends up in a site file or on a command line is exact in both decimal and
