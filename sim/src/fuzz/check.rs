@@ -149,7 +149,7 @@ pub fn check(case: &Case) -> Result<Passed, Failure> {
         Site::from_spec(case.site()).map_err(|e| Failure::new(Property::Case, e.to_string()))?,
     );
     let sim = sim(case, &config, &site, false);
-    let (run, records) = run_watched(case, &config, &sim)?;
+    let (run, records) = run_watched(&config, &sim, case.stall_budget(&config))?;
     let budget = sim.budget();
     ensure!(
         Property::Crawl,
@@ -204,11 +204,14 @@ fn sim(case: &Case, config: &Config, site: &Rc<Site>, text: bool) -> Sim {
 
 /// Runs the crawl step by step, failing on a stall: virtual time moving past the stall budget
 /// since the last request or record.
-fn run_watched(case: &Case, config: &Config, sim: &Sim) -> Result<(SimRun, Vec<Record>), Failure> {
+fn run_watched(
+    config: &Config,
+    sim: &Sim,
+    stall: Duration,
+) -> Result<(SimRun, Vec<Record>), Failure> {
     let records = Rc::new(RefCell::new(Vec::new()));
     let sink = records.clone();
     let mut running = sim.start(config, None, move |r| sink.borrow_mut().push(r.clone()));
-    let stall = case.stall_budget(config);
     let (mut seen, mut last) = (0, Duration::ZERO);
     loop {
         let done = running
@@ -514,6 +517,30 @@ mod tests {
         let doctored = BTreeMap::from([(failed.url.clone(), &failed)]);
         let failure = check_liveness(&case, &oracle, &run, &doctored).unwrap_err();
         assert_eq!(failure.property, Property::Liveness, "{failure}");
+    }
+
+    /// A stall is caught: a 503 asking to wait 20 s is, to a watcher with a 5 s stall budget,
+    /// 20 s without progress.
+    #[test]
+    fn a_long_silence_is_a_stall() {
+        let mut case = Case::new(vec![Node::new(Kind::Text)]);
+        case.max_tries = 2;
+        case.network.faults.error_5xx = 1.0;
+        case.network.faults.retry_after = Some(20);
+        let config = case.config();
+        let site = Rc::new(Site::from_spec(case.site()).unwrap());
+        let sim = sim(&case, &config, &site, false);
+        let failure = run_watched(&config, &sim, Duration::from_secs(5)).unwrap_err();
+        assert_eq!(failure.property, Property::Stall);
+        assert!(
+            failure
+                .evidence
+                .starts_with("no request and no record from 0ns to 20."),
+            "{failure}"
+        );
+        // The case's own stall budget allows for the wait.
+        assert!(case.stall_budget(&config) > Duration::from_secs(20));
+        check(&case).unwrap();
     }
 
     #[test]
