@@ -12,7 +12,9 @@
 //! - [`SimTransport`]: serves the site with latency, faults and scripts, and keeps the server's
 //!   own log of every request and of how many were in flight;
 //! - [`Trace`]: one event per line, virtual time first, and a hash of it all;
-//! - [`Sim`]: the builder that ties them together: one seed, `run` built on `step`.
+//! - [`Sim`]: the builder that ties them together: one seed, `run` built on `step`;
+//! - [`Replay`]: the same, serving a WARC [`Recording`] of a real crawl instead of a site
+//!   (`crawl-sim --replay`), so a recorded crawl can be re-run offline and in virtual time.
 //!
 //! Nothing here reads the wall clock, spawns a thread or draws from the OS: the same seed, site
 //! and config give the same trace hash, on any machine, every time. The `crawl-sim` binary runs
@@ -41,6 +43,7 @@
 mod clock;
 mod executor;
 mod net;
+mod replay;
 mod rng;
 mod sim;
 mod trace;
@@ -48,6 +51,10 @@ mod trace;
 pub use clock::{Sleep, VirtualClock};
 pub use executor::{Executor, Step};
 pub use net::{LoggedRequest, SimTransport};
+pub use replay::{
+    DEFAULT_MAX_BODY, NOT_RECORDED, ROOT_FIELD, Recording, RecordingError, Replay, ReplayBuilder,
+    ReplayRun, ReplayRunning, ReplayTransport,
+};
 pub use rng::Rng;
 pub use sim::{DEFAULT_BUDGET, Running, Sim, SimBuilder, SimError, SimRun, replay_command};
 pub use trace::{Event, Trace};
