@@ -7,14 +7,19 @@
 //! 3. no redirect chain is followed past `max_redirect` (also checked on its own);
 //! 4. the crawl ends within the virtual-time budget with nothing in flight;
 //! 5. the server never sees more than `max_tasks` requests at once;
-//! 6. the same seed gives the same trace hash.
+//! 6. the same seed gives the same trace hash;
+//! 7. a recording of the crawl replays to the same outcomes (and 8, 9: the same trace for one
+//!    seed, a subset under narrower options; see `replay.rs`).
 //!
 //! A failing case prints its seed and the `crawl-sim` command that replays it (the site file is
 //! written to the temp directory). Default: 512 cases per property; set `PROPTEST_CASES` for
 //! more.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod graph;
 mod oracle;
+mod replay;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -304,6 +309,11 @@ proptest! {
     #[test]
     fn depth_limited_crawls_match_the_oracle(case in graph::case(12, true)) {
         check_case(&case).map_err(|problem| report(&case, problem))?;
+    }
+
+    #[test]
+    fn recorded_crawls_replay_to_the_same_outcomes(case in graph::case(12, true)) {
+        replay::check_replay(&case).map_err(|problem| report(&case, problem))?;
     }
 }
 
