@@ -109,6 +109,21 @@ impl fmt::Display for SiteError {
 
 impl std::error::Error for SiteError {}
 
+/// `url` with its last decimal number increased by one (`/cal/2026/7` -> `/cal/2026/8`), or with
+/// `1` appended when it has none.
+fn next_number(url: &str) -> String {
+    let bytes = url.as_bytes();
+    let Some(end) = bytes.iter().rposition(u8::is_ascii_digit).map(|i| i + 1) else {
+        return format!("{url}1");
+    };
+    let start = bytes[..end]
+        .iter()
+        .rposition(|b| !b.is_ascii_digit())
+        .map_or(0, |i| i + 1);
+    let n: u128 = url[start..end].parse().unwrap_or(0);
+    format!("{}{}{}", &url[..start], n.saturating_add(1), &url[end..])
+}
+
 /// A loaded, validated site with every response rendered. See the [module documentation](crate::site).
 #[derive(Debug, Clone)]
 pub struct Site {
@@ -119,6 +134,8 @@ pub struct Site {
     unreachable: Vec<String>,
     latency: Latency,
     faults: Faults,
+    /// Generated (endless) parts: prefix and link templates, longest prefix first.
+    generated: Vec<(Box<str>, Vec<String>)>,
 }
 
 /// One page, ready to serve.
@@ -214,6 +231,13 @@ impl Site {
             }
             pages.push(page);
         }
+        let mut generated = Vec::with_capacity(spec.generated.len());
+        for (prefix, links) in spec.generated {
+            let url = normalize::parse_root(&prefix)
+                .map_err(|e| SiteError::invalid(format!("generated[{prefix:?}]: {e}")))?;
+            generated.push((url.as_str().into(), links));
+        }
+        generated.sort_by_key(|(p, _): &(Box<str>, Vec<String>)| std::cmp::Reverse(p.len()));
         Ok(Site {
             roots: spec.roots,
             pages,
@@ -221,6 +245,7 @@ impl Site {
             unreachable,
             latency: spec.latency,
             faults: spec.faults,
+            generated,
         })
     }
 
@@ -247,6 +272,18 @@ impl Site {
     /// Every page, in URL order.
     pub fn pages(&self) -> &[Page] {
         &self.pages
+    }
+
+    /// The generated page an unlisted `url` answers, if it falls under a `generated` prefix.
+    pub fn generate(&self, url: &str) -> Option<Response> {
+        let (_, links) = self.generated.iter().find(|(p, _)| url.starts_with(&**p))?;
+        let next = next_number(url);
+        let links: Vec<String> = links.iter().map(|l| l.replace("{next}", &next)).collect();
+        Some(
+            Response::new(200)
+                .with_header("content-type", "text/html; charset=utf-8")
+                .with_body(render::render_html(&links, None, None)),
+        )
     }
 
     /// `true` when connections to `url`'s host are refused.

@@ -34,6 +34,9 @@ pub struct LoggedRequest {
     pub at: Duration,
     /// The URL requested.
     pub url: Url,
+    /// Virtual time the request ended: answered, or abandoned by the engine (`None` while in
+    /// flight).
+    pub ended: Option<Duration>,
 }
 
 /// A simulated network serving one site. Clones share the same network (the engine holds one,
@@ -153,7 +156,7 @@ impl Net {
         let page = self.site.find(url.as_str());
         let respond = || match page {
             Some(i) => Answer::Respond(self.site.page(i).response()),
-            None => Answer::Respond(not_found()),
+            None => Answer::Respond(self.site.generate(url.as_str()).unwrap_or_else(not_found)),
         };
         let answer = if self.site.is_unreachable(&url) {
             Answer::Fail(FetchErrorKind::Connect, "refused")
@@ -213,7 +216,11 @@ impl Net {
         }
         server.in_flight += 1;
         server.max_in_flight = server.max_in_flight.max(server.in_flight);
-        server.log.push(LoggedRequest { at: now, url });
+        server.log.push(LoggedRequest {
+            at: now,
+            url,
+            ended: None,
+        });
         // Whole microseconds: the trace must not hinge on the last bits of a logarithm.
         let delay = Duration::from_micros((delay_ms * 1000.0).round() as u64);
         (server.log.len() - 1, delay, answer)
@@ -261,6 +268,7 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         let mut server = self.net.server.borrow_mut();
         server.in_flight -= 1;
+        server.log[self.index].ended = Some(self.net.clock.now());
         if !self.completed {
             let url = server.log[self.index].url.as_str();
             self.net

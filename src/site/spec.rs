@@ -26,6 +26,11 @@ pub struct SiteSpec {
     /// Fault rates for every URL without its own. Default: none.
     #[serde(default)]
     pub faults: Faults,
+    /// Endless parts of the site (spider traps), by URL prefix: every unlisted URL starting with
+    /// the prefix answers an HTML page with these links (`{next}` in a link stands for the URL
+    /// with its last number increased by one). The longest matching prefix wins.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub generated: BTreeMap<String, Vec<String>>,
 }
 
 /// One page as the site file describes it.

@@ -208,3 +208,26 @@ fn load_names_the_file() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn generated_prefixes_answer_endless_pages() {
+    let site = Site::from_json(
+        r#"{"pages": {"http://t.test/cal/listed": {"links": []}},
+            "generated": {"http://t.test/cal/": ["{next}"], "http://t.test/cal/x/": ["y/"]}}"#,
+    )
+    .unwrap();
+    let body = |url: &str| {
+        let r = site.generate(url).unwrap();
+        String::from_utf8(r.body.to_vec()).unwrap()
+    };
+    assert!(
+        body("http://t.test/cal/2026/7?d=9").contains("href=\"http://t.test/cal/2026/7?d=10\"")
+    );
+    assert!(body("http://t.test/cal/none").contains("href=\"http://t.test/cal/none1\""));
+    // The longest prefix wins.
+    assert!(body("http://t.test/cal/x/1").contains("href=\"y/\""));
+    assert!(site.generate("http://t.test/other").is_none());
+    // A listed page is served as listed (the transport asks `find` first).
+    assert!(site.find("http://t.test/cal/listed").is_some());
+    assert!(Site::from_json(r#"{"generated": {"nope": []}}"#).is_err());
+}
