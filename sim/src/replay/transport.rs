@@ -241,7 +241,11 @@ impl Net {
         }
         server.in_flight += 1;
         server.max_in_flight = server.max_in_flight.max(server.in_flight);
-        server.log.push(LoggedRequest { at: now, url });
+        server.log.push(LoggedRequest {
+            at: now,
+            url,
+            ended: None,
+        });
         // Whole microseconds, as the simulated network: the trace must not hinge on the last
         // bits of a logarithm.
         let delay = Duration::from_micros((delay_ms.max(0.0) * 1000.0).round() as u64);
@@ -311,6 +315,7 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         let mut server = self.net.server.borrow_mut();
         server.in_flight -= 1;
+        server.log[self.index].ended = Some(self.net.clock.now());
         if !self.completed {
             let url = server.log[self.index].url.as_str();
             let now = self.net.clock.now();
