@@ -1,0 +1,847 @@
+//! The tree builder: html5ever 0.26's tree construction, on the element skeleton.
+//!
+//! This file holds the state (insertion mode, stack of open elements, list of active formatting
+//! elements, head/form pointers, flags) and the algorithms the rules share: inserting at the
+//! appropriate place (with foster parenting), reconstructing the active formatting elements
+//! (which clones `<a>` elements, `href` and all), the adoption agency, the Noah's Ark clause,
+//! resetting the insertion mode. The per-mode rules live in `rules/`. Each function follows
+//! its html5ever counterpart line by line, quirks included (for instance `<math>` and `<svg>` do
+//! not reconstruct formatting elements, `special_tag` has no SVG or MathML names); where the
+//! reference only reports a parse error, nothing happens here.
+
+use super::names::*;
+use super::token::{Attrs, RawKind, SinkResult, Split, Token, drop_first_lf, is_space};
+use super::tokenizer::Doctype;
+use super::tree::{NONE, Tree};
+
+/// Insertion modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Mode {
+    Initial,
+    BeforeHtml,
+    BeforeHead,
+    InHead,
+    AfterHead,
+    InBody,
+    Text,
+    InTable,
+    InTableText,
+    InCaption,
+    InColumnGroup,
+    InTableBody,
+    InRow,
+    InCell,
+    InSelect,
+    InSelectInTable,
+    InTemplate,
+    AfterBody,
+    InFrameset,
+    AfterFrameset,
+    AfterAfterBody,
+    AfterAfterFrameset,
+}
+
+/// What a rule did with a token (html5ever's `ProcessResult`, acknowledged or not).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Res<'a> {
+    /// Done with the token.
+    Done,
+    /// Split the characters into a leading run of whitespace or not, and the rest.
+    Split(&'a [u8]),
+    /// Process the token again in another mode.
+    Reprocess(Mode, Token<'a>),
+    /// Process the token again, checking for foreign content first.
+    ReprocessForeign(Token<'a>),
+    /// A script ended.
+    Script,
+    /// Switch the tokenizer to PLAINTEXT.
+    Plaintext,
+    /// Switch the tokenizer to a raw-text state.
+    RawData(RawKind),
+}
+
+/// The tag of an active formatting element, enough to clone it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct FmtTag {
+    /// Name (always HTML).
+    pub(super) name: Name,
+    /// The `href` value index, for `<a>`.
+    pub(super) href: u32,
+    /// Index of the canonical attribute list, for the Noah's Ark clause.
+    pub(super) key: u32,
+}
+
+/// An entry of the list of active formatting elements.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Fmt {
+    /// A scope marker.
+    Marker,
+    /// An element and the tag it was made from.
+    El(u32, FmtTag),
+}
+
+/// Where to insert a node.
+enum Place {
+    /// As the last child of this node.
+    LastChild(u32),
+    /// Before the table if it has a parent, else as the last child of the element below it on
+    /// the stack.
+    Foster { table: u32, prev: u32 },
+}
+
+/// Characters collected in the "in table text" mode.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Pending {
+    /// Some character token arrived.
+    pub(super) any: bool,
+    /// One of them had a non-whitespace character.
+    pub(super) nonspace: bool,
+}
+
+/// The tree builder.
+#[derive(Debug)]
+pub(super) struct Builder {
+    /// The element skeleton.
+    pub(super) tree: Tree,
+    /// `href` values of link elements, back to back.
+    pub(super) href_bytes: Vec<u8>,
+    /// Start and end of each `href` value in `href_bytes`.
+    pub(super) href_spans: Vec<(u32, u32)>,
+    /// Canonical attribute lists of formatting elements.
+    keys: Vec<Box<[u8]>>,
+    /// Insertion mode.
+    pub(super) mode: Mode,
+    /// Mode to return to after `Text` or `InTableText`.
+    pub(super) orig_mode: Option<Mode>,
+    /// Stack of template insertion modes.
+    pub(super) template_modes: Vec<Mode>,
+    /// Pending table character tokens.
+    pub(super) pending: Pending,
+    /// Quirks mode (full quirks only; limited quirks changes nothing here).
+    pub(super) quirks: bool,
+    /// Stack of open elements.
+    pub(super) open: Vec<u32>,
+    /// List of active formatting elements.
+    pub(super) fmt: Vec<Fmt>,
+    /// Head element pointer.
+    pub(super) head: u32,
+    /// Form element pointer.
+    pub(super) form: u32,
+    /// Frameset-ok flag.
+    pub(super) frameset_ok: bool,
+    /// Drop a leading line feed from the next token.
+    pub(super) ignore_lf: bool,
+    /// Foster parenting is on.
+    pub(super) foster_parenting: bool,
+}
+
+/// `true` if `text` has a character that is not ASCII whitespace.
+pub(super) fn any_not_space(text: &[u8]) -> bool {
+    text.iter().any(|&b| !is_space(b))
+}
+
+impl Builder {
+    /// A tree builder at the start of a document.
+    pub(super) fn new() -> Builder {
+        Builder {
+            tree: Tree::new(),
+            href_bytes: Vec::new(),
+            href_spans: Vec::new(),
+            keys: Vec::new(),
+            mode: Mode::Initial,
+            orig_mode: None,
+            template_modes: Vec::new(),
+            pending: Pending::default(),
+            quirks: false,
+            open: Vec::with_capacity(32),
+            fmt: Vec::with_capacity(16),
+            head: NONE,
+            form: NONE,
+            frameset_ok: true,
+            ignore_lf: false,
+            foster_parenting: false,
+        }
+    }
+
+    /// A parse error: a token like any other, it clears `ignore_lf`.
+    pub(super) fn parse_error(&mut self) {
+        self.ignore_lf = false;
+    }
+
+    /// A DOCTYPE token.
+    pub(super) fn doctype(&mut self, doctype: &Doctype) {
+        self.ignore_lf = false;
+        if self.mode == Mode::Initial {
+            self.quirks = super::doctype::is_quirks(doctype);
+            self.mode = Mode::BeforeHtml;
+        }
+    }
+
+    /// Whether `<![CDATA[` opens a CDATA section: the adjusted current node is foreign.
+    pub(super) fn foreign_cdata_allowed(&self) -> bool {
+        self.open
+            .last()
+            .is_some_and(|&n| self.tree.el(n).ns != Ns::Html)
+    }
+
+    /// Any other token.
+    pub(super) fn process(&mut self, token: Token<'_>) -> SinkResult {
+        let ignore_lf = std::mem::replace(&mut self.ignore_lf, false);
+        let token = match token {
+            Token::Chars(_, mut text) => {
+                if ignore_lf {
+                    text = drop_first_lf(text);
+                }
+                if text.is_empty() {
+                    return SinkResult::Continue;
+                }
+                Token::Chars(Split::NotSplit, text)
+            }
+            other => other,
+        };
+        self.process_to_completion(token)
+    }
+
+    fn process_to_completion<'a>(&mut self, mut token: Token<'a>) -> SinkResult {
+        // What is left of a split character token (there is never more than one).
+        let mut more: Option<&'a [u8]> = None;
+        loop {
+            let result = if self.is_foreign(&token) {
+                self.step_foreign(token)
+            } else {
+                self.step(self.mode, token)
+            };
+            match result {
+                Res::Done => match more.take() {
+                    Some(text) => token = Token::Chars(Split::NotSplit, text),
+                    None => return SinkResult::Continue,
+                },
+                Res::Reprocess(mode, t) => {
+                    self.mode = mode;
+                    token = t;
+                }
+                Res::ReprocessForeign(t) => token = t,
+                Res::Split(text) => {
+                    let Some(&first) = text.first() else {
+                        return SinkResult::Continue;
+                    };
+                    let space = is_space(first);
+                    let n = text
+                        .iter()
+                        .position(|&b| is_space(b) != space)
+                        .unwrap_or(text.len());
+                    let status = if space {
+                        Split::Whitespace
+                    } else {
+                        Split::NotWhitespace
+                    };
+                    token = Token::Chars(status, &text[..n]);
+                    if n < text.len() {
+                        more = Some(&text[n..]);
+                    }
+                }
+                Res::Script => return SinkResult::Script,
+                Res::Plaintext => return SinkResult::Plaintext,
+                Res::RawData(kind) => return SinkResult::RawData(kind),
+            }
+        }
+    }
+
+    fn is_foreign(&self, token: &Token<'_>) -> bool {
+        if let Token::Eof = token {
+            return false;
+        }
+        let Some(&node) = self.open.last() else {
+            return false;
+        };
+        let el = self.tree.el(node);
+        if el.ns == Ns::Html {
+            return false;
+        }
+        let chars = matches!(token, Token::Chars(..) | Token::Null);
+        let start = match token {
+            Token::Tag(t) if t.kind == super::token::Kind::Start => Some(t.name),
+            _ => None,
+        };
+        if mathml_text_integration_point(el)
+            && (chars || start.is_some_and(|n| n != MGLYPH && n != MALIGNMARK))
+        {
+            return false;
+        }
+        if svg_html_integration_point(el) && (chars || start.is_some()) {
+            return false;
+        }
+        if el.ns == Ns::MathMl && el.name == ANNOTATION_XML {
+            if start == Some(SVG) {
+                return false;
+            }
+            if chars || start.is_some() {
+                return !self.tree.node(node).annotation_html;
+            }
+        }
+        true
+    }
+
+    // --- The stack of open elements. Every change goes through these, which keep each node's
+    // `open` flag (used by "reconstruct the active formatting elements") in step.
+
+    pub(super) fn push(&mut self, node: u32) {
+        self.tree.node_mut(node).open = true;
+        self.open.push(node);
+    }
+
+    pub(super) fn pop(&mut self) -> u32 {
+        let node = self.open.pop().expect("no current element");
+        self.tree.node_mut(node).open = false;
+        node
+    }
+
+    pub(super) fn truncate(&mut self, len: usize) {
+        while self.open.len() > len {
+            self.pop();
+        }
+    }
+
+    fn remove_at(&mut self, i: usize) {
+        let node = self.open.remove(i);
+        self.tree.node_mut(node).open = false;
+    }
+
+    pub(super) fn remove_from_stack(&mut self, node: u32) {
+        if let Some(i) = self.open.iter().rposition(|&n| n == node) {
+            self.remove_at(i);
+        }
+    }
+
+    pub(super) fn current(&self) -> u32 {
+        *self.open.last().expect("no current element")
+    }
+
+    pub(super) fn current_el(&self) -> El {
+        self.tree.el(self.current())
+    }
+
+    pub(super) fn current_is(&self, name: Name) -> bool {
+        self.current_el().is(name)
+    }
+
+    /// Any HTML element named `name` on the stack.
+    pub(super) fn in_html_elem_named(&self, name: Name) -> bool {
+        self.open.iter().any(|&n| self.tree.el(n).is(name))
+    }
+
+    /// The `<body>` element, if it is second on the stack.
+    pub(super) fn body_elem(&self) -> Option<u32> {
+        let &node = self.open.get(1)?;
+        self.tree.el(node).is(BODY).then_some(node)
+    }
+
+    pub(super) fn in_scope(&self, scope: fn(El) -> bool, pred: impl Fn(u32, El) -> bool) -> bool {
+        for &node in self.open.iter().rev() {
+            let el = self.tree.el(node);
+            if pred(node, el) {
+                return true;
+            }
+            if scope(el) {
+                return false;
+            }
+        }
+        false
+    }
+
+    pub(super) fn in_scope_named(&self, scope: fn(El) -> bool, name: Name) -> bool {
+        self.in_scope(scope, |_, el| el.is(name))
+    }
+
+    pub(super) fn generate_implied_end(&mut self, set: impl Fn(El) -> bool) {
+        while let Some(&node) = self.open.last() {
+            if !set(self.tree.el(node)) {
+                return;
+            }
+            self.pop();
+        }
+    }
+
+    pub(super) fn generate_implied_end_except(&mut self, except: Name) {
+        self.generate_implied_end(|el| !el.is(except) && cursory_implied_end(el));
+    }
+
+    /// Pops until the current node is in `set`.
+    pub(super) fn pop_until_current(&mut self, set: fn(El) -> bool) {
+        while !set(self.current_el()) {
+            self.pop();
+        }
+    }
+
+    /// Pops until an element in `set` has been popped.
+    pub(super) fn pop_until(&mut self, set: impl Fn(El) -> bool) {
+        while let Some(node) = self.open.pop() {
+            self.tree.node_mut(node).open = false;
+            if set(self.tree.el(node)) {
+                break;
+            }
+        }
+    }
+
+    pub(super) fn pop_until_named(&mut self, name: Name) {
+        self.pop_until(|el| el.is(name));
+    }
+
+    pub(super) fn close_p_element(&mut self) {
+        self.generate_implied_end(|el| !el.is(P) && cursory_implied_end(el));
+        self.pop_until_named(P);
+    }
+
+    pub(super) fn close_p_element_in_button_scope(&mut self) {
+        if self.in_scope_named(button_scope, P) {
+            self.close_p_element();
+        }
+    }
+
+    // --- Creating and inserting nodes.
+
+    /// Records the link value of a new element named `el`, if it is one.
+    fn href_of(&mut self, el: El, attrs: &Attrs<'_>) -> u32 {
+        if !matches!(el.name, A | AREA | BASE) {
+            return NONE;
+        }
+        // `select` looks the attribute up by local name; in SVG and MathML, `xlink:href` has
+        // been adjusted to the local name `href`.
+        let value = if el.ns == Ns::Html {
+            attrs.get(b"href")
+        } else {
+            attrs
+                .iter()
+                .find(|(n, _)| *n == b"href" || *n == b"xlink:href")
+                .map(|(_, v)| v)
+        };
+        let Some(value) = value else {
+            return NONE;
+        };
+        let start = self.href_bytes.len() as u32;
+        self.href_bytes.extend_from_slice(value);
+        self.href_spans.push((start, self.href_bytes.len() as u32));
+        (self.href_spans.len() - 1) as u32
+    }
+
+    /// Creates an element for a tag.
+    pub(super) fn create(&mut self, el: El, attrs: &Attrs<'_>) -> u32 {
+        let href = self.href_of(el, attrs);
+        let annotation_html = el.ns == Ns::MathMl
+            && el.name == ANNOTATION_XML
+            && attrs.get(b"encoding").is_some_and(|v| {
+                v.eq_ignore_ascii_case(b"text/html")
+                    || v.eq_ignore_ascii_case(b"application/xhtml+xml")
+            });
+        self.tree.create(el, href, annotation_html)
+    }
+
+    fn appropriate_place(&self, override_target: Option<u32>) -> Place {
+        let target = override_target.unwrap_or_else(|| self.current());
+        let el = self.tree.el(target);
+        if !(self.foster_parenting && el.is_any(&[TABLE, TBODY, TFOOT, THEAD, TR])) {
+            if el.is(TEMPLATE) {
+                return Place::LastChild(self.tree.node(target).contents);
+            }
+            return Place::LastChild(target);
+        }
+        for (i, &node) in self.open.iter().enumerate().rev() {
+            let el = self.tree.el(node);
+            if el.is(TEMPLATE) {
+                return Place::LastChild(self.tree.node(node).contents);
+            }
+            if el.is(TABLE) {
+                return Place::Foster {
+                    table: node,
+                    prev: self.open[i - 1],
+                };
+            }
+        }
+        Place::LastChild(self.open[0])
+    }
+
+    fn insert_at(&mut self, place: Place, node: u32) {
+        match place {
+            Place::LastChild(parent) => self.tree.append(parent, node),
+            Place::Foster { table, prev } => {
+                if self.tree.has_parent(table) {
+                    self.tree.insert_before(table, node);
+                } else {
+                    self.tree.append(prev, node);
+                }
+            }
+        }
+    }
+
+    /// Inserts a detached node at the appropriate place.
+    pub(super) fn insert_appropriately(&mut self, node: u32, override_target: Option<u32>) {
+        let place = self.appropriate_place(override_target);
+        self.insert_at(place, node);
+    }
+
+    /// Creates an element for a tag, inserts it, and pushes it unless `push` is false.
+    pub(super) fn insert_element(&mut self, push: bool, el: El, attrs: &Attrs<'_>) -> u32 {
+        let node = self.create(el, attrs);
+        self.insert_appropriately(node, None);
+        if push {
+            self.push(node);
+        }
+        node
+    }
+
+    /// Inserts an HTML element without attributes and pushes it.
+    pub(super) fn insert_phantom(&mut self, name: Name) -> u32 {
+        self.insert_element(true, El { ns: Ns::Html, name }, &Attrs::EMPTY)
+    }
+
+    /// Creates the `<html>` element and appends it to the document.
+    pub(super) fn create_root(&mut self) {
+        let node = self.tree.create(
+            El {
+                ns: Ns::Html,
+                name: HTML,
+            },
+            NONE,
+            false,
+        );
+        self.push(node);
+        self.tree.append(super::tree::DOCUMENT, node);
+    }
+
+    // --- The list of active formatting elements.
+
+    /// Entries after the last marker, last first.
+    fn fmt_to_marker(&self) -> impl Iterator<Item = (usize, u32, FmtTag)> + '_ {
+        self.fmt
+            .iter()
+            .enumerate()
+            .rev()
+            .map_while(|(i, e)| match *e {
+                Fmt::Marker => None,
+                Fmt::El(node, tag) => Some((i, node, tag)),
+            })
+    }
+
+    fn position_in_fmt(&self, node: u32) -> Option<usize> {
+        self.fmt
+            .iter()
+            .position(|e| matches!(*e, Fmt::El(n, _) if n == node))
+    }
+
+    pub(super) fn clear_fmt_to_marker(&mut self) {
+        while let Some(e) = self.fmt.pop() {
+            if let Fmt::Marker = e {
+                break;
+            }
+        }
+    }
+
+    /// The sorted, deduplicated attribute list that Noah's Ark compares.
+    fn key(&mut self, attrs: &Attrs<'_>) -> u32 {
+        let mut list: Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> =
+            Vec::with_capacity(attrs.list.len());
+        for (name, value) in attrs.iter() {
+            let name = String::from_utf8_lossy(name);
+            if list.iter().all(|(n, _)| *n != name) {
+                list.push((name, String::from_utf8_lossy(value)));
+            }
+        }
+        list.sort_unstable();
+        let mut key = Vec::new();
+        for (name, value) in &list {
+            // 0xff never occurs in UTF-8, so it separates unambiguously.
+            key.extend_from_slice(name.as_bytes());
+            key.push(0xff);
+            key.extend_from_slice(value.as_bytes());
+            key.push(0xff);
+        }
+        self.keys.push(key.into_boxed_slice());
+        (self.keys.len() - 1) as u32
+    }
+
+    /// Inserts a formatting element for `<a>`, `<b>`, ..., applying the Noah's Ark clause.
+    pub(super) fn create_formatting_element(&mut self, name: Name, attrs: &Attrs<'_>) {
+        let key = self.key(attrs);
+        let mut first_match = None;
+        let mut matches = 0;
+        for (i, _, tag) in self.fmt_to_marker() {
+            if tag.name == name && self.keys[tag.key as usize] == self.keys[key as usize] {
+                first_match = Some(i);
+                matches += 1;
+            }
+        }
+        if matches >= 3 {
+            self.fmt.remove(first_match.expect("a match"));
+        }
+        let el = El { ns: Ns::Html, name };
+        let node = self.insert_element(true, el, attrs);
+        let href = self.tree.node(node).href;
+        self.fmt.push(Fmt::El(node, FmtTag { name, href, key }));
+    }
+
+    fn is_marker_or_open(&self, entry: Fmt) -> bool {
+        match entry {
+            Fmt::Marker => true,
+            Fmt::El(node, _) => self.tree.node(node).open,
+        }
+    }
+
+    /// A new element like the one `tag` made.
+    fn clone_of(&mut self, tag: FmtTag) -> u32 {
+        let el = El {
+            ns: Ns::Html,
+            name: tag.name,
+        };
+        self.tree.create(el, tag.href, false)
+    }
+
+    pub(super) fn reconstruct_formatting(&mut self) {
+        let Some(&last) = self.fmt.last() else {
+            return;
+        };
+        if self.is_marker_or_open(last) {
+            return;
+        }
+        let mut i = self.fmt.len() - 1;
+        while i > 0 {
+            i -= 1;
+            if self.is_marker_or_open(self.fmt[i]) {
+                i += 1;
+                break;
+            }
+        }
+        loop {
+            let Fmt::El(_, tag) = self.fmt[i] else {
+                unreachable!("marker during reconstruction");
+            };
+            let node = self.clone_of(tag);
+            self.insert_appropriately(node, None);
+            self.push(node);
+            self.fmt[i] = Fmt::El(node, tag);
+            if i == self.fmt.len() - 1 {
+                break;
+            }
+            i += 1;
+        }
+    }
+
+    /// "Any other end tag" in body.
+    pub(super) fn process_end_tag_in_body(&mut self, name: Name) {
+        let mut match_idx = None;
+        for (i, &node) in self.open.iter().enumerate().rev() {
+            let el = self.tree.el(node);
+            if el.is(name) {
+                match_idx = Some(i);
+                break;
+            }
+            if special(el) {
+                return;
+            }
+        }
+        let Some(i) = match_idx else {
+            return;
+        };
+        self.generate_implied_end_except(name);
+        self.truncate(i);
+    }
+
+    pub(super) fn handle_misnested_a_tags(&mut self) {
+        let found = self
+            .fmt_to_marker()
+            .find(|&(_, node, _)| self.tree.el(node).is(A))
+            .map(|(_, node, _)| node);
+        let Some(node) = found else {
+            return;
+        };
+        self.adoption_agency(A);
+        if let Some(i) = self.position_in_fmt(node) {
+            self.fmt.remove(i);
+        }
+        self.remove_from_stack(node);
+    }
+
+    pub(super) fn adoption_agency(&mut self, subject: Name) {
+        // 1.
+        if self.current_is(subject) && self.position_in_fmt(self.current()).is_none() {
+            self.pop();
+            return;
+        }
+        for _ in 0..8 {
+            // 5.
+            let found = self
+                .fmt_to_marker()
+                .find(|&(_, _, tag)| tag.name == subject);
+            let Some((fmt_index, fmt_node, fmt_tag)) = found else {
+                self.process_end_tag_in_body(subject);
+                return;
+            };
+            // 6.
+            let Some(fmt_stack_index) = self.open.iter().rposition(|&n| n == fmt_node) else {
+                self.fmt.remove(fmt_index);
+                return;
+            };
+            // 7.
+            if !self.in_scope(default_scope, |n, _| n == fmt_node) {
+                return;
+            }
+            // 9.
+            let furthest = self.open[fmt_stack_index..]
+                .iter()
+                .position(|&n| special(self.tree.el(n)))
+                .map(|i| i + fmt_stack_index);
+            let Some(fb_index) = furthest else {
+                // 10.
+                self.truncate(fmt_stack_index);
+                self.fmt.remove(fmt_index);
+                return;
+            };
+            let furthest_block = self.open[fb_index];
+            // 11.
+            let common_ancestor = self.open[fmt_stack_index - 1];
+            // 12. The bookmark: replace the formatting element's entry, or insert after a
+            // node's entry.
+            let mut bookmark_after: Option<u32> = None;
+            // 13.
+            let mut node_index = fb_index;
+            let mut last_node = furthest_block;
+            let mut inner = 0;
+            loop {
+                inner += 1;
+                node_index -= 1;
+                let node = self.open[node_index];
+                if node == fmt_node {
+                    break;
+                }
+                if inner > 3 {
+                    if let Some(p) = self.position_in_fmt(node) {
+                        self.fmt.remove(p);
+                    }
+                    self.remove_at(node_index);
+                    continue;
+                }
+                let Some(nfi) = self.position_in_fmt(node) else {
+                    self.remove_at(node_index);
+                    continue;
+                };
+                let Fmt::El(_, tag) = self.fmt[nfi] else {
+                    unreachable!("marker in the adoption agency");
+                };
+                let new = self.clone_of(tag);
+                self.tree.node_mut(node).open = false;
+                self.tree.node_mut(new).open = true;
+                self.open[node_index] = new;
+                self.fmt[nfi] = Fmt::El(new, tag);
+                if last_node == furthest_block {
+                    bookmark_after = Some(new);
+                }
+                self.tree.detach(last_node);
+                self.tree.append(new, last_node);
+                last_node = new;
+            }
+            // 14.
+            self.tree.detach(last_node);
+            self.insert_appropriately(last_node, Some(common_ancestor));
+            // 15.
+            let new = self.clone_of(fmt_tag);
+            let entry = Fmt::El(new, fmt_tag);
+            // 16., 17.
+            self.tree.reparent_children(furthest_block, new);
+            self.tree.append(furthest_block, new);
+            // 18.
+            match bookmark_after {
+                None => {
+                    let i = self.position_in_fmt(fmt_node).expect("bookmark");
+                    self.fmt[i] = entry;
+                }
+                Some(prev) => {
+                    let i = self.position_in_fmt(prev).expect("bookmark") + 1;
+                    self.fmt.insert(i, entry);
+                    let old = self.position_in_fmt(fmt_node).expect("formatting element");
+                    self.fmt.remove(old);
+                }
+            }
+            // 19.
+            self.remove_from_stack(fmt_node);
+            let fb = self
+                .open
+                .iter()
+                .position(|&n| n == furthest_block)
+                .expect("furthest block");
+            self.tree.node_mut(new).open = true;
+            self.open.insert(fb + 1, new);
+        }
+    }
+
+    /// Resets the insertion mode from the stack of open elements.
+    pub(super) fn reset_insertion_mode(&self) -> Mode {
+        for (i, &node) in self.open.iter().enumerate().rev() {
+            let last = i == 0;
+            let el = self.tree.el(node);
+            if el.ns != Ns::Html {
+                continue;
+            }
+            match el.name {
+                SELECT => {
+                    for &ancestor in self.open[..i].iter().rev() {
+                        let a = self.tree.el(ancestor);
+                        if a.is(TEMPLATE) {
+                            return Mode::InSelect;
+                        } else if a.is(TABLE) {
+                            return Mode::InSelectInTable;
+                        }
+                    }
+                    return Mode::InSelect;
+                }
+                TD | TH if !last => return Mode::InCell,
+                TR => return Mode::InRow,
+                TBODY | THEAD | TFOOT => return Mode::InTableBody,
+                CAPTION => return Mode::InCaption,
+                COLGROUP => return Mode::InColumnGroup,
+                TABLE => return Mode::InTable,
+                TEMPLATE => return *self.template_modes.last().expect("template mode"),
+                HEAD if !last => return Mode::InHead,
+                BODY => return Mode::InBody,
+                FRAMESET => return Mode::InFrameset,
+                HTML => {
+                    return if self.head == NONE {
+                        Mode::BeforeHead
+                    } else {
+                        Mode::AfterHead
+                    };
+                }
+                _ => {}
+            }
+        }
+        Mode::InBody
+    }
+
+    pub(super) fn close_the_cell(&mut self) {
+        self.generate_implied_end(cursory_implied_end);
+        self.pop_until(td_th);
+        self.clear_fmt_to_marker();
+    }
+
+    /// Characters in a table: "in table text", or foster-parented right away.
+    pub(super) fn process_chars_in_table<'a>(&mut self, token: Token<'a>) -> Res<'a> {
+        if self.current_el().is_any(&[TABLE, TBODY, TFOOT, THEAD, TR]) {
+            self.orig_mode = Some(self.mode);
+            Res::Reprocess(Mode::InTableText, token)
+        } else {
+            self.foster_parent_in_body(token)
+        }
+    }
+
+    pub(super) fn foster_parent_in_body<'a>(&mut self, token: Token<'a>) -> Res<'a> {
+        self.foster_parenting = true;
+        let res = self.step(Mode::InBody, token);
+        self.foster_parenting = false;
+        res
+    }
+
+    /// `<input type=hidden>`.
+    pub(super) fn is_type_hidden(attrs: &Attrs<'_>) -> bool {
+        attrs
+            .get(b"type")
+            .is_some_and(|v| v.eq_ignore_ascii_case(b"hidden"))
+    }
+}

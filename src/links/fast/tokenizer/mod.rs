@@ -1,0 +1,647 @@
+//! A byte-level port of html5ever 0.26's tokenizer, feeding the tree builder directly.
+//!
+//! Same states, same transitions, same quirks (see [`super::input`]), with two differences that
+//! change nothing observable: runs of ordinary bytes are scanned in bulk (`memchr` or a byte
+//! table) instead of one character at a time whenever [`Input::plain`] says that is equivalent,
+//! and text is handed over as slices of the body instead of copies. Comment and DOCTYPE text is
+//! not kept beyond what the quirks-mode decision needs.
+//!
+//! Parse errors matter in exactly one way: each one is a token to the tree builder, and any token
+//! clears the "drop a leading line feed" flag set by `<pre>`, `<listing>` and `<textarea>`. So
+//! errors are reported wherever the reference reports one that can come between such a tag and
+//! a character token (data state, character references, end of input); inside tags and comments
+//! the tag or comment token that follows clears the flag anyway.
+
+mod markup;
+mod raw;
+
+use super::builder::Builder;
+use super::charref;
+use super::input::Input;
+use super::names::Interner;
+use super::token::{Attrs, Kind, RawAttr, RawKind, SinkResult, Split, Tag, Token};
+
+/// Tokenizer states (html5ever's `states::State`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Data,
+    Plaintext,
+    TagOpen,
+    EndTagOpen,
+    TagName,
+    RawData(RawKind),
+    RawLessThanSign(RawKind),
+    RawEndTagOpen(RawKind),
+    RawEndTagName(RawKind),
+    ScriptDataEscapeStart(super::token::Escape),
+    ScriptDataEscapeStartDash,
+    ScriptDataEscapedDash(super::token::Escape),
+    ScriptDataEscapedDashDash(super::token::Escape),
+    ScriptDataDoubleEscapeEnd,
+    BeforeAttributeName,
+    AttributeName,
+    AfterAttributeName,
+    BeforeAttributeValue,
+    AttributeValue(Quote),
+    AfterAttributeValueQuoted,
+    SelfClosingStartTag,
+    BogusComment,
+    MarkupDeclarationOpen,
+    CommentStart,
+    CommentStartDash,
+    Comment,
+    CommentEndDash,
+    CommentEnd,
+    CommentEndBang,
+    Doctype,
+    BeforeDoctypeName,
+    DoctypeName,
+    AfterDoctypeName,
+    AfterDoctypeKeyword(DoctypeId),
+    BeforeDoctypeIdentifier(DoctypeId),
+    DoctypeIdentifierDoubleQuoted(DoctypeId),
+    DoctypeIdentifierSingleQuoted(DoctypeId),
+    AfterDoctypeIdentifier(DoctypeId),
+    BetweenDoctypePublicAndSystemIdentifiers,
+    BogusDoctype,
+    CdataSection,
+    CdataSectionBracket,
+    CdataSectionEnd,
+}
+
+/// How an attribute value is quoted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Quote {
+    Unquoted,
+    Single,
+    Double,
+}
+
+/// Which DOCTYPE identifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DoctypeId {
+    Public,
+    System,
+}
+
+/// A DOCTYPE token.
+#[derive(Debug, Default)]
+pub(super) struct Doctype {
+    /// Name, lowercased.
+    pub(super) name: Option<Vec<u8>>,
+    /// Public identifier.
+    pub(super) public_id: Option<Vec<u8>>,
+    /// System identifier.
+    pub(super) system_id: Option<Vec<u8>>,
+    /// Force quirks mode.
+    pub(super) force_quirks: bool,
+}
+
+/// Whether the state machine can go on or needs input it does not have (the end).
+enum Flow {
+    Continue,
+    Suspend,
+}
+
+/// Reads the next byte or suspends at the end of input.
+macro_rules! get {
+    ($self:ident) => {
+        match $self.input.get() {
+            Some(c) => c,
+            None => return Flow::Suspend,
+        }
+    };
+}
+use get;
+
+const REPLACEMENT: &[u8] = "\u{fffd}".as_bytes();
+
+/// Builds a 256-entry membership table for a byte set.
+const fn table(bytes: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        t[bytes[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+/// Length of the prefix of `s` with no byte in `stop`.
+#[inline]
+fn scan(s: &[u8], stop: &[bool; 256]) -> usize {
+    s.iter().position(|&b| stop[b as usize]).unwrap_or(s.len())
+}
+
+static NAME_STOP: [bool; 256] = table(b"\t\n\x0c\r />\0");
+static ATTR_NAME_STOP: [bool; 256] = table(b"\t\n\x0c\r />=\0");
+static DQ_STOP: [bool; 256] = table(b"\"&\r\0");
+static SQ_STOP: [bool; 256] = table(b"'&\r\0");
+static UNQUOTED_STOP: [bool; 256] = table(b"\t\n\x0c\r &>\0");
+
+/// The tokenizer, owning the tree builder it feeds.
+pub(super) struct Tokenizer<'a> {
+    /// The input stream.
+    input: Input<'a>,
+    /// The tree builder.
+    pub(super) sink: Builder,
+    /// Current state.
+    state: State,
+    /// Kind of the tag being read.
+    kind: Kind,
+    /// Name of the tag being read (lowercased).
+    name: Vec<u8>,
+    /// `/>` seen.
+    self_closing: bool,
+    /// Attributes of the tag being read; their text lives in `buf`.
+    attrs: Vec<RawAttr>,
+    /// Attribute names and values of the tag being read.
+    buf: Vec<u8>,
+    /// The attribute being read: start and end of its name, start of its value.
+    attr: Option<(u32, u32, Option<u32>)>,
+    /// Name of the last start tag, for "appropriate end tag".
+    last_start: Vec<u8>,
+    /// html5ever's temporary buffer (raw end tag names, script escapes, CDATA text).
+    temp: Vec<u8>,
+    /// The DOCTYPE being read.
+    doctype: Doctype,
+    /// Tag names of this document.
+    pub(super) names: Interner,
+}
+
+impl<'a> Tokenizer<'a> {
+    /// A tokenizer over `bytes` feeding a fresh tree builder.
+    pub(super) fn new(bytes: &'a [u8]) -> Tokenizer<'a> {
+        Tokenizer {
+            input: Input::new(bytes),
+            sink: Builder::new(),
+            state: State::Data,
+            kind: Kind::Start,
+            name: Vec::with_capacity(16),
+            self_closing: false,
+            attrs: Vec::with_capacity(8),
+            buf: Vec::with_capacity(256),
+            attr: None,
+            last_start: Vec::new(),
+            temp: Vec::new(),
+            doctype: Doctype::default(),
+            names: Interner::default(),
+        }
+    }
+
+    /// Tokenizes the whole input, end of input included.
+    pub(super) fn run(&mut self) {
+        // The reference drops a leading byte order mark.
+        self.skip_bom();
+        while let Flow::Continue = self.step() {}
+        while let Flow::Continue = self.eof_step() {}
+    }
+
+    fn skip_bom(&mut self) {
+        if self.input.plain() && self.input.rest().starts_with(b"\xef\xbb\xbf") {
+            self.input.skip(3);
+        }
+    }
+
+    fn error(&mut self) {
+        self.sink.parse_error();
+    }
+
+    fn emit(&mut self, text: &[u8]) {
+        self.sink.process(Token::Chars(Split::NotSplit, text));
+    }
+
+    fn emit_byte(&mut self, c: u8) {
+        self.emit(std::slice::from_ref(&c));
+    }
+
+    fn emit_comment(&mut self) {
+        self.sink.process(Token::Comment);
+    }
+
+    fn create_tag(&mut self, kind: Kind, c: u8) {
+        self.kind = kind;
+        self.name.clear();
+        self.name.push(c);
+        self.self_closing = false;
+        self.attrs.clear();
+        self.buf.clear();
+        self.attr = None;
+    }
+
+    fn create_attr(&mut self, c: &[u8]) {
+        self.finish_attr();
+        let start = self.buf.len() as u32;
+        self.buf.extend_from_slice(c);
+        self.attr = Some((start, self.buf.len() as u32, None));
+    }
+
+    fn push_name(&mut self, c: &[u8]) {
+        self.buf.extend_from_slice(c);
+        if let Some(attr) = &mut self.attr {
+            attr.1 = self.buf.len() as u32;
+        }
+    }
+
+    fn push_value(&mut self, c: &[u8]) {
+        if let Some(attr) = &mut self.attr {
+            if attr.2.is_none() {
+                attr.2 = Some(self.buf.len() as u32);
+            }
+        }
+        self.buf.extend_from_slice(c);
+    }
+
+    fn finish_attr(&mut self) {
+        if let Some((start, end, value)) = self.attr.take() {
+            let len = self.buf.len() as u32;
+            let value = value.map_or((len, len), |v| (v, len));
+            self.attrs.push(RawAttr {
+                name: (start, end),
+                value,
+            });
+        }
+    }
+
+    /// Emits the current tag and moves to the data state, or to the state the tree builder asks
+    /// for.
+    fn emit_tag(&mut self) -> Flow {
+        self.finish_attr();
+        self.state = State::Data;
+        let name = self.names.name(&self.name);
+        if self.kind == Kind::Start {
+            self.last_start.clear();
+            self.last_start.extend_from_slice(&self.name);
+        }
+        let tag = Tag {
+            kind: self.kind,
+            name,
+            self_closing: self.self_closing,
+            attrs: Attrs {
+                list: &self.attrs,
+                buf: &self.buf,
+            },
+        };
+        match self.sink.process(Token::Tag(tag)) {
+            SinkResult::Continue => {}
+            SinkResult::Plaintext => self.state = State::Plaintext,
+            SinkResult::RawData(kind) => self.state = State::RawData(kind),
+            // The reference's driver feeds the tokenizer again after a script, and each feed
+            // drops a leading byte order mark.
+            SinkResult::Script => self.skip_bom(),
+        }
+        Flow::Continue
+    }
+
+    /// Consumes a character reference in text and emits what it stands for.
+    fn char_ref_in_text(&mut self) {
+        let r = charref::consume(&mut self.input, None);
+        if r.error {
+            self.error();
+        }
+        self.emit(r.as_bytes());
+    }
+
+    /// Consumes a character reference in an attribute value quoted by `addnl`.
+    fn char_ref_in_value(&mut self, addnl: u8) {
+        let r = charref::consume(&mut self.input, Some(addnl));
+        if r.error {
+            self.error();
+        }
+        self.push_value(r.as_bytes());
+    }
+
+    fn step(&mut self) -> Flow {
+        match self.state {
+            State::Data => self.data(),
+            State::TagOpen => self.tag_open(),
+            State::EndTagOpen => self.end_tag_open(),
+            State::TagName => self.tag_name(),
+            State::BeforeAttributeName => self.before_attribute_name(),
+            State::AttributeName => self.attribute_name(),
+            State::AfterAttributeName => self.after_attribute_name(),
+            State::BeforeAttributeValue => self.before_attribute_value(),
+            State::AttributeValue(q) => self.attribute_value(q),
+            State::AfterAttributeValueQuoted => self.after_attribute_value_quoted(),
+            State::SelfClosingStartTag => self.self_closing_start_tag(),
+            State::Plaintext
+            | State::RawData(_)
+            | State::RawLessThanSign(_)
+            | State::RawEndTagOpen(_)
+            | State::RawEndTagName(_)
+            | State::ScriptDataEscapeStart(_)
+            | State::ScriptDataEscapeStartDash
+            | State::ScriptDataEscapedDash(_)
+            | State::ScriptDataEscapedDashDash(_)
+            | State::ScriptDataDoubleEscapeEnd => self.raw_step(),
+            _ => self.markup_step(),
+        }
+    }
+
+    fn data(&mut self) -> Flow {
+        loop {
+            if self.input.plain() {
+                let rest = self.input.rest();
+                let n = memchr::memchr3(b'<', b'&', b'\0', rest).unwrap_or(rest.len());
+                if n > 0 {
+                    self.input.skip(n);
+                    self.emit(&rest[..n]);
+                }
+            }
+            match get!(self) {
+                b'\0' => {
+                    self.error();
+                    self.sink.process(Token::Null);
+                }
+                b'&' => self.char_ref_in_text(),
+                b'<' => {
+                    self.state = State::TagOpen;
+                    return Flow::Continue;
+                }
+                c => self.emit_byte(c),
+            }
+        }
+    }
+
+    fn tag_open(&mut self) -> Flow {
+        match get!(self) {
+            b'!' => {
+                self.temp.clear();
+                self.state = State::MarkupDeclarationOpen;
+            }
+            b'/' => self.state = State::EndTagOpen,
+            b'?' => {
+                self.error();
+                self.state = State::BogusComment;
+            }
+            c if c.is_ascii_alphabetic() => {
+                self.create_tag(Kind::Start, c.to_ascii_lowercase());
+                self.state = State::TagName;
+            }
+            _ => {
+                self.error();
+                self.emit(b"<");
+                self.input.unget();
+                self.state = State::Data;
+            }
+        }
+        Flow::Continue
+    }
+
+    fn end_tag_open(&mut self) -> Flow {
+        match get!(self) {
+            b'>' => {
+                self.error();
+                self.state = State::Data;
+            }
+            c if c.is_ascii_alphabetic() => {
+                self.create_tag(Kind::End, c.to_ascii_lowercase());
+                self.state = State::TagName;
+            }
+            _ => {
+                self.error();
+                self.state = State::BogusComment;
+            }
+        }
+        Flow::Continue
+    }
+
+    fn tag_name(&mut self) -> Flow {
+        loop {
+            if self.input.plain() {
+                let rest = self.input.rest();
+                let n = scan(rest, &NAME_STOP);
+                self.name
+                    .extend(rest[..n].iter().map(|b| b.to_ascii_lowercase()));
+                self.input.skip(n);
+            }
+            match get!(self) {
+                b'\t' | b'\n' | b'\x0c' | b' ' => {
+                    self.state = State::BeforeAttributeName;
+                    return Flow::Continue;
+                }
+                b'/' => {
+                    self.state = State::SelfClosingStartTag;
+                    return Flow::Continue;
+                }
+                b'>' => return self.emit_tag(),
+                b'\0' => {
+                    self.error();
+                    self.name.extend_from_slice(REPLACEMENT);
+                }
+                c => self.name.push(c.to_ascii_lowercase()),
+            }
+        }
+    }
+
+    fn before_attribute_name(&mut self) -> Flow {
+        loop {
+            match get!(self) {
+                b'\t' | b'\n' | b'\x0c' | b' ' => {}
+                b'/' => {
+                    self.state = State::SelfClosingStartTag;
+                    return Flow::Continue;
+                }
+                b'>' => return self.emit_tag(),
+                b'\0' => {
+                    self.error();
+                    self.create_attr(REPLACEMENT);
+                    self.state = State::AttributeName;
+                    return Flow::Continue;
+                }
+                c => {
+                    if matches!(c, b'"' | b'\'' | b'<' | b'=') {
+                        self.error();
+                    }
+                    self.create_attr(&[c.to_ascii_lowercase()]);
+                    self.state = State::AttributeName;
+                    return Flow::Continue;
+                }
+            }
+        }
+    }
+
+    fn attribute_name(&mut self) -> Flow {
+        loop {
+            if self.input.plain() {
+                let rest = self.input.rest();
+                let n = scan(rest, &ATTR_NAME_STOP);
+                if n > 0 {
+                    let start = self.buf.len();
+                    self.buf.extend_from_slice(&rest[..n]);
+                    self.buf[start..].make_ascii_lowercase();
+                    self.push_name(&[]);
+                    self.input.skip(n);
+                }
+            }
+            match get!(self) {
+                b'\t' | b'\n' | b'\x0c' | b' ' => {
+                    self.state = State::AfterAttributeName;
+                    return Flow::Continue;
+                }
+                b'/' => {
+                    self.state = State::SelfClosingStartTag;
+                    return Flow::Continue;
+                }
+                b'=' => {
+                    self.state = State::BeforeAttributeValue;
+                    return Flow::Continue;
+                }
+                b'>' => return self.emit_tag(),
+                b'\0' => {
+                    self.error();
+                    self.push_name(REPLACEMENT);
+                }
+                c => {
+                    if matches!(c, b'"' | b'\'' | b'<') {
+                        self.error();
+                    }
+                    self.push_name(&[c.to_ascii_lowercase()]);
+                }
+            }
+        }
+    }
+
+    fn after_attribute_name(&mut self) -> Flow {
+        loop {
+            match get!(self) {
+                b'\t' | b'\n' | b'\x0c' | b' ' => {}
+                b'/' => {
+                    self.state = State::SelfClosingStartTag;
+                    return Flow::Continue;
+                }
+                b'=' => {
+                    self.state = State::BeforeAttributeValue;
+                    return Flow::Continue;
+                }
+                b'>' => return self.emit_tag(),
+                b'\0' => {
+                    self.error();
+                    self.create_attr(REPLACEMENT);
+                    self.state = State::AttributeName;
+                    return Flow::Continue;
+                }
+                c => {
+                    if matches!(c, b'"' | b'\'' | b'<') {
+                        self.error();
+                    }
+                    self.create_attr(&[c.to_ascii_lowercase()]);
+                    self.state = State::AttributeName;
+                    return Flow::Continue;
+                }
+            }
+        }
+    }
+
+    fn before_attribute_value(&mut self) -> Flow {
+        loop {
+            // `peek`, not `get`: a raw `\r` here is whitespace, and consuming it sets the flag
+            // that makes the next read skip a `\n` and take the byte after it.
+            let Some(c) = self.input.peek() else {
+                return Flow::Suspend;
+            };
+            match c {
+                b'\t' | b'\n' | b'\r' | b'\x0c' | b' ' => {
+                    self.input.get();
+                }
+                b'"' => {
+                    self.input.get();
+                    self.state = State::AttributeValue(Quote::Double);
+                    return Flow::Continue;
+                }
+                b'\'' => {
+                    self.input.get();
+                    self.state = State::AttributeValue(Quote::Single);
+                    return Flow::Continue;
+                }
+                b'\0' => {
+                    self.input.get();
+                    self.error();
+                    self.push_value(REPLACEMENT);
+                    self.state = State::AttributeValue(Quote::Unquoted);
+                    return Flow::Continue;
+                }
+                b'>' => {
+                    self.input.get();
+                    self.error();
+                    return self.emit_tag();
+                }
+                _ => {
+                    self.state = State::AttributeValue(Quote::Unquoted);
+                    return Flow::Continue;
+                }
+            }
+        }
+    }
+
+    fn attribute_value(&mut self, quote: Quote) -> Flow {
+        // Mark the value as present even when it stays empty (`href=""`).
+        self.push_value(&[]);
+        let stop = match quote {
+            Quote::Double => &DQ_STOP,
+            Quote::Single => &SQ_STOP,
+            Quote::Unquoted => &UNQUOTED_STOP,
+        };
+        loop {
+            if self.input.plain() {
+                let rest = self.input.rest();
+                let n = scan(rest, stop);
+                if n > 0 {
+                    self.push_value(&rest[..n]);
+                    self.input.skip(n);
+                }
+            }
+            let c = get!(self);
+            match (quote, c) {
+                (Quote::Double, b'"') | (Quote::Single, b'\'') => {
+                    self.state = State::AfterAttributeValueQuoted;
+                    return Flow::Continue;
+                }
+                (Quote::Unquoted, b'\t' | b'\n' | b'\x0c' | b' ') => {
+                    self.state = State::BeforeAttributeName;
+                    return Flow::Continue;
+                }
+                (Quote::Unquoted, b'>') => return self.emit_tag(),
+                (_, b'&') => self.char_ref_in_value(match quote {
+                    Quote::Double => b'"',
+                    Quote::Single => b'\'',
+                    Quote::Unquoted => b'>',
+                }),
+                (_, b'\0') => {
+                    self.error();
+                    self.push_value(REPLACEMENT);
+                }
+                (_, c) => self.push_value(&[c]),
+            }
+        }
+    }
+
+    fn after_attribute_value_quoted(&mut self) -> Flow {
+        match get!(self) {
+            b'\t' | b'\n' | b'\x0c' | b' ' => self.state = State::BeforeAttributeName,
+            b'/' => self.state = State::SelfClosingStartTag,
+            b'>' => return self.emit_tag(),
+            _ => {
+                self.error();
+                self.input.unget();
+                self.state = State::BeforeAttributeName;
+            }
+        }
+        Flow::Continue
+    }
+
+    fn self_closing_start_tag(&mut self) -> Flow {
+        match get!(self) {
+            b'>' => {
+                self.self_closing = true;
+                return self.emit_tag();
+            }
+            _ => {
+                self.error();
+                self.input.unget();
+                self.state = State::BeforeAttributeName;
+            }
+        }
+        Flow::Continue
+    }
+}
