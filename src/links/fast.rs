@@ -57,7 +57,12 @@ pub(super) fn extract(body: &[u8]) -> Links {
     });
     let text = |i: u32| {
         let (start, end) = builder.href_spans[i as usize];
-        String::from_utf8_lossy(&builder.href_bytes[start as usize..end as usize]).into_owned()
+        let bytes = &builder.href_bytes[start as usize..end as usize];
+        // Validation alone is much faster than lossy decoding, and almost every value is valid.
+        match std::str::from_utf8(bytes) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        }
     };
     Links {
         base: base.map(text),

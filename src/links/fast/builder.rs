@@ -10,7 +10,7 @@
 //! reference only reports a parse error, nothing happens here.
 
 use super::names::*;
-use super::token::{Attrs, RawKind, SinkResult, Split, Token, drop_first_lf, is_space};
+use super::token::{Attrs, RawAttr, RawKind, SinkResult, Split, Token, drop_first_lf, is_space};
 use super::tokenizer::Doctype;
 use super::tree::{NONE, Tree};
 
@@ -67,8 +67,8 @@ pub(super) struct FmtTag {
     pub(super) name: Name,
     /// The `href` value index, for `<a>`.
     pub(super) href: u32,
-    /// Index of the canonical attribute list, for the Noah's Ark clause.
-    pub(super) key: u32,
+    /// Its attributes: a range of `Builder::fmt_attrs`, for the Noah's Ark clause.
+    pub(super) attrs: (u32, u32),
 }
 
 /// An entry of the list of active formatting elements.
@@ -107,8 +107,11 @@ pub(super) struct Builder {
     pub(super) href_bytes: Vec<u8>,
     /// Start and end of each `href` value in `href_bytes`.
     pub(super) href_spans: Vec<(u32, u32)>,
-    /// Canonical attribute lists of formatting elements.
-    keys: Vec<Box<[u8]>>,
+    /// Attributes of formatting elements (name and value ranges into `fmt_attr_bytes`), kept
+    /// because the Noah's Ark clause compares them, which is rarely needed.
+    fmt_attrs: Vec<RawAttr>,
+    /// Their text.
+    fmt_attr_bytes: Vec<u8>,
     /// Insertion mode.
     pub(super) mode: Mode,
     /// Mode to return to after `Text` or `InTableText`.
@@ -147,7 +150,8 @@ impl Builder {
             tree: Tree::new(),
             href_bytes: Vec::new(),
             href_spans: Vec::new(),
-            keys: Vec::new(),
+            fmt_attrs: Vec::new(),
+            fmt_attr_bytes: Vec::new(),
             mode: Mode::Initial,
             orig_mode: None,
             template_modes: Vec::new(),
@@ -182,6 +186,28 @@ impl Builder {
         self.open
             .last()
             .is_some_and(|&n| self.tree.el(n).ns != Ns::Html)
+    }
+
+    /// Whether character and NUL tokens would change nothing at all right now: in body with
+    /// `frameset-ok` already off and nothing to reconstruct, or in a select, under an HTML
+    /// current node. The tokenizer then skips text to the next `<` without tokenizing it
+    /// (nothing in text, character references included, can consume a `<`). The flag `ignore_lf`
+    /// does not matter: whatever follows the skipped text is a tag, a comment, or comes after a
+    /// parse error, and each of those clears it.
+    pub(super) fn text_is_inert(&self) -> bool {
+        let html_current = self
+            .open
+            .last()
+            .is_some_and(|&n| self.tree.el(n).ns == Ns::Html);
+        match self.mode {
+            Mode::InBody => {
+                html_current
+                    && !self.frameset_ok
+                    && self.fmt.last().is_none_or(|&e| self.is_marker_or_open(e))
+            }
+            Mode::InSelect => html_current,
+            _ => false,
+        }
     }
 
     /// Any other token.
@@ -536,36 +562,59 @@ impl Builder {
         }
     }
 
-    /// The sorted, deduplicated attribute list that Noah's Ark compares.
-    fn key(&mut self, attrs: &Attrs<'_>) -> u32 {
-        let mut list: Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> =
-            Vec::with_capacity(attrs.list.len());
+    /// Keeps a copy of a formatting element's attributes.
+    fn store_attrs(&mut self, attrs: &Attrs<'_>) -> (u32, u32) {
+        let start = self.fmt_attrs.len() as u32;
         for (name, value) in attrs.iter() {
-            let name = String::from_utf8_lossy(name);
-            if list.iter().all(|(n, _)| *n != name) {
-                list.push((name, String::from_utf8_lossy(value)));
+            let at = |b: &mut Vec<u8>, text: &[u8]| {
+                let s = b.len() as u32;
+                b.extend_from_slice(text);
+                (s, b.len() as u32)
+            };
+            let name = at(&mut self.fmt_attr_bytes, name);
+            let value = at(&mut self.fmt_attr_bytes, value);
+            self.fmt_attrs.push(RawAttr { name, value });
+        }
+        (start, self.fmt_attrs.len() as u32)
+    }
+
+    fn stored(&self, range: (u32, u32)) -> Attrs<'_> {
+        Attrs {
+            list: &self.fmt_attrs[range.0 as usize..range.1 as usize],
+            buf: &self.fmt_attr_bytes,
+        }
+    }
+
+    /// html5ever's `equiv_modulo_attr_order` on two stored attribute lists: equal as sets of
+    /// (name, value) after dropping duplicate names (the first wins) and lossy decoding.
+    fn same_attrs(&self, a: (u32, u32), b: (u32, u32)) -> bool {
+        let (a, b) = (self.stored(a), self.stored(b));
+        if a.list.len() == b.list.len() && a.iter().eq(b.iter()) {
+            return true;
+        }
+        fn canonical<'t>(
+            attrs: Attrs<'t>,
+        ) -> Vec<(std::borrow::Cow<'t, str>, std::borrow::Cow<'t, str>)> {
+            let mut list: Vec<(std::borrow::Cow<'t, str>, std::borrow::Cow<'t, str>)> = Vec::new();
+            for (name, value) in attrs.iter() {
+                let name = String::from_utf8_lossy(name);
+                if list.iter().all(|(n, _)| *n != name) {
+                    list.push((name, String::from_utf8_lossy(value)));
+                }
             }
+            list.sort_unstable();
+            list
         }
-        list.sort_unstable();
-        let mut key = Vec::new();
-        for (name, value) in &list {
-            // 0xff never occurs in UTF-8, so it separates unambiguously.
-            key.extend_from_slice(name.as_bytes());
-            key.push(0xff);
-            key.extend_from_slice(value.as_bytes());
-            key.push(0xff);
-        }
-        self.keys.push(key.into_boxed_slice());
-        (self.keys.len() - 1) as u32
+        canonical(a) == canonical(b)
     }
 
     /// Inserts a formatting element for `<a>`, `<b>`, ..., applying the Noah's Ark clause.
     pub(super) fn create_formatting_element(&mut self, name: Name, attrs: &Attrs<'_>) {
-        let key = self.key(attrs);
+        let stored = self.store_attrs(attrs);
         let mut first_match = None;
         let mut matches = 0;
         for (i, _, tag) in self.fmt_to_marker() {
-            if tag.name == name && self.keys[tag.key as usize] == self.keys[key as usize] {
+            if tag.name == name && self.same_attrs(tag.attrs, stored) {
                 first_match = Some(i);
                 matches += 1;
             }
@@ -576,7 +625,14 @@ impl Builder {
         let el = El { ns: Ns::Html, name };
         let node = self.insert_element(true, el, attrs);
         let href = self.tree.node(node).href;
-        self.fmt.push(Fmt::El(node, FmtTag { name, href, key }));
+        self.fmt.push(Fmt::El(
+            node,
+            FmtTag {
+                name,
+                href,
+                attrs: stored,
+            },
+        ));
     }
 
     fn is_marker_or_open(&self, entry: Fmt) -> bool {

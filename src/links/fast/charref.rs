@@ -63,8 +63,38 @@ pub(super) fn consume(input: &mut Input<'_>, addnl: Option<u8>) -> CharRef {
             input.get();
             numeric(input)
         }
-        Some(_) => named(input, addnl),
+        Some(_) => complete_name(input).unwrap_or_else(|| named(input, addnl)),
     }
+}
+
+/// The common case `&name;` with a complete entity name, decided in one lookup.
+///
+/// Reading name characters one at a time, the general algorithm below would walk through the
+/// prefixes of `name;` (all in the table), match it, read one more character, find no entity
+/// continues past `;`, and push that character back. The result is the same as consuming just
+/// `name;` — except when that one extra character is a `\r`, whose normalisation interacts with
+/// the pushback (see [`super::input`]); then, and whenever the input is not plain, the general
+/// algorithm runs instead.
+fn complete_name(input: &mut Input<'_>) -> Option<CharRef> {
+    if !input.plain() {
+        return None;
+    }
+    let rest = input.rest();
+    let n = rest
+        .iter()
+        .take(40)
+        .position(|b| !b.is_ascii_alphanumeric())?;
+    if rest.get(n) != Some(&b';') || rest.get(n + 1) == Some(&b'\r') {
+        return None;
+    }
+    let name = std::str::from_utf8(&rest[..=n]).ok()?;
+    let &(c1, c2) = NAMED_ENTITIES.get(name)?;
+    if c1 == 0 {
+        return None;
+    }
+    input.skip(n + 1);
+    let conv = |n: u32| char::from_u32(n).unwrap_or('\u{fffd}');
+    Some(CharRef::chars(conv(c1), (c2 != 0).then(|| conv(c2)), false))
 }
 
 fn numeric(input: &mut Input<'_>) -> CharRef {

@@ -30,7 +30,7 @@ macro_rules! names {
         #[allow(dead_code, non_camel_case_types, clippy::upper_case_acronyms)]
         mod ids { pub(super) enum Id { $($id,)* Count } }
         $(
-            #[doc = concat!("`", $text, "`")]
+            #[doc = concat!("The tag name ", stringify!($id), ".")]
             pub(super) const $id: Name = Name(ids::Id::$id as u32);
         )*
         /// The number of fixed names; interned names are numbered from here.
@@ -38,14 +38,11 @@ macro_rules! names {
 
         /// The fixed names, by id.
         #[cfg(test)]
-        const TEXTS: &[&str] = &[$($text,)*];
+        const TEXTS: &[&[u8]] = &[$($text,)*];
 
         /// The fixed name spelled `bytes`, if it is one.
         fn known(bytes: &[u8]) -> Option<Name> {
-            // All fixed names are ASCII; matching on `str` lets one literal serve both the
-            // pattern and the documentation.
-            let text = std::str::from_utf8(bytes).ok()?;
-            Some(match text {
+            Some(match bytes {
                 $($text => $id,)*
                 _ => return None,
             })
@@ -54,31 +51,31 @@ macro_rules! names {
 }
 
 names! {
-    A = "a", ADDRESS = "address", ANNOTATION_XML = "annotation-xml", APPLET = "applet",
-    AREA = "area", ARTICLE = "article", ASIDE = "aside", B = "b", BASE = "base",
-    BASEFONT = "basefont", BGSOUND = "bgsound", BIG = "big", BLOCKQUOTE = "blockquote",
-    BODY = "body", BR = "br", BUTTON = "button", CAPTION = "caption", CENTER = "center",
-    CODE = "code", COL = "col", COLGROUP = "colgroup", DD = "dd", DESC = "desc",
-    DETAILS = "details", DIALOG = "dialog", DIR = "dir", DIV = "div", DL = "dl", DT = "dt",
-    EM = "em", EMBED = "embed", FIELDSET = "fieldset", FIGCAPTION = "figcaption",
-    FIGURE = "figure", FONT = "font", FOOTER = "footer", FOREIGNOBJECT = "foreignobject",
-    FORM = "form", FRAME = "frame", FRAMESET = "frameset", H1 = "h1", H2 = "h2", H3 = "h3",
-    H4 = "h4", H5 = "h5", H6 = "h6", HEAD = "head", HEADER = "header", HGROUP = "hgroup",
-    HR = "hr", HTML = "html", I = "i", IFRAME = "iframe", IMAGE = "image", IMG = "img",
-    INPUT = "input", ISINDEX = "isindex", KEYGEN = "keygen", LI = "li", LINK = "link",
-    LISTING = "listing", MAIN = "main", MALIGNMARK = "malignmark", MARQUEE = "marquee",
-    MATH = "math", MENU = "menu", META = "meta", MGLYPH = "mglyph", MI = "mi", MN = "mn",
-    MO = "mo", MS = "ms", MTEXT = "mtext", NAV = "nav", NOBR = "nobr", NOEMBED = "noembed",
-    NOFRAMES = "noframes", NOSCRIPT = "noscript", OBJECT = "object", OL = "ol",
-    OPTGROUP = "optgroup", OPTION = "option", P = "p", PARAM = "param",
-    PLAINTEXT = "plaintext", PRE = "pre", RB = "rb", RP = "rp", RT = "rt", RTC = "rtc",
-    RUBY = "ruby", S = "s", SCRIPT = "script", SECTION = "section", SELECT = "select",
-    SMALL = "small", SOURCE = "source", SPAN = "span", STRIKE = "strike", STRONG = "strong",
-    STYLE = "style", SUB = "sub", SUMMARY = "summary", SUP = "sup", SVG = "svg",
-    TABLE = "table", TBODY = "tbody", TD = "td", TEMPLATE = "template",
-    TEXTAREA = "textarea", TFOOT = "tfoot", TH = "th", THEAD = "thead", TITLE = "title",
-    TR = "tr", TRACK = "track", TT = "tt", U = "u", UL = "ul", VAR = "var", WBR = "wbr",
-    XMP = "xmp",
+    A = b"a", ADDRESS = b"address", ANNOTATION_XML = b"annotation-xml", APPLET = b"applet",
+    AREA = b"area", ARTICLE = b"article", ASIDE = b"aside", B = b"b", BASE = b"base",
+    BASEFONT = b"basefont", BGSOUND = b"bgsound", BIG = b"big", BLOCKQUOTE = b"blockquote",
+    BODY = b"body", BR = b"br", BUTTON = b"button", CAPTION = b"caption", CENTER = b"center",
+    CODE = b"code", COL = b"col", COLGROUP = b"colgroup", DD = b"dd", DESC = b"desc",
+    DETAILS = b"details", DIALOG = b"dialog", DIR = b"dir", DIV = b"div", DL = b"dl", DT = b"dt",
+    EM = b"em", EMBED = b"embed", FIELDSET = b"fieldset", FIGCAPTION = b"figcaption",
+    FIGURE = b"figure", FONT = b"font", FOOTER = b"footer", FOREIGNOBJECT = b"foreignobject",
+    FORM = b"form", FRAME = b"frame", FRAMESET = b"frameset", H1 = b"h1", H2 = b"h2", H3 = b"h3",
+    H4 = b"h4", H5 = b"h5", H6 = b"h6", HEAD = b"head", HEADER = b"header", HGROUP = b"hgroup",
+    HR = b"hr", HTML = b"html", I = b"i", IFRAME = b"iframe", IMAGE = b"image", IMG = b"img",
+    INPUT = b"input", ISINDEX = b"isindex", KEYGEN = b"keygen", LI = b"li", LINK = b"link",
+    LISTING = b"listing", MAIN = b"main", MALIGNMARK = b"malignmark", MARQUEE = b"marquee",
+    MATH = b"math", MENU = b"menu", META = b"meta", MGLYPH = b"mglyph", MI = b"mi", MN = b"mn",
+    MO = b"mo", MS = b"ms", MTEXT = b"mtext", NAV = b"nav", NOBR = b"nobr", NOEMBED = b"noembed",
+    NOFRAMES = b"noframes", NOSCRIPT = b"noscript", OBJECT = b"object", OL = b"ol",
+    OPTGROUP = b"optgroup", OPTION = b"option", P = b"p", PARAM = b"param",
+    PLAINTEXT = b"plaintext", PRE = b"pre", RB = b"rb", RP = b"rp", RT = b"rt", RTC = b"rtc",
+    RUBY = b"ruby", S = b"s", SCRIPT = b"script", SECTION = b"section", SELECT = b"select",
+    SMALL = b"small", SOURCE = b"source", SPAN = b"span", STRIKE = b"strike", STRONG = b"strong",
+    STYLE = b"style", SUB = b"sub", SUMMARY = b"summary", SUP = b"sup", SVG = b"svg",
+    TABLE = b"table", TBODY = b"tbody", TD = b"td", TEMPLATE = b"template",
+    TEXTAREA = b"textarea", TFOOT = b"tfoot", TH = b"th", THEAD = b"thead", TITLE = b"title",
+    TR = b"tr", TRACK = b"track", TT = b"tt", U = b"u", UL = b"ul", VAR = b"var", WBR = b"wbr",
+    XMP = b"xmp",
 }
 
 /// Names of one document: the fixed table plus the names met so far.
@@ -93,7 +90,7 @@ impl Interner {
     /// The text of `name` (for tests that print the skeleton).
     pub(super) fn text(&self, name: Name) -> String {
         if name.0 < KNOWN {
-            return TEXTS[name.0 as usize].to_string();
+            return String::from_utf8_lossy(TEXTS[name.0 as usize]).into_owned();
         }
         let (bytes, _) = self
             .map

@@ -193,7 +193,7 @@ impl<'a> Tokenizer<'a> {
     pub(super) fn run(&mut self) {
         // The reference drops a leading byte order mark.
         self.skip_bom();
-        while let Flow::Continue = self.step() {}
+        self.step();
         while let Flow::Continue = self.eof_step() {}
     }
 
@@ -265,6 +265,7 @@ impl<'a> Tokenizer<'a> {
 
     /// Emits the current tag and moves to the data state, or to the state the tree builder asks
     /// for.
+    #[inline(never)]
     fn emit_tag(&mut self) -> Flow {
         self.finish_attr();
         self.state = State::Data;
@@ -311,34 +312,48 @@ impl<'a> Tokenizer<'a> {
         self.push_value(r.as_bytes());
     }
 
+    /// Runs the state machine until the end of input. The data state and the states inside
+    /// a tag, where nearly all time goes, are handled in this one loop (their functions are
+    /// inlined) so that a transition is a jump rather than a return to a dispatcher.
     fn step(&mut self) -> Flow {
-        match self.state {
-            State::Data => self.data(),
-            State::TagOpen => self.tag_open(),
-            State::EndTagOpen => self.end_tag_open(),
-            State::TagName => self.tag_name(),
-            State::BeforeAttributeName => self.before_attribute_name(),
-            State::AttributeName => self.attribute_name(),
-            State::AfterAttributeName => self.after_attribute_name(),
-            State::BeforeAttributeValue => self.before_attribute_value(),
-            State::AttributeValue(q) => self.attribute_value(q),
-            State::AfterAttributeValueQuoted => self.after_attribute_value_quoted(),
-            State::SelfClosingStartTag => self.self_closing_start_tag(),
-            State::Plaintext
-            | State::RawData(_)
-            | State::RawLessThanSign(_)
-            | State::RawEndTagOpen(_)
-            | State::RawEndTagName(_)
-            | State::ScriptDataEscapeStart(_)
-            | State::ScriptDataEscapeStartDash
-            | State::ScriptDataEscapedDash(_)
-            | State::ScriptDataEscapedDashDash(_)
-            | State::ScriptDataDoubleEscapeEnd => self.raw_step(),
-            _ => self.markup_step(),
+        loop {
+            let flow = match self.state {
+                State::Data => self.data(),
+                State::TagOpen => self.tag_open(),
+                State::EndTagOpen => self.end_tag_open(),
+                State::TagName => self.tag_name(),
+                State::BeforeAttributeName => self.before_attribute_name(),
+                State::AttributeName => self.attribute_name(),
+                State::AfterAttributeName => self.after_attribute_name(),
+                State::BeforeAttributeValue => self.before_attribute_value(),
+                State::AttributeValue(q) => self.attribute_value(q),
+                State::AfterAttributeValueQuoted => self.after_attribute_value_quoted(),
+                State::SelfClosingStartTag => self.self_closing_start_tag(),
+                State::Plaintext
+                | State::RawData(_)
+                | State::RawLessThanSign(_)
+                | State::RawEndTagOpen(_)
+                | State::RawEndTagName(_)
+                | State::ScriptDataEscapeStart(_)
+                | State::ScriptDataEscapeStartDash
+                | State::ScriptDataEscapedDash(_)
+                | State::ScriptDataEscapedDashDash(_)
+                | State::ScriptDataDoubleEscapeEnd => self.raw_step(),
+                _ => self.markup_step(),
+            };
+            if let Flow::Suspend = flow {
+                return Flow::Suspend;
+            }
         }
     }
 
+    #[inline(always)]
     fn data(&mut self) -> Flow {
+        if self.input.plain() && self.sink.text_is_inert() {
+            let rest = self.input.rest();
+            self.input
+                .skip(memchr::memchr(b'<', rest).unwrap_or(rest.len()));
+        }
         loop {
             if self.input.plain() {
                 let rest = self.input.rest();
@@ -363,6 +378,7 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
+    #[inline(always)]
     fn tag_open(&mut self) -> Flow {
         match get!(self) {
             b'!' => {
@@ -388,6 +404,7 @@ impl<'a> Tokenizer<'a> {
         Flow::Continue
     }
 
+    #[inline(always)]
     fn end_tag_open(&mut self) -> Flow {
         match get!(self) {
             b'>' => {
@@ -406,6 +423,7 @@ impl<'a> Tokenizer<'a> {
         Flow::Continue
     }
 
+    #[inline(always)]
     fn tag_name(&mut self) -> Flow {
         loop {
             if self.input.plain() {
@@ -434,6 +452,7 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
+    #[inline(always)]
     fn before_attribute_name(&mut self) -> Flow {
         loop {
             match get!(self) {
@@ -461,6 +480,7 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
+    #[inline(always)]
     fn attribute_name(&mut self) -> Flow {
         loop {
             if self.input.plain() {
@@ -502,6 +522,7 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
+    #[inline(always)]
     fn after_attribute_name(&mut self) -> Flow {
         loop {
             match get!(self) {
@@ -533,6 +554,7 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
+    #[inline(always)]
     fn before_attribute_value(&mut self) -> Flow {
         loop {
             // `peek`, not `get`: a raw `\r` here is whitespace, and consuming it sets the flag
@@ -574,6 +596,7 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
+    #[inline(always)]
     fn attribute_value(&mut self, quote: Quote) -> Flow {
         // Mark the value as present even when it stays empty (`href=""`).
         self.push_value(&[]);
@@ -616,6 +639,7 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
+    #[inline(always)]
     fn after_attribute_value_quoted(&mut self) -> Flow {
         match get!(self) {
             b'\t' | b'\n' | b'\x0c' | b' ' => self.state = State::BeforeAttributeName,
@@ -630,6 +654,7 @@ impl<'a> Tokenizer<'a> {
         Flow::Continue
     }
 
+    #[inline(always)]
     fn self_closing_start_tag(&mut self) -> Flow {
         match get!(self) {
             b'>' => {
