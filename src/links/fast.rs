@@ -44,7 +44,7 @@ pub(super) fn extract(body: &[u8]) -> Links {
     tokenizer.run();
     let builder = &tokenizer.sink;
     let mut base = None;
-    let mut order = Vec::new();
+    let mut order = Vec::with_capacity(builder.href_spans.len());
     builder.tree.preorder(|node| {
         if node.href == NONE {
             return;
@@ -57,7 +57,7 @@ pub(super) fn extract(body: &[u8]) -> Links {
     });
     let text = |i: u32| {
         let (start, end) = builder.href_spans[i as usize];
-        let bytes = &builder.href_bytes[start as usize..end as usize];
+        let bytes = &tokenizer.buf[start as usize..end as usize];
         // Validation alone is much faster than lossy decoding, and almost every value is valid.
         match std::str::from_utf8(bytes) {
             Ok(s) => s.to_owned(),

@@ -10,7 +10,7 @@
 //! reference only reports a parse error, nothing happens here.
 
 use super::names::*;
-use super::token::{Attrs, RawAttr, RawKind, SinkResult, Split, Token, drop_first_lf, is_space};
+use super::token::{Attrs, RawKind, SinkResult, Split, Token, drop_first_lf, is_space};
 use super::tokenizer::Doctype;
 use super::tree::{NONE, Tree};
 
@@ -67,7 +67,7 @@ pub(super) struct FmtTag {
     pub(super) name: Name,
     /// The `href` value index, for `<a>`.
     pub(super) href: u32,
-    /// Its attributes: a range of `Builder::fmt_attrs`, for the Noah's Ark clause.
+    /// Its attributes, as a range of the tokenizer's arena, for the Noah's Ark clause.
     pub(super) attrs: (u32, u32),
 }
 
@@ -103,15 +103,8 @@ pub(super) struct Pending {
 pub(super) struct Builder {
     /// The element skeleton.
     pub(super) tree: Tree,
-    /// `href` values of link elements, back to back.
-    pub(super) href_bytes: Vec<u8>,
-    /// Start and end of each `href` value in `href_bytes`.
+    /// Where each `href` value is in the tokenizer's attribute text.
     pub(super) href_spans: Vec<(u32, u32)>,
-    /// Attributes of formatting elements (name and value ranges into `fmt_attr_bytes`), kept
-    /// because the Noah's Ark clause compares them, which is rarely needed.
-    fmt_attrs: Vec<RawAttr>,
-    /// Their text.
-    fmt_attr_bytes: Vec<u8>,
     /// Insertion mode.
     pub(super) mode: Mode,
     /// Mode to return to after `Text` or `InTableText`.
@@ -144,14 +137,12 @@ pub(super) fn any_not_space(text: &[u8]) -> bool {
 }
 
 impl Builder {
-    /// A tree builder at the start of a document.
-    pub(super) fn new() -> Builder {
+    /// A tree builder at the start of a document of about `len` bytes.
+    pub(super) fn new(len: usize) -> Builder {
         Builder {
-            tree: Tree::new(),
-            href_bytes: Vec::new(),
-            href_spans: Vec::new(),
-            fmt_attrs: Vec::new(),
-            fmt_attr_bytes: Vec::new(),
+            // Typical pages have an element every 40 to 60 bytes.
+            tree: Tree::new(len / 48 + 16),
+            href_spans: Vec::with_capacity(64),
             mode: Mode::Initial,
             orig_mode: None,
             template_modes: Vec::new(),
@@ -433,20 +424,15 @@ impl Builder {
         }
         // `select` looks the attribute up by local name; in SVG and MathML, `xlink:href` has
         // been adjusted to the local name `href`.
-        let value = if el.ns == Ns::Html {
-            attrs.get(b"href")
+        let range = if el.ns == Ns::Html {
+            attrs.value_range(&[b"href"])
         } else {
-            attrs
-                .iter()
-                .find(|(n, _)| *n == b"href" || *n == b"xlink:href")
-                .map(|(_, v)| v)
+            attrs.value_range(&[b"href", b"xlink:href"])
         };
-        let Some(value) = value else {
+        let Some(range) = range else {
             return NONE;
         };
-        let start = self.href_bytes.len() as u32;
-        self.href_bytes.extend_from_slice(value);
-        self.href_spans.push((start, self.href_bytes.len() as u32));
+        self.href_spans.push(range);
         (self.href_spans.len() - 1) as u32
     }
 
@@ -562,40 +548,15 @@ impl Builder {
         }
     }
 
-    /// Keeps a copy of a formatting element's attributes.
-    fn store_attrs(&mut self, attrs: &Attrs<'_>) -> (u32, u32) {
-        let start = self.fmt_attrs.len() as u32;
-        for (name, value) in attrs.iter() {
-            let at = |b: &mut Vec<u8>, text: &[u8]| {
-                let s = b.len() as u32;
-                b.extend_from_slice(text);
-                (s, b.len() as u32)
-            };
-            let name = at(&mut self.fmt_attr_bytes, name);
-            let value = at(&mut self.fmt_attr_bytes, value);
-            self.fmt_attrs.push(RawAttr { name, value });
-        }
-        (start, self.fmt_attrs.len() as u32)
-    }
-
-    fn stored(&self, range: (u32, u32)) -> Attrs<'_> {
-        Attrs {
-            list: &self.fmt_attrs[range.0 as usize..range.1 as usize],
-            buf: &self.fmt_attr_bytes,
-        }
-    }
-
-    /// html5ever's `equiv_modulo_attr_order` on two stored attribute lists: equal as sets of
+    /// html5ever's `equiv_modulo_attr_order` on two attribute lists: equal as sets of
     /// (name, value) after dropping duplicate names (the first wins) and lossy decoding.
-    fn same_attrs(&self, a: (u32, u32), b: (u32, u32)) -> bool {
-        let (a, b) = (self.stored(a), self.stored(b));
-        if a.list.len() == b.list.len() && a.iter().eq(b.iter()) {
+    fn same_attrs(a: Attrs<'_>, b: Attrs<'_>) -> bool {
+        if a.len() == b.len() && a.iter().eq(b.iter()) {
             return true;
         }
-        fn canonical<'t>(
-            attrs: Attrs<'t>,
-        ) -> Vec<(std::borrow::Cow<'t, str>, std::borrow::Cow<'t, str>)> {
-            let mut list: Vec<(std::borrow::Cow<'t, str>, std::borrow::Cow<'t, str>)> = Vec::new();
+        type Pairs<'t> = Vec<(std::borrow::Cow<'t, str>, std::borrow::Cow<'t, str>)>;
+        fn canonical(attrs: Attrs<'_>) -> Pairs<'_> {
+            let mut list: Pairs<'_> = Vec::new();
             for (name, value) in attrs.iter() {
                 let name = String::from_utf8_lossy(name);
                 if list.iter().all(|(n, _)| *n != name) {
@@ -610,11 +571,10 @@ impl Builder {
 
     /// Inserts a formatting element for `<a>`, `<b>`, ..., applying the Noah's Ark clause.
     pub(super) fn create_formatting_element(&mut self, name: Name, attrs: &Attrs<'_>) {
-        let stored = self.store_attrs(attrs);
         let mut first_match = None;
         let mut matches = 0;
         for (i, _, tag) in self.fmt_to_marker() {
-            if tag.name == name && self.same_attrs(tag.attrs, stored) {
+            if tag.name == name && Self::same_attrs(attrs.other(tag.attrs), *attrs) {
                 first_match = Some(i);
                 matches += 1;
             }
@@ -630,7 +590,7 @@ impl Builder {
             FmtTag {
                 name,
                 href,
-                attrs: stored,
+                attrs: attrs.range,
             },
         ));
     }

@@ -17,7 +17,7 @@ pub(super) enum Kind {
     End,
 }
 
-/// One attribute: byte ranges into the tokenizer's scratch buffer.
+/// One attribute: byte ranges into the tokenizer's attribute text.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct RawAttr {
     /// Lowercased name.
@@ -27,25 +27,46 @@ pub(super) struct RawAttr {
 }
 
 /// The attributes of a tag, in source order, duplicates included (the first one counts).
+///
+/// The tokenizer keeps every attribute of the document (it never clears its buffers within a
+/// document), so a range into its arena stays valid: the tree builder keeps ranges, not copies,
+/// for `href` values and for the attributes the Noah's Ark clause may compare later.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Attrs<'a> {
-    /// The attributes.
-    pub(super) list: &'a [RawAttr],
-    /// The buffer their ranges point into.
+    /// All attributes of the document so far.
+    pub(super) arena: &'a [RawAttr],
+    /// This tag's part of `arena`.
+    pub(super) range: (u32, u32),
+    /// The text the attributes' ranges point into.
     pub(super) buf: &'a [u8],
 }
 
 impl<'a> Attrs<'a> {
     /// No attributes.
     pub(super) const EMPTY: Attrs<'static> = Attrs {
-        list: &[],
+        arena: &[],
+        range: (0, 0),
         buf: &[],
     };
+
+    /// The attributes of another tag of the same document.
+    pub(super) fn other(&self, range: (u32, u32)) -> Attrs<'a> {
+        Attrs { range, ..*self }
+    }
+
+    fn list(&self) -> &'a [RawAttr] {
+        &self.arena[self.range.0 as usize..self.range.1 as usize]
+    }
+
+    /// How many attributes (duplicates included).
+    pub(super) fn len(&self) -> usize {
+        (self.range.1 - self.range.0) as usize
+    }
 
     /// Name and value of each attribute, in order.
     pub(super) fn iter(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
         let buf = self.buf;
-        self.list.iter().map(move |a| {
+        self.list().iter().map(move |a| {
             (
                 &buf[a.name.0 as usize..a.name.1 as usize],
                 &buf[a.value.0 as usize..a.value.1 as usize],
@@ -57,6 +78,15 @@ impl<'a> Attrs<'a> {
     /// tokenizer of the reference).
     pub(super) fn get(&self, name: &[u8]) -> Option<&'a [u8]> {
         self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// Where the value of the first attribute whose name is one of `names` is, in the text.
+    pub(super) fn value_range(&self, names: &[&[u8]]) -> Option<(u32, u32)> {
+        let buf = self.buf;
+        self.list()
+            .iter()
+            .find(|a| names.contains(&&buf[a.name.0 as usize..a.name.1 as usize]))
+            .map(|a| a.value)
     }
 }
 

@@ -50,10 +50,10 @@ pub(super) struct Tree {
 }
 
 impl Tree {
-    /// A tree with just the document node.
-    pub(super) fn new() -> Tree {
+    /// A tree with just the document node, with room for `capacity` nodes.
+    pub(super) fn new(capacity: usize) -> Tree {
         let mut tree = Tree {
-            nodes: Vec::with_capacity(256),
+            nodes: Vec::with_capacity(capacity),
         };
         tree.push(El {
             ns: Ns::Html,
@@ -256,7 +256,7 @@ mod tests {
 
     #[test]
     fn append_insert_detach_reparent() {
-        let mut t = Tree::new();
+        let mut t = Tree::new(0);
         let root = t.create(el(DIV), 0, false);
         t.append(DOCUMENT, root);
         let a = t.create(el(A), 1, false);

@@ -153,10 +153,13 @@ pub(super) struct Tokenizer<'a> {
     name: Vec<u8>,
     /// `/>` seen.
     self_closing: bool,
-    /// Attributes of the tag being read; their text lives in `buf`.
+    /// Attributes of every tag so far (the tree builder keeps ranges into it); their text
+    /// lives in `buf`.
     attrs: Vec<RawAttr>,
-    /// Attribute names and values of the tag being read.
-    buf: Vec<u8>,
+    /// Where the current tag's attributes start in `attrs`.
+    tag_attrs: usize,
+    /// Attribute names and values of every tag so far.
+    pub(super) buf: Vec<u8>,
     /// The attribute being read: start and end of its name, start of its value.
     attr: Option<(u32, u32, Option<u32>)>,
     /// Name of the last start tag, for "appropriate end tag".
@@ -174,13 +177,14 @@ impl<'a> Tokenizer<'a> {
     pub(super) fn new(bytes: &'a [u8]) -> Tokenizer<'a> {
         Tokenizer {
             input: Input::new(bytes),
-            sink: Builder::new(),
+            sink: Builder::new(bytes.len()),
             state: State::Data,
             kind: Kind::Start,
             name: Vec::with_capacity(16),
             self_closing: false,
-            attrs: Vec::with_capacity(8),
-            buf: Vec::with_capacity(256),
+            attrs: Vec::with_capacity(bytes.len() / 64 + 8),
+            tag_attrs: 0,
+            buf: Vec::with_capacity(bytes.len() / 4 + 64),
             attr: None,
             last_start: Vec::new(),
             temp: Vec::new(),
@@ -224,8 +228,7 @@ impl<'a> Tokenizer<'a> {
         self.name.clear();
         self.name.push(c);
         self.self_closing = false;
-        self.attrs.clear();
-        self.buf.clear();
+        self.tag_attrs = self.attrs.len();
         self.attr = None;
     }
 
@@ -279,7 +282,8 @@ impl<'a> Tokenizer<'a> {
             name,
             self_closing: self.self_closing,
             attrs: Attrs {
-                list: &self.attrs,
+                arena: &self.attrs,
+                range: (self.tag_attrs as u32, self.attrs.len() as u32),
                 buf: &self.buf,
             },
         };
