@@ -1,7 +1,7 @@
 //! What the tokenizer hands the tree builder, and what the tree builder answers.
 //!
-//! Tokens borrow from the tokenizer (attribute text lives in its scratch buffer, character runs
-//! are slices of the body), so handing one over costs nothing. Character tokens may carry raw
+//! Tokens borrow from the tokenizer (attribute text lives in its per-document arena, character
+//! runs are slices of the body), so handing one over costs nothing. Character tokens may carry raw
 //! `\r` bytes: the tree builder only ever asks whether a character is whitespace and whether a
 //! token starts with a line feed, and both questions have the same answer before and after
 //! newline normalisation (see `drop_first_lf`).
