@@ -8,7 +8,7 @@
 //! `URLS_FILE` holds one absolute URL per line (the harness's `expected.txt` works: it lists every
 //! URL of a generated site). Only 127.0.0.1 is contacted in the project's own runs: the file
 //! decides, so point it at a local server. Each round fetches every URL once with at most
-//! CONCURRENCY (default 100) requests in flight; BACKENDS defaults to `curl,h1`. CPU and RSS come
+//! CONCURRENCY (default 100) requests in flight; BACKENDS defaults to `native,curl`. CPU and RSS come
 //! from `/proc/self` (Linux), so run one backend per process for a clean RSS figure.
 
 use std::time::{Duration, Instant};
@@ -38,7 +38,7 @@ fn main() {
         .collect();
     let concurrency: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100);
     let rounds: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(3);
-    let backends = args.get(3).map_or("curl,h1", String::as_str);
+    let backends = args.get(3).map_or("native,curl", String::as_str);
     println!(
         "| backend | conns/host | urls | rounds | best pages/s | CPU µs/page | bytes | errors | peak RSS KB |"
     );

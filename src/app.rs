@@ -42,8 +42,8 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = 10 << 20)]
     pub max_body: usize,
 
-    /// HTTP implementation under surf: curl or h1 (for comparison).
-    #[arg(long, value_name = "NAME", default_value = "curl", hide = true)]
+    /// HTTP implementation under surf: native or curl (for comparison).
+    #[arg(long, value_name = "NAME", default_value = "native", hide = true)]
     pub backend: Backend,
 }
 
@@ -302,13 +302,13 @@ mod tests {
             "--timeout",
             "5",
             "--backend",
-            "h1",
+            "curl",
             "h",
         ]);
         let o = cli.http_options(&cli.crawl.config().unwrap());
         assert_eq!(o.user_agent, "bot/1");
         assert_eq!((o.max_body, o.max_connections_per_host), (99, 3));
-        assert_eq!(o.backend, Backend::H1);
+        assert_eq!(o.backend, Backend::Curl);
         assert_eq!(o.read_timeout, Duration::from_secs(5));
         assert_eq!(o.connect_timeout, Duration::from_secs(5));
         let cli = Cli::parse_from(["crawl", "--max-tasks", "7", "h"]);
@@ -316,6 +316,6 @@ mod tests {
         assert_eq!(o.connect_timeout, Duration::from_secs(10));
         assert_eq!(o.max_connections_per_host, 7);
         assert_eq!(o.user_agent, crate::DEFAULT_USER_AGENT);
-        assert_eq!(o.backend, Backend::Curl);
+        assert_eq!(o.backend, Backend::Native);
     }
 }

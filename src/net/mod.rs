@@ -9,16 +9,16 @@
 //!
 //! # Backend
 //!
-//! surf runs on libcurl by default ([`Backend::Curl`]); `async-h1` ([`Backend::H1`]) can be
-//! chosen with the hidden `--backend h1` flag for comparison. Measured with `benches/transport.rs`
-//! against nginx on 127.0.0.1 (2,080 URLs, 21 MB), async-h1 costs 29-48 µs of CPU per request and
-//! curl 75-90 µs (isahc runs curl on an agent thread and hands each body across), at the same
-//! memory. curl is the default all the same, because async-h1 gives silently wrong results:
-//! it reads no body that is delimited by the connection closing (it returns it empty), it puts a
-//! connection whose response was abandoned mid-way (body cap, timeout) back into its pool so the
-//! next request on it reads the leftovers, and it cannot bound connect time. curl frames every
-//! body, drops abandoned transfers, uses OpenSSL with the system's roots, and speaks HTTP/2 to TLS
-//! sites.
+//! surf runs on the crawler's own HTTP/1.1 client by default ([`Backend::Native`], module
+//! `http1`); libcurl through isahc ([`Backend::Curl`]) can be chosen with the hidden
+//! `--backend curl` flag, for comparison and for HTTP/2. curl costs 75-90 µs of CPU per request
+//! here (isahc runs curl on an agent thread and hands each body across), which alone would keep
+//! the crawl slower than wget2; async-h1, the other client surf offers, returns an empty body
+//! for a response delimited by the connection closing, reuses connections whose response was
+//! abandoned, and cannot bound connect time, so it was dropped. The own client frames every body
+//! (length, chunked, close), pools only connections read to their exact end, and speaks TLS
+//! through native-tls (OpenSSL, the system's roots) on the same code path, so body caps, raw
+//! bytes and timeouts mean the same for `http` and `https`.
 //!
 //! ```no_run
 //! use crawler::net::{HttpOptions, RealClock, SurfTransport};
@@ -35,6 +35,8 @@ mod body;
 mod clock;
 mod curl;
 mod error;
+mod fields;
+mod http1;
 mod transport;
 
 pub use clock::RealClock;
