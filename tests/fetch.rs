@@ -364,3 +364,60 @@ fn the_per_host_connection_cap_holds() {
         server.connections()
     );
 }
+
+#[test]
+fn bodies_that_are_not_html_are_skipped_when_asked() {
+    let png = vec![0x89u8; 300_000];
+    let server = Server::start(move |req| match req.path.as_str() {
+        "/image.png" => Reply::status(200)
+            .header("content-type", "image/png")
+            .body(Body::Length(png.clone())),
+        "/stream" => Reply::status(200)
+            .header("content-type", "application/octet-stream")
+            .body(Body::Chunked(vec![1; 100_000], 4096)),
+        "/missing" => Reply::status(404)
+            .header("content-type", "text/plain")
+            .body(Body::Length(b"not here".to_vec())),
+        "/xhtml" => Reply::status(200)
+            .header("content-type", "application/xhtml+xml; charset=utf-8")
+            .body(Body::Length(b"<html/>".to_vec())),
+        path => Reply::html(path.to_string()),
+    });
+    for backend in BACKENDS {
+        let t = client(backend);
+        let get_html = |path: &str| {
+            let url = Url::parse(&server.url(path)).unwrap();
+            async_std::task::block_on(t.fetch(Request::get(url).with_html_body_only(true))).unwrap()
+        };
+        let r = get_html("/image.png");
+        assert_eq!(r.status, 200);
+        assert_eq!(r.media_type().as_deref(), Some("image/png"));
+        assert!(r.body_skipped && r.body.is_empty(), "{backend:?}");
+        let r = get_html("/stream");
+        assert!(r.body_skipped && r.body.is_empty(), "{backend:?}");
+        let r = get_html("/missing");
+        assert_eq!((r.status, r.body_skipped, r.body.len()), (404, true, 0));
+        for path in ["/page", "/xhtml"] {
+            let r = get_html(path);
+            assert!(!r.body_skipped && !r.body.is_empty(), "{backend:?} {path}");
+        }
+        // Without the flag the same image comes whole.
+        let r = get(&t, &server, "/image.png").unwrap();
+        assert_eq!((r.body.len(), r.body_skipped), (300_000, false));
+    }
+    // On the native client, a skipped body's connection is closed (the rest of the body is never
+    // read) and the next request gets a new one; a small unwanted body is read off to keep it.
+    let before = server.connections();
+    let t = client(Backend::Native);
+    let skip = |path: &str| {
+        let url = Url::parse(&server.url(path)).unwrap();
+        let r = async_std::task::block_on(t.fetch(Request::get(url).with_html_body_only(true)));
+        assert!(r.unwrap().body_skipped);
+    };
+    skip("/image.png");
+    assert_eq!(&get(&t, &server, "/a").unwrap().body[..], b"/a");
+    assert_eq!(server.connections() - before, 2);
+    skip("/missing");
+    assert_eq!(&get(&t, &server, "/b").unwrap().body[..], b"/b");
+    assert_eq!(server.connections() - before, 2);
+}

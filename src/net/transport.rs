@@ -188,6 +188,7 @@ impl SurfTransport {
         // `read_timeout`, each piece of the body within `read_timeout` of the previous one, and
         // everything within `total_timeout`.
         let mut timer = Timer::at(started + o.read_timeout.min(o.total_timeout));
+        let html_only = request.html_body_only;
         let mut req = surf::Request::new(Method::Get, request.url);
         req.insert_header("user-agent", o.user_agent.as_str());
         req.insert_header("accept-encoding", ACCEPT_ENCODING);
@@ -211,6 +212,18 @@ impl SurfTransport {
         let length = response
             .header("content-length")
             .and_then(|l| l.trim().parse::<usize>().ok());
+        let skip = html_only
+            && !response
+                .media_type()
+                .as_deref()
+                .is_some_and(crate::links::is_html);
+        if skip && length.is_none_or(|n| n > SMALL_BODY) {
+            // Not wanted: dropping the body closes the connection without reading further.
+            response.body_skipped = true;
+            return Ok(response);
+        }
+        // A small unwanted body is only drained: no decoding, so it cannot fail the fetch.
+        let encoding = if skip { None } else { encoding };
         let mut sink = BodySink::new(encoding.as_deref(), o.max_body, length.unwrap_or(0));
         let mut wire = res.take_body();
         let mut last_data = Instant::now();
@@ -267,6 +280,11 @@ impl SurfTransport {
             Poll::Pending
         });
         read.await?;
+        if skip {
+            // A small unwanted body was read anyway, to keep the connection (see SMALL_BODY).
+            response.body_skipped = true;
+            return Ok(response);
+        }
         let (body, truncated) = sink.finish();
         response.body = Bytes::from(body);
         response.truncated = truncated;
@@ -288,6 +306,11 @@ fn sorted_fields(res: &surf::Response) -> Vec<(String, String)> {
     fields.sort_by(|a, b| a.0.cmp(&b.0));
     fields
 }
+
+/// An unwanted body announced at no more than this many bytes is read and thrown away rather
+/// than cut off: it has likely arrived with the head already, and reading it keeps the
+/// connection for the next request, where cutting it off would cost a new one.
+const SMALL_BODY: usize = 16 * 1024;
 
 fn timeout_error(what: &str, after: Duration) -> FetchError {
     FetchError::new(
