@@ -6,8 +6,9 @@
 //! 1. validates the options and opens the JSONL file (bad input fails here, before any request);
 //! 2. crawls with [`SurfTransport`] and [`RealClock`] under a [`Stop`] that Ctrl-C (or a failed
 //!    JSONL write) signals: the engine then starts nothing new and drops what is in flight;
-//! 3. writes each record to the JSONL file as it arrives, and shows progress on stderr when that
-//!    is a terminal (unless `-q`, or `-v`, whose log lines are the progress);
+//! 3. writes each record to the JSONL file as it arrives (and, with `--record`, each exchange to
+//!    the WARC file through a [`Recorder`] around the transport), and shows progress on stderr
+//!    when that is a terminal (unless `-q`, or `-v`, whose log lines are the progress);
 //! 4. flushes the JSONL file and prints the report, partial or not.
 //!
 //! ```no_run
@@ -19,13 +20,14 @@
 
 use std::fmt;
 use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::cli::{CrawlArgs, Output};
-use crate::net::{Backend, HttpOptions, RealClock, SurfTransport};
+use crate::net::{Backend, HttpOptions, RealClock, Recorder, SurfTransport};
 use crate::{Config, Crawler, Progress, Record, Stop, Summary};
 
 /// `crawl [OPTIONS] URL...`: crawl sites over HTTP and report every URL fetched.
@@ -41,6 +43,12 @@ pub struct Cli {
     /// marked truncated.
     #[arg(long, value_name = "BYTES", default_value_t = 10 << 20)]
     pub max_body: usize,
+
+    /// Record every request and response of the crawl (each try, robots.txt and sitemaps
+    /// included) in a WARC 1.1 file, written as the crawl goes; gzip per record if FILE ends
+    /// in .gz.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 
     /// HTTP implementation under surf: native or curl (for comparison).
     #[arg(long, value_name = "NAME", default_value = "native", hide = true)]
@@ -96,6 +104,7 @@ impl Cli {
         o.user_agent = config.user_agent.clone();
         o.max_body = self.max_body;
         o.backend = self.backend;
+        o.keep_wire = self.record.is_some();
         // The engine already limits requests per host (`--max-per-host`, else `--max-tasks`).
         // The client's own cap is set no lower, so no request waits in the client's queue while
         // the engine's per-try timeout runs.
@@ -144,6 +153,11 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
         _ => AppError::Usage(e.to_string()),
     })?;
     let mut output = Output::open(&cli.crawl).map_err(AppError::Usage)?;
+    let transport = match &cli.record {
+        Some(path) => Recorder::create(transport, path).map_err(AppError::Usage)?,
+        None => Recorder::off(transport),
+    }
+    .with_stop(stop.clone());
     log::info!(
         "crawling {} root(s) with max_tasks={}",
         config.roots.len(),
@@ -156,14 +170,15 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
     let summary = async_std::task::block_on(crawler.run_until(Some(stop), |record, p| {
         log_record(record);
         output.record(record);
-        if output.error().is_some() {
+        if output.error().is_some() || crawler.transport().error().is_some() {
             stop.stop();
         }
         progress.update(p);
     }));
     progress.finish();
+    let recording = crawler.transport().error();
     // A stop with an output error is the error's doing, not the user's.
-    let interrupted = summary.interrupted && output.error().is_none();
+    let interrupted = summary.interrupted && output.error().is_none() && recording.is_none();
     let stdout = io::stdout();
     let mut out = stdout.lock();
     output
@@ -174,6 +189,9 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
             return Err(AppError::Output(format!("cannot write the report: {e}")));
         }
         _ => {}
+    }
+    if let Some(e) = recording {
+        return Err(AppError::Output(e));
     }
     Ok(Outcome {
         summary,

@@ -40,4 +40,4 @@ pub use config::{Config, ConfigBuilder, ConfigError, DEFAULT_USER_AGENT};
 pub use engine::{Crawler, Progress, Stop};
 pub use report::{Record, Summary};
 pub use scope::{Scope, ScopeMode};
-pub use transport::{FetchError, FetchErrorKind, Request, Response, Transport};
+pub use transport::{FetchError, FetchErrorKind, Request, Response, Transport, Wire};

@@ -98,6 +98,31 @@ pub struct Response {
     /// `true` when the transport did not download the body at all (the request asked for HTML
     /// bodies only and this response is not HTML); `body` is then empty.
     pub body_skipped: bool,
+    /// What went over the wire, when the transport was asked to keep it (for recording a crawl;
+    /// the engine never looks at it). `None` otherwise.
+    pub wire: Option<Box<Wire>>,
+}
+
+/// The exchange as it went over the wire, for a recorder: what [`Response`] holds after
+/// decoding is not what an archive must keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Wire {
+    /// The request's header fields besides `Host`, as sent and in the order sent.
+    pub request_headers: Vec<(String, String)>,
+    /// The body bytes as received: still content-encoded (gzip, ...) if the server encoded them,
+    /// without chunked framing, and ending where reading stopped (body cap, skipped body).
+    pub body: Bytes,
+}
+
+impl Wire {
+    /// The wire record of an exchange that sent `request_headers` and received `body`.
+    pub fn new(request_headers: Vec<(String, String)>, body: impl Into<Bytes>) -> Self {
+        Wire {
+            request_headers,
+            body: body.into(),
+        }
+    }
 }
 
 impl Response {
@@ -109,6 +134,7 @@ impl Response {
             body: Bytes::new(),
             truncated: false,
             body_skipped: false,
+            wire: None,
         }
     }
 

@@ -19,6 +19,17 @@ use flate2::write::{DeflateDecoder, GzDecoder, ZlibDecoder};
 /// The encodings this transport advertises in `Accept-Encoding` (and can undo).
 pub(crate) const ACCEPT_ENCODING: &str = "gzip, deflate";
 
+/// `true` when a body with this `Content-Encoding` is decoded (so its wire bytes differ from the
+/// body kept); unknown encodings are kept as they came.
+pub(crate) fn decodes(encoding: Option<&str>) -> bool {
+    encoding.is_some_and(|e| {
+        let e = e.trim();
+        ["gzip", "x-gzip", "deflate"]
+            .iter()
+            .any(|known| e.eq_ignore_ascii_case(known))
+    })
+}
+
 /// Collects a body up to a cap, decoding it on the way.
 pub(crate) struct BodySink {
     decoder: Decoder,

@@ -40,7 +40,9 @@ mod curl;
 mod error;
 mod fields;
 mod http1;
+mod record;
 mod transport;
 
 pub use clock::RealClock;
+pub use record::Recorder;
 pub use transport::{Backend, HttpOptions, NetError, SurfTransport};

@@ -14,12 +14,12 @@ use bytes::Bytes;
 use futures_util::future::{Either, select};
 use surf::http::Method;
 
-use super::body::{ACCEPT_ENCODING, BodySink};
+use super::body::{ACCEPT_ENCODING, BodySink, decodes};
 use super::curl::CurlClient;
 use super::error;
 use super::fields::RawHead;
 use super::http1::Http1Client;
-use crate::transport::{FetchError, FetchErrorKind, Request, Response, Transport};
+use crate::transport::{FetchError, FetchErrorKind, Request, Response, Transport, Wire};
 
 /// Which HTTP implementation surf runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -68,6 +68,9 @@ pub struct HttpOptions {
     /// A PEM file of root certificates to trust for TLS, for servers with a private CA: besides
     /// the system's roots on the native backend, instead of them on curl. Default: none.
     pub ca_file: Option<PathBuf>,
+    /// Keep what went over the wire (request fields, body bytes before decoding) in
+    /// [`Response::wire`], for recording. Default: off.
+    pub keep_wire: bool,
 }
 
 impl Default for HttpOptions {
@@ -81,6 +84,7 @@ impl Default for HttpOptions {
             max_connections_per_host: 16,
             backend: Backend::Native,
             ca_file: None,
+            keep_wire: false,
         }
     }
 }
@@ -189,10 +193,22 @@ impl SurfTransport {
         // everything within `total_timeout`.
         let mut timer = Timer::at(started + o.read_timeout.min(o.total_timeout));
         let html_only = request.html_body_only;
+        // In the order the native client sends them (by name).
+        let fields = [
+            ("accept", "*/*"),
+            ("accept-encoding", ACCEPT_ENCODING),
+            ("user-agent", o.user_agent.as_str()),
+        ];
         let mut req = surf::Request::new(Method::Get, request.url);
-        req.insert_header("user-agent", o.user_agent.as_str());
-        req.insert_header("accept-encoding", ACCEPT_ENCODING);
-        req.insert_header("accept", "*/*");
+        for (name, value) in fields {
+            req.insert_header(name, value);
+        }
+        let wire_fields = || {
+            fields
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()
+        };
         let mut res = match select(pin!(self.client.send(req)), &mut timer).await {
             Either::Left((Ok(res), _)) => res,
             Either::Left((Err(e), _)) => return Err(error::from_surf(&e)),
@@ -220,8 +236,14 @@ impl SurfTransport {
         if skip && length.is_none_or(|n| n > SMALL_BODY) {
             // Not wanted: dropping the body closes the connection without reading further.
             response.body_skipped = true;
+            if o.keep_wire {
+                response.wire = Some(Box::new(Wire::new(wire_fields(), Bytes::new())));
+            }
             return Ok(response);
         }
+        // The wire bytes differ from the body only when it is decoded; only then are they kept
+        // apart.
+        let mut raw = (o.keep_wire && decodes(encoding.as_deref()) && !skip).then(Vec::new);
         // A small unwanted body is only drained: no decoding, so it cannot fail the fetch.
         let encoding = if skip { None } else { encoding };
         let mut sink = BodySink::new(encoding.as_deref(), o.max_body, length.unwrap_or(0));
@@ -242,6 +264,9 @@ impl SurfTransport {
                     Poll::Ready(Ok([])) => return Poll::Ready(Ok(())),
                     Poll::Ready(Ok(data)) => {
                         let n = data.len();
+                        if let Some(raw) = &mut raw {
+                            raw.extend_from_slice(data);
+                        }
                         let pushed = sink.push(data);
                         Pin::new(&mut wire).consume(n);
                         got = true;
@@ -280,13 +305,18 @@ impl SurfTransport {
             Poll::Pending
         });
         read.await?;
+        let (body, truncated) = sink.finish();
+        let body = Bytes::from(body);
+        if o.keep_wire {
+            let wire_body = raw.map_or_else(|| body.clone(), Bytes::from);
+            response.wire = Some(Box::new(Wire::new(wire_fields(), wire_body)));
+        }
         if skip {
             // A small unwanted body was read anyway, to keep the connection (see SMALL_BODY).
             response.body_skipped = true;
             return Ok(response);
         }
-        let (body, truncated) = sink.finish();
-        response.body = Bytes::from(body);
+        response.body = body;
         response.truncated = truncated;
         Ok(response)
     }
