@@ -257,9 +257,10 @@ impl Write for TlsSocket {
 }
 
 /// Opens a connection to `target` (TCP, then TLS for `https`), all within `timeout`.
+/// `tls` is the context for an `https` target (`None` for `http`).
 pub(crate) async fn connect(
     target: &Target,
-    tls: &TlsConnector,
+    tls: Option<&TlsConnector>,
     timeout: Duration,
 ) -> Result<Conn, WireError> {
     let open = std::pin::pin!(open(target, tls));
@@ -272,7 +273,7 @@ pub(crate) async fn connect(
     }
 }
 
-async fn open(target: &Target, tls: &TlsConnector) -> Result<Conn, WireError> {
+async fn open(target: &Target, tls: Option<&TlsConnector>) -> Result<Conn, WireError> {
     let addrs: Vec<SocketAddr> = match &target.host {
         Host::Ip(ip) => vec![SocketAddr::new(*ip, target.port)],
         Host::Name(name) => {
@@ -290,10 +291,9 @@ async fn open(target: &Target, tls: &TlsConnector) -> Result<Conn, WireError> {
             Ok(stream) => {
                 // One write per request head: nothing gains from Nagle's delay.
                 let _ = stream.get_ref().set_nodelay(true);
-                return if target.tls {
-                    handshake(stream, target, tls).await
-                } else {
-                    Ok(Conn::new(Io::Plain(stream)))
+                return match tls {
+                    Some(tls) => handshake(stream, target, tls).await,
+                    None => Ok(Conn::new(Io::Plain(stream))),
                 };
             }
             Err(e) => last = WireError::new(FetchErrorKind::Connect, lower(&e.to_string())),

@@ -31,7 +31,7 @@ mod pool;
 
 use std::fmt;
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use http_client::http_types::headers::{HeaderName, HeaderValue};
@@ -96,7 +96,11 @@ pub(crate) fn io_error(e: &io::Error, default: FetchErrorKind) -> WireError {
 /// The client: a connection pool and a TLS context.
 pub(crate) struct Http1Client {
     pool: Arc<Pool>,
-    tls: native_tls::TlsConnector,
+    /// Root certificates trusted besides the system's.
+    roots: Vec<native_tls::Certificate>,
+    /// The TLS context, made on the first `https` connection: a crawl of `http` sites never
+    /// initialises OpenSSL or loads the system's roots (a few MB of memory).
+    tls: OnceLock<Result<native_tls::TlsConnector, String>>,
     connect_timeout: Duration,
     config: Config,
 }
@@ -118,24 +122,42 @@ impl Http1Client {
         per_origin: usize,
         extra_roots: &[Vec<u8>],
     ) -> Result<Http1Client, String> {
-        let mut tls = native_tls::TlsConnector::builder();
+        let mut roots = Vec::new();
         for pem in extra_roots {
-            let cert = native_tls::Certificate::from_pem(pem)
+            let certs = native_tls::Certificate::stack_from_pem(pem)
                 .map_err(|e| format!("bad root certificate: {e}"))?;
-            tls.add_root_certificate(cert);
+            if certs.is_empty() {
+                return Err("no certificate in the root certificate file".to_string());
+            }
+            roots.extend(certs);
         }
-        let tls = tls.build().map_err(|e| format!("cannot set up tls: {e}"))?;
         // Idle connections kept across all origins: enough for every slot of a busy origin, and
         // a bound on open files when a crawl touches thousands of hosts.
         let max_idle = per_origin.max(256);
         Ok(Http1Client {
             pool: Pool::new(per_origin, max_idle),
-            tls,
+            roots,
+            tls: OnceLock::new(),
             connect_timeout,
             config: Config::new()
                 .set_max_connections_per_host(per_origin)
                 .set_tcp_no_delay(true),
         })
+    }
+
+    /// The TLS context, made on first use.
+    fn tls(&self) -> Result<&native_tls::TlsConnector, WireError> {
+        let made = self.tls.get_or_init(|| {
+            let mut builder = native_tls::TlsConnector::builder();
+            for cert in &self.roots {
+                builder.add_root_certificate(cert.clone());
+            }
+            builder
+                .build()
+                .map_err(|e| format!("cannot set up tls: {e}"))
+        });
+        made.as_ref()
+            .map_err(|e| WireError::new(FetchErrorKind::Tls, e.clone()))
     }
 
     async fn exchange(&self, req: Request) -> Result<Response, WireError> {
@@ -164,7 +186,11 @@ impl Http1Client {
             }
             let reused = checkout.conn.is_some();
             if !reused {
-                let fresh = conn::connect(&target, &self.tls, self.connect_timeout).await?;
+                let tls = match target.tls {
+                    true => Some(self.tls()?),
+                    false => None,
+                };
+                let fresh = conn::connect(&target, tls, self.connect_timeout).await?;
                 checkout.conn = Some(fresh);
             }
             let Some(conn) = checkout.conn.as_mut() else {
