@@ -147,7 +147,7 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
     let config = cli
         .crawl
         .config()
-        .map_err(|e| AppError::Usage(one_line(&e.to_string())))?;
+        .map_err(|e| AppError::Usage(e.to_string()))?;
     let transport = SurfTransport::new(cli.http_options(&config)).map_err(|e| match e {
         crate::net::NetError::Backend(_) => AppError::Client(e.to_string()),
         _ => AppError::Usage(e.to_string()),
@@ -222,17 +222,6 @@ pub fn install_ctrl_c(stop: &Stop) {
     }
 }
 
-/// An error message on one line. The regex crate explains a bad pattern over several lines (the
-/// pattern, a caret, then `error: ...`); keep the first line and that last explanation.
-fn one_line(message: &str) -> String {
-    let mut lines = message.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines.next().unwrap_or("").trim_end_matches(':');
-    match lines.next_back() {
-        Some(last) => format!("{first}: {}", last.trim_start_matches("error: ")),
-        None => first.to_string(),
-    }
-}
-
 fn log_record(record: &Record) {
     if !log::log_enabled!(log::Level::Info) {
         return;
@@ -290,22 +279,6 @@ impl ProgressLine {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn errors_fit_on_one_line() {
-        assert_eq!(one_line("no root url given"), "no root url given");
-        let regex = crate::Config::builder()
-            .root("http://h/")
-            .exclude("(")
-            .build()
-            .unwrap_err()
-            .to_string();
-        assert!(regex.contains('\n'), "the regex crate changed: {regex}");
-        assert_eq!(
-            one_line(&regex),
-            "invalid exclude pattern: regex parse error: unclosed group"
-        );
-    }
 
     #[test]
     fn http_options_follow_the_flags_and_the_config() {

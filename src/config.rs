@@ -353,9 +353,7 @@ impl ConfigBuilder {
             return Err(ConfigError::InvalidUserAgent);
         }
         let exclude = match self.exclude {
-            Some(p) => {
-                Some(Regex::new(&p).map_err(|e| ConfigError::InvalidExclude(e.to_string()))?)
-            }
+            Some(p) => Some(Regex::new(&p).map_err(|e| ConfigError::InvalidExclude(one_line(&e)))?),
             None => None,
         };
         Ok(Config {
@@ -385,6 +383,18 @@ impl ConfigBuilder {
             sitemaps,
             html_bodies_only: self.html_bodies_only,
         })
+    }
+}
+
+/// A regex error on one line: the crate explains a bad pattern over several lines (the pattern, a
+/// caret under the fault, then `error: ...`); keep the first line and that explanation.
+fn one_line(error: &regex::Error) -> String {
+    let message = error.to_string();
+    let mut lines = message.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("").trim_end_matches(':').to_string();
+    match lines.next_back() {
+        Some(last) => format!("{first}: {}", last.trim_start_matches("error: ")),
+        None => first,
     }
 }
 
@@ -466,7 +476,10 @@ mod tests {
             "timeout must be greater than zero"
         );
         assert_eq!(err(b().max_pages(0)), "max_pages must be greater than zero");
-        assert!(err(b().exclude("(")).starts_with("invalid exclude pattern"));
+        assert_eq!(
+            err(b().exclude("(")),
+            "invalid exclude pattern: regex parse error: unclosed group"
+        );
         assert_eq!(
             err(b().user_agent(" ")),
             "user agent must be one non-empty line"

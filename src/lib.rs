@@ -14,7 +14,8 @@
 //! - [`normalize`], [`Scope`], [`links`]: what counts as the same URL, which URLs are in scope,
 //!   and which links a page has;
 //! - [`report`]: JSON lines and the `reporting.py`-style text report;
-//! - `net` and `app` (feature `http`): the real transport and clock, and the `crawl` command.
+//! - `net` and `app` (feature `http`): the real transport and clock, and the `crawl` command;
+//! - [`site`]: the site file format served by the simulator and the demo server.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
@@ -32,6 +33,7 @@ pub mod net;
 pub mod normalize;
 pub mod report;
 mod scope;
+pub mod site;
 mod transport;
 pub mod warc;
 

@@ -68,6 +68,8 @@ struct Host {
     in_flight: usize,
     /// Earliest start of the next request (previous start + delay).
     next_allowed: Duration,
+    /// Start of the previous request, if any.
+    last_start: Option<Duration>,
     /// Minimum time between two request starts.
     delay: Duration,
     /// In the `ready` ring now.
@@ -139,10 +141,14 @@ impl Scheduler {
         (id, true)
     }
 
-    /// Raises `host`'s delay to at least `delay` (robots.txt `Crawl-delay`).
+    /// Raises `host`'s delay to at least `delay` (robots.txt `Crawl-delay`), counted from the
+    /// start of its previous request (the robots.txt fetch itself).
     pub fn raise_delay(&mut self, host: u32, delay: Duration) {
         let h = &mut self.hosts[host as usize];
         h.delay = h.delay.max(delay);
+        if let Some(last) = h.last_start {
+            h.next_allowed = h.next_allowed.max(last + h.delay);
+        }
     }
 
     /// Counts one more URL for `host`; returns the new count.
@@ -206,6 +212,7 @@ impl Scheduler {
                 let host = &mut self.hosts[h as usize];
                 host.in_flight += 1;
                 host.next_allowed = now + host.delay;
+                host.last_start = Some(now);
                 self.make_ready(h, now);
                 return Some(job);
             }

@@ -40,6 +40,30 @@ pub(super) struct CrawlState<'a> {
     follow_up: Vec<(u32, Label)>,
 }
 
+/// Whether robots.txt (as far as it is known now) lets page or sitemap `url` (id `id`, on `host`)
+/// be fetched; a cut is recorded in the table and counted. A URL the robots flow fetches itself
+/// is never a page.
+fn robots_allow(
+    book: &Book,
+    table: &mut Table,
+    cuts: &mut std::collections::BTreeMap<String, u64>,
+    id: u32,
+    host: u32,
+    url: &Url,
+) -> bool {
+    if book.claimed(id) {
+        return false; // Its record comes from the robots flow.
+    }
+    match book.rules(host).map(|r| r.rules.check(url)) {
+        Some(Err(reason)) => {
+            table.finish(id, State::Cut);
+            *cuts.entry(reason.to_string()).or_default() += 1;
+            false
+        }
+        _ => true,
+    }
+}
+
 impl<'a> CrawlState<'a> {
     pub(super) fn new(config: &'a Config, scope: &'a Scope) -> Self {
         CrawlState {
@@ -61,22 +85,15 @@ impl<'a> CrawlState<'a> {
     pub(super) fn next_job(&mut self, now: Duration) -> Option<Job> {
         let (book, table, cuts) = (&self.book, &mut self.table, &mut self.summary.cuts);
         self.schedule.pop(now, |job| {
-            if matches!(job.kind, Kind::Robots { .. }) {
-                return true;
-            }
-            if book.claimed(job.id) {
-                return false; // Its record comes from the robots flow.
-            }
-            let verdict = book.rules(job.host).map(|r| r.rules.check(&job.url));
-            match verdict {
-                Some(Err(reason)) => {
-                    table.finish(job.id, State::Cut);
-                    *cuts.entry(reason.to_string()).or_default() += 1;
-                    false
-                }
-                _ => true,
-            }
+            matches!(job.kind, Kind::Robots { .. })
+                || robots_allow(book, table, cuts, job.id, job.host, &job.url)
         })
+    }
+
+    /// `false` (and the cut counted) when robots.txt, as far as it is known, forbids `url`.
+    fn allowed_by_robots(&mut self, id: u32, host: u32, url: &Url) -> bool {
+        let cuts = &mut self.summary.cuts;
+        robots_allow(&self.book, &mut self.table, cuts, id, host, url)
     }
 
     /// The scheduler's id of `url`'s host; a host met for the first time asks for its robots.txt
@@ -283,6 +300,10 @@ impl<'a> CrawlState<'a> {
             };
             self.admitted += 1;
             let host = self.host_of(&url, now);
+            // Decided now when the host's robots.txt is known; else when the job comes up.
+            if !self.allowed_by_robots(id, host, &url) {
+                continue;
+            }
             let per_host = self.schedule.admit(host);
             if self
                 .config

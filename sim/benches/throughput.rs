@@ -1,0 +1,158 @@
+//! Simulated crawl throughput: how many simulated requests per second of wall time the engine
+//! and the simulator sustain together, on random site graphs.
+//!
+//! Run with `cargo bench -p crawler-sim`. Prints a table: for each graph (pages, page size),
+//! the median wall time of a few whole simulated crawls, simulated requests per second, and the
+//! cost per page, which should stay flat from 1k to 1M pages. On a shared machine wall time
+//! depends on what else runs, so the table also gives the time this thread spent on a CPU
+//! (Linux `/proc/thread-self/schedstat`; `-` elsewhere) and the rates computed from it. `SIM_BENCH_MAX_PAGES=100000`
+//! skips the larger graphs; `SIM_BENCH_RUNS=5` changes the number of runs (default 3).
+//!
+//! Each graph: page `i` links to page `i + 1` (so every page is reachable) and to 7 pages drawn
+//! at random, with relative hrefs; `max_tasks` 100, the site file's default latency, no faults.
+//! Building the site (rendering every body) is not timed.
+
+use std::time::{Duration, Instant};
+
+use crawler::Config;
+use crawler::site::{PageSpec, Site, SiteSpec};
+use crawler_sim::{Rng, Sim};
+
+const LINKS: usize = 8;
+
+fn site(pages: usize, pad: usize, seed: u64) -> Site {
+    let mut rng = Rng::new(seed);
+    let mut spec = SiteSpec::default();
+    for i in 0..pages {
+        let mut links = Vec::with_capacity(LINKS);
+        links.push(format!("/p{}", (i + 1) % pages));
+        for _ in 1..LINKS {
+            links.push(format!("/p{}", rng.below(pages as u64)));
+        }
+        let mut page = PageSpec::default();
+        page.links = Some(links);
+        page.pad = (pad > 0).then_some(pad);
+        spec.pages.insert(format!("http://bench.test/p{i}"), page);
+    }
+    Site::from_spec(spec).expect("generated site is valid")
+}
+
+struct Row {
+    label: String,
+    pages: usize,
+    requests: usize,
+    median: Duration,
+    cpu: Option<Duration>,
+}
+
+/// Time this thread has spent running on a CPU, when the kernel says.
+fn cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
+fn measure(pages: usize, pad: usize, runs: usize) -> Row {
+    let built = Instant::now();
+    let site = site(pages, pad, 1);
+    let bytes: usize = site.pages().iter().map(|p| p.response().body.len()).sum();
+    eprintln!(
+        "  built {pages} pages ({} MB of bodies) in {:.1?}",
+        bytes / 1_000_000,
+        built.elapsed()
+    );
+    let sim = Sim::builder().seed(7).site(site).build().unwrap();
+    let config = Config::builder()
+        .root("http://bench.test/p0")
+        .max_tasks(100)
+        // One robots.txt request would not change the figures, but would the count below.
+        .robots(false)
+        .build()
+        .unwrap();
+    let mut times = Vec::new();
+    let mut cpu = Vec::new();
+    let mut requests = 0;
+    for _ in 0..runs {
+        let (started, cpu_start) = (Instant::now(), cpu_time());
+        let run = sim.start(&config, None, |_| {}).finish().unwrap();
+        times.push(started.elapsed());
+        if let (Some(a), Some(b)) = (cpu_start, cpu_time()) {
+            cpu.push(b.saturating_sub(a));
+        }
+        assert_eq!(run.summary.urls as usize, pages, "every page is reachable");
+        requests = run.requests.len();
+    }
+    times.sort();
+    cpu.sort();
+    Row {
+        cpu: (cpu.len() == runs).then(|| cpu[runs / 2]),
+        label: if pad == 0 {
+            "tiny".into()
+        } else {
+            format!("{} KB", pad / 1000)
+        },
+        pages,
+        requests,
+        median: times[times.len() / 2],
+    }
+}
+
+fn main() {
+    let max_pages: usize = std::env::var("SIM_BENCH_MAX_PAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let runs: usize = std::env::var("SIM_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let graphs = [
+        (1_000, 0),
+        (10_000, 0),
+        (100_000, 0),
+        (100_000, 10_000),
+        (1_000_000, 0),
+    ];
+    let mut rows = Vec::new();
+    for (pages, pad) in graphs.into_iter().filter(|(p, _)| *p <= max_pages) {
+        eprintln!("measuring {pages} pages, pad {pad}");
+        rows.push(measure(pages, pad, runs));
+    }
+    println!();
+    println!("simulated crawls, median of {runs} runs (max_tasks 100, {LINKS} links per page)");
+    println!(
+        "{:>9} {:>6} {:>10} | {:>9} {:>11} {:>8} | {:>9} {:>11} {:>8}",
+        "pages",
+        "size",
+        "requests",
+        "wall",
+        "requests/s",
+        "ns/page",
+        "cpu",
+        "requests/s",
+        "ns/page"
+    );
+    let rates = |d: Duration, r: &Row| {
+        let secs = d.as_secs_f64();
+        format!(
+            "{:>8.3}s {:>11.0} {:>8.0}",
+            secs,
+            r.requests as f64 / secs,
+            secs * 1e9 / r.pages as f64
+        )
+    };
+    for r in &rows {
+        let cpu = r
+            .cpu
+            .map_or_else(|| format!("{:>30}", "-"), |c| rates(c, r));
+        println!(
+            "{:>9} {:>6} {:>10} | {} | {}",
+            r.pages,
+            r.label,
+            r.requests,
+            rates(r.median, r),
+            cpu
+        );
+    }
+}

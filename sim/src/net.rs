@@ -1,0 +1,301 @@
+//! The simulated network: a [`Transport`] that serves a [`Site`] in virtual time.
+//!
+//! Each request, on its first poll, is logged, counted in flight, and planned: the host may be
+//! unreachable (connection refused), the page may have a script (its `n`th request gets the
+//! `n`th outcome), or the fault rates may strike (one uniform draw picks drop, reset, 503, slow
+//! or nothing). The answer then waits for a latency of `min_ms` plus an exponential extra,
+//! drawn from the run's one [`Rng`]. A dropped request never answers; the engine's timeout
+//! abandons it.
+//!
+//! The transport keeps the **server-side truth**, independent of the engine: a log of every
+//! request (virtual time and URL), the number of requests in flight now, and the most ever. A
+//! request counts as in flight from its first poll until it completes or is dropped (an RAII
+//! guard in the future decrements it), so the property tests can check the engine's
+//! `max_tasks` against what the server saw, not against what the engine believes.
+
+use std::cell::{Ref, RefCell};
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+use crawler::site::{Faults, Latency, Outcome, Site, not_found};
+use crawler::{FetchError, FetchErrorKind, Record, Request, Response, Transport};
+use url::Url;
+
+use crate::clock::VirtualClock;
+use crate::rng::Rng;
+use crate::trace::{Event, Trace};
+
+/// One request as the server saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoggedRequest {
+    /// Virtual time of the request's first poll.
+    pub at: Duration,
+    /// The URL requested.
+    pub url: Url,
+    /// Virtual time the request ended: answered, or abandoned by the engine (`None` while in
+    /// flight).
+    pub ended: Option<Duration>,
+}
+
+/// A simulated network serving one site. Clones share the same network (the engine holds one,
+/// the simulation another to read the log). Made by [`crate::Sim`].
+#[derive(Debug, Clone)]
+pub struct SimTransport {
+    net: Rc<Net>,
+}
+
+#[derive(Debug)]
+struct Net {
+    clock: VirtualClock,
+    site: Rc<Site>,
+    latency: Latency,
+    /// Fault rates for URLs without their own.
+    faults: Faults,
+    rng: RefCell<Rng>,
+    trace: RefCell<Trace>,
+    server: RefCell<Server>,
+}
+
+/// What the server knows.
+#[derive(Debug, Default)]
+struct Server {
+    log: Vec<LoggedRequest>,
+    /// Requests so far, by page index (for scripts).
+    counts: Vec<u32>,
+    in_flight: usize,
+    max_in_flight: usize,
+}
+
+/// What a request will get.
+enum Answer {
+    Respond(Response),
+    Fail(FetchErrorKind, &'static str),
+    Hang,
+}
+
+impl SimTransport {
+    pub(crate) fn new(
+        site: Rc<Site>,
+        clock: VirtualClock,
+        seed: u64,
+        latency: Latency,
+        faults: Faults,
+        text: bool,
+    ) -> Self {
+        let server = Server {
+            counts: vec![0; site.pages().len()],
+            ..Server::default()
+        };
+        SimTransport {
+            net: Rc::new(Net {
+                clock,
+                site,
+                latency,
+                faults,
+                rng: RefCell::new(Rng::new(seed)),
+                trace: RefCell::new(Trace::new(text)),
+                server: RefCell::new(server),
+            }),
+        }
+    }
+
+    /// Every request so far, in the order they reached the server.
+    pub fn requests(&self) -> Ref<'_, [LoggedRequest]> {
+        Ref::map(self.net.server.borrow(), |s| s.log.as_slice())
+    }
+
+    /// Requests in flight now.
+    pub fn in_flight(&self) -> usize {
+        self.net.server.borrow().in_flight
+    }
+
+    /// The most requests ever in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.net.server.borrow().max_in_flight
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> Ref<'_, Trace> {
+        self.net.trace.borrow()
+    }
+
+    pub(crate) fn take_trace_text(&self) -> Option<String> {
+        self.net.trace.borrow_mut().take_text()
+    }
+
+    pub(crate) fn take_requests(&self) -> Vec<LoggedRequest> {
+        std::mem::take(&mut self.net.server.borrow_mut().log)
+    }
+
+    /// Adds an engine record to the trace.
+    pub(crate) fn trace_record(&self, record: &Record) {
+        self.net.trace.borrow_mut().event(
+            self.net.clock.now(),
+            Event::Record {
+                url: &record.url,
+                status: record.status,
+                tries: record.tries,
+                location: record.location.as_deref(),
+                error: record.error.as_deref(),
+            },
+        );
+    }
+}
+
+impl Net {
+    /// Logs the request, counts it in flight, and decides its answer and delay. Returns the
+    /// request's index in the log.
+    fn begin(&self, url: Url) -> (usize, Duration, Answer) {
+        let now = self.clock.now();
+        let mut rng = self.rng.borrow_mut();
+        let mut server = self.server.borrow_mut();
+        let extra = rng.exponential(self.latency.mean_ms - self.latency.min_ms);
+        let mut delay_ms = self.latency.min_ms + extra;
+        let page = self.site.find(url.as_str());
+        let respond = || match page {
+            Some(i) => Answer::Respond(self.site.page(i).response()),
+            None => Answer::Respond(self.site.generate(url.as_str()).unwrap_or_else(not_found)),
+        };
+        let answer = if self.site.is_unreachable(&url) {
+            Answer::Fail(FetchErrorKind::Connect, "refused")
+        } else {
+            let scripted = page.and_then(|i| {
+                let n = server.counts[i];
+                server.counts[i] = n.saturating_add(1);
+                self.site.page(i).scripted(u64::from(n))
+            });
+            match scripted {
+                Some(Outcome::Ok) => respond(),
+                Some(Outcome::Status(status)) => Answer::Respond(Response::new(status)),
+                Some(Outcome::Reset) => Answer::Fail(FetchErrorKind::Reset, "reset"),
+                Some(Outcome::Refused) => Answer::Fail(FetchErrorKind::Connect, "refused"),
+                Some(Outcome::Drop) => Answer::Hang,
+                // Unknown future outcomes behave like "ok".
+                Some(_) => respond(),
+                None => {
+                    let faults = page
+                        .and_then(|i| self.site.page(i).faults().copied())
+                        .unwrap_or(self.faults);
+                    if faults.is_none() {
+                        respond()
+                    } else {
+                        let mut u = rng.f64();
+                        let mut hit = |rate: f64| {
+                            let hit = u < rate;
+                            u -= rate;
+                            hit
+                        };
+                        if hit(faults.drop) {
+                            Answer::Hang
+                        } else if hit(faults.reset) {
+                            Answer::Fail(FetchErrorKind::Reset, "reset")
+                        } else if hit(faults.error_5xx) {
+                            Answer::Respond(Response::new(503))
+                        } else {
+                            if hit(faults.slow) {
+                                delay_ms += faults.slow_ms;
+                            }
+                            respond()
+                        }
+                    }
+                }
+            }
+        };
+        let mut trace = self.trace.borrow_mut();
+        trace.event(now, Event::Request { url: url.as_str() });
+        if let Answer::Hang = answer {
+            trace.event(
+                now,
+                Event::Fault {
+                    url: url.as_str(),
+                    fault: "drop",
+                },
+            );
+        }
+        server.in_flight += 1;
+        server.max_in_flight = server.max_in_flight.max(server.in_flight);
+        server.log.push(LoggedRequest {
+            at: now,
+            url,
+            ended: None,
+        });
+        // Whole microseconds: the trace must not hinge on the last bits of a logarithm.
+        let delay = Duration::from_micros((delay_ms * 1000.0).round() as u64);
+        (server.log.len() - 1, delay, answer)
+    }
+
+    /// Traces the answer to request `index` and turns it into the transport's result.
+    fn complete(&self, index: usize, answer: Answer) -> Result<Response, FetchError> {
+        let server = self.server.borrow();
+        let url = server.log[index].url.as_str();
+        let mut trace = self.trace.borrow_mut();
+        let now = self.clock.now();
+        match answer {
+            Answer::Respond(response) => {
+                trace.event(
+                    now,
+                    Event::Response {
+                        url,
+                        status: response.status,
+                        size: response.body.len(),
+                    },
+                );
+                Ok(response)
+            }
+            Answer::Fail(kind, fault) => {
+                trace.event(now, Event::Fault { url, fault });
+                let message = match kind {
+                    FetchErrorKind::Connect => "connection refused",
+                    _ => "connection reset by peer",
+                };
+                Err(FetchError::new(kind, message))
+            }
+            Answer::Hang => unreachable!("a dropped request never completes"),
+        }
+    }
+}
+
+/// Counts a request in flight for as long as its future lives.
+struct InFlight<'a> {
+    net: &'a Net,
+    index: usize,
+    completed: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut server = self.net.server.borrow_mut();
+        server.in_flight -= 1;
+        server.log[self.index].ended = Some(self.net.clock.now());
+        if !self.completed {
+            let url = server.log[self.index].url.as_str();
+            self.net
+                .trace
+                .borrow_mut()
+                .event(self.net.clock.now(), Event::Abandoned { url });
+        }
+    }
+}
+
+impl Transport for SimTransport {
+    fn fetch(&self, request: Request) -> impl Future<Output = Result<Response, FetchError>> {
+        let net = &*self.net;
+        // An async block does nothing until its first poll: that is when the server sees it.
+        async move {
+            let (index, delay, answer) = net.begin(request.url);
+            let mut guard = InFlight {
+                net,
+                index,
+                completed: false,
+            };
+            if let Answer::Hang = answer {
+                std::future::pending::<()>().await;
+            }
+            net.clock.sleep(delay).await;
+            guard.completed = true;
+            net.complete(index, answer)
+        }
+    }
+}

@@ -1,0 +1,445 @@
+//! The simulation: a builder in the style of turmoil, one seed, and `run` built on `step`.
+//!
+//! A [`Sim`] holds a site, a seed, a virtual-time budget and network settings. Each
+//! [`Sim::run`] (or [`Sim::start`] then [`Running::step`]) builds a fresh world from them: a
+//! [`VirtualClock`] at zero, a [`SimTransport`] with an [`Rng`](crate::Rng) seeded from the
+//! seed, and the real engine, [`crawler::Crawler`], over both. Two runs of one `Sim` with one
+//! config are therefore identical, event for event; the trace hash says so.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use crawler::site::{Faults, Latency, Site};
+use crawler::{Config, Crawler, Record, ScopeMode, Stop, Summary};
+
+use crate::clock::VirtualClock;
+use crate::executor::{Executor, Step};
+use crate::net::{LoggedRequest, SimTransport};
+
+/// The default virtual-time budget: one day.
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(24 * 3600);
+
+/// Why a simulation failed. Every variant carries the seed, so the failure can be replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The crawl is not finished, nothing is runnable, and no timer is pending.
+    Deadlock {
+        /// The run's seed.
+        seed: u64,
+        /// Virtual time when it stalled.
+        at: Duration,
+    },
+    /// The crawl would run past the virtual-time budget.
+    BudgetOverrun {
+        /// The run's seed.
+        seed: u64,
+        /// The budget.
+        budget: Duration,
+        /// When the next timer is due.
+        next: Duration,
+    },
+    /// [`SimBuilder::build`] was called without a site.
+    NoSite,
+}
+
+impl SimError {
+    /// The seed of the failed run, if it got as far as running.
+    pub fn seed(&self) -> Option<u64> {
+        match self {
+            SimError::Deadlock { seed, .. } | SimError::BudgetOverrun { seed, .. } => Some(*seed),
+            SimError::NoSite => None,
+        }
+    }
+}
+
+impl fmt::Display for SimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SimError::Deadlock { seed, at } => write!(
+                f,
+                "deadlock at virtual time {at:?}: the crawl is not finished, nothing is runnable \
+                 and no timer is pending (seed {seed})"
+            ),
+            SimError::BudgetOverrun { seed, budget, next } => write!(
+                f,
+                "virtual-time budget of {budget:?} overrun: the crawl is still running and its \
+                 next timer is due at {next:?} (seed {seed})"
+            ),
+            SimError::NoSite => write!(f, "no site given to the simulation"),
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+/// Builds a [`Sim`]. Defaults: seed 0, budget [`DEFAULT_BUDGET`], the site's own latency and
+/// faults, no text trace.
+#[derive(Debug, Clone, Default)]
+pub struct SimBuilder {
+    seed: u64,
+    site: Option<Rc<Site>>,
+    budget: Option<Duration>,
+    latency: Option<Latency>,
+    faults: Option<Faults>,
+    trace_text: bool,
+}
+
+impl SimBuilder {
+    /// The seed of every random draw.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// The site to serve (required).
+    pub fn site(mut self, site: impl Into<Rc<Site>>) -> Self {
+        self.site = Some(site.into());
+        self
+    }
+    /// Virtual time the crawl may take before it is an error.
+    pub fn budget(mut self, budget: Duration) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+    /// Replaces the site file's latency.
+    pub fn latency(mut self, latency: Latency) -> Self {
+        self.latency = Some(latency);
+        self
+    }
+    /// Replaces the site file's global fault rates (pages with their own keep them).
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.faults = Some(faults);
+        self
+    }
+    /// Keeps the trace as text, one line per event (the hash is kept either way).
+    pub fn trace_text(mut self, on: bool) -> Self {
+        self.trace_text = on;
+        self
+    }
+    /// The simulation; an error without a site.
+    pub fn build(self) -> Result<Sim, SimError> {
+        let site = self.site.ok_or(SimError::NoSite)?;
+        Ok(Sim {
+            seed: self.seed,
+            latency: self.latency.unwrap_or(site.latency()),
+            faults: self.faults.unwrap_or(site.faults()),
+            site,
+            budget: self.budget.unwrap_or(DEFAULT_BUDGET),
+            trace_text: self.trace_text,
+        })
+    }
+}
+
+/// A simulation: a site, a seed, a budget. See the [crate documentation](crate).
+///
+/// ```
+/// use crawler_sim::Sim;
+/// let site = crawler::site::Site::from_json(r#"{"pages": {
+///     "http://a.test/": {"links": ["/b", "/c"]},
+///     "http://a.test/b": {"script": ["500", "ok"]}
+/// }}"#).unwrap();
+/// let sim = Sim::builder().seed(1).site(site).build().unwrap();
+/// let config = crawler::Config::builder()
+///     .root("http://a.test/")
+///     .robots(false)
+///     .build()
+///     .unwrap();
+/// let run = sim.run(&config).unwrap();
+/// assert_eq!(run.records.len(), 3);
+/// assert_eq!(run.requests.len(), 4); // /b was tried twice
+/// assert_eq!(run.in_flight, 0);
+/// assert_eq!(run.trace_hash, sim.run(&config).unwrap().trace_hash);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Sim {
+    seed: u64,
+    site: Rc<Site>,
+    budget: Duration,
+    latency: Latency,
+    faults: Faults,
+    trace_text: bool,
+}
+
+/// The outcome of a finished simulated crawl.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SimRun {
+    /// The run's seed.
+    pub seed: u64,
+    /// The engine's records, in the order it reported them (empty when streamed elsewhere).
+    pub records: Vec<Record>,
+    /// The engine's summary.
+    pub summary: Summary,
+    /// Every request the server saw, in order.
+    pub requests: Vec<LoggedRequest>,
+    /// The most requests in flight at once, as the server counted them.
+    pub max_in_flight: usize,
+    /// Requests still in flight when the crawl returned, as the server counts them.
+    pub in_flight: usize,
+    /// Virtual time when the crawl returned.
+    pub end: Duration,
+    /// The hash of the event trace.
+    pub trace_hash: u64,
+    /// The event trace as text, when it was asked for.
+    pub trace: Option<String>,
+    /// Times the executor polled the crawl.
+    pub polls: u64,
+}
+
+/// A simulated crawl under way; [`step`](Running::step) it, or [`finish`](Running::finish) it.
+pub struct Running {
+    executor: Executor,
+    crawl: Pin<Box<dyn Future<Output = Summary>>>,
+    transport: SimTransport,
+    clock: VirtualClock,
+    records: Option<Rc<RefCell<Vec<Record>>>>,
+    summary: Option<Summary>,
+    seed: u64,
+}
+
+impl fmt::Debug for Running {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Running")
+            .field("seed", &self.seed)
+            .field("now", &self.clock.now())
+            .field("in_flight", &self.transport.in_flight())
+            .field("finished", &self.summary.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sim {
+    /// A builder with the defaults.
+    pub fn builder() -> SimBuilder {
+        SimBuilder::default()
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The virtual-time budget.
+    pub fn budget(&self) -> Duration {
+        self.budget
+    }
+
+    /// The site.
+    pub fn site(&self) -> &Site {
+        &self.site
+    }
+
+    /// Runs a crawl with `config` to the end, keeping every record.
+    pub fn run(&self, config: &Config) -> Result<SimRun, SimError> {
+        let records = Rc::new(RefCell::new(Vec::new()));
+        let sink = records.clone();
+        let mut running = self.start(config, None, move |r| sink.borrow_mut().push(r.clone()));
+        running.records = Some(records);
+        running.finish()
+    }
+
+    /// Starts a crawl with `config`, handing each record to `on_record` as the engine reports
+    /// it; with `stop`, the crawl ends early once it is signalled (see [`Crawler::run_until`]).
+    pub fn start(
+        &self,
+        config: &Config,
+        stop: Option<Stop>,
+        mut on_record: impl FnMut(&Record) + 'static,
+    ) -> Running {
+        let clock = VirtualClock::new();
+        let transport = SimTransport::new(
+            self.site.clone(),
+            clock.clone(),
+            self.seed,
+            self.latency,
+            self.faults,
+            self.trace_text,
+        );
+        let crawler = Crawler::new(config.clone(), transport.clone(), clock.clone());
+        let tracer = transport.clone();
+        let crawl = Box::pin(async move {
+            crawler
+                .run_until(stop.as_ref(), |record, _| {
+                    tracer.trace_record(record);
+                    on_record(record);
+                })
+                .await
+        });
+        Running {
+            executor: Executor::new(clock.clone(), self.budget, self.seed),
+            crawl,
+            transport,
+            clock,
+            records: None,
+            summary: None,
+            seed: self.seed,
+        }
+    }
+}
+
+impl Running {
+    /// One step: polls the crawl if something woke it, else moves virtual time to the next
+    /// timer. Returns `true` once the crawl has finished.
+    pub fn step(&mut self) -> Result<bool, SimError> {
+        if self.summary.is_some() {
+            return Ok(true);
+        }
+        match self.executor.step(self.crawl.as_mut())? {
+            Step::Done(summary) => {
+                self.summary = Some(summary);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// The current virtual time.
+    pub fn now(&self) -> Duration {
+        self.clock.now()
+    }
+
+    /// The simulated network (request log, in-flight counts, trace so far).
+    pub fn transport(&self) -> &SimTransport {
+        &self.transport
+    }
+
+    /// Steps to the end and returns the run.
+    pub fn finish(mut self) -> Result<SimRun, SimError> {
+        while !self.step()? {}
+        let summary = self.summary.take().unwrap_or_default();
+        let records = match self.records.take() {
+            Some(records) => std::mem::take(&mut *records.borrow_mut()),
+            None => Vec::new(),
+        };
+        // One borrow at a time: temporaries in a struct literal live to the end of it.
+        let t = &self.transport;
+        let trace_hash = t.trace().hash();
+        let trace = t.take_trace_text();
+        let requests = t.take_requests();
+        Ok(SimRun {
+            seed: self.seed,
+            records,
+            summary,
+            requests,
+            max_in_flight: t.max_in_flight(),
+            in_flight: t.in_flight(),
+            end: self.clock.now(),
+            trace_hash,
+            trace,
+            polls: self.executor.polls(),
+        })
+    }
+}
+
+/// The `crawl-sim` command that replays a run of `config` with `seed` and `budget` against the
+/// site file at `site`. `crawl-sim --seed` seeds both the simulation and the engine
+/// (`config.seed`, retry jitter), so the replay is exact when `config.seed == seed` and options
+/// that `crawl-sim` cannot set (backoff) are at their defaults.
+pub fn replay_command(site: &Path, seed: u64, budget: Duration, config: &Config) -> String {
+    let mut args: Vec<String> = vec![
+        "crawl-sim".into(),
+        "--site".into(),
+        site.display().to_string(),
+        "--seed".into(),
+        seed.to_string(),
+        "--budget".into(),
+        budget.as_secs_f64().to_string(),
+        "--max-tasks".into(),
+        config.max_tasks.to_string(),
+        "--max-redirect".into(),
+        config.max_redirect.to_string(),
+        "--max-tries".into(),
+        config.max_tries.to_string(),
+        "--timeout".into(),
+        config.timeout.as_secs_f64().to_string(),
+    ];
+    if config.scope == ScopeMode::Lenient {
+        args.push("--lenient".into());
+    }
+    if let Some(re) = &config.exclude {
+        args.extend(["--exclude".into(), re.as_str().to_string()]);
+    }
+    if let Some(n) = config.max_pages {
+        args.extend(["--max-pages".into(), n.to_string()]);
+    }
+    if let Some(n) = config.max_depth {
+        args.extend(["--max-depth".into(), n.to_string()]);
+    }
+    if config.sort_query {
+        args.push("--sort-query".into());
+    }
+    if let Some(n) = config.max_per_host {
+        args.extend(["--max-per-host".into(), n.to_string()]);
+    }
+    if !config.delay.is_zero() {
+        args.extend(["--delay".into(), config.delay.as_secs_f64().to_string()]);
+    }
+    if let Some(n) = config.max_pages_per_host {
+        args.extend(["--max-pages-per-host".into(), n.to_string()]);
+    }
+    if !config.robots {
+        args.push("--ignore-robots".into());
+    }
+    args.extend(config.roots.iter().map(|r| r.to_string()));
+    args.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Quotes `arg` for a POSIX shell when it needs it.
+fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replay_commands_quote_what_the_shell_would_mangle() {
+        let config = Config::builder()
+            .root("http://a.test/?q=1&r=2")
+            .max_tasks(3)
+            .exclude(r"\.pdf$")
+            .scope(ScopeMode::Lenient)
+            .max_depth(2)
+            .timeout(Duration::from_millis(1500))
+            .robots(false)
+            .build()
+            .unwrap();
+        let cmd = replay_command(
+            Path::new("/tmp/x y.json"),
+            7,
+            Duration::from_secs(60),
+            &config,
+        );
+        assert_eq!(
+            cmd,
+            "crawl-sim --site '/tmp/x y.json' --seed 7 --budget 60 --max-tasks 3 \
+             --max-redirect 10 --max-tries 4 --timeout 1.5 --lenient --exclude '\\.pdf$' \
+             --max-depth 2 --ignore-robots 'http://a.test/?q=1&r=2'"
+        );
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn building_without_a_site_is_an_error() {
+        assert_eq!(Sim::builder().build().unwrap_err(), SimError::NoSite);
+        assert_eq!(SimError::NoSite.seed(), None);
+    }
+}

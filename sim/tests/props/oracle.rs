@@ -1,0 +1,284 @@
+//! The independent oracle: what a correct crawl of a case must fetch, computed straight from the
+//! case (not from the site file loader, and not from the engine's frontier).
+//!
+//! It is a breadth-first search over (URL, label) states. A label is (link hops from a root,
+//! redirect hops still allowed); a link resets the redirect allowance to `max_redirect`, a
+//! redirect spends one. Each URL keeps its Pareto-best labels, so the search finds every URL
+//! that SOME path reaches within both limits, whatever the order. Without `max_depth`, the depth
+//! stays 0 and the labels reduce to "most redirect budget left".
+//!
+//! What a fetch gives is predicted from the case where it is deterministic (plain pages,
+//! scripts, unreachable hosts). Where the network was random (fault rates), the engine's record
+//! says whether the URL ended as a failure; the oracle then treats it as a dead end, and the
+//! checks require that such a record ran out of tries.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crawler::Record;
+use crawler::site::Outcome;
+use url::Url;
+
+use crate::graph::{Case, EXCLUDE, Kind, UNREACHABLE};
+
+/// What the last try of a URL got, as far as edges are concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Final {
+    /// No response after all tries.
+    Fail,
+    /// A response with this status; `page` is the node whose own response it was (`None` for a
+    /// scripted or injected status, or a 404 for an unlisted URL).
+    Status { status: u16, page: Option<usize> },
+}
+
+/// The prediction for one URL: its final outcome and tries, when deterministic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prediction {
+    pub last: Final,
+    pub tries: u32,
+}
+
+pub fn retryable(last: &Final) -> bool {
+    match last {
+        Final::Fail => true,
+        Final::Status { status, .. } => *status >= 500 || *status == 429,
+    }
+}
+
+/// Everything the oracle derives from a case.
+pub struct Oracle<'a> {
+    case: &'a Case,
+    /// Node index by URL (listed pages only).
+    nodes: BTreeMap<String, usize>,
+    roots: Vec<String>,
+    root_hosts: Vec<String>,
+}
+
+/// Labels: (depth, budget).
+type Label = (u32, u32);
+
+impl<'a> Oracle<'a> {
+    pub fn new(case: &'a Case) -> Self {
+        let mut nodes = BTreeMap::new();
+        for (i, node) in case.nodes.iter().enumerate() {
+            if !matches!(node.kind, Kind::Unlisted) {
+                nodes.insert(case.url(i), i);
+            }
+        }
+        let roots = case.roots();
+        let root_hosts = roots
+            .iter()
+            .map(|r| Url::parse(r).unwrap().host_str().unwrap().to_string())
+            .collect();
+        Oracle {
+            case,
+            nodes,
+            roots,
+            root_hosts,
+        }
+    }
+
+    /// The scope rule, written for this test's fixed host names: strict is a root's host with
+    /// `www.` toggled; lenient is "same last two labels", which is the registrable domain for
+    /// every host in `HOSTS` (`test` is not a listed public suffix, so the default rule applies).
+    pub fn in_scope(&self, url: &Url) -> bool {
+        if self.roots.iter().any(|r| r == url.as_str()) {
+            return true; // roots are fetched whatever the exclude pattern says
+        }
+        let host = url.host_str().unwrap_or_default();
+        let host_ok = if self.case.lenient {
+            let domain = |h: &str| h.rsplitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+            self.root_hosts.iter().any(|r| domain(r) == domain(host))
+        } else {
+            let toggle = |h: &str| match h.strip_prefix("www.") {
+                Some(bare) => bare.to_string(),
+                None => format!("www.{h}"),
+            };
+            self.root_hosts
+                .iter()
+                .any(|r| r == host || toggle(r) == host)
+        };
+        host_ok && !(self.case.exclude && url.as_str().contains(EXCLUDE))
+    }
+
+    fn node(&self, url: &str) -> Option<usize> {
+        self.nodes.get(url).copied()
+    }
+
+    fn faults_apply(&self, url: &Url) -> bool {
+        let own = self.node(url.as_str()).and_then(|i| {
+            let n = &self.case.nodes[i];
+            if !n.script.is_empty() {
+                return Some(false); // a script replaces the fault rates
+            }
+            n.faults.map(|f| !f.is_none())
+        });
+        own.unwrap_or(!self.case.global_faults.is_none())
+    }
+
+    /// The deterministic prediction for `url`, or `None` when fault rates make it random.
+    pub fn predict(&self, url: &Url) -> Option<Prediction> {
+        let max = self.case.max_tries;
+        let give_up = |last: Final| {
+            let tries = if retryable(&last) { max } else { 1 };
+            Prediction { last, tries }
+        };
+        if url.host_str() == Some(UNREACHABLE) {
+            return Some(give_up(Final::Fail));
+        }
+        if self.faults_apply(url) {
+            return None;
+        }
+        let Some(i) = self.node(url.as_str()) else {
+            return Some(give_up(Final::Status {
+                status: 404,
+                page: None,
+            }));
+        };
+        let own = Final::Status {
+            status: own_status(&self.case.nodes[i].kind),
+            page: Some(i),
+        };
+        let script = &self.case.nodes[i].script;
+        if script.is_empty() {
+            return Some(give_up(own));
+        }
+        let mut last = Final::Fail;
+        for t in 0..max {
+            let outcome = script[(t as usize).min(script.len() - 1)];
+            last = match outcome {
+                Outcome::Ok => own.clone(),
+                Outcome::Status(status) => Final::Status { status, page: None },
+                _ => Final::Fail,
+            };
+            if !retryable(&last) {
+                return Some(Prediction { last, tries: t + 1 });
+            }
+        }
+        Some(Prediction { last, tries: max })
+    }
+
+    /// The outcome of `url` as the oracle will use it: predicted, or read off the record.
+    pub fn final_of(&self, url: &Url, record: Option<&Record>) -> Final {
+        if let Some(p) = self.predict(url) {
+            return p.last;
+        }
+        let page = self.node(url.as_str());
+        let own = page.map_or(404, |i| own_status(&self.case.nodes[i].kind));
+        match record.map(|r| r.status) {
+            Some(None) => Final::Fail,
+            Some(Some(status)) => Final::Status {
+                status,
+                page: (status == own).then_some(page).flatten(),
+            },
+            // Not fetched by the engine: assume the page came through, so the difference shows.
+            None => Final::Status { status: own, page },
+        }
+    }
+
+    /// The in-scope URLs `url`'s response leads to: (target, is_redirect).
+    pub fn edges(&self, url: &Url, last: &Final) -> Vec<(Url, bool)> {
+        let Final::Status {
+            page: Some(i),
+            status,
+        } = last
+        else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        match &self.case.nodes[*i].kind {
+            Kind::Html { links, base } if *status == 200 => {
+                let base_url = Case::base(base)
+                    .and_then(|b| url.join(&b).ok())
+                    .filter(|b| !matches!(b.scheme(), "data" | "javascript"))
+                    .unwrap_or_else(|| url.clone());
+                for link in links {
+                    if let Some(target) = resolve(&base_url, &self.case.href(link)) {
+                        out.push((target, false));
+                    }
+                }
+            }
+            Kind::Redirect { location, .. } => {
+                if let Some(target) = self
+                    .case
+                    .location(*i, location)
+                    .and_then(|l| resolve(url, &l))
+                {
+                    out.push((target, true));
+                }
+            }
+            _ => {}
+        }
+        out.retain(|(u, _)| self.in_scope(u));
+        out
+    }
+
+    /// The set of URLs a correct crawl fetches, given the engine's records for random outcomes.
+    pub fn reachable(&self, records: &BTreeMap<String, &Record>) -> BTreeMap<String, Vec<Label>> {
+        let max_redirect = self.case.max_redirect;
+        let mut labels: BTreeMap<String, Vec<Label>> = BTreeMap::new();
+        let mut queue: VecDeque<(Url, Label)> = VecDeque::new();
+        let offer = |labels: &mut BTreeMap<String, Vec<Label>>,
+                     queue: &mut VecDeque<(Url, Label)>,
+                     url: Url,
+                     label: Label| {
+            let have = labels.entry(url.as_str().to_string()).or_default();
+            if have.iter().any(|&(d, b)| d <= label.0 && b >= label.1) {
+                return;
+            }
+            have.retain(|&(d, b)| !(label.0 <= d && label.1 >= b));
+            have.push(label);
+            queue.push_back((url, label));
+        };
+        for root in &self.roots {
+            offer(
+                &mut labels,
+                &mut queue,
+                Url::parse(root).unwrap(),
+                (0, max_redirect),
+            );
+        }
+        while let Some((url, (depth, budget))) = queue.pop_front() {
+            if !labels[url.as_str()].contains(&(depth, budget)) {
+                continue; // superseded by a better label
+            }
+            let last = self.final_of(&url, records.get(url.as_str()).copied());
+            for (target, redirect) in self.edges(&url, &last) {
+                if redirect {
+                    if budget > 0 {
+                        offer(&mut labels, &mut queue, target, (depth, budget - 1));
+                    }
+                } else {
+                    match self.case.max_depth {
+                        Some(max) if depth >= max => {}
+                        Some(_) => {
+                            offer(&mut labels, &mut queue, target, (depth + 1, max_redirect))
+                        }
+                        None => offer(&mut labels, &mut queue, target, (0, max_redirect)),
+                    }
+                }
+            }
+        }
+        labels
+    }
+}
+
+/// The status a node's own response has.
+pub fn own_status(kind: &Kind) -> u16 {
+    match kind {
+        Kind::Html { .. } | Kind::Text => 200,
+        Kind::Redirect { status, .. } => *status,
+        Kind::Status(status) => *status,
+        Kind::Unlisted => 404,
+    }
+}
+
+/// Resolves an href or `Location` as a browser would, dropping the fragment; `None` when it is
+/// not an `http(s)` URL with a host.
+pub fn resolve(base: &Url, href: &str) -> Option<Url> {
+    let mut url = base.join(href).ok()?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return None;
+    }
+    url.set_fragment(None);
+    Some(url)
+}
