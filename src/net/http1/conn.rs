@@ -154,6 +154,16 @@ impl Conn {
         Poll::Ready(Ok(n))
     }
 
+    /// Ready once the socket has something to read. Right after a request is sent the answer is
+    /// rarely there yet: waiting for readiness first saves the `recv` that would only say
+    /// "would block". (TLS may hold decrypted bytes already, so it is always ready.)
+    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &self.io {
+            Io::Plain(s) => s.poll_readable(cx),
+            Io::Tls(_) => Poll::Ready(Ok(())),
+        }
+    }
+
     /// Writes all of `data`.
     pub async fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
         while !data.is_empty() {

@@ -155,6 +155,11 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Parsed, WireError> {
 /// reused connection means the server had closed it while it sat in the pool.
 pub(crate) async fn read(conn: &mut Conn) -> Result<Head, (WireError, bool)> {
     let mut got_any = false;
+    if conn.buffered().is_empty() {
+        std::future::poll_fn(|cx| conn.poll_readable(cx))
+            .await
+            .map_err(|e| (super::io_error(&e, FetchErrorKind::Reset), true))?;
+    }
     loop {
         if !conn.buffered().is_empty() {
             got_any = true;
