@@ -27,12 +27,20 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::cli::{CrawlArgs, Output};
+use crate::demo::DemoServer;
 use crate::net::{Backend, HttpOptions, RealClock, Recorder, SurfTransport};
 use crate::{Config, Crawler, Progress, Record, Stop, Summary};
 
 /// `crawl [OPTIONS] URL...`: crawl sites over HTTP and report every URL fetched.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "crawl", version, about, long_about = None)]
+#[command(
+    name = "crawl",
+    version,
+    about,
+    long_about = None,
+    after_help = "`crawl demo` (the one URL `demo`) serves the embedded demo site on 127.0.0.1 \
+                  and crawls it; every option applies."
+)]
 #[non_exhaustive]
 pub struct Cli {
     /// The crawl options shared with `crawl-sim`.
@@ -98,6 +106,11 @@ impl fmt::Display for AppError {
 impl std::error::Error for AppError {}
 
 impl Cli {
+    /// `true` for `crawl demo`: the one root `demo` names the embedded demo site.
+    pub fn is_demo(&self) -> bool {
+        self.crawl.roots.len() == 1 && self.crawl.roots[0] == "demo"
+    }
+
     /// The transport options these flags describe for a crawl with `config`.
     pub fn http_options(&self, config: &Config) -> HttpOptions {
         let mut o = HttpOptions::default();
@@ -144,10 +157,28 @@ pub fn init_logging(args: &CrawlArgs) {
 /// Runs the crawl `cli` describes, printing the report on stdout. `stop` is the signal Ctrl-C
 /// gives (see [`install_ctrl_c`]).
 pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
-    let config = cli
-        .crawl
-        .config()
-        .map_err(|e| AppError::Usage(e.to_string()))?;
+    // Kept alive until the crawl is over.
+    let demo = match cli.is_demo() {
+        true => Some(
+            DemoServer::start()
+                .map_err(|e| AppError::Client(format!("cannot start the demo server: {e}")))?,
+        ),
+        false => None,
+    };
+    let config = match &demo {
+        Some(server) => cli.crawl.config_with_roots(&server.roots()),
+        None => cli.crawl.config(),
+    }
+    .map_err(|e| AppError::Usage(e.to_string()))?;
+    if let Some(server) = &demo {
+        if !cli.crawl.quiet {
+            eprintln!(
+                "crawl demo: serving {} pages at {}/",
+                server.site().pages().len(),
+                server.origin()
+            );
+        }
+    }
     let transport = SurfTransport::new(cli.http_options(&config)).map_err(|e| match e {
         crate::net::NetError::Backend(_) => AppError::Client(e.to_string()),
         _ => AppError::Usage(e.to_string()),

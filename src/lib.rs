@@ -26,6 +26,8 @@ pub mod app;
 pub mod cli;
 mod clock;
 mod config;
+#[cfg(feature = "http")]
+pub mod demo;
 mod engine;
 pub mod links;
 #[cfg(feature = "http")]
