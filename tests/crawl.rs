@@ -82,9 +82,20 @@ fn site() -> impl Fn(&Req) -> Reply + Send + Sync + 'static {
 
 #[test]
 fn crawls_a_site_and_records_every_outcome() {
+    crawl_the_site_with("native");
+}
+
+#[test]
+fn crawls_a_site_and_records_every_outcome_on_curl() {
+    crawl_the_site_with("curl");
+}
+
+fn crawl_the_site_with(backend: &str) {
     let server = Server::start(site());
-    let jsonl = support::out_path("site");
+    let jsonl = support::out_path(&format!("site-{backend}"));
     let out = support::run(&[
+        "--backend",
+        backend,
         "--jsonl",
         jsonl.to_str().unwrap(),
         "--timeout",
