@@ -299,6 +299,33 @@ fn each_recorded_exchange_comes_back_as_the_real_transport_gave_it() {
     assert_eq!(run.run.summary.failures_by_kind.get("other"), Some(&1));
 }
 
+#[test]
+fn with_html_bodies_only_a_body_that_is_not_html_is_skipped_as_the_real_transport_skips_it() {
+    let recording = Recording::from_bytes(&hand_made()).unwrap();
+    let config = Config::builder()
+        .root("http://h.test/")
+        .robots(false)
+        .max_tries(2)
+        .timeout(Duration::from_secs(3))
+        .html_bodies_only(true)
+        .build()
+        .unwrap();
+    let run = Replay::builder(recording).build().run(&config).unwrap();
+    let get = |path: &str| {
+        let url = format!("http://h.test{path}");
+        run.run.records.iter().find(|r| r.url == url).unwrap()
+    };
+    let cut = get("/cut");
+    assert_eq!(
+        (cut.status, cut.size, cut.truncated),
+        (Some(200), None, false)
+    );
+    assert_eq!(cut.content_type.as_deref(), Some("text/plain"));
+    // HTML is read (and decoded) as before.
+    assert_eq!((get("/gz").size, get("/gz").links), (Some(33), Some(2)));
+    assert!(get("/corrupt").error.is_some());
+}
+
 fn crawl_sim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_crawl-sim"))
         .args(args)

@@ -3,14 +3,18 @@
 //! Loading is strict: a recording that cannot be trusted is not replayed at all. What is read,
 //! and what is skipped, is documented on [`Recording`].
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use crawler::normalize::{UrlError, parse_root};
+use crawler::normalize::{UrlError, parse_root, resolve};
 use crawler::warc::{WarcError, WarcRecord, read_records};
 use crawler::{FetchError, FetchErrorKind};
 use url::Url;
+
+use super::DEFAULT_MAX_BODY;
+use super::decode::decode;
 
 /// The `warcinfo` field naming a root of the recorded crawl (one field per root).
 pub const ROOT_FIELD: &str = "crawler-root";
@@ -236,18 +240,52 @@ impl Recording {
     }
 
     /// The roots of the recorded crawl: the `crawler-root` fields of its `warcinfo` record if it
-    /// has any, else the first recorded URL that is not a robots.txt (the crawl fetches each
-    /// host's robots.txt before its first page). Empty for an empty recording.
+    /// has any; else the first recorded URL that is neither a robots.txt (the crawl fetches each
+    /// host's robots.txt before its first page) nor a sitemap named by a recorded robots.txt
+    /// (fetched alongside the first page). Empty for an empty recording. A crawl that started
+    /// from `--sitemap` or from several roots needs its roots given.
     pub fn roots(&self) -> Vec<String> {
         if !self.roots.is_empty() {
             return self.roots.clone();
         }
+        let sitemaps = self.sitemaps_named();
         self.exchanges
             .iter()
             .map(|(url, _)| url)
-            .find(|url| url.path() != "/robots.txt")
+            .find(|url| url.path() != "/robots.txt" && !sitemaps.contains(url.as_str()))
             .map(|url| vec![url.to_string()])
             .unwrap_or_default()
+    }
+
+    /// The `Sitemap:` URLs of every recorded robots.txt that was answered.
+    fn sitemaps_named(&self) -> BTreeSet<String> {
+        let mut named = BTreeSet::new();
+        for (url, recorded) in &self.exchanges {
+            let Recorded::Response { headers, wire, .. } = recorded else {
+                continue;
+            };
+            if url.path() != "/robots.txt" {
+                continue;
+            }
+            let encoding = headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("content-encoding"))
+                .map(|(_, v)| v.as_str());
+            let Ok((body, _)) = decode(encoding, wire, DEFAULT_MAX_BODY) else {
+                continue;
+            };
+            for line in String::from_utf8_lossy(&body).lines() {
+                let Some((field, value)) = line.split_once(':') else {
+                    continue;
+                };
+                if field.trim().eq_ignore_ascii_case("sitemap") {
+                    if let Some(sitemap) = resolve(url, value.trim()) {
+                        named.insert(sitemap.to_string());
+                    }
+                }
+            }
+        }
+        named
     }
 
     /// Every recorded exchange, in file order.
@@ -401,6 +439,34 @@ mod tests {
         assert_eq!(rec.roots(), ["http://b.test/", "http://c.test/"]);
         assert_eq!(rec.len(), 1);
         assert!(Recording::default().roots().is_empty());
+    }
+
+    #[test]
+    fn the_inferred_root_is_neither_a_robots_txt_nor_a_sitemap_it_names() {
+        let mut w = WarcWriter::new(Vec::new(), false);
+        let robots = b"User-agent: *\nSITEMAP : /maps/site.xml\n";
+        let gz = {
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(robots).unwrap();
+            e.finish().unwrap()
+        };
+        let encoded = [("Content-Encoding".to_string(), "gzip".to_string())];
+        let gzipped = Outcome::Response {
+            status: 200,
+            headers: &encoded,
+            body: &gz,
+            truncated: false,
+        };
+        w.write_exchange(&exchange("http://a.test/robots.txt", gzipped))
+            .unwrap();
+        // The sitemap happened to finish before the root page.
+        for url in ["http://a.test/maps/site.xml", "http://a.test/home"] {
+            w.write_exchange(&exchange(url, response(200, b"", false)))
+                .unwrap();
+        }
+        let rec = Recording::from_bytes(&w.into_inner()).unwrap();
+        assert_eq!(rec.roots(), ["http://a.test/home"]);
     }
 
     #[test]

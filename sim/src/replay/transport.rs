@@ -10,6 +10,7 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crawler::links::is_html;
 use crawler::normalize::{Canon, parse_root_with};
 use crawler::site::Latency;
 use crawler::{FetchError, FetchErrorKind, Record, Request, Response, Transport};
@@ -34,7 +35,9 @@ pub const NOT_RECORDED: &str = "not in the recording";
 /// 500 then 200); once the tries run out, the last one repeats and the URL is listed as
 /// *exhausted*. A recorded response is decoded as the real transport decodes it (see `decode`),
 /// a recorded failure comes back as the recorded [`FetchError`], and a request the recorded
-/// crawl abandoned hangs until the engine's timeout abandons it again.
+/// crawl abandoned hangs until the engine's timeout abandons it again. A request that wants an
+/// HTML body only (`--html-bodies-only`) gets a response that is not HTML without its body
+/// (`body_skipped`), as from the real transport.
 ///
 /// A URL that was never recorded fails with `other: not in the recording` and is listed as
 /// *unrecorded*: never a made-up 404, which would look like a real answer. Every answer waits
@@ -202,6 +205,7 @@ impl Net {
     /// request's index in the log.
     fn begin(&self, request: Request) -> (usize, Duration, Answer) {
         let now = self.clock.now();
+        let html_only = request.html_body_only;
         let url = request.url;
         let extra = self
             .rng
@@ -224,7 +228,7 @@ impl Net {
                 }
                 // A slot exists only for a URL with at least one try.
                 let at = tries[n.min(tries.len() - 1)];
-                self.answer(&self.recording.exchanges()[at].1)
+                self.answer(&self.recording.exchanges()[at].1, html_only)
             }
         };
         let mut trace = self.trace.borrow_mut();
@@ -252,8 +256,9 @@ impl Net {
         (server.log.len() - 1, delay, answer)
     }
 
-    /// The answer to a recorded try.
-    fn answer(&self, recorded: &Recorded) -> Answer {
+    /// The answer to a recorded try; with `html_only`, a body that is not HTML is skipped, as
+    /// the real transport skips it (before decoding, so it cannot fail the fetch).
+    fn answer(&self, recorded: &Recorded, html_only: bool) -> Answer {
         match recorded {
             Recorded::Response {
                 status,
@@ -263,6 +268,10 @@ impl Net {
             } => {
                 let mut response = Response::new(*status);
                 response.headers.clone_from(headers);
+                if html_only && !response.media_type().as_deref().is_some_and(is_html) {
+                    response.body_skipped = true;
+                    return Answer::Respond(response);
+                }
                 let encoding = response.header("content-encoding").map(str::to_string);
                 match decode(encoding.as_deref(), wire, self.max_body) {
                     Ok((body, cut)) => {
