@@ -40,9 +40,12 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     replay: Option<PathBuf>,
 
-    /// With --replay: decoded body bytes kept per response, as `crawl --max-body`.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY)]
-    max_body: usize,
+    /// With --replay: decoded body bytes kept per response, as `crawl --max-body` [default:
+    /// 10485760].
+    // `conflicts_with`, not `requires = "replay"`: clap counts any member of a required group
+    // as satisfying `requires` (clap-rs/clap#4707).
+    #[arg(long, value_name = "BYTES", conflicts_with = "site")]
+    max_body: Option<usize>,
 
     /// Seed of every random draw (latency, faults, the engine's retry jitter). Same seed, same
     /// crawl.
@@ -154,7 +157,7 @@ fn run(cli: &Cli) -> Result<(), (u8, String)> {
             let replay = Replay::builder(recording)
                 .seed(cli.seed)
                 .budget(budget)
-                .max_body(cli.max_body)
+                .max_body(cli.max_body.unwrap_or(DEFAULT_MAX_BODY))
                 .trace_text(trace_file.is_some())
                 .build();
             let run = replay
