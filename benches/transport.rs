@@ -8,8 +8,9 @@
 //! `URLS_FILE` holds one absolute URL per line (the harness's `expected.txt` works: it lists every
 //! URL of a generated site). Only 127.0.0.1 is contacted in the project's own runs: the file
 //! decides, so point it at a local server. Each round fetches every URL once with at most
-//! CONCURRENCY (default 100) requests in flight; BACKENDS defaults to `curl,h1`. CPU and RSS come
-//! from `/proc/self` (Linux), so run one backend per process for a clean RSS figure.
+//! CONCURRENCY (default 100) requests in flight; BACKENDS defaults to `native,curl`. CPU and RSS come
+//! from `/proc/self` (Linux), so run one backend per process for a clean RSS figure. For `https`
+//! URLs from a server with a private certificate, set `CA_FILE` to its PEM file.
 
 use std::time::{Duration, Instant};
 
@@ -38,7 +39,7 @@ fn main() {
         .collect();
     let concurrency: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100);
     let rounds: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(3);
-    let backends = args.get(3).map_or("curl,h1", String::as_str);
+    let backends = args.get(3).map_or("native,curl", String::as_str);
     println!(
         "| backend | conns/host | urls | rounds | best pages/s | CPU µs/page | bytes | errors | peak RSS KB |"
     );
@@ -51,6 +52,7 @@ fn main() {
         let mut options = HttpOptions::default();
         options.backend = backend;
         options.max_connections_per_host = concurrency;
+        options.ca_file = std::env::var_os("CA_FILE").map(Into::into);
         let transport = SurfTransport::new(options).expect("transport");
         let mut best = Duration::MAX;
         let (mut bytes, mut errors) = (0, 0);

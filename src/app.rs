@@ -6,8 +6,9 @@
 //! 1. validates the options and opens the JSONL file (bad input fails here, before any request);
 //! 2. crawls with [`SurfTransport`] and [`RealClock`] under a [`Stop`] that Ctrl-C (or a failed
 //!    JSONL write) signals: the engine then starts nothing new and drops what is in flight;
-//! 3. writes each record to the JSONL file as it arrives, and shows progress on stderr when that
-//!    is a terminal (unless `-q`, or `-v`, whose log lines are the progress);
+//! 3. writes each record to the JSONL file as it arrives (and, with `--record`, each exchange to
+//!    the WARC file through a [`Recorder`] around the transport), and shows progress on stderr
+//!    when that is a terminal (unless `-q`, or `-v`, whose log lines are the progress);
 //! 4. flushes the JSONL file and prints the report, partial or not.
 //!
 //! ```no_run
@@ -19,18 +20,27 @@
 
 use std::fmt;
 use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::cli::{CrawlArgs, Output};
-use crate::net::{Backend, HttpOptions, RealClock, SurfTransport};
+use crate::demo::DemoServer;
+use crate::net::{Backend, HttpOptions, RealClock, Recorder, SurfTransport};
 use crate::{Config, Crawler, Progress, Record, Stop, Summary};
 
 /// `crawl [OPTIONS] URL...`: crawl sites over HTTP and report every URL fetched.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "crawl", version, about, long_about = None)]
+#[command(
+    name = "crawl",
+    version,
+    about,
+    long_about = None,
+    after_help = "`crawl demo` (the one URL `demo`) serves the embedded demo site on 127.0.0.1 \
+                  and crawls it; every option applies."
+)]
 #[non_exhaustive]
 pub struct Cli {
     /// The crawl options shared with `crawl-sim`.
@@ -42,8 +52,14 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = 10 << 20)]
     pub max_body: usize,
 
-    /// HTTP implementation under surf: curl or h1 (for comparison).
-    #[arg(long, value_name = "NAME", default_value = "curl", hide = true)]
+    /// Record every request and response of the crawl (each try, robots.txt and sitemaps
+    /// included) in a WARC 1.1 file, written as the crawl goes; gzip per record if FILE ends
+    /// in .gz.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
+    /// HTTP implementation under surf: native or curl (for comparison).
+    #[arg(long, value_name = "NAME", default_value = "native", hide = true)]
     pub backend: Backend,
 }
 
@@ -90,12 +106,18 @@ impl fmt::Display for AppError {
 impl std::error::Error for AppError {}
 
 impl Cli {
+    /// `true` for `crawl demo`: the one root `demo` names the embedded demo site.
+    pub fn is_demo(&self) -> bool {
+        self.crawl.roots.len() == 1 && self.crawl.roots[0] == "demo"
+    }
+
     /// The transport options these flags describe for a crawl with `config`.
     pub fn http_options(&self, config: &Config) -> HttpOptions {
         let mut o = HttpOptions::default();
         o.user_agent = config.user_agent.clone();
         o.max_body = self.max_body;
         o.backend = self.backend;
+        o.keep_wire = self.record.is_some();
         // The engine already limits requests per host (`--max-per-host`, else `--max-tasks`).
         // The client's own cap is set no lower, so no request waits in the client's queue while
         // the engine's per-try timeout runs.
@@ -135,15 +157,38 @@ pub fn init_logging(args: &CrawlArgs) {
 /// Runs the crawl `cli` describes, printing the report on stdout. `stop` is the signal Ctrl-C
 /// gives (see [`install_ctrl_c`]).
 pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
-    let config = cli
-        .crawl
-        .config()
-        .map_err(|e| AppError::Usage(e.to_string()))?;
+    // Kept alive until the crawl is over.
+    let demo = match cli.is_demo() {
+        true => Some(
+            DemoServer::start()
+                .map_err(|e| AppError::Client(format!("cannot start the demo server: {e}")))?,
+        ),
+        false => None,
+    };
+    let config = match &demo {
+        Some(server) => cli.crawl.config_with_roots(&server.roots()),
+        None => cli.crawl.config(),
+    }
+    .map_err(|e| AppError::Usage(e.to_string()))?;
+    if let Some(server) = &demo {
+        if !cli.crawl.quiet {
+            eprintln!(
+                "crawl demo: serving {} pages at {}/",
+                server.site().pages().len(),
+                server.origin()
+            );
+        }
+    }
     let transport = SurfTransport::new(cli.http_options(&config)).map_err(|e| match e {
         crate::net::NetError::Backend(_) => AppError::Client(e.to_string()),
         _ => AppError::Usage(e.to_string()),
     })?;
     let mut output = Output::open(&cli.crawl).map_err(AppError::Usage)?;
+    let transport = match &cli.record {
+        Some(path) => Recorder::create(transport, path).map_err(AppError::Usage)?,
+        None => Recorder::off(transport),
+    }
+    .with_stop(stop.clone());
     log::info!(
         "crawling {} root(s) with max_tasks={}",
         config.roots.len(),
@@ -156,14 +201,15 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
     let summary = async_std::task::block_on(crawler.run_until(Some(stop), |record, p| {
         log_record(record);
         output.record(record);
-        if output.error().is_some() {
+        if output.error().is_some() || crawler.transport().error().is_some() {
             stop.stop();
         }
         progress.update(p);
     }));
     progress.finish();
+    let recording = crawler.transport().error();
     // A stop with an output error is the error's doing, not the user's.
-    let interrupted = summary.interrupted && output.error().is_none();
+    let interrupted = summary.interrupted && output.error().is_none() && recording.is_none();
     let stdout = io::stdout();
     let mut out = stdout.lock();
     output
@@ -174,6 +220,9 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
             return Err(AppError::Output(format!("cannot write the report: {e}")));
         }
         _ => {}
+    }
+    if let Some(e) = recording {
+        return Err(AppError::Output(e));
     }
     Ok(Outcome {
         summary,
@@ -275,13 +324,13 @@ mod tests {
             "--timeout",
             "5",
             "--backend",
-            "h1",
+            "curl",
             "h",
         ]);
         let o = cli.http_options(&cli.crawl.config().unwrap());
         assert_eq!(o.user_agent, "bot/1");
         assert_eq!((o.max_body, o.max_connections_per_host), (99, 3));
-        assert_eq!(o.backend, Backend::H1);
+        assert_eq!(o.backend, Backend::Curl);
         assert_eq!(o.read_timeout, Duration::from_secs(5));
         assert_eq!(o.connect_timeout, Duration::from_secs(5));
         let cli = Cli::parse_from(["crawl", "--max-tasks", "7", "h"]);
@@ -289,6 +338,6 @@ mod tests {
         assert_eq!(o.connect_timeout, Duration::from_secs(10));
         assert_eq!(o.max_connections_per_host, 7);
         assert_eq!(o.user_agent, crate::DEFAULT_USER_AGENT);
-        assert_eq!(o.backend, Backend::Curl);
+        assert_eq!(o.backend, Backend::Native);
     }
 }

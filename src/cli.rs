@@ -107,6 +107,12 @@ pub struct CrawlArgs {
     #[arg(long)]
     pub ignore_robots: bool,
 
+    /// Download a page's body only when it is HTML (by its Content-Type): for anything else
+    /// (images, PDFs, archives) stop after the response head. robots.txt and sitemaps are always
+    /// read whole.
+    #[arg(long)]
+    pub html_bodies_only: bool,
+
     /// Upper bound in seconds on a robots.txt Crawl-delay.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_secs_or_zero)]
     pub max_crawl_delay: f64,
@@ -184,6 +190,7 @@ impl CrawlArgs {
             .max_path_segments(self.max_path_segments)
             .max_segment_repeats(self.max_segment_repeats)
             .robots(!self.ignore_robots)
+            .html_bodies_only(self.html_bodies_only)
             .max_crawl_delay(Duration::from_secs_f64(self.max_crawl_delay))
             .user_agent(self.user_agent.clone())
             .scope(if self.lenient {

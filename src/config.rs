@@ -80,6 +80,11 @@ pub struct Config {
     pub max_crawl_delay: Duration,
     /// Sitemaps to read at the start (robots.txt may name more). Default: none.
     pub sitemaps: Vec<Url>,
+    /// Ask the transport for page bodies only when they are HTML (the only bodies the engine
+    /// parses): other responses may come back with their head alone (see
+    /// [`Request::html_body_only`](crate::Request::html_body_only)). robots.txt and sitemaps are
+    /// always read whole. Default: off.
+    pub html_bodies_only: bool,
 }
 
 impl Config {
@@ -123,6 +128,7 @@ pub struct ConfigBuilder {
     max_segment_repeats: usize,
     max_pages_per_host: Option<u64>,
     robots: bool,
+    html_bodies_only: bool,
     user_agent: String,
     max_crawl_delay: Duration,
     sitemaps: Vec<String>,
@@ -155,6 +161,7 @@ impl Default for ConfigBuilder {
             max_segment_repeats: 3,
             max_pages_per_host: None,
             robots: true,
+            html_bodies_only: false,
             user_agent: DEFAULT_USER_AGENT.to_string(),
             max_crawl_delay: Duration::from_secs(10),
             sitemaps: Vec::new(),
@@ -277,6 +284,12 @@ impl ConfigBuilder {
         self.robots = on;
         self
     }
+
+    /// See [`Config::html_bodies_only`].
+    pub fn html_bodies_only(mut self, on: bool) -> Self {
+        self.html_bodies_only = on;
+        self
+    }
     /// See [`Config::user_agent`]. Must not be empty or contain line breaks.
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.user_agent = agent.into();
@@ -368,6 +381,7 @@ impl ConfigBuilder {
             user_agent: self.user_agent,
             max_crawl_delay: self.max_crawl_delay,
             sitemaps,
+            html_bodies_only: self.html_bodies_only,
         })
     }
 }

@@ -26,6 +26,8 @@ pub mod app;
 pub mod cli;
 mod clock;
 mod config;
+#[cfg(feature = "http")]
+pub mod demo;
 mod engine;
 pub mod links;
 #[cfg(feature = "http")]
@@ -42,4 +44,4 @@ pub use config::{Config, ConfigBuilder, ConfigError, DEFAULT_USER_AGENT};
 pub use engine::{Crawler, Progress, Stop};
 pub use report::{Record, Summary};
 pub use scope::{Scope, ScopeMode};
-pub use transport::{FetchError, FetchErrorKind, Request, Response, Transport};
+pub use transport::{FetchError, FetchErrorKind, Request, Response, Transport, Wire};

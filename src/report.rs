@@ -36,7 +36,8 @@ pub struct Record {
     pub tries: u32,
     /// The media type of the response (`text/html`), without parameters.
     pub content_type: Option<String>,
-    /// Body bytes received (after content decoding).
+    /// Body bytes received (after content decoding); `null` when no response arrived, or when
+    /// its body was not downloaded (`--html-bodies-only` and not HTML).
     pub size: Option<u64>,
     /// Links found in an HTML body (`null` when the body was not parsed).
     pub links: Option<u32>,

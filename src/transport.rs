@@ -26,6 +26,9 @@ use url::Url;
 ///   must cancel the request and leak nothing.
 /// - Enforce a body cap if you have one by cutting the body and setting [`Response::truncated`],
 ///   not by failing.
+/// - When [`Request::html_body_only`] is set and the response is not HTML (its media type is not
+///   `text/html` or `application/xhtml+xml`), you may skip the body: return the head with an
+///   empty body and [`Response::body_skipped`] set. Reading it anyway is also correct.
 /// - Futures need not be `Send`: the engine runs on one thread.
 ///
 /// ```
@@ -57,12 +60,26 @@ impl<T: Transport + ?Sized> Transport for &T {
 pub struct Request {
     /// The normalised, absolute `http`/`https` URL to fetch (no fragment).
     pub url: Url,
+    /// The body is wanted only if the response is HTML: the engine parses nothing else, so the
+    /// transport may stop after any other response's head (see [`Transport`]). Set for pages
+    /// when [`Config::html_bodies_only`](crate::Config::html_bodies_only) is on; never for
+    /// robots.txt or sitemaps.
+    pub html_body_only: bool,
 }
 
 impl Request {
-    /// A `GET` of `url`.
+    /// A `GET` of `url`, body wanted whatever it is.
     pub fn get(url: Url) -> Self {
-        Request { url }
+        Request {
+            url,
+            html_body_only: false,
+        }
+    }
+
+    /// Sets [`Request::html_body_only`] (builder style).
+    pub fn with_html_body_only(mut self, on: bool) -> Self {
+        self.html_body_only = on;
+        self
     }
 }
 
@@ -78,6 +95,34 @@ pub struct Response {
     pub body: Bytes,
     /// `true` when the transport cut the body at its size cap.
     pub truncated: bool,
+    /// `true` when the transport did not download the body at all (the request asked for HTML
+    /// bodies only and this response is not HTML); `body` is then empty.
+    pub body_skipped: bool,
+    /// What went over the wire, when the transport was asked to keep it (for recording a crawl;
+    /// the engine never looks at it). `None` otherwise.
+    pub wire: Option<Box<Wire>>,
+}
+
+/// The exchange as it went over the wire, for a recorder: what [`Response`] holds after
+/// decoding is not what an archive must keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Wire {
+    /// The request's header fields besides `Host`, as sent and in the order sent.
+    pub request_headers: Vec<(String, String)>,
+    /// The body bytes as received: still content-encoded (gzip, ...) if the server encoded them,
+    /// without chunked framing, and ending where reading stopped (body cap, skipped body).
+    pub body: Bytes,
+}
+
+impl Wire {
+    /// The wire record of an exchange that sent `request_headers` and received `body`.
+    pub fn new(request_headers: Vec<(String, String)>, body: impl Into<Bytes>) -> Self {
+        Wire {
+            request_headers,
+            body: body.into(),
+        }
+    }
 }
 
 impl Response {
@@ -88,6 +133,8 @@ impl Response {
             headers: Vec::new(),
             body: Bytes::new(),
             truncated: false,
+            body_skipped: false,
+            wire: None,
         }
     }
 

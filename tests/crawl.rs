@@ -82,9 +82,20 @@ fn site() -> impl Fn(&Req) -> Reply + Send + Sync + 'static {
 
 #[test]
 fn crawls_a_site_and_records_every_outcome() {
+    crawl_the_site_with("native");
+}
+
+#[test]
+fn crawls_a_site_and_records_every_outcome_on_curl() {
+    crawl_the_site_with("curl");
+}
+
+fn crawl_the_site_with(backend: &str) {
     let server = Server::start(site());
-    let jsonl = support::out_path("site");
+    let jsonl = support::out_path(&format!("site-{backend}"));
     let out = support::run(&[
+        "--backend",
+        backend,
         "--jsonl",
         jsonl.to_str().unwrap(),
         "--timeout",
@@ -243,4 +254,91 @@ fn sitemaps_from_robots_txt_are_read_gzipped_or_not() {
         );
     }
     assert_eq!(fetched.len(), 5, "{fetched:?}");
+}
+
+#[test]
+fn html_bodies_only_skips_other_bodies_but_reads_robots_and_sitemaps() {
+    let big = vec![7u8; 2 << 20];
+    let server = Server::start(move |req| {
+        let host = req.header("host").unwrap_or("").to_string();
+        match req.path.as_str() {
+            "/robots.txt" => Reply::status(200)
+                .header("content-type", "text/plain")
+                .body(Body::Length(
+                    format!("User-agent: *\nDisallow: /private\nSitemap: http://{host}/map.xml\n")
+                        .into_bytes(),
+                )),
+            "/map.xml" => Reply::status(200)
+                .header("content-type", "application/xml")
+                .body(Body::Length(
+                    format!(
+                        "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
+                         <url><loc>http://{host}/orphan</loc></url></urlset>"
+                    )
+                    .into_bytes(),
+                )),
+            "/" => Reply::html(links(&["/big.bin", "/doc.pdf", "/page", "/private/x"])),
+            "/big.bin" => Reply::status(200)
+                .header("content-type", "application/octet-stream")
+                .body(Body::Length(big.clone())),
+            "/doc.pdf" => Reply::status(200)
+                .header("content-type", "application/pdf")
+                .body(Body::Chunked(vec![b'%'; 100_000], 8192)),
+            "/page" | "/orphan" => Reply::html(links(&[])),
+            _ => Reply::status(404),
+        }
+    });
+    let crawl = |extra: &[&str], name: &str| {
+        let jsonl = support::out_path(name);
+        let mut args = vec!["-q", "--jsonl", jsonl.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let root = server.url("/");
+        args.push(&root);
+        let out = support::run(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let base = server.url("");
+        support::records(&jsonl)
+            .into_iter()
+            .map(|r| (r.url.strip_prefix(&base).unwrap().to_string(), r))
+            .collect::<BTreeMap<String, crawler::Record>>()
+    };
+    let skipping = crawl(&["--html-bodies-only"], "html-only");
+    let paths: Vec<&str> = skipping.keys().map(String::as_str).collect();
+    // robots.txt was read (/private is not fetched) and so was the sitemap (/orphan is).
+    assert_eq!(
+        paths,
+        [
+            "/",
+            "/big.bin",
+            "/doc.pdf",
+            "/map.xml",
+            "/orphan",
+            "/page",
+            "/robots.txt"
+        ]
+    );
+    for path in ["/big.bin", "/doc.pdf"] {
+        let r = &skipping[path];
+        assert_eq!(
+            (r.status, r.size, r.links),
+            (Some(200), None, None),
+            "{path}"
+        );
+        assert!(!r.truncated);
+    }
+    assert_eq!(
+        skipping["/big.bin"].content_type.as_deref(),
+        Some("application/octet-stream")
+    );
+    assert_eq!(skipping["/"].links, Some(4));
+    assert!(skipping["/page"].size.is_some_and(|n| n > 0));
+    assert!(skipping["/map.xml"].size.is_some_and(|n| n > 0));
+    // Without the flag every body is read.
+    let whole = crawl(&["--max-body", "3000000"], "html-all");
+    assert_eq!(whole["/big.bin"].size, Some(2 << 20));
+    assert_eq!(whole["/doc.pdf"].size, Some(100_000));
 }

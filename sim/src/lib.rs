@@ -13,6 +13,8 @@
 //!   own log of every request and of how many were in flight;
 //! - [`Trace`]: one event per line, virtual time first, and a hash of it all;
 //! - [`Sim`]: the builder that ties them together: one seed, `run` built on `step`;
+//! - [`Replay`]: the same, serving a WARC [`Recording`] of a real crawl instead of a site
+//!   (`crawl-sim --replay`), so a recorded crawl can be re-run offline and in virtual time;
 //! - [`fuzz`]: random cases with swarm faults, the independent oracle, the checks and the
 //!   shrinker behind the property tests and `crawl-sim fuzz`.
 //!
@@ -44,6 +46,7 @@ mod clock;
 mod executor;
 pub mod fuzz;
 mod net;
+mod replay;
 mod rng;
 mod sim;
 mod trace;
@@ -51,6 +54,10 @@ mod trace;
 pub use clock::{Sleep, VirtualClock};
 pub use executor::{Executor, Step};
 pub use net::{LoggedRequest, SimTransport};
+pub use replay::{
+    DEFAULT_MAX_BODY, NOT_RECORDED, ROOT_FIELD, Recording, RecordingError, Replay, ReplayBuilder,
+    ReplayRun, ReplayRunning, ReplayTransport,
+};
 pub use rng::Rng;
 pub use sim::{DEFAULT_BUDGET, Running, Sim, SimBuilder, SimError, SimRun, replay_command};
 pub use trace::{Event, Trace};

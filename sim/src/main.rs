@@ -1,14 +1,19 @@
-//! `crawl-sim`: runs the real crawl engine against a site file in virtual time.
+//! `crawl-sim`: runs the real crawl engine against a site file, or replays a WARC recording of
+//! a real crawl, in virtual time.
 //!
 //! It takes exactly the crawl options of `crawl` (the shared [`crawler::cli::CrawlArgs`]) and
 //! writes the same outputs ([`crawler::cli::Output`]: JSON lines as records arrive, the report
-//! at the end), plus `--site`, `--seed`, `--budget` and `--trace`. Roots default to the site
-//! file's `roots`. The trace hash goes to stderr, so two runs can be compared at a glance.
+//! at the end), plus `--site` or `--replay` (exactly one), `--seed`, `--budget` and `--trace`.
+//! Roots default to the site file's `roots`, or to the recording's (see
+//! [`crawler_sim::Recording::roots`]). The trace hash goes to stderr, so two runs can be
+//! compared at a glance.
 //!
 //! `crawl-sim fuzz` runs random cases with swarm faults until time runs out (see `fuzz_cmd`).
 //!
 //! Exit codes: 0 done; 1 an output could not be written; 2 bad input (options, site file,
-//! config); 3 the simulation failed (deadlock or budget overrun; for `fuzz`, a failing case).
+//! recording, config); 3 the simulation failed (deadlock or budget overrun); 4 the replay asked
+//! for URLs that are not in the recording (the outputs are written all the same). For `fuzz`,
+//! 3 means a case failed.
 
 mod fuzz_cmd;
 
@@ -23,7 +28,8 @@ use clap::{Parser, Subcommand};
 use crawler::Stop;
 use crawler::cli::{CrawlArgs, Output};
 use crawler::site::Site;
-use crawler_sim::{DEFAULT_BUDGET, Sim};
+use crawler_sim::{DEFAULT_BUDGET, DEFAULT_MAX_BODY, Recording, Replay, Sim};
+use url::Url;
 
 /// Crawl a simulated site, deterministically, in virtual time.
 #[derive(Debug, Parser)]
@@ -33,13 +39,26 @@ use crawler_sim::{DEFAULT_BUDGET, Sim};
     subcommand_negates_reqs = true,
     args_conflicts_with_subcommands = true
 )]
+#[command(group = clap::ArgGroup::new("world").required(true).args(["site", "replay"]))]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
 
     /// The site file (JSON; the format is described in sim/README.md).
-    #[arg(long, value_name = "FILE", required = true)]
+    #[arg(long, value_name = "FILE")]
     site: Option<PathBuf>,
+
+    /// Replay this WARC recording (`crawl --record FILE`, `.warc` or `.warc.gz`) instead of a
+    /// site: every request gets its recorded answer.
+    #[arg(long, value_name = "FILE")]
+    replay: Option<PathBuf>,
+
+    /// With --replay: decoded body bytes kept per response, as `crawl --max-body` [default:
+    /// 10485760].
+    // `conflicts_with`, not `requires = "replay"`: clap counts any member of a required group
+    // as satisfying `requires` (clap-rs/clap#4707).
+    #[arg(long, value_name = "BYTES", conflicts_with = "site")]
+    max_body: Option<usize>,
 
     /// Seed of every random draw (latency, faults, the engine's retry jitter). Same seed, same
     /// crawl.
@@ -76,6 +95,13 @@ fn parse_secs(text: &str) -> Result<f64, String> {
 const BAD_OUTPUT: u8 = 1;
 const BAD_INPUT: u8 = 2;
 const SIM_FAILED: u8 = 3;
+const UNRECORDED: u8 = 4;
+
+/// What the crawl runs against.
+enum World {
+    Site(Site),
+    Replay(Recording),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -94,21 +120,26 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<(), (u8, String)> {
     let bad_input = |e: String| (BAD_INPUT, e);
-    let path = cli
-        .site
-        .as_ref()
-        .ok_or_else(|| bad_input("--site is required".into()))?;
-    let site = Site::load(path).map_err(|e| bad_input(e.to_string()))?;
-    let roots = if cli.crawl.roots.is_empty() {
-        site.roots().to_vec()
-    } else {
+    let world = match (&cli.site, &cli.replay) {
+        (Some(path), _) => World::Site(Site::load(path).map_err(|e| bad_input(e.to_string()))?),
+        (None, Some(path)) => {
+            World::Replay(Recording::load(path).map_err(|e| bad_input(e.to_string()))?)
+        }
+        (None, None) => return Err(bad_input("give --site FILE or --replay FILE".into())),
+    };
+    let roots = if !cli.crawl.roots.is_empty() {
         cli.crawl.roots.clone()
+    } else {
+        match &world {
+            World::Site(site) => site.roots().to_vec(),
+            World::Replay(recording) => recording.roots(),
+        }
     };
     let mut config = cli.crawl.config_with_roots(&roots).map_err(|e| {
-        bad_input(if roots.is_empty() {
-            format!("{e} (give one, or set \"roots\" in the site file)")
-        } else {
-            e.to_string()
+        bad_input(match (roots.is_empty(), &world) {
+            (true, World::Site(_)) => format!("{e} (give one, or set \"roots\" in the site file)"),
+            (true, World::Replay(_)) => format!("{e} (give one: the recording has none)"),
+            (false, _) => e.to_string(),
         })
     })?;
     // One seed for everything random: the network's draws and the engine's retry jitter.
@@ -122,24 +153,62 @@ fn run(cli: &Cli) -> Result<(), (u8, String)> {
         None => None,
     };
     let output = Rc::new(RefCell::new(Output::open(&cli.crawl).map_err(bad_input)?));
-    let sim = Sim::builder()
-        .seed(cli.seed)
-        .site(site)
-        .budget(Duration::from_secs_f64(cli.budget))
-        .trace_text(trace_file.is_some())
-        .build()
-        .map_err(|e| bad_input(e.to_string()))?;
+    let budget = Duration::from_secs_f64(cli.budget);
     // A write error stops the crawl: no point fetching what cannot be recorded.
     let stop = Stop::new();
     let (sink, on_error) = (output.clone(), stop.clone());
-    let running = sim.start(&config, Some(stop), move |record| {
+    let on_record = move |record: &crawler::Record| {
         let mut out = sink.borrow_mut();
         out.record(record);
         if out.error().is_some() {
             on_error.stop();
         }
-    });
-    let run = running.finish().map_err(|e| (SIM_FAILED, e.to_string()))?;
+    };
+    let failed = |e: crawler_sim::SimError| (SIM_FAILED, e.to_string());
+    let (run, unrecorded) = match world {
+        World::Site(site) => {
+            let sim = Sim::builder()
+                .seed(cli.seed)
+                .site(site)
+                .budget(budget)
+                .trace_text(trace_file.is_some())
+                .build()
+                .map_err(|e| bad_input(e.to_string()))?;
+            let run = sim.start(&config, Some(stop), on_record).finish();
+            (run.map_err(failed)?, None)
+        }
+        World::Replay(recording) => {
+            let replay = Replay::builder(recording)
+                .seed(cli.seed)
+                .budget(budget)
+                .max_body(cli.max_body.unwrap_or(DEFAULT_MAX_BODY))
+                .trace_text(trace_file.is_some())
+                .build();
+            let run = replay
+                .start(&config, Some(stop), on_record)
+                .finish()
+                .map_err(failed)?;
+            if !run.exhausted.is_empty() {
+                eprintln!(
+                    "crawl-sim: {} url(s) requested more often than recorded (the last recorded \
+                     try was served again): {}",
+                    run.exhausted.len(),
+                    listing(&run.exhausted)
+                );
+            }
+            let unrecorded = (!run.unrecorded.is_empty()).then(|| {
+                format!(
+                    "the replay asked for {} url(s) not in the recording ({} requests): {} \
+                     (seed {})",
+                    run.unrecorded.len(),
+                    run.unrecorded_requests,
+                    listing(&run.unrecorded),
+                    cli.seed
+                )
+            });
+            (run.run, unrecorded)
+        }
+    };
     eprintln!(
         "crawl-sim: trace hash {:016x} (seed {}, {} requests, virtual time {:.6}s, max in flight {})",
         run.trace_hash,
@@ -159,5 +228,19 @@ fn run(cli: &Cli) -> Result<(), (u8, String)> {
     let stdout = std::io::stdout();
     output
         .finish(&run.summary, &mut stdout.lock())
-        .map_err(|e| (BAD_OUTPUT, e))
+        .map_err(|e| (BAD_OUTPUT, e))?;
+    match unrecorded {
+        Some(message) => Err((UNRECORDED, message)),
+        None => Ok(()),
+    }
+}
+
+/// The first few of `urls`, comma-separated, for a one-line message.
+fn listing(urls: &[Url]) -> String {
+    const SHOWN: usize = 5;
+    let mut text: Vec<&str> = urls.iter().take(SHOWN).map(Url::as_str).collect();
+    if urls.len() > SHOWN {
+        text.push("...");
+    }
+    text.join(", ")
 }

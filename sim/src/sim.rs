@@ -15,7 +15,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crawler::site::{Faults, Latency, Site};
-use crawler::{Config, Crawler, Record, ScopeMode, Stop, Summary};
+use crawler::{Config, Crawler, Record, ScopeMode, Stop, Summary, Transport};
 
 use crate::clock::VirtualClock;
 use crate::executor::{Executor, Step};
@@ -249,7 +249,19 @@ impl Sim {
         &self,
         config: &Config,
         stop: Option<Stop>,
+        on_record: impl FnMut(&Record) + 'static,
+    ) -> Running {
+        self.start_wrapped(config, stop, on_record, |network| network)
+    }
+
+    /// [`start`](Self::start), with the engine fetching through `wrap(network)` (a recorder,
+    /// say) instead of the simulated network itself.
+    pub(crate) fn start_wrapped<T: Transport + 'static>(
+        &self,
+        config: &Config,
+        stop: Option<Stop>,
         mut on_record: impl FnMut(&Record) + 'static,
+        wrap: impl FnOnce(SimTransport) -> T,
     ) -> Running {
         let clock = VirtualClock::new();
         let transport = SimTransport::new(
@@ -260,7 +272,7 @@ impl Sim {
             self.faults,
             self.trace_text,
         );
-        let crawler = Crawler::new(config.clone(), transport.clone(), clock.clone());
+        let crawler = Crawler::new(config.clone(), wrap(transport.clone()), clock.clone());
         let tracer = transport.clone();
         let crawl = Box::pin(async move {
             crawler

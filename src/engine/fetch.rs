@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use futures_util::future::{Either, select};
 
 use super::rng::Rng;
-use super::schedule::Job;
+use super::schedule::{Job, Kind};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::transport::{FetchError, FetchErrorKind, Request, Response, Transport};
@@ -28,14 +28,18 @@ pub(crate) struct Fetched {
     pub outcome: Result<Response, FetchError>,
 }
 
-/// Makes one request for `job`, abandoned after `timeout`.
+/// Makes one request for `job`, abandoned after `timeout`; with `html_bodies_only`, a page's
+/// body is asked for only if it is HTML.
 pub(crate) async fn fetch_once<T: Transport, C: Clock>(
     transport: &T,
     clock: &C,
-    timeout: Duration,
+    config: &Config,
     job: Job,
 ) -> Fetched {
-    let request = pin!(transport.fetch(Request::get(job.url.clone())));
+    let (timeout, html_bodies_only) = (config.timeout, config.html_bodies_only);
+    let html_only = html_bodies_only && job.kind == Kind::Page;
+    let request = Request::get(job.url.clone()).with_html_body_only(html_only);
+    let request = pin!(transport.fetch(request));
     let timer = pin!(clock.sleep(timeout));
     let outcome = match select(request, timer).await {
         Either::Left((outcome, _)) => outcome,

@@ -146,12 +146,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                 let Some(job) = state.next_job(now) else {
                     break;
                 };
-                in_flight.push(fetch::fetch_once(
-                    &self.transport,
-                    &self.clock,
-                    config.timeout,
-                    job,
-                ));
+                in_flight.push(fetch::fetch_once(&self.transport, &self.clock, config, job));
             }
             let next_due = state.schedule.next_due();
             if in_flight.is_empty() && next_due.is_none() {

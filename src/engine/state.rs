@@ -280,7 +280,7 @@ impl<'a> CrawlState<'a> {
         };
         let mut record = Record::response(job.url.as_str(), response.status, job.try_no, depth);
         record.content_type = response.media_type();
-        record.size = Some(response.body.len() as u64);
+        record.size = (!response.body_skipped).then_some(response.body.len() as u64);
         record.truncated = response.truncated;
         self.summary.truncated += u64::from(response.truncated);
         *self

@@ -7,7 +7,7 @@
 //! by the HTTP backend, so the cap means the same thing on every backend.
 //!
 //! ```text
-//! let mut sink = BodySink::new(Some("gzip"), 10 << 20);
+//! let mut sink = BodySink::new(Some("gzip"), 10 << 20, 0);
 //! sink.push(&chunk)?;            // returns Ok(true) once the cap is reached
 //! let (body, truncated) = sink.finish();
 //! ```
@@ -18,6 +18,17 @@ use flate2::write::{DeflateDecoder, GzDecoder, ZlibDecoder};
 
 /// The encodings this transport advertises in `Accept-Encoding` (and can undo).
 pub(crate) const ACCEPT_ENCODING: &str = "gzip, deflate";
+
+/// `true` when a body with this `Content-Encoding` is decoded (so its wire bytes differ from the
+/// body kept); unknown encodings are kept as they came.
+pub(crate) fn decodes(encoding: Option<&str>) -> bool {
+    encoding.is_some_and(|e| {
+        let e = e.trim();
+        ["gzip", "x-gzip", "deflate"]
+            .iter()
+            .any(|known| e.eq_ignore_ascii_case(known))
+    })
+}
 
 /// Collects a body up to a cap, decoding it on the way.
 pub(crate) struct BodySink {
@@ -40,12 +51,18 @@ enum DeflateKind {
 
 impl BodySink {
     /// A sink for a body with this `Content-Encoding`, keeping at most `cap` decoded bytes.
-    pub(crate) fn new(encoding: Option<&str>, cap: usize) -> Self {
+    /// `length` is the size the server announced (0 if none): an unencoded body gets its room
+    /// at once instead of growing (and copying) as it arrives.
+    pub(crate) fn new(encoding: Option<&str>, cap: usize, length: usize) -> Self {
         let encoding = encoding.map(|e| e.trim().to_ascii_lowercase());
         let decoder = match encoding.as_deref() {
             Some("gzip" | "x-gzip") => Decoder::Gzip(GzDecoder::new(Capped::new(cap))),
             Some("deflate") => Decoder::Deflate(None, Vec::new(), cap),
-            _ => Decoder::Identity(Capped::new(cap)),
+            _ => {
+                let mut c = Capped::new(cap);
+                c.buf.reserve_exact(length.min(cap));
+                Decoder::Identity(c)
+            }
         };
         BodySink { decoder }
     }
@@ -195,7 +212,7 @@ mod tests {
 
     /// Feeds `wire` in chunks of `step` bytes, stopping when the sink is full, as the transport does.
     fn decode(encoding: Option<&str>, wire: &[u8], cap: usize, step: usize) -> (Vec<u8>, bool) {
-        let mut sink = BodySink::new(encoding, cap);
+        let mut sink = BodySink::new(encoding, cap, wire.len());
         for chunk in wire.chunks(step) {
             if sink.push(chunk).unwrap() {
                 break;
@@ -245,7 +262,7 @@ mod tests {
     fn unknown_encodings_are_kept_raw_and_corrupt_gzip_is_an_error() {
         let (body, _) = decode(Some("br"), b"\x01\x02", 10, 1);
         assert_eq!(body, b"\x01\x02");
-        let mut sink = BodySink::new(Some("gzip"), 100);
+        let mut sink = BodySink::new(Some("gzip"), 100, 0);
         assert!(sink.push(b"this is not gzip at all").is_err());
     }
 

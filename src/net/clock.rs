@@ -1,7 +1,8 @@
 //! [`RealClock`]: the crawl's [`Clock`] on the machine's monotonic clock and async-std timers.
 //!
-//! This is the one place the crate reads `Instant::now()`: the engine sees time only through the
-//! [`Clock`] it is given, and the simulator gives it a virtual one instead.
+//! The engine sees time only through the [`Clock`] it is given; the command line gives it this
+//! one, and the simulator a virtual one instead. (The HTTP transport reads `Instant::now()` too,
+//! for its own socket timeouts, which the engine never sees.)
 
 use std::time::{Duration, Instant};
 

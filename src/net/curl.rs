@@ -1,4 +1,5 @@
-//! surf's curl backend, adapted so that no server answer can panic the crawler.
+//! surf's curl backend, adapted so that no server answer can panic the crawler. Kept beside the
+//! crawler's own client (`http1`) for comparison and for HTTP/2.
 //!
 //! `http-client`'s own `IsahcClient` converts each response header with `to_str().unwrap()` and
 //! each status with `Response::new(status)`, which `expect`s a status `http-types` knows. A server
@@ -9,13 +10,16 @@
 
 use std::convert::TryFrom;
 use std::fmt;
+use std::path::Path;
 use std::time::Duration;
 
 use async_std::io::BufReader;
 use http_client::http_types::headers::{HeaderName, HeaderValue};
 use http_client::http_types::{self, StatusCode};
 use http_client::{Body, Config, Error, HttpClient, Request, Response};
-use isahc::config::{Configurable, RedirectPolicy};
+use isahc::config::{CaCertificate, Configurable, RedirectPolicy};
+
+use super::fields::{RawHead, ascii_header_value, header_text};
 
 /// The curl (isahc) backend, built with the crawler's options.
 pub(crate) struct CurlClient {
@@ -33,13 +37,18 @@ impl fmt::Debug for CurlClient {
 
 impl CurlClient {
     /// A client that never follows redirects, with curl's own connect and total timeouts and a
-    /// per-host connection cap (curl queues requests beyond it).
+    /// per-host connection cap (curl queues requests beyond it); `ca_file` replaces curl's roots.
     pub(crate) fn new(
         connect_timeout: Duration,
         total_timeout: Duration,
         max_connections_per_host: usize,
+        ca_file: Option<&Path>,
     ) -> Result<Self, isahc::Error> {
-        let client = isahc::HttpClient::builder()
+        let mut builder = isahc::HttpClient::builder();
+        if let Some(path) = ca_file {
+            builder = builder.ssl_ca_certificate(CaCertificate::file(path));
+        }
+        let client = builder
             .redirect_policy(RedirectPolicy::None)
             .connect_timeout(connect_timeout)
             .timeout(total_timeout)
@@ -73,19 +82,25 @@ impl HttpClient for CurlClient {
             .map_err(|e| Error::from_str(StatusCode::BadRequest, e.to_string()))?;
         let response = self.client.send_async(request).await?;
         let (parts, body) = response.into_parts();
-        let status = StatusCode::try_from(parts.status.as_u16()).map_err(|_| {
-            Error::from_str(
-                StatusCode::BadGateway,
-                format!("unsupported status code {}", parts.status.as_u16()),
-            )
-        })?;
-        let raw = RawHeaders(
-            parts
+        // http-types knows only the codes it has names for; an unnamed one gets its class's
+        // generic code there, and the real one travels in the `RawHead`.
+        let code = parts.status.as_u16();
+        let status = StatusCode::try_from(code)
+            .or_else(|_| StatusCode::try_from(code / 100 * 100))
+            .map_err(|_| {
+                Error::from_str(
+                    StatusCode::BadGateway,
+                    format!("unsupported status code {code}"),
+                )
+            })?;
+        let raw = RawHead {
+            status: code,
+            fields: parts
                 .headers
                 .iter()
-                .map(|(n, v)| (n.as_str().to_string(), utf8_or_escaped(v.as_bytes())))
+                .map(|(n, v)| (n.as_str().to_string(), header_text(v.as_bytes())))
                 .collect(),
-        );
+        };
         let mut out = http_types::Response::new(status);
         // Setting a body makes http-types invent `Content-Type: application/octet-stream` when
         // there is none; set it first and drop that, so only the server's headers are reported.
@@ -104,47 +119,5 @@ impl HttpClient for CurlClient {
 
     fn config(&self) -> &Config {
         &self.config
-    }
-}
-
-/// The response's header fields in arrival order, as the server sent them (UTF-8 kept), carried
-/// in the response's extensions: `http-types` keeps headers in a hash map, whose order changes
-/// from run to run, and admits only ASCII values.
-#[derive(Debug, Clone)]
-pub(crate) struct RawHeaders(pub(crate) Vec<(String, String)>);
-
-/// A header value as text: UTF-8 as it is, anything else percent-encoded byte by byte.
-fn utf8_or_escaped(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_string(),
-        Err(_) => String::from_utf8_lossy(&ascii_header_value(bytes)).into_owned(),
-    }
-}
-
-/// `bytes` with every non-ASCII or control byte percent-encoded (tabs kept), which is also what a
-/// URL parser does to such bytes in a `Location`.
-pub(crate) fn ascii_header_value(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
-    for &b in bytes {
-        if b == b'\t' || (0x20..0x7f).contains(&b) {
-            out.push(b);
-        } else {
-            out.extend_from_slice(format!("%{b:02X}").as_bytes());
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn header_values_become_ascii() {
-        assert_eq!(ascii_header_value(b"/a b\tc"), b"/a b\tc");
-        assert_eq!(ascii_header_value("/café".as_bytes()), b"/caf%C3%A9");
-        assert_eq!(ascii_header_value(b"x\x7f\x01"), b"x%7F%01");
-        assert_eq!(utf8_or_escaped("café".as_bytes()), "café");
-        assert_eq!(utf8_or_escaped(b"caf\xe9"), "caf%E9");
     }
 }

@@ -1,16 +1,20 @@
 //! Mapping whatever a surf backend fails with to a [`FetchErrorKind`].
 //!
-//! surf hands back one `surf::Error` that wraps the backend's own error: `isahc::Error` for curl,
-//! `std::io::Error`, `async_std::future::TimeoutError` or a plain message (TLS errors
-//! included) for async-h1. Typed errors are classified by type and kind; the plain messages (the
-//! h1 pool turns its errors into strings) by their words.
+//! surf hands back one `surf::Error` that wraps the backend's own error: the crawler's own client
+//! says the class itself (a `WireError`, also inside the `io::Error`s of a body); curl gives an
+//! `isahc::Error`. Typed errors are classified by type and kind; anything else that is only a
+//! message, by its words.
 
 use std::io;
 
+use super::http1::WireError;
 use crate::transport::{FetchError, FetchErrorKind};
 
 /// Classifies a failed `send` (no response head arrived).
 pub(crate) fn from_surf(error: &surf::Error) -> FetchError {
+    if let Some(e) = error.downcast_ref::<WireError>() {
+        return FetchError::new(e.kind, e.message.clone());
+    }
     let message = lowercase_message(&error.to_string());
     if let Some(e) = error.downcast_ref::<isahc::Error>() {
         return FetchError::new(from_isahc(e), isahc_message(e));
@@ -29,6 +33,12 @@ pub(crate) fn from_surf(error: &surf::Error) -> FetchError {
 
 /// Classifies an error while reading the body.
 pub(crate) fn from_body_io(error: &io::Error) -> FetchError {
+    if let Some(e) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<WireError>())
+    {
+        return FetchError::new(e.kind, e.message.clone());
+    }
     if let Some(e) = error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<isahc::Error>())
@@ -90,6 +100,7 @@ fn isahc_message(error: &isahc::Error) -> String {
 
 /// Last resort for errors that arrive as text.
 fn from_words(message: &str) -> FetchErrorKind {
+    let message = message.to_ascii_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| message.contains(w));
     if has(&[
         "lookup address",
@@ -100,7 +111,14 @@ fn from_words(message: &str) -> FetchErrorKind {
         FetchErrorKind::Dns
     } else if has(&["tls", "ssl", "certificate", "handshake"]) {
         FetchErrorKind::Tls
-    } else if has(&["reset", "closed", "broken pipe", "eof", "empty response"]) {
+    } else if has(&[
+        "reset",
+        "closed",
+        "broken pipe",
+        "eof",
+        "empty response",
+        "receiving data",
+    ]) {
         FetchErrorKind::Reset
     } else if has(&["refused", "unreachable", "connect"]) {
         FetchErrorKind::Connect
@@ -114,6 +132,7 @@ fn from_words(message: &str) -> FetchErrorKind {
         "status",
         "version",
         "chunk",
+        "weird",
     ]) {
         FetchErrorKind::Protocol
     } else {
@@ -173,6 +192,14 @@ mod tests {
         );
         assert_eq!(msg("connection closed"), FetchErrorKind::Reset);
         assert_eq!(msg("Malformed HTTP head"), FetchErrorKind::Protocol);
+        assert_eq!(
+            msg("curl(\"Weird server reply\")"),
+            FetchErrorKind::Protocol
+        );
+        assert_eq!(
+            msg("Failure when receiving data from the peer"),
+            FetchErrorKind::Reset
+        );
         assert_eq!(msg("something else"), FetchErrorKind::Other);
     }
 

@@ -1,39 +1,45 @@
 //! [`SurfTransport`]: the engine's [`Transport`] over real HTTP, with surf on async-std.
 
 use std::fmt;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::{Pin, pin};
 use std::str::FromStr;
-use std::time::Duration;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
-use async_std::io::ReadExt;
+use async_io::Timer;
+use async_std::io::BufRead as AsyncBufRead;
 use bytes::Bytes;
-use http_client::HttpClient;
-use http_client::h1::H1Client;
+use futures_util::future::{Either, select};
 use surf::http::Method;
 
-use super::body::{ACCEPT_ENCODING, BodySink};
-use super::curl::{CurlClient, RawHeaders};
+use super::body::{ACCEPT_ENCODING, BodySink, decodes};
+use super::curl::CurlClient;
 use super::error;
-use crate::transport::{FetchError, FetchErrorKind, Request, Response, Transport};
+use super::fields::RawHead;
+use super::http1::Http1Client;
+use crate::transport::{FetchError, FetchErrorKind, Request, Response, Transport, Wire};
 
 /// Which HTTP implementation surf runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Backend {
-    /// libcurl through isahc (`curl-client`): TLS by OpenSSL with the system's roots. The
-    /// default; see the [module documentation](super) for why.
+    /// The crawler's own HTTP/1.1 client (TLS by native-tls: OpenSSL with the system's roots).
+    /// The default; see the [module documentation](super) for why.
     #[default]
+    Native,
+    /// libcurl through isahc (`curl-client`): HTTP/2 to TLS sites, kept for comparison.
     Curl,
-    /// async-h1 with async-native-tls (`h1-client`), pooled per socket address.
-    H1,
 }
 
 impl FromStr for Backend {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
+            "native" => Ok(Backend::Native),
             "curl" => Ok(Backend::Curl),
-            "h1" => Ok(Backend::H1),
-            _ => Err(format!("unknown backend {s:?} (curl or h1)")),
+            _ => Err(format!("unknown backend {s:?} (native or curl)")),
         }
     }
 }
@@ -45,21 +51,26 @@ pub struct HttpOptions {
     /// Sent as `User-Agent`. Default: [`crate::DEFAULT_USER_AGENT`] (the crawler's name and
     /// version).
     pub user_agent: String,
-    /// Opening a connection (TCP and TLS) may take this long (curl backend; async-h1 has no
-    /// separate connect timeout, so there the read timeout covers it). Default: 10 s.
+    /// Opening a connection (name resolution, TCP and TLS) may take this long. Default: 10 s.
     pub connect_timeout: Duration,
     /// The longest wait for the response head, and for each piece of the body after it. Default:
     /// 30 s.
     pub read_timeout: Duration,
-    /// The whole request, body included, as the backend enforces it (the engine also races each
-    /// try against its own `timeout` on the crawl's clock). Default: 60 s.
+    /// The whole request, body included (the engine also races each try against its own
+    /// `timeout` on the crawl's clock). Default: 60 s.
     pub total_timeout: Duration,
     /// Decoded body bytes kept; a longer body is cut and marked `truncated`. Default: 10 MiB.
     pub max_body: usize,
     /// Connections open to one host at once; further requests wait for one. Default: 16.
     pub max_connections_per_host: usize,
-    /// The HTTP implementation. Default: [`Backend::Curl`].
+    /// The HTTP implementation. Default: [`Backend::Native`].
     pub backend: Backend,
+    /// A PEM file of root certificates to trust for TLS, for servers with a private CA: besides
+    /// the system's roots on the native backend, instead of them on curl. Default: none.
+    pub ca_file: Option<PathBuf>,
+    /// Keep what went over the wire (request fields, body bytes before decoding) in
+    /// [`Response::wire`], for recording. Default: off.
+    pub keep_wire: bool,
 }
 
 impl Default for HttpOptions {
@@ -71,7 +82,9 @@ impl Default for HttpOptions {
             total_timeout: Duration::from_secs(60),
             max_body: 10 << 20,
             max_connections_per_host: 16,
-            backend: Backend::Curl,
+            backend: Backend::Native,
+            ca_file: None,
+            keep_wire: false,
         }
     }
 }
@@ -138,24 +151,31 @@ impl SurfTransport {
         // surf's `Client::new()` would add its logger middleware and nothing else; building it
         // from a backend directly keeps the stack empty: no redirect middleware, no logging cost.
         let client = match options.backend {
+            Backend::Native => {
+                let roots = match &options.ca_file {
+                    Some(path) => vec![std::fs::read(path).map_err(|e| {
+                        NetError::Backend(format!("cannot read {}: {e}", path.display()))
+                    })?],
+                    None => Vec::new(),
+                };
+                surf::Client::with_http_client(
+                    Http1Client::new(
+                        options.connect_timeout,
+                        options.max_connections_per_host,
+                        &roots,
+                    )
+                    .map_err(NetError::Backend)?,
+                )
+            }
             Backend::Curl => surf::Client::with_http_client(
                 CurlClient::new(
                     options.connect_timeout,
                     options.total_timeout,
                     options.max_connections_per_host,
+                    options.ca_file.as_deref(),
                 )
                 .map_err(|e| NetError::Backend(e.to_string()))?,
             ),
-            Backend::H1 => {
-                let config = http_client::Config::new()
-                    .set_timeout(Some(options.read_timeout))
-                    .set_max_connections_per_host(options.max_connections_per_host)
-                    .set_tcp_no_delay(true);
-                let mut h1 = H1Client::new();
-                h1.set_config(config)
-                    .map_err(|e| NetError::Backend(e.to_string()))?;
-                surf::Client::with_http_client(h1)
-            }
         };
         Ok(SurfTransport { client, options })
     }
@@ -166,63 +186,161 @@ impl SurfTransport {
     }
 
     async fn get(&self, request: Request) -> Result<Response, FetchError> {
+        let o = &self.options;
+        let started = Instant::now();
+        // One timer per request, moved forward as data arrives: the head must come within
+        // `read_timeout`, each piece of the body within `read_timeout` of the previous one, and
+        // everything within `total_timeout`.
+        let mut timer = Timer::at(started + o.read_timeout.min(o.total_timeout));
+        let html_only = request.html_body_only;
+        // In the order the native client sends them (by name).
+        let fields = [
+            ("accept", "*/*"),
+            ("accept-encoding", ACCEPT_ENCODING),
+            ("user-agent", o.user_agent.as_str()),
+        ];
         let mut req = surf::Request::new(Method::Get, request.url);
-        req.insert_header("user-agent", self.options.user_agent.as_str());
-        req.insert_header("accept-encoding", ACCEPT_ENCODING);
-        req.insert_header("accept", "*/*");
-        let read_timeout = self.options.read_timeout;
-        let mut res = match async_std::future::timeout(read_timeout, self.client.send(req)).await {
-            Ok(Ok(res)) => res,
-            Ok(Err(e)) => return Err(error::from_surf(&e)),
-            Err(_) => return Err(timeout_error("response head", read_timeout)),
+        for (name, value) in fields {
+            req.insert_header(name, value);
+        }
+        let wire_fields = || {
+            fields
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()
         };
-        let mut response = Response::new(u16::from(res.status()));
-        response.headers = match res.ext::<RawHeaders>() {
-            Some(RawHeaders(raw)) => raw.clone(),
-            None => {
-                // async-h1 leaves only http-types' hash map: sort by name so the order is at
-                // least the same on every run (values of one name keep their order).
-                let mut headers: Vec<(String, String)> = res
-                    .iter()
-                    .flat_map(|(name, values)| {
-                        values
-                            .iter()
-                            .map(|v| (name.as_str().to_string(), v.as_str().to_string()))
-                    })
-                    .collect();
-                headers.sort_by(|a, b| a.0.cmp(&b.0));
-                headers
-            }
+        let mut res = match select(pin!(self.client.send(req)), &mut timer).await {
+            Either::Left((Ok(res), _)) => res,
+            Either::Left((Err(e), _)) => return Err(error::from_surf(&e)),
+            Either::Right(_) => return Err(timeout_error("response head", o.read_timeout)),
         };
+        let inner: &mut surf::http::Response = res.as_mut();
+        let head = match inner.ext_mut().remove::<RawHead>() {
+            Some(head) => head,
+            None => RawHead {
+                status: u16::from(res.status()),
+                fields: sorted_fields(&res),
+            },
+        };
+        let mut response = Response::new(head.status);
+        response.headers = head.fields;
         let encoding = response.header("content-encoding").map(str::to_string);
-        let mut sink = BodySink::new(encoding.as_deref(), self.options.max_body);
+        let length = response
+            .header("content-length")
+            .and_then(|l| l.trim().parse::<usize>().ok());
+        let skip = html_only
+            && !response
+                .media_type()
+                .as_deref()
+                .is_some_and(crate::links::is_html);
+        if skip && length.is_none_or(|n| n > SMALL_BODY) {
+            // Not wanted: dropping the body closes the connection without reading further.
+            response.body_skipped = true;
+            if o.keep_wire {
+                response.wire = Some(Box::new(Wire::new(wire_fields(), Bytes::new())));
+            }
+            return Ok(response);
+        }
+        // The wire bytes differ from the body only when it is decoded; only then are they kept
+        // apart.
+        let mut raw = (o.keep_wire && decodes(encoding.as_deref()) && !skip).then(Vec::new);
+        // A small unwanted body is only drained: no decoding, so it cannot fail the fetch.
+        let encoding = if skip { None } else { encoding };
+        let mut sink = BodySink::new(encoding.as_deref(), o.max_body, length.unwrap_or(0));
         let mut wire = res.take_body();
-        let mut chunk = vec![0u8; 16 * 1024];
-        loop {
-            let n = match async_std::future::timeout(read_timeout, wire.read(&mut chunk)).await {
-                Ok(Ok(0)) => break,
-                Ok(Ok(n)) => n,
-                Ok(Err(e)) => return Err(error::from_body_io(&e)),
-                Err(_) => return Err(timeout_error("body data", read_timeout)),
-            };
-            match sink.push(&chunk[..n]) {
-                Ok(false) => {}
-                // Full: stop reading. Dropping the body makes the backend abandon the rest.
-                Ok(true) => break,
-                Err(e) => {
-                    return Err(FetchError::new(
-                        FetchErrorKind::Protocol,
-                        format!("bad {} body: {e}", encoding.as_deref().unwrap_or("encoded")),
-                    ));
+        let mut last_data = Instant::now();
+        let read = std::future::poll_fn(|cx| {
+            let mut got = false;
+            let mut waiting = false;
+            // Drain what is ready, but yield now and then so that one fast body cannot starve
+            // the crawl's other requests.
+            for _ in 0..64 {
+                let step = match Pin::new(&mut wire).poll_fill_buf(cx) {
+                    Poll::Pending => {
+                        waiting = true;
+                        break;
+                    }
+                    Poll::Ready(Err(e)) => Err(error::from_body_io(&e)),
+                    Poll::Ready(Ok([])) => return Poll::Ready(Ok(())),
+                    Poll::Ready(Ok(data)) => {
+                        let n = data.len();
+                        if let Some(raw) = &mut raw {
+                            raw.extend_from_slice(data);
+                        }
+                        let pushed = sink.push(data);
+                        Pin::new(&mut wire).consume(n);
+                        got = true;
+                        pushed.map_err(|e| {
+                            FetchError::new(
+                                FetchErrorKind::Protocol,
+                                format!(
+                                    "bad {} body: {e}",
+                                    encoding.as_deref().unwrap_or("encoded")
+                                ),
+                            )
+                        })
+                    }
+                };
+                match step {
+                    // Full: stop reading. Dropping the body closes the connection.
+                    Ok(true) => return Poll::Ready(Ok(())),
+                    Ok(false) => {}
+                    Err(e) => return Poll::Ready(Err(e)),
                 }
             }
-        }
+            if got {
+                last_data = Instant::now();
+            }
+            if !waiting {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            while Pin::new(&mut timer).poll(cx).is_ready() {
+                let due = (last_data + o.read_timeout).min(started + o.total_timeout);
+                if Instant::now() >= due {
+                    return Poll::Ready(Err(timeout_error("body data", o.read_timeout)));
+                }
+                timer.set_at(due);
+            }
+            Poll::Pending
+        });
+        read.await?;
         let (body, truncated) = sink.finish();
-        response.body = Bytes::from(body);
+        let body = Bytes::from(body);
+        if o.keep_wire {
+            let wire_body = raw.map_or_else(|| body.clone(), Bytes::from);
+            response.wire = Some(Box::new(Wire::new(wire_fields(), wire_body)));
+        }
+        if skip {
+            // A small unwanted body was read anyway, to keep the connection (see SMALL_BODY).
+            response.body_skipped = true;
+            return Ok(response);
+        }
+        response.body = body;
         response.truncated = truncated;
         Ok(response)
     }
 }
+
+/// http-types' header map as a list, sorted by name so the order is at least the same on every
+/// run (values of one name keep their order). Only for a backend that gives no `RawHead`.
+fn sorted_fields(res: &surf::Response) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = res
+        .iter()
+        .flat_map(|(name, values)| {
+            values
+                .iter()
+                .map(|v| (name.as_str().to_string(), v.as_str().to_string()))
+        })
+        .collect();
+    fields.sort_by(|a, b| a.0.cmp(&b.0));
+    fields
+}
+
+/// An unwanted body announced at no more than this many bytes is read and thrown away rather
+/// than cut off: it has likely arrived with the head already, and reading it keeps the
+/// connection for the next request, where cutting it off would cost a new one.
+const SMALL_BODY: usize = 16 * 1024;
 
 fn timeout_error(what: &str, after: Duration) -> FetchError {
     FetchError::new(

@@ -46,6 +46,9 @@ pub enum Body {
     Close(Vec<u8>),
     /// No answer at all until the server is dropped.
     Hang,
+    /// The head (announcing more) and these bytes of the body, then nothing until the server is
+    /// dropped.
+    Stall(Vec<u8>),
     /// These bytes verbatim instead of a response (status and headers are ignored), then the
     /// connection is closed: for broken servers.
     Raw(Vec<u8>),
@@ -251,7 +254,18 @@ fn write_reply(
     shared: &Shared,
     path: &str,
 ) -> std::io::Result<bool> {
-    if reply.body == Body::Hang {
+    if let Body::Stall(part) = &reply.body {
+        let head = format!(
+            "HTTP/1.1 {} {}\r\ncontent-length: {}\r\n\r\n",
+            reply.status,
+            reason(reply.status),
+            part.len() + 1000
+        );
+        out.write_all(head.as_bytes())?;
+        out.write_all(part)?;
+        out.flush()?;
+    }
+    if matches!(reply.body, Body::Hang | Body::Stall(_)) {
         let _ = shared.hung.lock().unwrap().send(path.to_string());
         let (lock, cv) = &shared.release;
         let mut released = lock.lock().unwrap();
@@ -273,7 +287,7 @@ fn write_reply(
         Body::Length(b) => head.push_str(&format!("content-length: {}\r\n", b.len())),
         Body::Chunked(..) => head.push_str("transfer-encoding: chunked\r\n"),
         Body::Close(_) => head.push_str("connection: close\r\n"),
-        Body::Hang | Body::Raw(_) => unreachable!(),
+        Body::Hang | Body::Stall(_) | Body::Raw(_) => unreachable!(),
     }
     head.push_str("\r\n");
     let mut wire = head.into_bytes();
@@ -295,7 +309,7 @@ fn write_reply(
             wire.extend_from_slice(b);
             false
         }
-        Body::Hang | Body::Raw(_) => unreachable!(),
+        Body::Hang | Body::Stall(_) | Body::Raw(_) => unreachable!(),
     };
     out.write_all(&wire)?;
     out.flush()?;

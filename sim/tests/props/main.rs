@@ -7,14 +7,19 @@
 //! 3. no redirect chain is followed past `max_redirect` (also checked on its own);
 //! 4. the crawl ends within the virtual-time budget with nothing in flight, and never stalls;
 //! 5. the server never sees more than `max_tasks` requests at once;
-//! 6. the same seed gives the same trace, event for event.
+//! 6. the same seed gives the same trace, event for event;
+//! 7. a recording of the crawl replays to the same outcomes (and 8, 9: the same trace for one
+//!    seed, a subset under narrower options; see `replay.rs`).
 //!
 //! The strategies (`graph.rs`) shrink: nodes first, then what is left. A failing case prints its
 //! seed, the broken property and the `crawl-sim` command that replays it (the site file is
 //! written to the temp directory). Default: 512 cases per property; set `PROPTEST_CASES` for
 //! more. `crawl-sim fuzz` draws cases from seeds instead, with swarm faults, until time runs out.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod graph;
+mod replay;
 
 use crawler::ScopeMode;
 use crawler_sim::fuzz::{self, Case, Counterexample};
@@ -30,7 +35,7 @@ fn cases() -> u32 {
 }
 
 /// Turns a failure into a message with the seed and the command that replays it.
-fn report(case: &Case, failure: fuzz::Failure) -> TestCaseError {
+fn report(case: &Case, failure: impl std::fmt::Display) -> TestCaseError {
     let name = format!("crawler-sim-case-{:016x}", case.seed);
     let replay = match Counterexample::write(&std::env::temp_dir(), &name, case) {
         Ok(c) => format!("replay with:\n  {}", c.replay),
@@ -50,6 +55,11 @@ proptest! {
     #[test]
     fn depth_limited_crawls_match_the_oracle(case in graph::case(12, true)) {
         fuzz::check(&case).map_err(|failure| report(&case, failure))?;
+    }
+
+    #[test]
+    fn recorded_crawls_replay_to_the_same_outcomes(case in graph::case(12, true)) {
+        replay::check_replay(&case).map_err(|problem| report(&case, problem))?;
     }
 }
 

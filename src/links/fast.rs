@@ -1,0 +1,94 @@
+//! The fast link extractor: `select`'s answer without `select`'s DOM.
+//!
+//! The reference ([`super::extract_dom`]) parses with html5ever into an `RcDom` (reference-counted
+//! nodes, attribute vectors, merged text nodes), copies that into `select`'s node vector, and
+//! walks it. Most of that work is about text and attributes no link depends on. This module runs
+//! the same parse — a byte-level port of html5ever 0.26's tokenizer and tree builder — but keeps
+//! only an element skeleton: names, parent/child links, and for `a`/`area`/`base` the index of
+//! their `href`. Text is looked at (whitespace or not, because that decides insertion modes and
+//! whether formatting elements are reconstructed) and dropped; comments are skipped; attribute
+//! values are decoded only to be handed to the one element that needs them.
+//!
+//! Why a port and not a scanner for `<a href>`: the reference's answer depends on tree
+//! construction. `<a>` misnested around a `<p>` is cloned when formatting elements are
+//! reconstructed (one tag, two links); stray table content is foster-parented before the table
+//! (links out of source order); `<frameset>` can drop a body with its links; `<template>`
+//! contents and `<select>` swallow links; `<svg>` turns `<a>` into an SVG element with
+//! `xlink:href`. A scanner that ignores those is wrong on real pages, and "same links, same
+//! order" on every input leaves no room for approximations. So the port keeps html5ever's
+//! states and algorithms, quirks included, and the tests compare against `select` on fixtures and
+//! on random HTML.
+//!
+//! Parts: [`tokenizer`] (with [`input`] and [`charref`]) turns bytes into tokens; [`builder`] and
+//! [`rules`] build the skeleton ([`tree`]) with the tag sets of [`names`] and the quirks-mode
+//! decision of [`doctype`]; [`extract`] walks the result in tree order.
+
+mod builder;
+mod charref;
+mod doctype;
+mod input;
+mod names;
+mod rules;
+mod token;
+mod tokenizer;
+mod tree;
+
+use super::Links;
+use names::{A, AREA, BASE};
+use tree::NONE;
+
+/// Extracts the links of `body`, exactly as [`super::extract_dom`] does on its lossy UTF-8
+/// decoding.
+pub(super) fn extract(body: &[u8]) -> Links {
+    let mut tokenizer = tokenizer::Tokenizer::new(body);
+    tokenizer.run();
+    let builder = &tokenizer.sink;
+    let mut base = None;
+    let mut order = Vec::with_capacity(builder.href_spans.len());
+    builder.tree.preorder(|node| {
+        if node.href == NONE {
+            return;
+        }
+        match node.el.name {
+            A | AREA => order.push(node.href),
+            BASE if base.is_none() => base = Some(node.href),
+            _ => {}
+        }
+    });
+    let text = |i: u32| {
+        let (start, end) = builder.href_spans[i as usize];
+        let bytes = &tokenizer.buf[start as usize..end as usize];
+        // Validation alone is much faster than lossy decoding, and almost every value is valid.
+        match std::str::from_utf8(bytes) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        }
+    };
+    Links {
+        base: base.map(text),
+        hrefs: order.into_iter().map(text).collect(),
+    }
+}
+
+/// The element skeleton of `body`, one line per element in tree order: depth, namespace and
+/// lowercase name. The tests compare it with `select`'s tree, a stronger check than the links.
+#[cfg(test)]
+pub(super) fn skeleton(body: &[u8]) -> Vec<String> {
+    let mut tokenizer = tokenizer::Tokenizer::new(body);
+    tokenizer.run();
+    let names = &tokenizer.names;
+    tokenizer
+        .sink
+        .tree
+        .elements_with_depth()
+        .into_iter()
+        .map(|(depth, el)| {
+            let ns = match el.ns {
+                names::Ns::Html => "html",
+                names::Ns::Svg => "svg",
+                names::Ns::MathMl => "math",
+            };
+            format!("{depth} {ns}:{}", names.text(el.name))
+        })
+        .collect()
+}
