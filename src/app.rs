@@ -185,7 +185,7 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
     })?;
     let mut output = Output::open(&cli.crawl).map_err(AppError::Usage)?;
     let transport = match &cli.record {
-        Some(path) => Recorder::create(transport, path).map_err(AppError::Usage)?,
+        Some(path) => Recorder::create(transport, path, &config.roots).map_err(AppError::Usage)?,
         None => Recorder::off(transport),
     }
     .with_stop(stop.clone());

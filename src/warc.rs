@@ -46,6 +46,10 @@ use flate2::write::GzEncoder;
 use sha1_smol::Sha1;
 use url::Url;
 
+/// The `warcinfo` field naming a root of the recorded crawl (one field per root); replays start
+/// from these.
+pub const ROOT_FIELD: &str = "crawler-root";
+
 /// One fetch attempt to record.
 #[derive(Debug, Clone, Copy)]
 pub struct Exchange<'a> {

@@ -176,6 +176,11 @@ fn a_recorded_crawl_is_a_valid_warc_with_every_try() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The warcinfo record names the crawl's root, so a replay starts where the crawl did.
+    let records = crawler::warc::read_records(&std::fs::read(&warc).unwrap()).unwrap();
+    let info = String::from_utf8_lossy(&records[0].block).into_owned();
+    let root_line = format!("{}: {}", crawler::warc::ROOT_FIELD, server.url("/"));
+    assert!(info.contains(&root_line), "{info}");
     let records = warcio_read(&warc);
     let base = server.url("");
     let path = |r: &Rec| {

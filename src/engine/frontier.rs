@@ -64,8 +64,6 @@ pub(crate) enum State {
 /// One URL.
 #[derive(Debug)]
 pub(crate) struct Entry {
-    /// The normalised URL, the dedup key.
-    pub key: Box<str>,
     /// The URL's lifecycle.
     pub state: State,
     /// Pareto-best ways this URL was reached (empty until it is offered).
@@ -93,6 +91,9 @@ pub(crate) struct Table {
     ids: HashTable<(u32, u32)>,
     hasher: FxBuildHasher,
     entries: Vec<Entry>,
+    /// The normalised URLs (the dedup keys) by id, back to back in one arena: no allocation per
+    /// URL, and a lookup touches a small offsets array and the key's bytes, nothing else.
+    keys: Keys,
     /// Newly queued ids with their parsed URL (so a link is parsed once, not again when it is
     /// fetched), in discovery order, until the engine hands them to the scheduler.
     arrivals: VecDeque<(u32, Url)>,
@@ -121,6 +122,27 @@ impl Interned {
     }
 }
 
+/// Strings by dense id, stored back to back.
+#[derive(Debug, Default)]
+struct Keys {
+    text: String,
+    /// `ends[id]` is where key `id` ends in `text`; it starts where key `id - 1` ends.
+    ends: Vec<usize>,
+}
+
+impl Keys {
+    fn get(&self, id: u32) -> &str {
+        let id = id as usize;
+        let start = if id == 0 { 0 } else { self.ends[id - 1] };
+        &self.text[start..self.ends[id]]
+    }
+
+    fn push(&mut self, key: &str) {
+        self.text.push_str(key);
+        self.ends.push(self.text.len());
+    }
+}
+
 impl std::fmt::Debug for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Table")
@@ -136,10 +158,10 @@ impl Table {
         let key = url.as_str();
         let hash = self.hasher.hash_one(key);
         let low = hash as u32;
-        let entries = &self.entries;
-        let found = self.ids.find(hash, |&(id, h)| {
-            h == low && &*entries[id as usize].key == key
-        });
+        let keys = &self.keys;
+        let found = self
+            .ids
+            .find(hash, |&(id, h)| h == low && keys.get(id) == key);
         if let Some(&(id, _)) = found {
             return Interned::Known(id);
         }
@@ -150,14 +172,13 @@ impl Table {
             State::OutOfScope
         };
         self.entries.push(Entry {
-            key: key.into(),
             state,
             labels: SmallVec::new(),
         });
-        let (entries, hasher) = (&self.entries, &self.hasher);
-        self.ids.insert_unique(hash, (id, low), |&(id, _)| {
-            hasher.hash_one(&*entries[id as usize].key)
-        });
+        self.keys.push(key);
+        let (keys, hasher) = (&self.keys, &self.hasher);
+        self.ids
+            .insert_unique(hash, (id, low), |&(id, _)| hasher.hash_one(keys.get(id)));
         Interned::New(id)
     }
 
@@ -177,6 +198,7 @@ impl Table {
         max_redirect: u32,
         max_depth: Option<u32>,
     ) -> bool {
+        let keys = &self.keys;
         let entry = &mut self.entries[id as usize];
         if entry.state == State::OutOfScope || entry.labels.iter().any(|l| l.dominates(label)) {
             return false;
@@ -187,7 +209,7 @@ impl Table {
             State::Unqueued => {
                 entry.state = State::Queued;
                 let url = url
-                    .or_else(|| Url::parse(&entry.key).ok())
+                    .or_else(|| Url::parse(keys.get(id)).ok())
                     .expect("keys are valid urls");
                 self.arrivals.push_back((id, url));
                 true

@@ -21,7 +21,7 @@
 //! let mut options = HttpOptions::default();
 //! options.keep_wire = true;
 //! let transport = SurfTransport::new(options).unwrap();
-//! let recorder = Recorder::create(transport, "crawl.warc.gz".as_ref()).unwrap();
+//! let recorder = Recorder::create(transport, "crawl.warc.gz".as_ref(), &[]).unwrap();
 //! let config = Config::builder().root("http://127.0.0.1:8080/").build().unwrap();
 //! let crawler = Crawler::new(config, recorder, RealClock::new());
 //! async_std::task::block_on(crawler.run(|_, _| {}));
@@ -65,7 +65,7 @@ impl<T> fmt::Debug for Recorder<T> {
 impl<T: Transport> Recorder<T> {
     /// A recorder writing to a new file at `path` (gzip per record if the name ends in `.gz`),
     /// opened with its `warcinfo` record.
-    pub fn create(inner: T, path: &Path) -> Result<Self, String> {
+    pub fn create(inner: T, path: &Path, roots: &[url::Url]) -> Result<Self, String> {
         let cannot = |e: io::Error| format!("cannot write {}: {e}", path.display());
         let file = File::create(path).map_err(cannot)?;
         let gzip = path.extension().is_some_and(|e| e == "gz");
@@ -79,19 +79,18 @@ impl<T: Transport> Recorder<T> {
         let name = path
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let mut fields = vec![
+            ("software", crate::DEFAULT_USER_AGENT),
+            ("format", "WARC File Format 1.1"),
+            (
+                "conformsTo",
+                "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            ),
+        ];
+        // The roots, so a replay starts where the crawl started (not where it guesses).
+        fields.extend(roots.iter().map(|r| (crate::warc::ROOT_FIELD, r.as_str())));
         writer
-            .write_warcinfo(
-                &rfc3339(SystemTime::now()),
-                &name,
-                &[
-                    ("software", crate::DEFAULT_USER_AGENT),
-                    ("format", "WARC File Format 1.1"),
-                    (
-                        "conformsTo",
-                        "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-                    ),
-                ],
-            )
+            .write_warcinfo(&rfc3339(SystemTime::now()), &name, &fields)
             .map_err(cannot)?;
         Ok(Recorder {
             inner,

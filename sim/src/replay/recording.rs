@@ -16,8 +16,7 @@ use url::Url;
 use super::DEFAULT_MAX_BODY;
 use super::decode::decode;
 
-/// The `warcinfo` field naming a root of the recorded crawl (one field per root).
-pub const ROOT_FIELD: &str = "crawler-root";
+pub use crawler::warc::ROOT_FIELD;
 
 /// How a recorded failure says the crawl abandoned the request (see the module documentation).
 const ABANDONED: &str = "abandoned";
