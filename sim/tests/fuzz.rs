@@ -86,7 +86,7 @@ fn shell_split(line: &str) -> Vec<String> {
 #[test]
 fn written_cases_replay_with_crawl_sim_event_for_event() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-replay");
-    for seed in 0..12 {
+    for seed in 0..24 {
         let case = fuzz::generate(seed);
         let written = Counterexample::write(&dir, &format!("seed-{seed}"), &case).unwrap();
         let args = shell_split(&written.replay);
