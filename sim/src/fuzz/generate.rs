@@ -109,22 +109,22 @@ fn kind(rng: &mut Rng, max_links: u64) -> Kind {
     }
 }
 
+/// What a scripted try may answer (`Ok` twice: the site's own answer is the most common).
+pub const SCRIPT_OUTCOMES: [Outcome; 10] = [
+    Outcome::Ok,
+    Outcome::Ok,
+    Outcome::Status(500),
+    Outcome::Status(503),
+    Outcome::Status(429),
+    Outcome::Status(404),
+    Outcome::Reset,
+    Outcome::Drop,
+    Outcome::Refused,
+    Outcome::Truncate,
+];
+
 fn outcome(rng: &mut Rng) -> Outcome {
-    pick(
-        rng,
-        &[
-            Outcome::Ok,
-            Outcome::Ok,
-            Outcome::Status(500),
-            Outcome::Status(503),
-            Outcome::Status(429),
-            Outcome::Status(404),
-            Outcome::Reset,
-            Outcome::Drop,
-            Outcome::Refused,
-            Outcome::Truncate,
-        ],
-    )
+    pick(rng, &SCRIPT_OUTCOMES)
 }
 
 /// Swarm fault rates: each kind is on with probability 1/2, then gets a rate of 1, 4, 8 or 16

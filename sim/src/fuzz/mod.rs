@@ -36,7 +36,7 @@ pub use case::{
     Case, DOWN, EXCLUDE, Form, GARBAGE, HOSTS, Kind, Link, Location, Network, Node, Target,
 };
 pub use check::{Failure, Passed, Property, check, first_difference};
-pub use generate::{MAX_NODES, add_gadget, generate};
+pub use generate::{MAX_NODES, SCRIPT_OUTCOMES, add_gadget, generate};
 pub use oracle::{Final, Label, Oracle, Prediction, own_status, resolve, retryable};
 pub use shrink::{MAX_ATTEMPTS, Shrunk, shrink, shrink_with};
 

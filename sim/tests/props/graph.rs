@@ -10,7 +10,7 @@
 
 use crawler::site::{Faults, Outcome};
 use crawler_sim::fuzz::{
-    Case, Form, GARBAGE, HOSTS, Kind, Link, Location, Node, Target, add_gadget,
+    Case, Form, GARBAGE, HOSTS, Kind, Link, Location, Node, SCRIPT_OUTCOMES, Target, add_gadget,
 };
 use proptest::prelude::*;
 
@@ -60,18 +60,7 @@ fn kind() -> impl Strategy<Value = Kind> {
 }
 
 fn outcome() -> impl Strategy<Value = Outcome> {
-    prop::sample::select(vec![
-        Outcome::Ok,
-        Outcome::Ok,
-        Outcome::Status(500),
-        Outcome::Status(503),
-        Outcome::Status(429),
-        Outcome::Status(404),
-        Outcome::Reset,
-        Outcome::Drop,
-        Outcome::Refused,
-        Outcome::Truncate,
-    ])
+    prop::sample::select(SCRIPT_OUTCOMES.to_vec())
 }
 
 pub fn faults() -> impl Strategy<Value = Faults> {
