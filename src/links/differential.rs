@@ -144,7 +144,7 @@ fn fixtures_have_links() {
     // Guards against a fixture set where both sides trivially agree on nothing.
     let total: usize = fixtures()
         .iter()
-        .map(|(_, body)| extract(body).hrefs.len())
+        .map(|(_, body)| extract(body).links.len())
         .sum();
     assert!(total > 200, "only {total} links in all fixtures");
 }
