@@ -39,7 +39,9 @@ pub struct Record {
     /// Body bytes received (after content decoding); `null` when no response arrived, or when
     /// its body was not downloaded (`--html-bodies-only` and not HTML).
     pub size: Option<u64>,
-    /// Links found in an HTML body (`null` when the body was not parsed).
+    /// Links found in an HTML body: every kind the crawl follows (assets only with `--assets`, see
+    /// [`crate::links`]), those not followed because of `nofollow` included; `null` when the body
+    /// was not parsed.
     pub links: Option<u32>,
     /// How many of those links were URLs never seen before in this crawl.
     pub new_links: Option<u32>,
