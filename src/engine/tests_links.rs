@@ -61,6 +61,10 @@ fn every_page_link_kind_is_followed_and_nofollow_is_not() {
     // `/nf` from the root, `/hidden` and `/also-nf` from `/refresh`; `/also-nf` was still
     // fetched, through the frame. Its canonical link to itself has `rel=nofollow` too.
     assert_eq!(summary.cuts.get("nofollow"), Some(&4));
+    // With a depth limit the engine keeps each page's out-links (to pass on better depths later):
+    // nofollow links are not among them, so the same pages are fetched.
+    let (deep, _) = crawl(&MapSite::new(SITE), |b| b.max_depth(10));
+    assert_eq!(urls(&deep), urls(&records));
 }
 
 #[test]
