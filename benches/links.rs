@@ -42,11 +42,11 @@ fn tokenize_only(body: &[u8]) -> usize {
 }
 
 fn fast(body: &[u8]) -> usize {
-    extract(body).hrefs.len()
+    extract(body).links.len()
 }
 
 fn reference(body: &[u8]) -> usize {
-    extract_dom(&String::from_utf8_lossy(body)).hrefs.len()
+    extract_dom(&String::from_utf8_lossy(body)).links.len()
 }
 
 /// A small deterministic generator (xorshift64*), so every run measures the same pages.

@@ -113,6 +113,10 @@ pub struct CrawlArgs {
     #[arg(long)]
     pub html_bodies_only: bool,
 
+    /// Follow links to page assets too: images (src and srcset), scripts and stylesheets.
+    #[arg(long)]
+    pub assets: bool,
+
     /// Upper bound in seconds on a robots.txt Crawl-delay.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_secs_or_zero)]
     pub max_crawl_delay: f64,
@@ -191,6 +195,7 @@ impl CrawlArgs {
             .max_segment_repeats(self.max_segment_repeats)
             .robots(!self.ignore_robots)
             .html_bodies_only(self.html_bodies_only)
+            .assets(self.assets)
             .max_crawl_delay(Duration::from_secs_f64(self.max_crawl_delay))
             .user_agent(self.user_agent.clone())
             .scope(if self.lenient {
@@ -349,6 +354,8 @@ mod tests {
             (c.robots, &c.user_agent, c.max_crawl_delay),
             (d.robots, &d.user_agent, d.max_crawl_delay)
         );
+        assert_eq!(c.assets, d.assets);
+        assert!(parse(&["--assets", "h"]).unwrap().config().unwrap().assets);
     }
 
     #[test]

@@ -85,6 +85,9 @@ pub struct Config {
     /// [`Request::html_body_only`](crate::Request::html_body_only)). robots.txt and sitemaps are
     /// always read whole. Default: off.
     pub html_bodies_only: bool,
+    /// Follow links to page assets too: `img` `src`/`srcset`, `script` `src`, stylesheet
+    /// `link`s (see [`crate::links`]). Default: off.
+    pub assets: bool,
 }
 
 impl Config {
@@ -129,6 +132,7 @@ pub struct ConfigBuilder {
     max_pages_per_host: Option<u64>,
     robots: bool,
     html_bodies_only: bool,
+    assets: bool,
     user_agent: String,
     max_crawl_delay: Duration,
     sitemaps: Vec<String>,
@@ -162,6 +166,7 @@ impl Default for ConfigBuilder {
             max_pages_per_host: None,
             robots: true,
             html_bodies_only: false,
+            assets: false,
             user_agent: DEFAULT_USER_AGENT.to_string(),
             max_crawl_delay: Duration::from_secs(10),
             sitemaps: Vec::new(),
@@ -290,6 +295,12 @@ impl ConfigBuilder {
         self.html_bodies_only = on;
         self
     }
+    /// See [`Config::assets`].
+    pub fn assets(mut self, on: bool) -> Self {
+        self.assets = on;
+        self
+    }
+
     /// See [`Config::user_agent`]. Must not be empty or contain line breaks.
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.user_agent = agent.into();
@@ -382,6 +393,7 @@ impl ConfigBuilder {
             max_crawl_delay: self.max_crawl_delay,
             sitemaps,
             html_bodies_only: self.html_bodies_only,
+            assets: self.assets,
         })
     }
 }

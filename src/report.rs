@@ -39,7 +39,9 @@ pub struct Record {
     /// Body bytes received (after content decoding); `null` when no response arrived, or when
     /// its body was not downloaded (`--html-bodies-only` and not HTML).
     pub size: Option<u64>,
-    /// Links found in an HTML body (`null` when the body was not parsed).
+    /// Links found in an HTML body: every kind the crawl follows (assets only with `--assets`, see
+    /// [`crate::links`]), those not followed because of `nofollow` included; `null` when the body
+    /// was not parsed.
     pub links: Option<u32>,
     /// How many of those links were URLs never seen before in this crawl.
     pub new_links: Option<u32>,
@@ -48,6 +50,10 @@ pub struct Record {
     /// `true` when the body was cut at the transport's size cap.
     #[serde(default)]
     pub truncated: bool,
+    /// `true` when the page's `<meta name=robots>` says `noindex` (or `none`): the crawler indexes
+    /// nothing, but reports that the page asked not to be.
+    #[serde(default)]
+    pub noindex: bool,
 }
 
 impl Record {
@@ -65,6 +71,7 @@ impl Record {
             new_links: None,
             depth,
             truncated: false,
+            noindex: false,
         }
     }
 
@@ -119,8 +126,9 @@ pub struct Summary {
     /// URLs discovered but never fetched (left when the crawl was stopped or hit `max_pages`).
     pub todo: u64,
     /// URLs left out by a limit, by its name: spider-trap rules (`url_length`, `path_depth`,
-    /// `repeated_segment`), `pages_per_host`, and `not_followed` (in scope, but only reachable past
-    /// `max_depth` or `max_redirect`).
+    /// `repeated_segment`), `pages_per_host`, `not_followed` (in scope, but only reachable past
+    /// `max_depth` or `max_redirect`), and `nofollow` (links not followed because of their
+    /// `rel=nofollow` or their page's `<meta name=robots content=nofollow>`, one per link).
     #[serde(default)]
     pub cuts: BTreeMap<String, u64>,
     /// Time on the crawl's clock from start to end.
@@ -251,8 +259,15 @@ mod tests {
             text,
             "{\"url\":\"http://h/\",\"status\":404,\"location\":null,\"error\":null,\"tries\":1,\
              \"content_type\":null,\"size\":null,\"links\":null,\"new_links\":null,\"depth\":2,\
-             \"truncated\":false}\n"
+             \"truncated\":false,\"noindex\":false}\n"
         );
+        // Lines written before `noindex` existed still read.
+        let old: Record = serde_json::from_str(
+            "{\"url\":\"http://h/\",\"status\":404,\"location\":null,\"error\":null,\"tries\":1,\
+             \"content_type\":null,\"size\":null,\"links\":null,\"new_links\":null,\"depth\":2}",
+        )
+        .unwrap();
+        assert!(!old.noindex && !old.truncated);
         let back: Record = serde_json::from_str(text.trim()).unwrap();
         assert_eq!(back, Record::response("http://h/", 404, 1, 2));
     }

@@ -342,3 +342,74 @@ fn html_bodies_only_skips_other_bodies_but_reads_robots_and_sitemaps() {
     assert_eq!(whole["/big.bin"].size, Some(2 << 20));
     assert_eq!(whole["/doc.pdf"].size, Some(100_000));
 }
+
+/// Link breadth end to end: `link` rel, `iframe` and meta refresh followed; images, scripts and
+/// stylesheets only with `--assets`; `rel=nofollow` and `<meta name=robots content=nofollow>`
+/// honoured (and counted as `cut_nofollow`); `noindex` on the page's record.
+#[test]
+fn link_kinds_nofollow_and_meta_robots_end_to_end() {
+    let server = Server::start(|req| match req.path.as_str() {
+        "/" => Reply::html(
+            "<!doctype html><html><head>\
+             <link rel=stylesheet href=/s.css><link rel=next href=/page2>\
+             <script src=/app.js></script>\
+             <meta http-equiv=refresh content=\"10; url=/refreshed\"></head><body>\
+             <a href=/open>open</a> <a href=/closed rel=\"NoFollow\">closed</a>\
+             <img src=/i.png srcset=\"/i-2x.png 2x\"><iframe src=/frame></iframe>\
+             </body></html>",
+        ),
+        "/frame" => Reply::html(
+            "<meta name=robots content=\"noindex,nofollow\"><a href=/behind-frame>x</a>",
+        ),
+        "/page2" | "/refreshed" | "/open" | "/closed" | "/behind-frame" => Reply::html(links(&[])),
+        "/s.css" | "/app.js" | "/i.png" | "/i-2x.png" => Reply::status(200)
+            .header("content-type", "application/octet-stream")
+            .body(Body::Length(b"asset".to_vec())),
+        _ => Reply::status(404),
+    });
+    let crawl = |extra: &[&str], name: &str| {
+        let jsonl = support::out_path(name);
+        let mut args = vec!["--ignore-robots", "--jsonl", jsonl.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let root = server.url("/");
+        args.push(&root);
+        let out = support::run(&args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let records = support::records(&jsonl);
+        let mut paths: Vec<String> = records
+            .iter()
+            .map(|r| r.url.strip_prefix(&server.url("")).unwrap().to_string())
+            .collect();
+        paths.sort();
+        (paths, records, stdout)
+    };
+    let pages = ["/", "/frame", "/open", "/page2", "/refreshed"];
+
+    let (paths, records, stdout) = crawl(&[], "breadth-pages");
+    assert_eq!(paths, pages);
+    assert!(stdout.contains("cut_nofollow 2"), "{stdout}");
+    let noindex: Vec<&str> = records
+        .iter()
+        .filter(|r| r.noindex)
+        .map(|r| r.url.as_str())
+        .collect();
+    assert_eq!(noindex, [server.url("/frame")]);
+
+    let (paths, _, stdout) = crawl(&["--assets"], "breadth-assets");
+    let mut expected: Vec<&str> = pages.to_vec();
+    expected.extend(["/app.js", "/i-2x.png", "/i.png", "/s.css"]);
+    expected.sort();
+    assert_eq!(paths, expected);
+    assert!(stdout.contains("cut_nofollow 2"), "{stdout}");
+    // The server never saw what nofollow kept the crawler from.
+    let seen: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert!(
+        !seen.iter().any(|p| p == "/closed" || p == "/behind-frame"),
+        "{seen:?}"
+    );
+}

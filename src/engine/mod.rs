@@ -212,3 +212,5 @@ async fn stopped(stop: Option<&Stop>) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_links;

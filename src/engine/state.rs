@@ -470,9 +470,14 @@ impl<'a> CrawlState<'a> {
         }
     }
 
+    /// Follows the links of an HTML page: every kind but assets (unless `config.assets`), none
+    /// that carries `rel=nofollow`, and none at all when the page's meta robots says `nofollow`
+    /// (those count as `nofollow` cuts, one per link). `links` counts every link considered;
+    /// `noindex` goes on the record.
     fn links(&mut self, id: u32, url: &Url, depth: u32, response: &Response, record: &mut Record) {
         self.table.finish(id, State::Fetched);
         let found = links::extract(&response.body);
+        record.noindex = found.robots.noindex;
         let base = links::base_url(url, found.base.as_deref());
         let follow = self.config.max_depth.is_none_or(|max| depth < max);
         let keep_out_links = self.config.max_depth.is_some();
@@ -481,20 +486,30 @@ impl<'a> CrawlState<'a> {
             budget: self.config.max_redirect,
         };
         let canon = self.config.canon();
-        let (mut count, mut new) = (0u32, 0u32);
+        let (mut count, mut new, mut nofollow) = (0u32, 0u32, 0u64);
         let mut out_links = Vec::new();
-        for href in &found.hrefs {
-            let Some(link) = normalize::resolve_with(&base, href, canon) else {
+        for link in &found.links {
+            if link.kind.is_asset() && !self.config.assets {
+                continue;
+            }
+            let Some(target) = normalize::resolve_with(&base, &link.url, canon) else {
                 continue;
             };
             count += 1;
-            let link_id = self.intern(&link);
+            if link.nofollow || found.robots.nofollow {
+                nofollow += 1;
+                continue;
+            }
+            let link_id = self.intern(&target);
             if keep_out_links {
                 out_links.push(link_id);
             }
-            if follow && self.offer(link_id, next, Some(link)) {
+            if follow && self.offer(link_id, next, Some(target)) {
                 new += 1;
             }
+        }
+        if nofollow > 0 {
+            *self.summary.cuts.entry("nofollow".into()).or_default() += nofollow;
         }
         if keep_out_links {
             self.table.set_out_links(id, out_links);

@@ -8,14 +8,15 @@ use super::*;
 use crate::transport::{FetchError, FetchErrorKind, Request, Response};
 use crate::{Config, Record, Summary};
 
-/// Pages by path: `html:<links separated by spaces>`, `301:<location>`, `reset`, or a status.
-struct MapSite {
+/// Pages by path: `html:<links separated by spaces>`, `raw:<an HTML body>`, `301:<location>`,
+/// `reset`, or a status.
+pub(super) struct MapSite {
     pages: BTreeMap<&'static str, &'static str>,
     requests: RefCell<Vec<String>>,
 }
 
 impl MapSite {
-    fn new(pages: &[(&'static str, &'static str)]) -> Self {
+    pub(super) fn new(pages: &[(&'static str, &'static str)]) -> Self {
         MapSite {
             pages: pages.iter().copied().collect(),
             requests: RefCell::new(Vec::new()),
@@ -37,6 +38,11 @@ impl Transport for MapSite {
             return Ok(Response::new(200)
                 .with_header("Content-Type", "text/html; charset=utf-8")
                 .with_body(body));
+        }
+        if let Some(html) = spec.strip_prefix("raw:") {
+            return Ok(Response::new(200)
+                .with_header("Content-Type", "text/html")
+                .with_body(html.to_string()));
         }
         if let Some(secs) = spec.strip_prefix("503ra:") {
             return Ok(Response::new(503).with_header("Retry-After", secs));
@@ -77,7 +83,7 @@ impl Clock for SkipClock {
     }
 }
 
-fn crawl(
+pub(super) fn crawl(
     site: &MapSite,
     config: impl FnOnce(crate::ConfigBuilder) -> crate::ConfigBuilder,
 ) -> (Vec<Record>, Summary) {
@@ -91,7 +97,7 @@ fn crawl(
     (records, summary)
 }
 
-fn urls(records: &[Record]) -> Vec<&str> {
+pub(super) fn urls(records: &[Record]) -> Vec<&str> {
     let mut u: Vec<&str> = records.iter().map(|r| r.url.as_str()).collect();
     u.sort();
     u

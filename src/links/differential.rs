@@ -126,6 +126,14 @@ const TRICKY: &[&str] = &[
     "<p><a href=1></p><pre>&#10",
     "<p><a href=1></p><pre></>\n",
     "<p><a href=1></p><script></script>\u{feff}",
+    // Link kinds: in foreign content by local name, in raw text not at all, cloned whole.
+    "<svg><link rel=next xlink:href=1><script src=2 xlink:href=3></script><img src=4></svg>",
+    "<noscript><img src=1></noscript><iframe src=2><img src=3></iframe><noframes><link href=4 rel=next></noframes>",
+    "<p><a href=1 rel=nofollow><b>x</p>y</a>",
+    "<table><img src=1 srcset='2 1x, 3'><meta http-equiv=refresh content='0;url=4'><tr><td><link rel=prev href=5></table>",
+    "<frameset><frame src=1><noframes><a href=2></noframes></frameset><frame src=3>",
+    "<select><img src=1><script src=2></script><meta name=robots content=none></select>",
+    "<math><mi><img src=1 srcset=2></mi><annotation-xml encoding=text/html><iframe src=3></iframe></annotation-xml></math>",
     // A lone CR right after a character reference vanishes (pushback meets newline handling).
     "<a href=\"&amp;\rx\"><a href=\"&amp\rx\"><a href=\"&#65;\rx\"><a href=\"&zz\rx\">",
 ];
@@ -142,11 +150,58 @@ fn tricky_inputs_match_the_reference() {
 #[test]
 fn fixtures_have_links() {
     // Guards against a fixture set where both sides trivially agree on nothing.
-    let total: usize = fixtures()
-        .iter()
-        .map(|(_, body)| extract(body).hrefs.len())
-        .sum();
+    let mut total = 0;
+    let mut kinds = std::collections::BTreeSet::new();
+    let (mut nofollow, mut noindex) = (false, false);
+    for (_, body) in fixtures() {
+        let links = extract(&body);
+        total += links.links.len();
+        kinds.extend(links.links.iter().map(|l| format!("{:?}", l.kind)));
+        nofollow |= links.links.iter().any(|l| l.nofollow) && links.robots.nofollow;
+        noindex |= links.robots.noindex;
+    }
     assert!(total > 200, "only {total} links in all fixtures");
+    assert_eq!(kinds.len(), 7, "kinds found in the fixtures: {kinds:?}");
+    assert!(
+        nofollow && noindex,
+        "no fixture with rel=nofollow and meta robots"
+    );
+}
+
+/// The generators must actually exercise every link kind, `rel=nofollow` and meta robots, or
+/// the properties below would agree on them vacuously.
+#[test]
+fn generators_produce_every_kind() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let mut kinds = std::collections::BTreeMap::new();
+    let (mut nofollow, mut robots) = (0, 0);
+    let strategies = [
+        testgen::nested().boxed(),
+        testgen::soup().boxed(),
+        testgen::formatting().boxed(),
+    ];
+    for strategy in &strategies {
+        for _ in 0..300 {
+            let body = strategy.new_tree(&mut runner).expect("a case").current();
+            let links = extract(&body);
+            for l in &links.links {
+                *kinds.entry(format!("{:?}", l.kind)).or_insert(0) += 1;
+                nofollow += usize::from(l.nofollow);
+            }
+            robots += usize::from(links.robots.nofollow || links.robots.noindex);
+        }
+    }
+    assert_eq!(kinds.len(), 7, "kinds generated: {kinds:?}");
+    assert!(
+        kinds.values().all(|&n| n >= 20),
+        "kinds generated: {kinds:?}"
+    );
+    assert!(
+        nofollow >= 20 && robots >= 20,
+        "nofollow {nofollow}, robots {robots}"
+    );
 }
 
 /// 1000 cases per property unless `PROPTEST_CASES` says otherwise (for long runs).

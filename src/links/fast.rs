@@ -4,10 +4,11 @@
 //! nodes, attribute vectors, merged text nodes), copies that into `select`'s node vector, and
 //! walks it. Most of that work is about text and attributes no link depends on. This module runs
 //! the same parse — a byte-level port of html5ever 0.26's tokenizer and tree builder — but keeps
-//! only an element skeleton: names, parent/child links, and for `a`/`area`/`base` the index of
-//! their `href`. Text is looked at (whitespace or not, because that decides insertion modes and
-//! whether formatting elements are reconstructed) and dropped; comments are skipped; attribute
-//! values are decoded only to be handed to the one element that needs them.
+//! only an element skeleton: names, parent/child links, and for the elements that carry links a
+//! small record of where their link attributes are ([`record`]). Text is looked at (whitespace or
+//! not, because that decides insertion modes and whether formatting elements are reconstructed)
+//! and dropped; comments are skipped; attribute values are decoded only to be handed to the
+//! elements that need them.
 //!
 //! Why a port and not a scanner for `<a href>`: the reference's answer depends on tree
 //! construction. `<a>` misnested around a `<p>` is cloned when formatting elements are
@@ -20,21 +21,23 @@
 //! on random HTML.
 //!
 //! Parts: [`tokenizer`] (with [`input`] and [`charref`]) turns bytes into tokens; [`builder`] and
-//! [`rules`] build the skeleton ([`tree`]) with the tag sets of [`names`] and the quirks-mode
-//! decision of [`doctype`]; [`extract`] walks the result in tree order.
+//! [`rules`] build the skeleton ([`tree`]) with the tag sets of [`names`], the quirks-mode
+//! decision of [`doctype`] and the link records of [`record`]; [`extract`] walks the result in
+//! tree order.
 
 mod builder;
 mod charref;
 mod doctype;
 mod input;
 mod names;
+mod record;
 mod rules;
 mod token;
 mod tokenizer;
 mod tree;
 
-use super::Links;
-use names::{A, AREA, BASE};
+use super::{Kind, Link, Links, Robots, values};
+use record::{NO_SPAN, Role};
 use tree::NONE;
 
 /// Extracts the links of `body`, exactly as [`super::extract_dom`] does on its lossy UTF-8
@@ -43,30 +46,63 @@ pub(super) fn extract(body: &[u8]) -> Links {
     let mut tokenizer = tokenizer::Tokenizer::new(body);
     tokenizer.run();
     let builder = &tokenizer.sink;
-    let mut base = None;
-    let mut order = Vec::with_capacity(builder.href_spans.len());
+    let buf = &tokenizer.buf[..];
+    let bytes = |(start, end): (u32, u32)| &buf[start as usize..end as usize];
+    let mut links = Links {
+        base: None,
+        links: Vec::with_capacity(builder.recs.len()),
+        robots: Robots::default(),
+    };
+    let push = |links: &mut Links, kind, nofollow, url: &[u8]| {
+        links.links.push(Link {
+            url: text(url),
+            kind,
+            nofollow,
+        })
+    };
     builder.tree.preorder(|node| {
-        if node.href == NONE {
+        if node.rec == NONE {
             return;
         }
-        match node.el.name {
-            A | AREA => order.push(node.href),
-            BASE if base.is_none() => base = Some(node.href),
-            _ => {}
+        let rec = builder.recs[node.rec as usize];
+        match rec.role {
+            Role::Link(kind, nofollow) => push(&mut links, kind, nofollow, bytes(rec.first)),
+            Role::Base => {
+                if links.base.is_none() {
+                    links.base = Some(text(bytes(rec.first)));
+                }
+            }
+            Role::Img => {
+                if rec.first != NO_SPAN {
+                    push(&mut links, Kind::Image, false, bytes(rec.first));
+                }
+                if rec.second != NO_SPAN {
+                    let set = bytes(rec.second);
+                    values::srcset(set, |r| push(&mut links, Kind::Image, false, &set[r]));
+                }
+            }
+            Role::Meta { refresh, robots } => {
+                let content = bytes(rec.first);
+                if refresh {
+                    if let Some(r) = values::refresh_url(content) {
+                        push(&mut links, Kind::Refresh, false, &content[r]);
+                    }
+                }
+                if robots {
+                    links.robots.add(content);
+                }
+            }
         }
     });
-    let text = |i: u32| {
-        let (start, end) = builder.href_spans[i as usize];
-        let bytes = &tokenizer.buf[start as usize..end as usize];
-        // Validation alone is much faster than lossy decoding, and almost every value is valid.
-        match std::str::from_utf8(bytes) {
-            Ok(s) => s.to_owned(),
-            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
-        }
-    };
-    Links {
-        base: base.map(text),
-        hrefs: order.into_iter().map(text).collect(),
+    links
+}
+
+/// `bytes` as a string, invalid UTF-8 replaced as lossy decoding does.
+fn text(bytes: &[u8]) -> String {
+    // Validation alone is much faster than lossy decoding, and almost every value is valid.
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 

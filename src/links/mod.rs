@@ -1,11 +1,34 @@
 //! Link extraction from HTML bodies.
 //!
 //! [`extract_dom`] is the reference: it builds a DOM with `select` (html5ever underneath) and
-//! reads `a[href]`, `area[href]` and the first `base[href]`, in document order. [`extract`], which
-//! the engine uses, is a port of the same parser that keeps only an element skeleton instead of a
-//! DOM (see the `fast` module's notes for why it has to be a port and not a scan for `<a href>`);
-//! it gives the same [`Links`] on every input, and the tests hold it to that on every fixture under
-//! `fixtures/html/` and on random HTML.
+//! reads the elements below, in document order. [`extract`], which the engine uses, is a port of
+//! the same parser that keeps only an element skeleton instead of a DOM (see the `fast` module's
+//! notes for why it has to be a port and not a scan for `<a href>`); it gives the same [`Links`]
+//! on every input, and the tests hold it to that on every fixture under `fixtures/html/` and on
+//! random HTML.
+//!
+//! What counts, element by element (names and attributes matched as `select` matches them: by
+//! local name, in any namespace, so an SVG `<a xlink:href>` counts; the first of duplicate
+//! attributes wins; an attribute that is present counts even when empty):
+//!
+//! | element | attribute | reported as |
+//! |---|---|---|
+//! | `a`, `area` | `href` | [`Kind::Anchor`], `nofollow` when `rel` has the token `nofollow` |
+//! | `link` | `href`, when `rel` has `stylesheet` | [`Kind::Stylesheet`] (an asset) |
+//! | `link` | `href`, when `rel` has `alternate`, `next`, `prev` or `canonical` (and not `stylesheet`) | [`Kind::Related`], `nofollow` as for `a` |
+//! | `iframe`, `frame` | `src` | [`Kind::Frame`] |
+//! | `meta` | `content`, when `http-equiv` is `refresh` and the content names a URL | [`Kind::Refresh`]: that URL, parsed as browsers do |
+//! | `img` | `src`, then each candidate URL of `srcset` | [`Kind::Image`] (assets) |
+//! | `script` | `src` | [`Kind::Script`] (an asset) |
+//! | `meta` | `content`, when `name` is `robots` | [`Links::robots`]: `noindex`, `nofollow`, `none` (both), from every such tag |
+//! | `base` | `href` | [`Links::base`], from the first one |
+//!
+//! Attribute values compared with a keyword (`rel` tokens, `http-equiv`, `name`, directives) are
+//! compared ASCII case-insensitively. Other `rel` values on `link` (`icon`, `preload`, ...) are not
+//! reported. Elements that are not in the document tree do not count: `<template>` contents,
+//! anything a `<frameset>` throws away, anything inside raw text such as `<noscript>` or
+//! `<title>`. The value parsers (`srcset`, refresh, `rel`, directives) are shared by both
+//! extractors and tested against the HTML standard on their own.
 //!
 //! Bodies are bytes. The reference needs a `&str`, which the engine would get by lossy UTF-8
 //! decoding; the fast extractor reads the bytes directly and decodes lossily only the values it
@@ -16,30 +39,96 @@
 //! them with [`base_url`] and [`crate::normalize::resolve`].
 //!
 //! ```
-//! let links = crawler::links::extract_dom(
-//!     r#"<base href="/d/"><a href="x.html">x</a><map><area href="y"></map><a name=no-href>"#,
+//! use crawler::links::{extract_dom, Kind};
+//!
+//! let links = extract_dom(
+//!     r#"<base href="/d/"><a href="x.html" rel=nofollow>x</a><img srcset="s.png 1x, t.png 2x">
+//!        <meta http-equiv=refresh content="5; url=/next"><meta name=robots content=noindex>"#,
 //! );
 //! assert_eq!(links.base.as_deref(), Some("/d/"));
-//! assert_eq!(links.hrefs, ["x.html", "y"]);
+//! let found: Vec<_> = links.links.iter().map(|l| (l.url.as_str(), l.kind, l.nofollow)).collect();
+//! assert_eq!(
+//!     found,
+//!     [
+//!         ("x.html", Kind::Anchor, true),
+//!         ("s.png", Kind::Image, false),
+//!         ("t.png", Kind::Image, false),
+//!         ("/next", Kind::Refresh, false),
+//!     ]
+//! );
+//! assert!(links.robots.noindex && !links.robots.nofollow);
 //! ```
 
 #[cfg(test)]
 mod differential;
 mod fast;
+mod reference;
 #[cfg(test)]
 mod testgen;
+mod values;
 
-use select::document::Document;
-use select::predicate::{Name, Or, Predicate};
 use url::Url;
+
+pub use values::Robots;
 
 /// The links of one HTML document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Links {
     /// The `href` of the first `<base href>`, if any.
     pub base: Option<String>,
-    /// Every `a`/`area` `href`, in document order, duplicates kept.
-    pub hrefs: Vec<String>,
+    /// Every link, of every kind, in document order, duplicates kept.
+    pub links: Vec<Link>,
+    /// The directives of the page's `<meta name=robots>` tags, combined.
+    pub robots: Robots,
+}
+
+impl Links {
+    /// The URLs of the `a`/`area` links, in order.
+    pub fn anchors(&self) -> impl Iterator<Item = &str> {
+        self.links
+            .iter()
+            .filter(|l| l.kind == Kind::Anchor)
+            .map(|l| l.url.as_str())
+    }
+}
+
+/// One link found in a document: its raw value (entities decoded, nothing resolved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// The URL as written.
+    pub url: String,
+    /// Which element and attribute it came from.
+    pub kind: Kind,
+    /// Its `rel` has `nofollow` (only `a`, `area` and `link` have one).
+    pub nofollow: bool,
+}
+
+/// Where a [`Link`] came from (the module header has the full table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kind {
+    /// `a` or `area` `href`.
+    Anchor,
+    /// `link` `href` with `rel` alternate, next, prev or canonical.
+    Related,
+    /// `iframe` or `frame` `src`.
+    Frame,
+    /// The URL of a `<meta http-equiv=refresh>`.
+    Refresh,
+    /// `link` `href` with `rel` stylesheet (an asset).
+    Stylesheet,
+    /// `img` `src` or a `srcset` candidate (an asset).
+    Image,
+    /// `script` `src` (an asset).
+    Script,
+}
+
+impl Kind {
+    /// `true` for what a page needs to display (stylesheets, images, scripts), which the
+    /// crawler follows only when asked to (`--assets`).
+    pub fn is_asset(self) -> bool {
+        matches!(self, Kind::Stylesheet | Kind::Image | Kind::Script)
+    }
 }
 
 /// `true` for the media types whose bodies are parsed for links.
@@ -54,24 +143,16 @@ pub fn is_html(media_type: &str) -> bool {
 /// let links = crawler::links::extract(b"<p><a href=/a>one</p>two <a href='/b'>");
 /// // The `<a>` left open across `</p>` is reconstructed around "two": html5ever (and so
 /// // `select`) reports it twice.
-/// assert_eq!(links.hrefs, ["/a", "/a", "/b"]);
+/// assert_eq!(links.anchors().collect::<Vec<_>>(), ["/a", "/a", "/b"]);
 /// ```
 pub fn extract(body: &[u8]) -> Links {
     fast::extract(body)
 }
 
-/// Reference extractor: builds the DOM with `select`.
+/// Reference extractor: builds the DOM with `select` and reads it element by element, by the
+/// module header's table.
 pub fn extract_dom(html: &str) -> Links {
-    let doc = Document::from(html);
-    let base = doc
-        .find(Name("base"))
-        .find_map(|n| n.attr("href"))
-        .map(str::to_string);
-    let hrefs = doc
-        .find(Or(Name("a"), Name("area")).and(|n: &select::node::Node| n.attr("href").is_some()))
-        .filter_map(|n| n.attr("href").map(str::to_string))
-        .collect();
-    Links { base, hrefs }
+    reference::extract(html)
 }
 
 /// The URL relative links resolve against: `<base href>` resolved against the document's URL, or
@@ -89,15 +170,119 @@ mod tests {
     use super::*;
 
     /// Asserts that both extractors find `base` and `hrefs` in `html`.
+    /// Asserts that both extractors give the same [`Links`] on `html`, and returns them.
+    fn both(html: &[u8]) -> Links {
+        let shown = String::from_utf8_lossy(html);
+        let reference = extract_dom(&shown);
+        assert_eq!(extract(html), reference, "fast extractor on {shown:?}");
+        reference
+    }
+
     fn check(html: impl AsRef<[u8]>, base: Option<&str>, hrefs: &[&str]) {
         let html = html.as_ref();
-        let expected = Links {
-            base: base.map(str::to_string),
-            hrefs: hrefs.iter().map(|h| h.to_string()).collect(),
-        };
+        let links = both(html);
         let shown = String::from_utf8_lossy(html);
-        assert_eq!(extract_dom(&shown), expected, "reference on {shown:?}");
-        assert_eq!(extract(html), expected, "fast extractor on {shown:?}");
+        assert_eq!(links.base.as_deref(), base, "base in {shown:?}");
+        assert_eq!(links.anchors().collect::<Vec<_>>(), hrefs, "in {shown:?}");
+    }
+
+    /// Asserts that both extractors find exactly `expected` (URL, kind, nofollow) in `html`.
+    fn check_links(html: &str, expected: &[(&str, Kind, bool)]) -> Robots {
+        let links = both(html.as_bytes());
+        let found: Vec<_> = links
+            .links
+            .iter()
+            .map(|l| (l.url.as_str(), l.kind, l.nofollow))
+            .collect();
+        assert_eq!(found, expected, "in {html:?}");
+        links.robots
+    }
+
+    #[test]
+    fn every_kind_in_document_order() {
+        use Kind::*;
+        check_links(
+            r#"<!doctype html><html><head>
+            <link rel=stylesheet href=/s.css><link rel="alternate" hreflang=de href=/de/>
+            <link rel=icon href=/favicon.ico><link href=/no-rel><link rel=next>
+            <link rel="Canonical" href=/c><link rel="PREV nofollow" href=/p>
+            <link rel="alternate stylesheet" href=/alt.css>
+            <meta http-equiv=Refresh content="3; URL='/r'"><meta http-equiv=refresh content=5>
+            <script src=/j.js></script><script>var a = '<a href=/in-js>';</script>
+            </head><body>
+            <a href=/a rel="external NoFollow">a</a><map><area href=/m rel=nofollowed></map>
+            <img src=/i.png srcset="/i2.png 2x, /i3.png 3x"><img alt=none><img srcset=/only.png>
+            <iframe src=/f></iframe><iframe></iframe>
+            <noscript><img src=/ns.png></noscript>
+            </body></html>"#,
+            &[
+                ("/s.css", Stylesheet, false),
+                ("/de/", Related, false),
+                ("/c", Related, false),
+                ("/p", Related, true),
+                ("/alt.css", Stylesheet, false),
+                ("/r", Refresh, false),
+                ("/j.js", Script, false),
+                ("/a", Anchor, true),
+                ("/m", Anchor, false),
+                ("/i.png", Image, false),
+                ("/i2.png", Image, false),
+                ("/i3.png", Image, false),
+                ("/only.png", Image, false),
+                ("/f", Frame, false),
+            ],
+        );
+        // Frames live in a frameset; `<image>` is an `img`; `<svg><script>` matches by local name.
+        check_links(
+            "<frameset><frame src=/top><frame></frameset>",
+            &[("/top", Frame, false)],
+        );
+        check_links(
+            "<image src=/im.png><svg><script src=/svg.js></script><link xlink:href=/x rel=next></svg>",
+            &[
+                ("/im.png", Image, false),
+                ("/svg.js", Script, false),
+                ("/x", Related, false),
+            ],
+        );
+        // Links in templates do not count, and misnested `<a rel=nofollow>` is cloned whole.
+        check_links(
+            "<template><img src=/t.png><meta name=robots content=none></template>\
+             <p><a href=/n rel=nofollow>x</p>y",
+            &[("/n", Anchor, true), ("/n", Anchor, true)],
+        );
+    }
+
+    #[test]
+    fn meta_robots_directives_combine() {
+        let robots = |html: &str| {
+            let r = check_links(html, &[]);
+            (r.noindex, r.nofollow)
+        };
+        assert_eq!(
+            robots("<meta name=robots content='index,follow'>"),
+            (false, false)
+        );
+        assert_eq!(
+            robots("<meta name=ROBOTS content='NoIndex'>"),
+            (true, false)
+        );
+        assert_eq!(
+            robots("<meta name=robots content=noindex><body><meta name=robots content=nofollow>"),
+            (true, true)
+        );
+        assert_eq!(robots("<meta name=robots content=none>"), (true, true));
+        // Other robots' names, and a robots meta without content, say nothing.
+        assert_eq!(
+            robots("<meta name=googlebot content=none><meta name=robots>"),
+            (false, false)
+        );
+        // One tag can be a refresh and robots directives at once.
+        let r = check_links(
+            "<meta name=robots http-equiv=refresh content='0, nofollow'>",
+            &[("nofollow", Kind::Refresh, false)],
+        );
+        assert_eq!((r.noindex, r.nofollow), (false, true));
     }
 
     #[test]
@@ -228,7 +413,10 @@ mod tests {
             <a href="&amp;five&lt;">5</a><a href="">empty</a></body></html>"##;
         let links = extract_dom(html);
         assert_eq!(links.base.as_deref(), Some("http://b.example/first/"));
-        assert_eq!(links.hrefs, ["one", "two", "three", "four", "&five<", ""]);
+        assert_eq!(
+            links.anchors().collect::<Vec<_>>(),
+            ["one", "two", "three", "four", "&five<", ""]
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Random HTML for the differential tests: a grammar biased towards what makes tree
 //! construction move, clone or drop links — misnested formatting elements, tables, foreign
 //! content, templates, raw-text elements, framesets, character references, comments, quirky
-//! DOCTYPEs, stray `\r` and NUL — with every `@` replaced by a fresh number so that any
-//! reordering or cloning of links shows.
+//! DOCTYPEs, stray `\r` and NUL — and towards every element and attribute that carries a link
+//! (`link rel`, `iframe`/`frame`/`img`/`script` `src`, `srcset`, `meta` refresh and robots,
+//! `rel=nofollow`), with every `@` replaced by a fresh number so that any reordering or cloning
+//! of links shows.
 
 use proptest::prelude::*;
 
@@ -12,6 +14,22 @@ const NAMES: &[&str] = &[
     "a",
     "a href=@",
     "a href=@",
+    "a rel=nofollow href=@",
+    "link rel=next href=@",
+    "link rel=stylesheet href=@",
+    "link rel=StyleSheet href=@ rel=next",
+    "link href=@ rel='alternate NOFOLLOW'",
+    "img src=@",
+    "img srcset='@ 1x, @ 2x'",
+    "img src=@ srcset=@,@",
+    "script src=@",
+    "iframe src=@",
+    "iframe src=@",
+    "frame src=@",
+    "meta http-equiv=refresh content='0; url=@'",
+    "meta content=\"1;'@'\" http-equiv=Refresh",
+    "meta name=robots content=nofollow",
+    "meta name=robots content=noindex",
     "area",
     "base",
     "p",
@@ -120,6 +138,15 @@ const ATTR_NAMES: &[&str] = &[
     "href",
     "HREF",
     "xlink:href",
+    "rel",
+    "rel",
+    "src",
+    "src",
+    "srcset",
+    "content",
+    "content",
+    "name",
+    "http-equiv",
     "type",
     "encoding",
     "color",
@@ -135,6 +162,24 @@ const VALUES: &[&str] = &[
     "/a",
     "b.html",
     "",
+    "@",
+    "nofollow",
+    "NoFollow next",
+    "stylesheet",
+    "alternate",
+    "canonical",
+    "prev",
+    "refresh",
+    "REFRESH",
+    "robots",
+    "noindex, nofollow",
+    "none",
+    "0; url=@",
+    "5;URL='@' x",
+    "1, @",
+    "@ 1x, @ 2x",
+    "@,@ 2x,,@",
+    "@ f(1,2), @",
     "hidden",
     "HIDDEN",
     "text/html",
@@ -325,6 +370,10 @@ const NEST: &[&str] = &[
     "iframe",
     "pre",
     "listing",
+    "link",
+    "img",
+    "meta",
+    "frame",
 ];
 
 /// Snippets that need an exact neighbourhood to matter.
@@ -357,6 +406,17 @@ const SNIPPETS: &[&str] = &[
     "<area href=@>",
     "<svg><a xlink:href=@>",
     "<math><annotation-xml encoding=text/html><a href=@>",
+    "<a href=@ rel=nofollow>",
+    "<link rel=canonical href=@>",
+    "<link rel=stylesheet href=@>",
+    "<img src=@ srcset='@ 1x, @ 2x'>",
+    "<image src=@>",
+    "<script src=@></script>",
+    "<iframe src=@></iframe>",
+    "<frame src=@>",
+    "<meta http-equiv=refresh content='1;url=@'>",
+    "<meta name=robots content=none>",
+    "<svg><script xlink:href=@ src=@></script><link href=@ rel=next>",
 ];
 
 /// One node of the nested grammar; `@` stands for a fresh link number.
@@ -367,6 +427,10 @@ fn node() -> impl Strategy<Value = String> {
         1 => prop::sample::select(MARKUP).prop_map(str::to_string),
         2 => Just("<a href=@>".to_string()),
         1 => Just("<a href=same>".to_string()),
+        1 => Just("<img src=@ srcset='@ 2x'>".to_string()),
+        1 => Just("<link rel=stylesheet href=@><meta http-equiv=refresh content=0;@>".to_string()),
+        1 => Just("<iframe src=@></iframe>".to_string()),
+        1 => Just("<meta name=Robots content='noindex,NOFOLLOW'>".to_string()),
     ];
     leaf.prop_recursive(5, 60, 6, |inner| {
         (
@@ -488,6 +552,9 @@ const FORMATTING: &[&str] = &[
     "<em>",
     "</em>",
     "<area href=@>",
+    "<a href=@ rel=nofollow>",
+    "<img src=@>",
+    "<link rel=prev href=@>",
 ];
 
 /// Misnesting soup.

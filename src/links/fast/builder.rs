@@ -67,8 +67,8 @@ pub(super) enum Res<'a> {
 pub(super) struct FmtTag {
     /// Name (always HTML).
     pub(super) name: Name,
-    /// The `href` value index, for `<a>`.
-    pub(super) href: u32,
+    /// The link record index, for `<a>`.
+    pub(super) rec: u32,
     /// Its attributes, as a range of the tokenizer's arena, for the Noah's Ark clause.
     pub(super) attrs: (u32, u32),
 }
@@ -105,8 +105,8 @@ pub(super) struct Pending {
 pub(super) struct Builder {
     /// The element skeleton.
     pub(super) tree: Tree,
-    /// Where each `href` value is in the tokenizer's attribute text.
-    pub(super) href_spans: Vec<(u32, u32)>,
+    /// The link records of the elements that carry links, indexed by [`super::tree::Node::rec`].
+    pub(super) recs: Vec<super::record::Rec>,
     /// Insertion mode.
     pub(super) mode: Mode,
     /// Mode to return to after `Text` or `InTableText`.
@@ -144,7 +144,7 @@ impl Builder {
         Builder {
             // Typical pages have an element every 40 to 60 bytes.
             tree: Tree::new(len / 48 + 16),
-            href_spans: Vec::with_capacity(64),
+            recs: Vec::with_capacity(64),
             mode: Mode::Initial,
             orig_mode: None,
             template_modes: Vec::new(),
@@ -419,35 +419,28 @@ impl Builder {
 
     // --- Creating and inserting nodes.
 
-    /// Records the link value of a new element named `el`, if it is one.
-    fn href_of(&mut self, el: El, attrs: &Attrs<'_>) -> u32 {
-        if !matches!(el.name, A | AREA | BASE) {
-            return NONE;
+    /// Records the links of a new element `el`, if it carries any: the index of its record in
+    /// `recs`, or `NONE`.
+    fn record_of(&mut self, el: El, attrs: &Attrs<'_>) -> u32 {
+        match super::record::read(el, attrs) {
+            Some(rec) => {
+                self.recs.push(rec);
+                (self.recs.len() - 1) as u32
+            }
+            None => NONE,
         }
-        // `select` looks the attribute up by local name; in SVG and MathML, `xlink:href` has
-        // been adjusted to the local name `href`.
-        let range = if el.ns == Ns::Html {
-            attrs.value_range(&[b"href"])
-        } else {
-            attrs.value_range(&[b"href", b"xlink:href"])
-        };
-        let Some(range) = range else {
-            return NONE;
-        };
-        self.href_spans.push(range);
-        (self.href_spans.len() - 1) as u32
     }
 
     /// Creates an element for a tag.
     pub(super) fn create(&mut self, el: El, attrs: &Attrs<'_>) -> u32 {
-        let href = self.href_of(el, attrs);
+        let rec = self.record_of(el, attrs);
         let annotation_html = el.ns == Ns::MathMl
             && el.name == ANNOTATION_XML
             && attrs.get(b"encoding").is_some_and(|v| {
                 v.eq_ignore_ascii_case(b"text/html")
                     || v.eq_ignore_ascii_case(b"application/xhtml+xml")
             });
-        self.tree.create(el, href, annotation_html)
+        self.tree.create(el, rec, annotation_html)
     }
 
     fn appropriate_place(&self, override_target: Option<u32>) -> Place {

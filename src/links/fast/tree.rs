@@ -5,7 +5,8 @@
 //! agency reparents misnested formatting elements, `<frameset>` detaches a whole `<body>`, and
 //! template contents live outside the document. So the fast extractor keeps the same tree, minus
 //! everything a link cannot depend on: no text, no comments, no attributes, just elements with
-//! their name and, for `a`/`area`/`base`, the index of their `href`. It is a flat arena with `u32`
+//! their name and, for the elements that carry links, the index of their link record (see
+//! `builder::Rec`). It is a flat arena with `u32`
 //! links; a document of a few hundred elements costs a few kilobytes, reused nowhere and freed at
 //! once.
 
@@ -32,8 +33,8 @@ pub(super) struct Node {
     prev: u32,
     /// Next sibling.
     next: u32,
-    /// Index of the `href` value for `a`/`area`/`base`, `NONE` otherwise or when absent.
-    pub(super) href: u32,
+    /// Index of the element's link record (`Builder::recs`), `NONE` when it carries no link.
+    pub(super) rec: u32,
     /// For an HTML `template`: its contents fragment.
     pub(super) contents: u32,
     /// On the stack of open elements right now.
@@ -71,7 +72,7 @@ impl Tree {
             last: NONE,
             prev: NONE,
             next: NONE,
-            href: NONE,
+            rec: NONE,
             contents: NONE,
             open: false,
             annotation_html: false,
@@ -80,7 +81,7 @@ impl Tree {
     }
 
     /// Creates a detached element (with its contents fragment if it is an HTML `template`).
-    pub(super) fn create(&mut self, el: El, href: u32, annotation_html: bool) -> u32 {
+    pub(super) fn create(&mut self, el: El, rec: u32, annotation_html: bool) -> u32 {
         let id = self.push(el);
         if el.is(super::names::TEMPLATE) {
             let contents = self.push(El {
@@ -90,7 +91,7 @@ impl Tree {
             self.nodes[id as usize].contents = contents;
         }
         let node = &mut self.nodes[id as usize];
-        node.href = href;
+        node.rec = rec;
         node.annotation_html = annotation_html;
         id
     }
@@ -250,7 +251,7 @@ mod tests {
 
     fn order(tree: &Tree) -> Vec<u32> {
         let mut out = Vec::new();
-        tree.preorder(|n| out.push(n.href));
+        tree.preorder(|n| out.push(n.rec));
         out
     }
 

@@ -1,5 +1,5 @@
 //! The list of active formatting elements and the algorithms around it: reconstruction (which
-//! clones `<a>` elements, `href` and all), the Noah's Ark clause, the adoption agency and
+//! clones `<a>` elements, link record and all), the Noah's Ark clause, the adoption agency and
 //! misnested `<a>` handling, as html5ever 0.26 implements them.
 
 use super::super::names::*;
@@ -73,12 +73,12 @@ impl Builder {
         }
         let el = El { ns: Ns::Html, name };
         let node = self.insert_element(true, el, attrs);
-        let href = self.tree.node(node).href;
+        let rec = self.tree.node(node).rec;
         self.fmt.push(Fmt::El(
             node,
             FmtTag {
                 name,
-                href,
+                rec,
                 attrs: attrs.range,
             },
         ));
@@ -97,7 +97,7 @@ impl Builder {
             ns: Ns::Html,
             name: tag.name,
         };
-        self.tree.create(el, tag.href, false)
+        self.tree.create(el, tag.rec, false)
     }
 
     pub(in crate::links::fast) fn reconstruct_formatting(&mut self) {
