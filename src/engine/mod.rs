@@ -10,6 +10,7 @@
 
 mod fetch;
 mod frontier;
+mod memo;
 mod rng;
 mod robots;
 mod schedule;

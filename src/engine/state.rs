@@ -10,6 +10,7 @@ use url::Url;
 
 use super::fetch::{self, Fetched};
 use super::frontier::{Label, State, Table};
+use super::memo::{Memo, Page};
 use super::rng::Rng;
 use super::robots::{self, Book, HostRules, Step, Verdict};
 use super::schedule::{Job, Kind, Scheduler};
@@ -38,6 +39,8 @@ pub(super) struct CrawlState<'a> {
     admitted: u64,
     /// Scratch list for labels passed on by [`Table::offer`].
     follow_up: Vec<(u32, Label)>,
+    /// Hrefs already resolved, to their ids.
+    memo: Memo,
 }
 
 /// Whether robots.txt (as far as it is known now) lets page or sitemap `url` (id `id`, on `host`)
@@ -64,6 +67,30 @@ fn robots_allow(
     }
 }
 
+/// The id of a discovered URL; a new one is checked against the scope and the trap rules (cuts
+/// are counted).
+fn intern_found(
+    table: &mut Table,
+    scope: &Scope,
+    config: &Config,
+    cuts: &mut std::collections::BTreeMap<String, u64>,
+    url: &Url,
+) -> u32 {
+    let allowed = |u: &Url| {
+        if !scope.allows(u) {
+            return false;
+        }
+        match traps::check(u, config) {
+            Some(trap) => {
+                *cuts.entry(trap.as_str().to_string()).or_default() += 1;
+                false
+            }
+            None => true,
+        }
+    };
+    table.intern(url, allowed).id()
+}
+
 impl<'a> CrawlState<'a> {
     pub(super) fn new(config: &'a Config, scope: &'a Scope) -> Self {
         CrawlState {
@@ -77,6 +104,7 @@ impl<'a> CrawlState<'a> {
             agent: robots::agent_token(&config.user_agent).to_string(),
             admitted: 0,
             follow_up: Vec::new(),
+            memo: Memo::default(),
         }
     }
 
@@ -368,20 +396,23 @@ impl<'a> CrawlState<'a> {
     /// The id of a discovered URL; a new one is checked against the scope and the trap rules
     /// (cuts are counted).
     fn intern(&mut self, url: &Url) -> u32 {
-        let (scope, config, cuts) = (self.scope, self.config, &mut self.summary.cuts);
-        let allowed = |u: &Url| {
-            if !scope.allows(u) {
-                return false;
-            }
-            match traps::check(u, config) {
-                Some(trap) => {
-                    *cuts.entry(trap.as_str().to_string()).or_default() += 1;
-                    false
-                }
-                None => true,
-            }
-        };
-        self.table.intern(url, allowed).id()
+        intern_found(
+            &mut self.table,
+            self.scope,
+            self.config,
+            &mut self.summary.cuts,
+            url,
+        )
+    }
+
+    /// The id of link `href` on a page whose base is `base` (contexts `page`), with its URL
+    /// unless the memo knew it; `None` when it is not a crawlable URL.
+    fn resolve_link(&mut self, page: Page, base: &Url, href: &str) -> Option<(u32, Option<Url>)> {
+        let (table, scope, config) = (&mut self.table, self.scope, self.config);
+        let cuts = &mut self.summary.cuts;
+        self.memo.resolve(page, base, href, config.canon(), |url| {
+            intern_found(table, scope, config, cuts, url)
+        })
     }
 
     /// Offers `label` to `id`, then passes on whatever improved labels that releases. Returns
@@ -480,19 +511,18 @@ impl<'a> CrawlState<'a> {
             depth: depth + 1,
             budget: self.config.max_redirect,
         };
-        let canon = self.config.canon();
+        let page = self.memo.page(&base);
         let (mut count, mut new) = (0u32, 0u32);
         let mut out_links = Vec::new();
         for href in &found.hrefs {
-            let Some(link) = normalize::resolve_with(&base, href, canon) else {
+            let Some((link_id, link)) = self.resolve_link(page, &base, href) else {
                 continue;
             };
             count += 1;
-            let link_id = self.intern(&link);
             if keep_out_links {
                 out_links.push(link_id);
             }
-            if follow && self.offer(link_id, next, Some(link)) {
+            if follow && self.offer(link_id, next, link) {
                 new += 1;
             }
         }
