@@ -174,17 +174,27 @@ impl std::fmt::Debug for Table {
 }
 
 impl Table {
-    /// The id of `url`, adding it when new. `in_scope` is asked only for new URLs.
-    pub fn intern(&mut self, url: &Url, in_scope: impl FnOnce(&Url) -> bool) -> Interned {
-        let key = url.as_str();
-        let hash = self.hasher.hash_one(key);
+    /// The id of normalised URL `key`, if it was seen.
+    pub fn known(&self, key: &str) -> Option<u32> {
+        self.find(key, self.hasher.hash_one(key))
+    }
+
+    fn find(&self, key: &str, hash: u64) -> Option<u32> {
         let low = hash as u32;
         let keys = &self.keys;
         let found = self
             .ids
             .find(hash, |slot| slot.tag == low && slot.key(keys) == key);
-        if let Some(slot) = found {
-            return Interned::Known(slot.id);
+        found.map(|slot| slot.id)
+    }
+
+    /// The id of `url`, adding it when new. `in_scope` is asked only for new URLs.
+    pub fn intern(&mut self, url: &Url, in_scope: impl FnOnce(&Url) -> bool) -> Interned {
+        let key = url.as_str();
+        let hash = self.hasher.hash_one(key);
+        let low = hash as u32;
+        if let Some(id) = self.find(key, hash) {
+            return Interned::Known(id);
         }
         let id = u32::try_from(self.entries.len()).expect("more than 4 billion URLs");
         let state = if in_scope(url) {

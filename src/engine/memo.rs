@@ -37,6 +37,7 @@ use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use url::{Position, Url};
 
+use super::shortcut;
 use crate::normalize::{self, Canon};
 
 /// The most hrefs kept before the memo starts over.
@@ -74,6 +75,16 @@ pub(super) struct Memo {
     /// Bumped each time the memo starts over, so a [`Page`] made before refers to nothing.
     generation: u32,
     hasher: FxBuildHasher,
+    /// Where [`shortcut::resolve`] writes.
+    scratch: String,
+}
+
+/// Where resolved links get their ids: the crawl's URL table, through the scope and trap rules.
+pub(super) trait Ids {
+    /// The id of normalised URL `key`, if it is known.
+    fn known(&self, key: &str) -> Option<u32>;
+    /// The id of `url`, adding it when new.
+    fn intern(&mut self, url: &Url) -> u32;
 }
 
 impl std::fmt::Debug for Memo {
@@ -163,17 +174,30 @@ impl Memo {
     }
 
     /// Resolves `href` against `base` (whose contexts are `page`) and normalises it with `canon`,
-    /// as [`normalize::resolve_with`] does, and gives the id `intern` gives that URL. A memoised
-    /// href gives its id without calling `intern` and without the URL; otherwise the URL comes
-    /// with the id.
+    /// as [`normalize::resolve_with`] does, and gives the id `ids` gives that URL. A memoised
+    /// href, or a simple one ([`shortcut`]) whose URL is already known, gives its id without the
+    /// URL; otherwise the URL comes with the id.
     pub(super) fn resolve(
         &mut self,
         page: Page,
         base: &Url,
         href: &str,
         canon: Canon,
-        intern: impl FnOnce(&Url) -> u32,
+        ids: &mut impl Ids,
     ) -> Option<(u32, Option<Url>)> {
+        let simple = shortcut::resolve(base, href, &mut self.scratch);
+        if simple {
+            if let Some(id) = ids.known(&self.scratch) {
+                return Some((id, None));
+            }
+        }
+        let mut intern = |url: Url| {
+            debug_assert!(
+                !simple || url.as_str() == self.scratch,
+                "{href:?} on {base}"
+            );
+            (ids.intern(&url), url)
+        };
         let context = match (page.origin, class(href)) {
             (Some(_), Class::Global) => Some(GLOBAL),
             (Some(origin), Class::Origin) => Some(origin),
@@ -181,7 +205,9 @@ impl Memo {
         }
         .filter(|_| page.generation == self.generation);
         let Some(context) = context else {
-            return normalize::resolve_with(base, href, canon).map(|url| (intern(&url), Some(url)));
+            return normalize::resolve_with(base, href, canon)
+                .map(&mut intern)
+                .map(|(id, url)| (id, Some(url)));
         };
         let hash = self.hasher.hash_one((context, href));
         let tag = hash as u32;
@@ -192,7 +218,7 @@ impl Memo {
         if let Some(slot) = found {
             return slot.id.map(|id| (id, None));
         }
-        let resolved = normalize::resolve_with(base, href, canon).map(|url| (intern(&url), url));
+        let resolved = normalize::resolve_with(base, href, canon).map(intern);
         self.insert(hash, context, href, resolved.as_ref().map(|r| r.0));
         resolved.map(|(id, url)| (id, Some(url)))
     }
@@ -249,24 +275,39 @@ mod tests {
 
     use super::*;
 
+    /// Ids by URL, as the URL table gives them; counts the URLs it was asked to intern.
+    #[derive(Default)]
+    struct TestIds {
+        ids: BTreeMap<String, u32>,
+        interned: usize,
+    }
+
+    impl Ids for TestIds {
+        fn known(&self, key: &str) -> Option<u32> {
+            self.ids.get(key).copied()
+        }
+
+        fn intern(&mut self, url: &Url) -> u32 {
+            self.interned += 1;
+            let next = self.ids.len() as u32;
+            *self.ids.entry(url.as_str().to_string()).or_insert(next)
+        }
+    }
+
     /// Resolves `links` (base, href) in order through `memo`, checking each against the slow
-    /// path; ids come from a map the test owns.
+    /// path.
     fn check(memo: &mut Memo, links: &[(Url, String)], canon: Canon) -> Result<(), TestCaseError> {
-        let mut ids: BTreeMap<String, u32> = BTreeMap::new();
+        let mut ids = TestIds::default();
         for (base, href) in links {
             let page = memo.page(base);
-            let mut intern = |url: &Url| {
-                let next = ids.len() as u32;
-                *ids.entry(url.as_str().to_string()).or_insert(next)
-            };
-            let got = memo.resolve(page, base, href, canon, &mut intern);
+            let got = memo.resolve(page, base, href, canon, &mut ids);
             let expected = normalize::resolve_with(base, href, canon);
             match (got, expected) {
                 (None, None) => {}
                 (Some((id, url)), Some(expected)) => {
                     prop_assert_eq!(
                         Some(id),
-                        ids.get(expected.as_str()).copied(),
+                        ids.known(expected.as_str()),
                         "{:?} on {}: expected {}",
                         href,
                         base,
@@ -317,40 +358,42 @@ mod tests {
     #[test]
     fn hits_skip_parsing_and_interning() {
         let mut memo = Memo::default();
+        let mut ids = TestIds::default();
         let canon = Canon::default();
-        let mut calls = 0;
         let a = u("http://h/d/a.html?x");
         let b = u("http://h/e/b.html");
         let page = memo.page(&a);
-        let first = memo.resolve(page, &a, "/d/c.html", canon, |_| {
-            calls += 1;
-            7
-        });
-        assert_eq!(first, Some((7, Some(u("http://h/d/c.html")))));
+        let first = memo.resolve(page, &a, "/d/c.html?x", canon, &mut ids);
+        assert_eq!(first, Some((0, Some(u("http://h/d/c.html?x")))));
+        assert_eq!(ids.interned, 1);
         let page = memo.page(&b);
-        let second = memo.resolve(page, &b, "/d/c.html", canon, |_| unreachable!());
-        assert_eq!(second, Some((7, None)));
+        let second = memo.resolve(page, &b, "/d/c.html?x", canon, &mut ids);
+        assert_eq!(second, Some((0, None)));
+        assert_eq!(ids.interned, 1);
         // Another origin is another context.
         let other = u("http://h:8080/d/a.html");
         let page = memo.page(&other);
-        memo.resolve(page, &other, "/d/c.html", canon, |_| {
-            calls += 1;
-            8
-        });
-        assert_eq!(calls, 2);
-        // Path-relative hrefs and hrefs with a scheme are not memoised.
+        let third = memo.resolve(page, &other, "/d/c.html?x", canon, &mut ids);
+        assert_eq!(third, Some((1, Some(u("http://h:8080/d/c.html?x")))));
+        assert_eq!(memo.len(), 2);
+        // Simple hrefs to known URLs need no memo.
         let page = memo.page(&a);
-        let relative = memo.resolve(page, &a, "c.html", canon, |_| 7);
-        assert_eq!(relative, Some((7, Some(u("http://h/d/c.html")))));
-        assert_eq!(memo.resolve(page, &a, "ftp://x/", canon, |_| 0), None);
+        let relative = memo.resolve(page, &a, "c.html", canon, &mut ids);
+        assert_eq!(relative, Some((2, Some(u("http://h/d/c.html")))));
+        let again = memo.resolve(page, &a, "../d/c.html", canon, &mut ids);
+        assert_eq!(again, Some((2, None)));
+        assert_eq!(memo.len(), 2);
+        // Path-relative hrefs and hrefs with a scheme are not memoised.
+        assert_eq!(memo.resolve(page, &a, "c?y", canon, &mut ids).unwrap().0, 3);
+        assert_eq!(memo.resolve(page, &a, "ftp://x/", canon, &mut ids), None);
         assert_eq!(memo.len(), 2);
         // Unusable links are remembered too.
-        assert_eq!(memo.resolve(page, &a, "http://[", canon, |_| 0), None);
+        assert_eq!(memo.resolve(page, &a, "http://[", canon, &mut ids), None);
         assert_eq!(memo.len(), 3);
-        assert_eq!(
-            memo.resolve(page, &a, "http://[", canon, |_| unreachable!()),
-            None
-        );
+        let interned = ids.interned;
+        assert_eq!(memo.resolve(page, &a, "http://[", canon, &mut ids), None);
+        assert_eq!(memo.resolve(page, &a, "c?y", canon, &mut ids).unwrap().0, 3);
+        assert_eq!(ids.interned, interned + 1, "c?y is parsed again");
     }
 
     #[test]
@@ -359,7 +402,7 @@ mod tests {
         let base = u("http://h/");
         let mut links = Vec::new();
         for i in 0..MAX_ENTRIES + 10 {
-            links.push((base.clone(), format!("/p{}", i % (MAX_ENTRIES + 5))));
+            links.push((base.clone(), format!("/p?{}", i % (MAX_ENTRIES + 5))));
         }
         check(&mut memo, &links, Canon::default()).unwrap();
         assert!(memo.len() < 10, "the memo started over");

@@ -14,6 +14,7 @@ mod memo;
 mod rng;
 mod robots;
 mod schedule;
+mod shortcut;
 mod sitemap;
 mod state;
 mod stop;

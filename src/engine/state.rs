@@ -10,7 +10,7 @@ use url::Url;
 
 use super::fetch::{self, Fetched};
 use super::frontier::{Label, State, Table};
-use super::memo::{Memo, Page};
+use super::memo::{Ids, Memo, Page};
 use super::rng::Rng;
 use super::robots::{self, Book, HostRules, Step, Verdict};
 use super::schedule::{Job, Kind, Scheduler};
@@ -64,6 +64,24 @@ fn robots_allow(
             false
         }
         _ => true,
+    }
+}
+
+/// The URL table as links see it: new URLs are checked against the scope and the trap rules.
+struct Found<'s> {
+    table: &'s mut Table,
+    scope: &'s Scope,
+    config: &'s Config,
+    cuts: &'s mut std::collections::BTreeMap<String, u64>,
+}
+
+impl Ids for Found<'_> {
+    fn known(&self, key: &str) -> Option<u32> {
+        self.table.known(key)
+    }
+
+    fn intern(&mut self, url: &Url) -> u32 {
+        intern_found(self.table, self.scope, self.config, self.cuts, url)
     }
 }
 
@@ -408,11 +426,14 @@ impl<'a> CrawlState<'a> {
     /// The id of link `href` on a page whose base is `base` (contexts `page`), with its URL
     /// unless the memo knew it; `None` when it is not a crawlable URL.
     fn resolve_link(&mut self, page: Page, base: &Url, href: &str) -> Option<(u32, Option<Url>)> {
-        let (table, scope, config) = (&mut self.table, self.scope, self.config);
-        let cuts = &mut self.summary.cuts;
-        self.memo.resolve(page, base, href, config.canon(), |url| {
-            intern_found(table, scope, config, cuts, url)
-        })
+        let mut ids = Found {
+            table: &mut self.table,
+            scope: self.scope,
+            config: self.config,
+            cuts: &mut self.summary.cuts,
+        };
+        self.memo
+            .resolve(page, base, href, self.config.canon(), &mut ids)
     }
 
     /// Offers `label` to `id`, then passes on whatever improved labels that releases. Returns
