@@ -185,6 +185,9 @@ impl Memo {
         canon: Canon,
         ids: &mut impl Ids,
     ) -> Option<(u32, Option<Url>)> {
+        if foreign_scheme(href) {
+            return None;
+        }
         let simple = shortcut::resolve(base, href, &mut self.scratch);
         if simple {
             if let Some(id) = ids.known(&self.scratch) {
@@ -262,6 +265,29 @@ impl Memo {
     }
 }
 
+/// `true` when `href` starts with a scheme other than `http` or `https` (`mailto:`,
+/// `javascript:`, `tel:`, ...): whatever the base, the URL it gives has that scheme (an href with
+/// the base's own scheme is resolved against the base, but keeps the scheme), so it is not
+/// crawlable. The scheme is read as the URL parser reads it (an ASCII letter, then letters,
+/// digits, `+`, `-` or `.`, then `:`); an href starting with anything else (space, control
+/// bytes) is left to the parser.
+fn foreign_scheme(href: &str) -> bool {
+    let bytes = href.as_bytes();
+    if !bytes.first().is_some_and(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let end = bytes
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')));
+    match end {
+        Some(end) if bytes[end] == b':' => {
+            let scheme = &href[..end];
+            !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https")
+        }
+        _ => false,
+    }
+}
+
 fn slot_text<'t>(text: &'t str, slot: &Slot) -> &'t str {
     let start = slot.start as usize;
     &text[start..start + slot.len as usize]
@@ -327,6 +353,31 @@ mod tests {
 
     fn u(s: &str) -> Url {
         Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn foreign_schemes() {
+        for href in [
+            "mailto:a@b",
+            "javascript:void(0)",
+            "tel:+1",
+            "JavaScript:x",
+            "a+b.c-d:x",
+        ] {
+            assert!(foreign_scheme(href), "{href:?}");
+        }
+        for href in [
+            "http://h/",
+            "HTTPS:x",
+            "http:x",
+            " mailto:a",
+            "java script:x",
+            "1a:b",
+            "/a:b",
+            "a",
+        ] {
+            assert!(!foreign_scheme(href), "{href:?}");
+        }
     }
 
     #[test]
