@@ -34,6 +34,7 @@ use std::io;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use http_client::http_types::headers::CONTENT_TYPE;
 use http_client::http_types::{StatusCode, Version};
 use http_client::{Body, Config, Error, HttpClient, Request, Response};
 
@@ -246,7 +247,7 @@ fn response(
     ));
     // Setting a body makes http-types invent `Content-Type: application/octet-stream`; only the
     // server's fields are reported.
-    res.remove_header("content-type");
+    res.remove_header(CONTENT_TYPE);
     // The fields travel only as the `RawHead`, which is what the transport reads: copying them
     // into http-types' map as well cost about four allocations per field, a fifth of all the
     // allocations of a crawl.
