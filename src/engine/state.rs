@@ -329,11 +329,14 @@ impl<'a> CrawlState<'a> {
         record.size = (!response.body_skipped).then_some(response.body.len() as u64);
         record.truncated = response.truncated;
         self.summary.truncated += u64::from(response.truncated);
-        *self
-            .summary
-            .status_classes
-            .entry(format!("{}xx", response.status / 100))
-            .or_default() += 1;
+        // Counted under a borrowed name when the class was seen before: no `String` per response.
+        let class = response.status / 100;
+        let name = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx"].get(usize::from(class));
+        let classes = &mut self.summary.status_classes;
+        match name.and_then(|&name| classes.get_mut(name)) {
+            Some(count) => *count += 1,
+            None => *classes.entry(format!("{class}xx")).or_default() += 1,
+        }
         record
     }
 
