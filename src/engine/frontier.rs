@@ -85,10 +85,11 @@ impl Entry {
 /// Every URL seen, and the queue of those to fetch.
 #[derive(Default)]
 pub(crate) struct Table {
-    /// Ids, hashed by their entry's key (so each key is stored once, in its entry), each beside
-    /// the low half of its key's hash: a lookup compares that before touching the key, so probing
-    /// past other URLs costs no cache miss on their entries and no string compare.
-    ids: HashTable<(u32, u32)>,
+    /// Ids hashed by their key, each with the low half of its key's hash and where its key lies
+    /// in the arena: a lookup compares the hash half before touching the key, and then reads the
+    /// key's bytes directly, so it touches the table and the key and nothing else (no offsets
+    /// array, no entry).
+    ids: HashTable<Slot>,
     hasher: FxBuildHasher,
     entries: Vec<Entry>,
     /// The normalised URLs (the dedup keys) by id, back to back in one arena: no allocation per
@@ -99,6 +100,26 @@ pub(crate) struct Table {
     arrivals: VecDeque<(u32, Url)>,
     /// Out-links of fetched pages, kept only when `max_depth` is set (see the module docs).
     out_links: FxHashMap<u32, Box<[u32]>>,
+}
+
+/// One id in the dedup table, with what a lookup needs to compare keys.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// The URL's id.
+    id: u32,
+    /// The low half of the key's hash.
+    tag: u32,
+    /// Where the key starts in [`Keys::text`].
+    start: u32,
+    /// The key's length in bytes.
+    len: u32,
+}
+
+impl Slot {
+    fn key<'k>(&self, keys: &'k Keys) -> &'k str {
+        let start = self.start as usize;
+        &keys.text[start..start + self.len as usize]
+    }
 }
 
 /// The answer of [`Table::intern`].
@@ -153,16 +174,26 @@ impl std::fmt::Debug for Table {
 }
 
 impl Table {
+    /// The id of normalised URL `key`, if it was seen.
+    pub fn known(&self, key: &str) -> Option<u32> {
+        self.find(key, self.hasher.hash_one(key))
+    }
+
+    fn find(&self, key: &str, hash: u64) -> Option<u32> {
+        let low = hash as u32;
+        let keys = &self.keys;
+        let found = self
+            .ids
+            .find(hash, |slot| slot.tag == low && slot.key(keys) == key);
+        found.map(|slot| slot.id)
+    }
+
     /// The id of `url`, adding it when new. `in_scope` is asked only for new URLs.
     pub fn intern(&mut self, url: &Url, in_scope: impl FnOnce(&Url) -> bool) -> Interned {
         let key = url.as_str();
         let hash = self.hasher.hash_one(key);
         let low = hash as u32;
-        let keys = &self.keys;
-        let found = self
-            .ids
-            .find(hash, |&(id, h)| h == low && keys.get(id) == key);
-        if let Some(&(id, _)) = found {
+        if let Some(id) = self.find(key, hash) {
             return Interned::Known(id);
         }
         let id = u32::try_from(self.entries.len()).expect("more than 4 billion URLs");
@@ -175,10 +206,17 @@ impl Table {
             state,
             labels: SmallVec::new(),
         });
+        let slot = Slot {
+            id,
+            tag: low,
+            // Keys are URLs a crawl found; 4 GB of them would not fit in memory beside the rest.
+            start: u32::try_from(self.keys.text.len()).expect("more than 4 GB of URLs"),
+            len: u32::try_from(key.len()).expect("a URL longer than 4 GB"),
+        };
         self.keys.push(key);
         let (keys, hasher) = (&self.keys, &self.hasher);
         self.ids
-            .insert_unique(hash, (id, low), |&(id, _)| hasher.hash_one(keys.get(id)));
+            .insert_unique(hash, slot, |slot| hasher.hash_one(slot.key(keys)));
         Interned::New(id)
     }
 

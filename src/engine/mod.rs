@@ -10,9 +10,11 @@
 
 mod fetch;
 mod frontier;
+mod memo;
 mod rng;
 mod robots;
 mod schedule;
+mod shortcut;
 mod sitemap;
 mod state;
 mod stop;

@@ -10,6 +10,7 @@ use url::Url;
 
 use super::fetch::{self, Fetched};
 use super::frontier::{Label, State, Table};
+use super::memo::{Ids, Memo, Page};
 use super::rng::Rng;
 use super::robots::{self, Book, HostRules, Step, Verdict};
 use super::schedule::{Job, Kind, Scheduler};
@@ -38,6 +39,8 @@ pub(super) struct CrawlState<'a> {
     admitted: u64,
     /// Scratch list for labels passed on by [`Table::offer`].
     follow_up: Vec<(u32, Label)>,
+    /// Hrefs already resolved, to their ids.
+    memo: Memo,
 }
 
 /// Whether robots.txt (as far as it is known now) lets page or sitemap `url` (id `id`, on `host`)
@@ -64,6 +67,48 @@ fn robots_allow(
     }
 }
 
+/// The URL table as links see it: new URLs are checked against the scope and the trap rules.
+struct Found<'s> {
+    table: &'s mut Table,
+    scope: &'s Scope,
+    config: &'s Config,
+    cuts: &'s mut std::collections::BTreeMap<String, u64>,
+}
+
+impl Ids for Found<'_> {
+    fn known(&self, key: &str) -> Option<u32> {
+        self.table.known(key)
+    }
+
+    fn intern(&mut self, url: &Url) -> u32 {
+        intern_found(self.table, self.scope, self.config, self.cuts, url)
+    }
+}
+
+/// The id of a discovered URL; a new one is checked against the scope and the trap rules (cuts
+/// are counted).
+fn intern_found(
+    table: &mut Table,
+    scope: &Scope,
+    config: &Config,
+    cuts: &mut std::collections::BTreeMap<String, u64>,
+    url: &Url,
+) -> u32 {
+    let allowed = |u: &Url| {
+        if !scope.allows(u) {
+            return false;
+        }
+        match traps::check(u, config) {
+            Some(trap) => {
+                *cuts.entry(trap.as_str().to_string()).or_default() += 1;
+                false
+            }
+            None => true,
+        }
+    };
+    table.intern(url, allowed).id()
+}
+
 impl<'a> CrawlState<'a> {
     pub(super) fn new(config: &'a Config, scope: &'a Scope) -> Self {
         CrawlState {
@@ -77,6 +122,7 @@ impl<'a> CrawlState<'a> {
             agent: robots::agent_token(&config.user_agent).to_string(),
             admitted: 0,
             follow_up: Vec::new(),
+            memo: Memo::default(),
         }
     }
 
@@ -283,11 +329,14 @@ impl<'a> CrawlState<'a> {
         record.size = (!response.body_skipped).then_some(response.body.len() as u64);
         record.truncated = response.truncated;
         self.summary.truncated += u64::from(response.truncated);
-        *self
-            .summary
-            .status_classes
-            .entry(format!("{}xx", response.status / 100))
-            .or_default() += 1;
+        // Counted under a borrowed name when the class was seen before: no `String` per response.
+        let class = response.status / 100;
+        let name = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx"].get(usize::from(class));
+        let classes = &mut self.summary.status_classes;
+        match name.and_then(|&name| classes.get_mut(name)) {
+            Some(count) => *count += 1,
+            None => *classes.entry(format!("{class}xx")).or_default() += 1,
+        }
         record
     }
 
@@ -368,20 +417,26 @@ impl<'a> CrawlState<'a> {
     /// The id of a discovered URL; a new one is checked against the scope and the trap rules
     /// (cuts are counted).
     fn intern(&mut self, url: &Url) -> u32 {
-        let (scope, config, cuts) = (self.scope, self.config, &mut self.summary.cuts);
-        let allowed = |u: &Url| {
-            if !scope.allows(u) {
-                return false;
-            }
-            match traps::check(u, config) {
-                Some(trap) => {
-                    *cuts.entry(trap.as_str().to_string()).or_default() += 1;
-                    false
-                }
-                None => true,
-            }
+        intern_found(
+            &mut self.table,
+            self.scope,
+            self.config,
+            &mut self.summary.cuts,
+            url,
+        )
+    }
+
+    /// The id of link `href` on a page whose base is `base` (contexts `page`), with its URL
+    /// unless the memo knew it; `None` when it is not a crawlable URL.
+    fn resolve_link(&mut self, page: Page, base: &Url, href: &str) -> Option<(u32, Option<Url>)> {
+        let mut ids = Found {
+            table: &mut self.table,
+            scope: self.scope,
+            config: self.config,
+            cuts: &mut self.summary.cuts,
         };
-        self.table.intern(url, allowed).id()
+        self.memo
+            .resolve(page, base, href, self.config.canon(), &mut ids)
     }
 
     /// Offers `label` to `id`, then passes on whatever improved labels that releases. Returns
@@ -485,6 +540,7 @@ impl<'a> CrawlState<'a> {
             depth: depth + 1,
             budget: self.config.max_redirect,
         };
+        let page = self.memo.page(&base);
         let canon = self.config.canon();
         let (mut count, mut new, mut nofollow) = (0u32, 0u32, 0u64);
         let mut out_links = Vec::new();
@@ -492,19 +548,23 @@ impl<'a> CrawlState<'a> {
             if link.kind.is_asset() && !self.config.assets {
                 continue;
             }
-            let Some(target) = normalize::resolve_with(&base, &link.url, canon) else {
+            if link.nofollow || found.robots.nofollow {
+                // Counted as a link, but kept out of the URL table (interning would also
+                // count trap cuts for a URL nobody follows); rare, so the slow path is fine.
+                if normalize::resolve_with(&base, &link.url, canon).is_some() {
+                    count += 1;
+                    nofollow += 1;
+                }
+                continue;
+            }
+            let Some((link_id, target)) = self.resolve_link(page, &base, &link.url) else {
                 continue;
             };
             count += 1;
-            if link.nofollow || found.robots.nofollow {
-                nofollow += 1;
-                continue;
-            }
-            let link_id = self.intern(&target);
             if keep_out_links {
                 out_links.push(link_id);
             }
-            if follow && self.offer(link_id, next, Some(target)) {
+            if follow && self.offer(link_id, next, target) {
                 new += 1;
             }
         }

@@ -13,6 +13,7 @@ use async_std::io::BufRead as AsyncBufRead;
 use bytes::Bytes;
 use futures_util::future::{Either, select};
 use surf::http::Method;
+use surf::http::headers::{ACCEPT, ACCEPT_ENCODING as ACCEPT_ENCODING_NAME, USER_AGENT};
 
 use super::body::{ACCEPT_ENCODING, BodySink, decodes};
 use super::curl::CurlClient;
@@ -200,7 +201,11 @@ impl SurfTransport {
             ("user-agent", o.user_agent.as_str()),
         ];
         let mut req = surf::Request::new(Method::Get, request.url);
-        for (name, value) in fields {
+        // http-types' constant names are borrowed; a name from a `&str` would be allocated.
+        for (name, (_, value)) in [ACCEPT, ACCEPT_ENCODING_NAME, USER_AGENT]
+            .into_iter()
+            .zip(fields)
+        {
             req.insert_header(name, value);
         }
         let wire_fields = || {

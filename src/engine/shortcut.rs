@@ -1,0 +1,226 @@
+//! Resolving simple links by text alone, so that a link to a URL the crawl already knows costs
+//! a string build and one dedup lookup, with no URL parsing and no allocation.
+//!
+//! Most links on real sites are plain paths: `/docs/intro.html`, `../blog/post-1.html`,
+//! `http://example.com/about` on `http://example.com/` itself. For those the WHATWG URL parser
+//! and [`crate::normalize`] do nothing but join the path to the base and remove dot segments, so
+//! the normalised URL can be written down directly. [`resolve`] does that for an href made only of
+//! `A-Z a-z 0-9 - . _ ~ /` (nothing to percent-encode or decode, no query, no fragment, no
+//! backslash, no scheme) on an `http(s)` base, when the href is
+//!
+//! - path-absolute (`/x`, but not `//x`, which names a host): the base's origin (scheme,
+//!   userinfo, host, port as serialised) and the href's path;
+//! - path-relative (`x`, `../x`): the base's origin and path up to its last `/`, then the href
+//!   (unless that path has a `%`, which normalisation would rewrite, since a `<base href>` is not
+//!   normalised, or a `:` or `|`, since the `url` crate never lets `..` remove a segment that
+//!   looks like a Windows drive letter, `C:`, whatever the scheme);
+//! - the base's own origin followed by `/` (`http://h:1/x` on `http://h:1/y`): the origin is
+//!   already in canonical form, so this is the path-absolute case;
+//!
+//! and in every case removes `.` and `..` segments as the URL standard's path state does (a
+//! `..` drops the previous segment, and a trailing `.` or `..` leaves an empty last segment,
+//! so `a/..` gives `/`). Anything else is left to the parser. A property test holds this to
+//! [`normalize::resolve_with`](crate::normalize::resolve_with) on random bases and hrefs.
+//!
+//! The result is only used to look the URL up among those already known; a URL seen for the
+//! first time still goes through the parser (which must agree, and debug builds check it).
+
+use url::{Position, Url};
+
+/// Whether `b` may appear in a simple href (see the module docs).
+fn plain(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/')
+}
+
+/// Writes into `out` the normalised URL `href` resolves to against `base` and returns `true`,
+/// when `href` is simple (see the module docs); otherwise returns `false` (`out` is then
+/// unspecified).
+pub(super) fn resolve(base: &Url, href: &str, out: &mut String) -> bool {
+    if !matches!(base.scheme(), "http" | "https") {
+        return false;
+    }
+    let origin = &base[..Position::BeforePath];
+    let (directory, rest) = match href.as_bytes() {
+        [] | [b'/', b'/', ..] => return false,
+        [b'/', ..] => ("", &href[1..]),
+        _ => match href.strip_prefix(origin) {
+            Some(rest) if rest.starts_with('/') && !rest.starts_with("//") => ("", &rest[1..]),
+            _ => {
+                // A path-relative href: the base's path without its last segment. An http(s)
+                // path always starts with `/`.
+                let path = base.path();
+                let directory = &path[..path.rfind('/').unwrap_or(0)];
+                if directory.contains(['%', ':', '|']) {
+                    // Normalisation would rewrite its escapes (a `<base href>` is not normalised),
+                    // and the `url` crate never lets `..` remove a segment like `C:` or `C|`
+                    // (a Windows drive letter), whatever the scheme.
+                    return false;
+                }
+                (directory, href)
+            }
+        },
+    };
+    if !rest.bytes().all(plain) {
+        return false;
+    }
+    out.clear();
+    out.push_str(origin);
+    let root = out.len();
+    out.push_str(directory);
+    let mut segments = rest.split('/').peekable();
+    while let Some(segment) = segments.next() {
+        let last = segments.peek().is_none();
+        match segment {
+            ".." => {
+                let cut = out[root..].rfind('/').map_or(root, |i| root + i);
+                out.truncate(cut);
+                if last {
+                    out.push('/');
+                }
+            }
+            "." => {
+                if last {
+                    out.push('/');
+                }
+            }
+            _ => {
+                out.push('/');
+                out.push_str(segment);
+            }
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::normalize::{self, Canon};
+
+    /// `resolve` gives the slow path's URL when it answers at all.
+    fn agrees(base: &Url, href: &str) -> Result<bool, TestCaseError> {
+        let mut out = String::from("junk");
+        if !resolve(base, href, &mut out) {
+            return Ok(false);
+        }
+        let slow = normalize::resolve_with(base, href, Canon::default());
+        prop_assert_eq!(
+            Some(out.as_str()),
+            slow.as_ref().map(Url::as_str),
+            "{:?} on {}",
+            href,
+            base
+        );
+        Ok(true)
+    }
+
+    #[test]
+    fn examples() {
+        let base = Url::parse("http://u@h:81/a/b/c.html?q#f").unwrap();
+        let cases = [
+            ("x", Some("http://u@h:81/a/b/x")),
+            ("../x", Some("http://u@h:81/a/x")),
+            ("../../../../x", Some("http://u@h:81/x")),
+            ("..", Some("http://u@h:81/a/")),
+            (".", Some("http://u@h:81/a/b/")),
+            ("./", Some("http://u@h:81/a/b/")),
+            ("x/./y/../z//", Some("http://u@h:81/a/b/x/z//")),
+            ("/", Some("http://u@h:81/")),
+            ("/x/..", Some("http://u@h:81/")),
+            ("http://u@h:81/y", Some("http://u@h:81/y")),
+            ("http://u@h:81", None),
+            ("http://u@h:811/y", None),
+            ("http://h:81/y", None),
+            ("//h/x", None),
+            ("", None),
+            ("x?y", None),
+            ("x#y", None),
+            ("a%41", None),
+            ("a\\b", None),
+            ("a:b", None),
+        ];
+        let drive = Url::parse("http://h/C:/f").unwrap();
+        assert!(!resolve(&drive, "..", &mut String::new()));
+        assert_eq!(drive.join("..").unwrap().as_str(), "http://h/C:/");
+        for (href, expected) in cases {
+            let mut out = String::new();
+            let got = resolve(&base, href, &mut out).then_some(out);
+            assert_eq!(got.as_deref(), expected, "{href:?}");
+            agrees(&base, href).unwrap();
+        }
+        let mut out = String::new();
+        assert!(!resolve(&Url::parse("ftp://h/a/").unwrap(), "x", &mut out));
+    }
+
+    fn base() -> impl Strategy<Value = Url> {
+        let scheme = prop::sample::select(vec!["http", "https", "ftp", "file", "foo"]);
+        let auth = prop::sample::select(vec![
+            "h",
+            "H",
+            "u@h",
+            "u:p@h",
+            "h:80",
+            "h:443",
+            "h:8080",
+            "127.0.0.1:1",
+            "[::1]",
+        ]);
+        let path = prop::collection::vec(
+            prop::sample::select(vec!["a", "b", "..", ".", "", "%2e", "%41", "x;y", "C:"]),
+            0..4,
+        );
+        let file = prop::sample::select(vec!["", "f", "g.html", "?q", "#x", "f?q=1#y", ".."]);
+        (scheme, auth, path, file).prop_filter_map("parseable base", |(s, a, p, f)| {
+            let mut text = format!("{s}://{a}/");
+            for seg in p {
+                text.push_str(seg);
+                text.push('/');
+            }
+            text.push_str(f);
+            Url::parse(&text).ok()
+        })
+    }
+
+    fn href(base: Url) -> impl Strategy<Value = (Url, String)> {
+        let origin = base[..Position::BeforePath].to_string();
+        let piece = prop::sample::select(vec![
+            "/",
+            "//",
+            ".",
+            "..",
+            "./",
+            "../",
+            "a",
+            "B",
+            "-",
+            "_",
+            "~",
+            "0",
+            "%2e",
+            "?",
+            "#",
+            ":",
+            "\\",
+            " ",
+            "http://h/",
+            "HTTP://",
+        ]);
+        (any::<bool>(), prop::collection::vec(piece, 0..7)).prop_map(move |(own, pieces)| {
+            let mut href = if own { origin.clone() } else { String::new() };
+            href.push_str(&pieces.concat());
+            (base.clone(), href)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Wherever the shortcut answers, it gives the parser's normalised URL.
+        #[test]
+        fn agrees_with_the_slow_path((base, href) in base().prop_flat_map(href)) {
+            agrees(&base, &href)?;
+        }
+    }
+}
