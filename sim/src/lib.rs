@@ -48,6 +48,7 @@ pub mod fuzz;
 mod net;
 mod replay;
 mod rng;
+mod running;
 mod sim;
 mod trace;
 

@@ -25,6 +25,7 @@ use url::Url;
 
 use crate::clock::VirtualClock;
 use crate::rng::Rng;
+use crate::running::Observed;
 use crate::trace::{Event, Trace};
 
 /// One request as the server saw it.
@@ -121,17 +122,30 @@ impl SimTransport {
     pub fn trace(&self) -> Ref<'_, Trace> {
         self.net.trace.borrow()
     }
+}
 
-    pub(crate) fn take_trace_text(&self) -> Option<String> {
+impl Observed for SimTransport {
+    fn in_flight(&self) -> usize {
+        SimTransport::in_flight(self)
+    }
+
+    fn max_in_flight(&self) -> usize {
+        SimTransport::max_in_flight(self)
+    }
+
+    fn trace_hash(&self) -> u64 {
+        self.net.trace.borrow().hash()
+    }
+
+    fn take_trace_text(&self) -> Option<String> {
         self.net.trace.borrow_mut().take_text()
     }
 
-    pub(crate) fn take_requests(&self) -> Vec<LoggedRequest> {
+    fn take_requests(&self) -> Vec<LoggedRequest> {
         std::mem::take(&mut self.net.server.borrow_mut().log)
     }
 
-    /// Adds an engine record to the trace.
-    pub(crate) fn trace_record(&self, record: &Record) {
+    fn trace_record(&self, record: &Record) {
         self.net.trace.borrow_mut().event(
             self.net.clock.now(),
             Event::Record {

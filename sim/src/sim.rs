@@ -8,18 +8,16 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::future::Future;
 use std::path::Path;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
 use crawler::site::{Faults, Latency, Site};
-use crawler::{Config, Crawler, Record, ScopeMode, Stop, Summary, Transport};
+use crawler::{Config, Record, ScopeMode, Stop, Summary, Transport};
 
 use crate::clock::VirtualClock;
-use crate::executor::{Executor, Step};
 use crate::net::{LoggedRequest, SimTransport};
+use crate::running::Core;
 
 /// The default virtual-time budget: one day.
 pub const DEFAULT_BUDGET: Duration = Duration::from_secs(24 * 3600);
@@ -192,23 +190,15 @@ pub struct SimRun {
 }
 
 /// A simulated crawl under way; [`step`](Running::step) it, or [`finish`](Running::finish) it.
-pub struct Running {
-    executor: Executor,
-    crawl: Pin<Box<dyn Future<Output = Summary>>>,
-    transport: SimTransport,
-    clock: VirtualClock,
-    records: Option<Rc<RefCell<Vec<Record>>>>,
-    summary: Option<Summary>,
-    seed: u64,
-}
+pub struct Running(Core<SimTransport>);
 
 impl fmt::Debug for Running {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Running")
-            .field("seed", &self.seed)
-            .field("now", &self.clock.now())
-            .field("in_flight", &self.transport.in_flight())
-            .field("finished", &self.summary.is_some())
+            .field("seed", &self.0.seed)
+            .field("now", &self.0.now())
+            .field("in_flight", &self.0.network.in_flight())
+            .field("finished", &self.0.finished())
             .finish_non_exhaustive()
     }
 }
@@ -239,12 +229,12 @@ impl Sim {
         let records = Rc::new(RefCell::new(Vec::new()));
         let sink = records.clone();
         let mut running = self.start(config, None, move |r| sink.borrow_mut().push(r.clone()));
-        running.records = Some(records);
+        running.0.records = Some(records);
         running.finish()
     }
 
     /// Starts a crawl with `config`, handing each record to `on_record` as the engine reports
-    /// it; with `stop`, the crawl ends early once it is signalled (see [`Crawler::run_until`]).
+    /// it; with `stop`, the crawl ends early once it is signalled (see [`Crawler::run_until`](crawler::Crawler::run_until)).
     pub fn start(
         &self,
         config: &Config,
@@ -260,7 +250,7 @@ impl Sim {
         &self,
         config: &Config,
         stop: Option<Stop>,
-        mut on_record: impl FnMut(&Record) + 'static,
+        on_record: impl FnMut(&Record) + 'static,
         wrap: impl FnOnce(SimTransport) -> T,
     ) -> Running {
         let clock = VirtualClock::new();
@@ -272,25 +262,17 @@ impl Sim {
             self.faults,
             self.trace_text,
         );
-        let crawler = Crawler::new(config.clone(), wrap(transport.clone()), clock.clone());
-        let tracer = transport.clone();
-        let crawl = Box::pin(async move {
-            crawler
-                .run_until(stop.as_ref(), |record, _| {
-                    tracer.trace_record(record);
-                    on_record(record);
-                })
-                .await
-        });
-        Running {
-            executor: Executor::new(clock.clone(), self.budget, self.seed),
-            crawl,
+        let engine = wrap(transport.clone());
+        Running(Core::start(
+            config,
             transport,
+            engine,
             clock,
-            records: None,
-            summary: None,
-            seed: self.seed,
-        }
+            self.budget,
+            self.seed,
+            stop,
+            on_record,
+        ))
     }
 }
 
@@ -298,53 +280,22 @@ impl Running {
     /// One step: polls the crawl if something woke it, else moves virtual time to the next
     /// timer. Returns `true` once the crawl has finished.
     pub fn step(&mut self) -> Result<bool, SimError> {
-        if self.summary.is_some() {
-            return Ok(true);
-        }
-        match self.executor.step(self.crawl.as_mut())? {
-            Step::Done(summary) => {
-                self.summary = Some(summary);
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
+        self.0.step()
     }
 
     /// The current virtual time.
     pub fn now(&self) -> Duration {
-        self.clock.now()
+        self.0.now()
     }
 
     /// The simulated network (request log, in-flight counts, trace so far).
     pub fn transport(&self) -> &SimTransport {
-        &self.transport
+        &self.0.network
     }
 
     /// Steps to the end and returns the run.
-    pub fn finish(mut self) -> Result<SimRun, SimError> {
-        while !self.step()? {}
-        let summary = self.summary.take().unwrap_or_default();
-        let records = match self.records.take() {
-            Some(records) => std::mem::take(&mut *records.borrow_mut()),
-            None => Vec::new(),
-        };
-        // One borrow at a time: temporaries in a struct literal live to the end of it.
-        let t = &self.transport;
-        let trace_hash = t.trace().hash();
-        let trace = t.take_trace_text();
-        let requests = t.take_requests();
-        Ok(SimRun {
-            seed: self.seed,
-            records,
-            summary,
-            requests,
-            max_in_flight: t.max_in_flight(),
-            in_flight: t.in_flight(),
-            end: self.clock.now(),
-            trace_hash,
-            trace,
-            polls: self.executor.polls(),
-        })
+    pub fn finish(self) -> Result<SimRun, SimError> {
+        self.0.finish().map(|(run, _)| run)
     }
 }
 

@@ -17,17 +17,15 @@ mod transport;
 
 use std::cell::RefCell;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
 use crawler::site::Latency;
-use crawler::{Config, Crawler, Record, Stop, Summary};
+use crawler::{Config, Record, Stop};
 use url::Url;
 
 use crate::clock::VirtualClock;
-use crate::executor::{Executor, Step};
+use crate::running::Core;
 use crate::sim::{DEFAULT_BUDGET, SimError, SimRun};
 
 pub use recording::{ROOT_FIELD, Recording, RecordingError};
@@ -94,7 +92,7 @@ impl ReplayBuilder {
 ///
 ///
 /// Every request is served from the recording by a [`ReplayTransport`] (see there for what each
-/// request gets), on the simulator's [`VirtualClock`] and [`Executor`], with latency drawn from
+/// request gets), on the simulator's [`VirtualClock`] and [`Executor`](crate::Executor), with latency drawn from
 /// the one seeded [`Rng`](crate::Rng); as with [`Sim`](crate::Sim), `run` is built on `step`.
 ///
 /// The replay guarantee: with the options of the recorded crawl, the replay fetches exactly the
@@ -159,23 +157,15 @@ pub struct ReplayRun {
 
 /// A replay under way; [`step`](ReplayRunning::step) it, or [`finish`](ReplayRunning::finish)
 /// it.
-pub struct ReplayRunning {
-    executor: Executor,
-    crawl: Pin<Box<dyn Future<Output = Summary>>>,
-    transport: ReplayTransport,
-    clock: VirtualClock,
-    records: Option<Rc<RefCell<Vec<Record>>>>,
-    summary: Option<Summary>,
-    seed: u64,
-}
+pub struct ReplayRunning(Core<ReplayTransport>);
 
 impl fmt::Debug for ReplayRunning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReplayRunning")
-            .field("seed", &self.seed)
-            .field("now", &self.clock.now())
-            .field("in_flight", &self.transport.in_flight())
-            .field("finished", &self.summary.is_some())
+            .field("seed", &self.0.seed)
+            .field("now", &self.0.now())
+            .field("in_flight", &self.0.network.in_flight())
+            .field("finished", &self.0.finished())
             .finish_non_exhaustive()
     }
 }
@@ -208,7 +198,7 @@ impl Replay {
         let records = Rc::new(RefCell::new(Vec::new()));
         let sink = records.clone();
         let mut running = self.start(config, None, move |r| sink.borrow_mut().push(r.clone()));
-        running.records = Some(records);
+        running.0.records = Some(records);
         running.finish()
     }
 
@@ -218,7 +208,7 @@ impl Replay {
         &self,
         config: &Config,
         stop: Option<Stop>,
-        mut on_record: impl FnMut(&Record) + 'static,
+        on_record: impl FnMut(&Record) + 'static,
     ) -> ReplayRunning {
         let clock = VirtualClock::new();
         let transport = ReplayTransport::new(
@@ -230,25 +220,17 @@ impl Replay {
             self.max_body,
             self.trace_text,
         );
-        let crawler = Crawler::new(config.clone(), transport.clone(), clock.clone());
-        let tracer = transport.clone();
-        let crawl = Box::pin(async move {
-            crawler
-                .run_until(stop.as_ref(), |record, _| {
-                    tracer.trace_record(record);
-                    on_record(record);
-                })
-                .await
-        });
-        ReplayRunning {
-            executor: Executor::new(clock.clone(), self.budget, self.seed),
-            crawl,
+        let engine = transport.clone();
+        ReplayRunning(Core::start(
+            config,
             transport,
+            engine,
             clock,
-            records: None,
-            summary: None,
-            seed: self.seed,
-        }
+            self.budget,
+            self.seed,
+            stop,
+            on_record,
+        ))
     }
 }
 
@@ -256,53 +238,24 @@ impl ReplayRunning {
     /// One step: polls the crawl if something woke it, else moves virtual time to the next
     /// timer. Returns `true` once the crawl has finished.
     pub fn step(&mut self) -> Result<bool, SimError> {
-        if self.summary.is_some() {
-            return Ok(true);
-        }
-        match self.executor.step(self.crawl.as_mut())? {
-            Step::Done(summary) => {
-                self.summary = Some(summary);
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
+        self.0.step()
     }
 
     /// The current virtual time.
     pub fn now(&self) -> Duration {
-        self.clock.now()
+        self.0.now()
     }
 
     /// The replaying transport (request log, unrecorded URLs, trace so far).
     pub fn transport(&self) -> &ReplayTransport {
-        &self.transport
+        &self.0.network
     }
 
     /// Steps to the end and returns the run.
-    pub fn finish(mut self) -> Result<ReplayRun, SimError> {
-        while !self.step()? {}
-        let summary = self.summary.take().unwrap_or_default();
-        let records = match self.records.take() {
-            Some(records) => std::mem::take(&mut *records.borrow_mut()),
-            None => Vec::new(),
-        };
-        let t = &self.transport;
-        let trace_hash = t.trace().hash();
-        let trace = t.take_trace_text();
-        let requests = t.take_requests();
+    pub fn finish(self) -> Result<ReplayRun, SimError> {
+        let (run, t) = self.0.finish()?;
         Ok(ReplayRun {
-            run: SimRun {
-                seed: self.seed,
-                records,
-                summary,
-                requests,
-                max_in_flight: t.max_in_flight(),
-                in_flight: t.in_flight(),
-                end: self.clock.now(),
-                trace_hash,
-                trace,
-                polls: self.executor.polls(),
-            },
+            run,
             unrecorded: t.unrecorded(),
             unrecorded_requests: t.unrecorded_requests(),
             exhausted: t.exhausted(),

@@ -21,6 +21,7 @@ use super::recording::{Recorded, Recording};
 use crate::clock::VirtualClock;
 use crate::net::LoggedRequest;
 use crate::rng::Rng;
+use crate::running::Observed;
 use crate::trace::{Event, Trace};
 
 /// The message of the error a request that was never recorded gets.
@@ -176,17 +177,30 @@ impl ReplayTransport {
     pub fn trace(&self) -> Ref<'_, Trace> {
         self.net.trace.borrow()
     }
+}
 
-    pub(crate) fn take_trace_text(&self) -> Option<String> {
+impl Observed for ReplayTransport {
+    fn in_flight(&self) -> usize {
+        ReplayTransport::in_flight(self)
+    }
+
+    fn max_in_flight(&self) -> usize {
+        ReplayTransport::max_in_flight(self)
+    }
+
+    fn trace_hash(&self) -> u64 {
+        self.net.trace.borrow().hash()
+    }
+
+    fn take_trace_text(&self) -> Option<String> {
         self.net.trace.borrow_mut().take_text()
     }
 
-    pub(crate) fn take_requests(&self) -> Vec<LoggedRequest> {
+    fn take_requests(&self) -> Vec<LoggedRequest> {
         std::mem::take(&mut self.net.server.borrow_mut().log)
     }
 
-    /// Adds an engine record to the trace.
-    pub(crate) fn trace_record(&self, record: &Record) {
+    fn trace_record(&self, record: &Record) {
         self.net.trace.borrow_mut().event(
             self.net.clock.now(),
             Event::Record {
