@@ -22,6 +22,7 @@
 
 #[cfg(feature = "http")]
 pub mod app;
+pub mod body;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod clock;

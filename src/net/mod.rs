@@ -4,7 +4,7 @@
 //! this module fills them for real crawls. A fetch is one `GET` through a surf `Client` with an
 //! empty middleware stack (so surf never follows a redirect: a 3xx comes back as it arrived),
 //! `Accept-Encoding: gzip, deflate`, the configured `User-Agent`, and the body read in chunks,
-//! each under the read timeout, decoded and cut at `max_body` as it streams (see `body`). A
+//! each under the read timeout, decoded and cut at `max_body` as it streams (see [`crate::body`]). A
 //! request marked [`html_body_only`](crate::Request::html_body_only) whose response is not HTML
 //! stops after the head: the body is not read and its connection is closed (a body announced at
 //! 16 KiB or less is read off and dropped instead, which keeps the connection).
@@ -44,7 +44,6 @@
 //! println!("{} urls", summary.urls);
 //! ```
 
-mod body;
 mod clock;
 mod curl;
 mod error;

@@ -15,11 +15,11 @@ use futures_util::future::{Either, select};
 use surf::http::Method;
 use surf::http::headers::{ACCEPT, ACCEPT_ENCODING as ACCEPT_ENCODING_NAME, USER_AGENT};
 
-use super::body::{ACCEPT_ENCODING, BodySink, decodes};
 use super::curl::CurlClient;
 use super::error;
 use super::fields::RawHead;
 use super::http1::Http1Client;
+use crate::body::{ACCEPT_ENCODING, BodySink, decodes};
 use crate::transport::{FetchError, FetchErrorKind, Request, Response, Transport, Wire};
 
 /// Which HTTP implementation surf runs on.

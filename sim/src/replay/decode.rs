@@ -2,9 +2,9 @@
 //!
 //! A recording keeps bodies as they came over the wire: still gzip- or deflate-encoded when the
 //! server compressed them. The engine must see what the real transport hands it: the body
-//! decoded, cut at the body cap, with unknown encodings kept as they came. The real decoder
-//! (`crawler::net`'s body sink) is behind the `http` feature, which the simulator leaves off on
-//! purpose, so its rules are restated here and tested against flate2's own readers:
+//! decoded, cut at the body cap, with unknown encodings kept as they came. So it goes through
+//! the real transport's own decoder, [`crawler::body::BodySink`], in one push; the tests here
+//! hold its rules against flate2's own readers:
 //!
 //! - `gzip` and `x-gzip` are gunzipped; `deflate` is zlib-wrapped (RFC 9110) or raw (as some
 //!   servers send it), told apart by its first two bytes; anything else is kept as it is;
@@ -17,9 +17,9 @@
 //! decode(Some("gzip"), &wire, 10 << 20)? == (body, truncated)
 //! ```
 
-use std::io::{self, Write};
+use std::io;
 
-use flate2::write::{DeflateDecoder, GzDecoder, ZlibDecoder};
+use crawler::body::BodySink;
 
 /// Decodes `wire` as the real transport would with this `Content-Encoding`, keeping at most
 /// `cap` bytes. Returns the body and whether it was cut at the cap.
@@ -28,86 +28,9 @@ pub(crate) fn decode(
     wire: &[u8],
     cap: usize,
 ) -> io::Result<(Vec<u8>, bool)> {
-    let encoding = encoding.map(|e| e.trim().to_ascii_lowercase());
-    let capped = match encoding.as_deref() {
-        Some("gzip" | "x-gzip") => finish(
-            GzDecoder::new(Capped::new(cap)),
-            wire,
-            |d| d.try_finish(),
-            |d| d.get_mut(),
-        )?,
-        // One byte cannot hold a deflate stream: kept as it is, like an unknown encoding.
-        Some("deflate") if wire.len() >= 2 && is_zlib_header(wire[0], wire[1]) => finish(
-            ZlibDecoder::new(Capped::new(cap)),
-            wire,
-            |d| d.try_finish(),
-            |d| d.get_mut(),
-        )?,
-        Some("deflate") if wire.len() >= 2 => finish(
-            DeflateDecoder::new(Capped::new(cap)),
-            wire,
-            |d| d.try_finish(),
-            |d| d.get_mut(),
-        )?,
-        _ => {
-            let mut c = Capped::new(cap);
-            c.write_all(wire)?;
-            c
-        }
-    };
-    Ok((capped.buf, capped.full))
-}
-
-/// Feeds `wire` to decoder `d`, then ends the stream, ignoring an early end or a bad trailer as
-/// the real transport does: what was decoded is kept.
-fn finish<D: Write>(
-    mut d: D,
-    wire: &[u8],
-    try_finish: impl FnOnce(&mut D) -> io::Result<()>,
-    inner: impl FnOnce(&mut D) -> &mut Capped,
-) -> io::Result<Capped> {
-    d.write_all(wire)?;
-    let _ = try_finish(&mut d);
-    Ok(std::mem::replace(inner(&mut d), Capped::new(0)))
-}
-
-/// RFC 1950: compression method 8 and a header checksum that divides by 31. Raw deflate never
-/// passes: a low nibble of 8 would mean a non-final stored block whose padding bit is set.
-fn is_zlib_header(cmf: u8, flg: u8) -> bool {
-    cmf & 0x0f == 8 && (u16::from(cmf) << 8 | u16::from(flg)) % 31 == 0
-}
-
-/// Keeps the first `cap` bytes and notes (but swallows) the rest, so that a body over the cap is
-/// a cut, not a write error in the decoder above it.
-struct Capped {
-    buf: Vec<u8>,
-    cap: usize,
-    full: bool,
-}
-
-impl Capped {
-    fn new(cap: usize) -> Self {
-        Capped {
-            buf: Vec::new(),
-            cap,
-            full: false,
-        }
-    }
-}
-
-impl Write for Capped {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let room = self.cap - self.buf.len();
-        if data.len() > room {
-            self.full = true;
-        }
-        self.buf.extend_from_slice(&data[..data.len().min(room)]);
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+    let mut sink = BodySink::new(encoding, cap, wire.len());
+    sink.push(wire)?;
+    Ok(sink.finish())
 }
 
 #[cfg(test)]
@@ -115,6 +38,7 @@ mod tests {
     use super::*;
     use flate2::Compression;
     use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
+    use std::io::Write;
 
     fn encode(encoding: &str, data: &[u8]) -> Vec<u8> {
         fn all<W: Write>(mut e: W, data: &[u8]) -> W {

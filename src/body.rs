@@ -4,12 +4,18 @@
 //! The transport feeds each chunk read from the wire to a [`BodySink`] and stops reading as soon
 //! as the sink says it is full, so neither a huge body nor a small gzip bomb costs more than the
 //! cap in memory (and at most one chunk's worth of inflating past it). Decoding is done here, not
-//! by the HTTP backend, so the cap means the same thing on every backend.
+//! by the HTTP backend, so the cap means the same thing on every backend. It needs no network
+//! (no `http` feature): the simulator's replay decodes recorded bodies with the same sink, so a
+//! replay sees exactly the body the real transport would have handed the engine.
 //!
-//! ```text
-//! let mut sink = BodySink::new(Some("gzip"), 10 << 20, 0);
-//! sink.push(&chunk)?;            // returns Ok(true) once the cap is reached
+//! ```
+//! # use crawler::body::BodySink;
+//! # let chunk: &[u8] = b"<html>";
+//! let mut sink = BodySink::new(None, 10 << 20, 0); // or Some("gzip"), Some("deflate")
+//! sink.push(chunk)?;             // returns Ok(true) once the cap is reached
 //! let (body, truncated) = sink.finish();
+//! # assert_eq!((body.as_slice(), truncated), (&b"<html>"[..], false));
+//! # Ok::<(), std::io::Error>(())
 //! ```
 
 use std::io::{self, Write};
@@ -17,11 +23,11 @@ use std::io::{self, Write};
 use flate2::write::{DeflateDecoder, GzDecoder, ZlibDecoder};
 
 /// The encodings this transport advertises in `Accept-Encoding` (and can undo).
-pub(crate) const ACCEPT_ENCODING: &str = "gzip, deflate";
+pub const ACCEPT_ENCODING: &str = "gzip, deflate";
 
 /// `true` when a body with this `Content-Encoding` is decoded (so its wire bytes differ from the
 /// body kept); unknown encodings are kept as they came.
-pub(crate) fn decodes(encoding: Option<&str>) -> bool {
+pub fn decodes(encoding: Option<&str>) -> bool {
     encoding.is_some_and(|e| {
         let e = e.trim();
         ["gzip", "x-gzip", "deflate"]
@@ -31,8 +37,21 @@ pub(crate) fn decodes(encoding: Option<&str>) -> bool {
 }
 
 /// Collects a body up to a cap, decoding it on the way.
-pub(crate) struct BodySink {
+pub struct BodySink {
     decoder: Decoder,
+}
+
+impl std::fmt::Debug for BodySink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let encoding = match &self.decoder {
+            Decoder::Identity(_) => "identity",
+            Decoder::Gzip(_) => "gzip",
+            Decoder::Deflate(..) => "deflate",
+        };
+        f.debug_struct("BodySink")
+            .field("decoding", &encoding)
+            .finish_non_exhaustive()
+    }
 }
 
 enum Decoder {
@@ -53,7 +72,7 @@ impl BodySink {
     /// A sink for a body with this `Content-Encoding`, keeping at most `cap` decoded bytes.
     /// `length` is the size the server announced (0 if none): an unencoded body gets its room
     /// at once instead of growing (and copying) as it arrives.
-    pub(crate) fn new(encoding: Option<&str>, cap: usize, length: usize) -> Self {
+    pub fn new(encoding: Option<&str>, cap: usize, length: usize) -> Self {
         let encoding = encoding.map(|e| e.trim().to_ascii_lowercase());
         let decoder = match encoding.as_deref() {
             Some("gzip" | "x-gzip") => Decoder::Gzip(GzDecoder::new(Capped::new(cap))),
@@ -69,7 +88,7 @@ impl BodySink {
 
     /// Takes the next chunk from the wire. `Ok(true)` means the cap was reached: stop reading.
     /// An error means the encoded data is corrupt.
-    pub(crate) fn push(&mut self, chunk: &[u8]) -> io::Result<bool> {
+    pub fn push(&mut self, chunk: &[u8]) -> io::Result<bool> {
         match &mut self.decoder {
             Decoder::Identity(c) => {
                 c.write_all(chunk)?;
@@ -102,7 +121,7 @@ impl BodySink {
 
     /// The decoded body and whether it was cut at the cap. A stream that simply ended early (or
     /// whose trailer is bad) keeps what was decoded, as browsers do.
-    pub(crate) fn finish(self) -> (Vec<u8>, bool) {
+    pub fn finish(self) -> (Vec<u8>, bool) {
         let capped = match self.decoder {
             Decoder::Identity(c) => c,
             Decoder::Gzip(mut d) => {
