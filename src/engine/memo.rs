@@ -75,7 +75,7 @@ pub(super) struct Memo {
     /// Bumped each time the memo starts over, so a [`Page`] made before refers to nothing.
     generation: u32,
     hasher: FxBuildHasher,
-    /// Where [`shortcut::resolve`] writes.
+    /// Where [`shortcut::resolve_at`] writes.
     scratch: String,
 }
 
@@ -104,6 +104,8 @@ pub(super) struct Page {
     origin: Option<u32>,
     /// The memo generation the ids belong to.
     generation: u32,
+    /// The base as [`shortcut::resolve_at`] reads it.
+    shortcut: shortcut::Base,
 }
 
 /// The context id of hrefs that ignore the base.
@@ -150,16 +152,19 @@ impl Memo {
             self.start_over();
         }
         let generation = self.generation;
+        let shortcut = shortcut::Base::of(base);
         if !matches!(base.scheme(), "http" | "https") {
             return Page {
                 origin: None,
                 generation,
+                shortcut,
             };
         }
         let origin = self.context(&base[..Position::BeforePath]);
         Page {
             origin: Some(origin),
             generation,
+            shortcut,
         }
     }
 
@@ -188,7 +193,7 @@ impl Memo {
         if foreign_scheme(href) {
             return None;
         }
-        let simple = shortcut::resolve(base, href, &mut self.scratch);
+        let simple = shortcut::resolve_at(base, page.shortcut, href, &mut self.scratch);
         if simple {
             if let Some(id) = ids.known(&self.scratch) {
                 return Some((id, None));

@@ -27,46 +27,94 @@
 
 use url::{Position, Url};
 
-/// Whether `b` may appear in a simple href (see the module docs).
-fn plain(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/')
+/// The bytes a simple href may have (see the module docs): `A-Z a-z 0-9 - . _ ~ /`.
+static PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'/');
+        b += 1;
+    }
+    table
+};
+
+/// What [`resolve_at`] needs of a base URL, worked out once for all the links of a page: where
+/// the base's origin and directory end in its serialisation.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Base {
+    /// End of the origin (scheme, userinfo, host, port); `None` when the base is not `http(s)`,
+    /// whose links are all left to the parser.
+    origin: Option<usize>,
+    /// End of the directory (the path up to its last `/`, exclusive); `None` when path-relative
+    /// links are left to the parser (see the module docs).
+    directory: Option<usize>,
+}
+
+impl Base {
+    /// The parts of `base` that [`resolve_at`] reads.
+    pub(super) fn of(base: &Url) -> Base {
+        if !matches!(base.scheme(), "http" | "https") {
+            return Base {
+                origin: None,
+                directory: None,
+            };
+        }
+        let origin = base[..Position::BeforePath].len();
+        // An http(s) path always starts with `/`.
+        let path = base.path();
+        let directory = &path[..path.rfind('/').unwrap_or(0)];
+        // Normalisation would rewrite its escapes (a `<base href>` is not normalised), and the
+        // `url` crate never lets `..` remove a segment like `C:` or `C|` (a Windows drive
+        // letter), whatever the scheme.
+        let usable = !directory.bytes().any(|b| matches!(b, b'%' | b':' | b'|'));
+        Base {
+            origin: Some(origin),
+            directory: usable.then_some(origin + directory.len()),
+        }
+    }
 }
 
 /// Writes into `out` the normalised URL `href` resolves to against `base` and returns `true`,
 /// when `href` is simple (see the module docs); otherwise returns `false` (`out` is then
 /// unspecified).
+#[cfg(test)]
 pub(super) fn resolve(base: &Url, href: &str, out: &mut String) -> bool {
-    if !matches!(base.scheme(), "http" | "https") {
+    resolve_at(base, Base::of(base), href, out)
+}
+
+/// [`resolve`] with the parts of `base` already worked out (`at` must be `Base::of(base)`).
+pub(super) fn resolve_at(base: &Url, at: Base, href: &str, out: &mut String) -> bool {
+    let Some(origin_end) = at.origin else {
         return false;
-    }
-    let origin = &base[..Position::BeforePath];
+    };
+    let text = base.as_str();
+    let origin = &text[..origin_end];
     let (directory, rest) = match href.as_bytes() {
         [] | [b'/', b'/', ..] => return false,
         [b'/', ..] => ("", &href[1..]),
         _ => match href.strip_prefix(origin) {
             Some(rest) if rest.starts_with('/') && !rest.starts_with("//") => ("", &rest[1..]),
-            _ => {
-                // A path-relative href: the base's path without its last segment. An http(s)
-                // path always starts with `/`.
-                let path = base.path();
-                let directory = &path[..path.rfind('/').unwrap_or(0)];
-                if directory.contains(['%', ':', '|']) {
-                    // Normalisation would rewrite its escapes (a `<base href>` is not normalised),
-                    // and the `url` crate never lets `..` remove a segment like `C:` or `C|`
-                    // (a Windows drive letter), whatever the scheme.
-                    return false;
-                }
-                (directory, href)
-            }
+            _ => match at.directory {
+                Some(end) => (&text[origin_end..end], href),
+                None => return false,
+            },
         },
     };
-    if !rest.bytes().all(plain) {
+    if !rest.bytes().all(|b| PLAIN[b as usize]) {
         return false;
     }
     out.clear();
     out.push_str(origin);
     let root = out.len();
     out.push_str(directory);
+    // Only a segment that starts with `.` can be `.` or `..`; without one the segments are
+    // written as they are.
+    if !rest.starts_with('.') && memchr::memmem::find(rest.as_bytes(), b"/.").is_none() {
+        out.push('/');
+        out.push_str(rest);
+        return true;
+    }
     let mut segments = rest.split('/').peekable();
     while let Some(segment) = segments.next() {
         let last = segments.peek().is_none();

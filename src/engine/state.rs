@@ -41,6 +41,8 @@ pub(super) struct CrawlState<'a> {
     follow_up: Vec<(u32, Label)>,
     /// Hrefs already resolved, to their ids.
     memo: Memo,
+    /// The link extractor, whose buffers serve every page in turn.
+    extractor: links::Extractor,
 }
 
 /// Whether robots.txt (as far as it is known now) lets page or sitemap `url` (id `id`, on `host`)
@@ -123,6 +125,7 @@ impl<'a> CrawlState<'a> {
             admitted: 0,
             follow_up: Vec::new(),
             memo: Memo::default(),
+            extractor: links::Extractor::default(),
         }
     }
 
@@ -531,7 +534,7 @@ impl<'a> CrawlState<'a> {
     /// `noindex` goes on the record.
     fn links(&mut self, id: u32, url: &Url, depth: u32, response: &Response, record: &mut Record) {
         self.table.finish(id, State::Fetched);
-        let found = links::extract(&response.body);
+        let found = self.extractor.extract(&response.body);
         record.noindex = found.robots.noindex;
         let base = links::base_url(url, found.base.as_deref());
         let follow = self.config.max_depth.is_none_or(|max| depth < max);

@@ -204,6 +204,25 @@ fn generators_produce_every_kind() {
     );
 }
 
+/// One [`Extractor`](super::Extractor) reused for `bodies` in turn answers each as a fresh
+/// extraction and the reference do: nothing of one document leaks into the next.
+fn assert_reuse_is_invisible(bodies: &[Vec<u8>]) -> Result<(), TestCaseError> {
+    let mut extractor = super::Extractor::default();
+    for body in bodies {
+        let shown = String::from_utf8_lossy(body);
+        prop_assert_eq!(extractor.extract(body), reference(body), "body {:?}", shown);
+    }
+    Ok(())
+}
+
+#[test]
+fn a_reused_extractor_matches_the_reference_on_every_fixture() {
+    let mut bodies: Vec<Vec<u8>> = fixtures().into_iter().map(|(_, b)| b).collect();
+    assert_reuse_is_invisible(&bodies).unwrap();
+    bodies.reverse();
+    assert_reuse_is_invisible(&bodies).unwrap();
+}
+
 /// 1000 cases per property unless `PROPTEST_CASES` says otherwise (for long runs).
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
@@ -233,5 +252,12 @@ proptest! {
     #[test]
     fn same_as_reference_on_bytes(body in testgen::bytes()) {
         assert_same(&body)?;
+    }
+
+    #[test]
+    fn same_as_reference_with_a_reused_extractor(
+        bodies in prop::collection::vec(prop_oneof![testgen::soup(), testgen::formatting()], 1..6)
+    ) {
+        assert_reuse_is_invisible(&bodies)?;
     }
 }

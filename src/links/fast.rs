@@ -40,11 +40,26 @@ use super::{Kind, Link, Links, Robots, values};
 use record::{NO_SPAN, Role};
 use tree::NONE;
 
+pub(in crate::links) use tokenizer::Spare;
+
 /// Extracts the links of `body`, exactly as [`super::extract_dom`] does on its lossy UTF-8
-/// decoding.
-pub(super) fn extract(body: &[u8]) -> Links {
-    let mut tokenizer = tokenizer::Tokenizer::new(body);
+/// decoding, in the buffers `spare` holds (and leaves there for the next document).
+pub(super) fn extract(body: &[u8], spare: &mut Spare) -> Links {
+    let mut tokenizer = tokenizer::Tokenizer::reusing(body, std::mem::take(spare));
     tokenizer.run();
+    let links = collect(&tokenizer);
+    // The buffers grow with the document; those of a huge one are not worth keeping.
+    if body.len() <= KEEP_MAX {
+        *spare = tokenizer.into_spare();
+    }
+    links
+}
+
+/// The largest body whose buffers are kept for the next document (they are about as large).
+const KEEP_MAX: usize = 1 << 20;
+
+/// The links of a document `tokenizer` has run over, in tree order.
+fn collect(tokenizer: &tokenizer::Tokenizer<'_>) -> Links {
     let builder = &tokenizer.sink;
     let buf = &tokenizer.buf[..];
     let bytes = |(start, end): (u32, u32)| &buf[start as usize..end as usize];

@@ -133,25 +133,63 @@ pub(super) struct Builder {
     pub(super) foster_parenting: bool,
 }
 
+/// The allocations of a [`Builder`] kept for the next document: its vectors, emptied.
+#[derive(Debug, Default)]
+pub(super) struct Spare {
+    nodes: Vec<super::tree::Node>,
+    recs: Vec<super::record::Rec>,
+    template_modes: Vec<Mode>,
+    open: Vec<u32>,
+    fmt: Vec<Fmt>,
+}
+
+impl Builder {
+    /// Gives back the builder's vectors for [`Builder::reusing`].
+    pub(super) fn into_spare(self) -> Spare {
+        Spare {
+            nodes: self.tree.into_nodes(),
+            recs: self.recs,
+            template_modes: self.template_modes,
+            open: self.open,
+            fmt: self.fmt,
+        }
+    }
+}
+
 /// `true` if `text` has a character that is not ASCII whitespace.
 pub(super) fn any_not_space(text: &[u8]) -> bool {
     text.iter().any(|&b| !is_space(b))
 }
 
 impl Builder {
-    /// A tree builder at the start of a document of about `len` bytes.
-    pub(super) fn new(len: usize) -> Builder {
+    /// A tree builder at the start of a document of about `len` bytes, in the allocations of
+    /// `spare` (left by [`Builder::into_spare`]).
+    pub(super) fn reusing(len: usize, spare: Spare) -> Builder {
+        let Spare {
+            nodes,
+            mut recs,
+            mut template_modes,
+            mut open,
+            mut fmt,
+        } = spare;
+        recs.clear();
+        template_modes.clear();
+        open.clear();
+        fmt.clear();
+        recs.reserve(64);
+        open.reserve(32);
+        fmt.reserve(16);
         Builder {
             // Typical pages have an element every 40 to 60 bytes.
-            tree: Tree::new(len / 48 + 16),
-            recs: Vec::with_capacity(64),
+            tree: Tree::reusing(nodes, len / 48 + 16),
+            recs,
             mode: Mode::Initial,
             orig_mode: None,
-            template_modes: Vec::new(),
+            template_modes,
             pending: Pending::default(),
             quirks: false,
-            open: Vec::with_capacity(32),
-            fmt: Vec::with_capacity(16),
+            open,
+            fmt,
             head: NONE,
             form: NONE,
             frameset_ok: true,

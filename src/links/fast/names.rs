@@ -102,6 +102,11 @@ impl Interner {
 }
 
 impl Interner {
+    /// Forgets this document's names (keeping the allocation), for the next document.
+    pub(super) fn clear(&mut self) {
+        self.map.clear();
+    }
+
     /// The name spelled by `bytes` (already lowercased by the tokenizer).
     pub(super) fn name(&mut self, bytes: &[u8]) -> Name {
         if let Some(name) = known(bytes) {

@@ -7,8 +7,8 @@
 //! everything a link cannot depend on: no text, no comments, no attributes, just elements with
 //! their name and, for the elements that carry links, the index of their link record (see
 //! `builder::Rec`). It is a flat arena with `u32`
-//! links; a document of a few hundred elements costs a few kilobytes, reused nowhere and freed at
-//! once.
+//! links; a document of a few hundred elements costs a few kilobytes, which the next document of the
+//! same extractor reuses.
 
 use super::names::{El, Ns};
 
@@ -52,10 +52,16 @@ pub(super) struct Tree {
 
 impl Tree {
     /// A tree with just the document node, with room for `capacity` nodes.
+    #[cfg(test)]
     pub(super) fn new(capacity: usize) -> Tree {
-        let mut tree = Tree {
-            nodes: Vec::with_capacity(capacity),
-        };
+        Tree::reusing(Vec::new(), capacity)
+    }
+
+    /// A tree with just the document node, with room for `capacity` nodes, in the allocation of `nodes` (left by [`Tree::into_nodes`]).
+    pub(super) fn reusing(mut nodes: Vec<Node>, capacity: usize) -> Tree {
+        nodes.clear();
+        nodes.reserve(capacity);
+        let mut tree = Tree { nodes };
         tree.push(El {
             ns: Ns::Html,
             name: super::names::Name(u32::MAX),
@@ -78,6 +84,12 @@ impl Tree {
             annotation_html: false,
         });
         id
+    }
+
+    /// The node arena, emptied, for the next document.
+    pub(super) fn into_nodes(mut self) -> Vec<Node> {
+        self.nodes.clear();
+        self.nodes
     }
 
     /// Creates a detached element (with its contents fragment if it is an HTML `template`).

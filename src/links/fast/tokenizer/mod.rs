@@ -140,6 +140,20 @@ static DQ_STOP: [bool; 256] = table(b"\"&\r\0");
 static SQ_STOP: [bool; 256] = table(b"'&\r\0");
 static UNQUOTED_STOP: [bool; 256] = table(b"\t\n\x0c\r &>\0");
 
+/// The allocations of a [`Tokenizer`] and its [`Builder`], kept from one document for the next
+/// so that a crawl does not allocate (and free) a dozen buffers of a few kilobytes per page.
+/// Whatever they hold is cleared before it is used again.
+#[derive(Debug, Default)]
+pub(in crate::links) struct Spare {
+    name: Vec<u8>,
+    attrs: Vec<RawAttr>,
+    buf: Vec<u8>,
+    last_start: Vec<u8>,
+    temp: Vec<u8>,
+    names: Interner,
+    builder: super::builder::Spare,
+}
+
 /// The tokenizer, owning the tree builder it feeds.
 pub(super) struct Tokenizer<'a> {
     /// The input stream.
@@ -175,22 +189,58 @@ pub(super) struct Tokenizer<'a> {
 
 impl<'a> Tokenizer<'a> {
     /// A tokenizer over `bytes` feeding a fresh tree builder.
+    #[cfg(test)]
     pub(super) fn new(bytes: &'a [u8]) -> Tokenizer<'a> {
+        Tokenizer::reusing(bytes, Spare::default())
+    }
+
+    /// [`Tokenizer::new`] in the allocations of `spare` (left by [`Tokenizer::into_spare`]).
+    pub(super) fn reusing(bytes: &'a [u8], spare: Spare) -> Tokenizer<'a> {
+        let Spare {
+            mut name,
+            mut attrs,
+            mut buf,
+            mut last_start,
+            mut temp,
+            mut names,
+            builder,
+        } = spare;
+        for v in [&mut name, &mut buf, &mut last_start, &mut temp] {
+            v.clear();
+        }
+        attrs.clear();
+        names.clear();
+        name.reserve(16);
+        attrs.reserve(bytes.len() / 64 + 8);
+        buf.reserve(bytes.len() / 4 + 64);
         Tokenizer {
             input: Input::new(bytes),
-            sink: Builder::new(bytes.len()),
+            sink: Builder::reusing(bytes.len(), builder),
             state: State::Data,
             kind: Kind::Start,
-            name: Vec::with_capacity(16),
+            name,
             self_closing: false,
-            attrs: Vec::with_capacity(bytes.len() / 64 + 8),
+            attrs,
             tag_attrs: 0,
-            buf: Vec::with_capacity(bytes.len() / 4 + 64),
+            buf,
             attr: None,
-            last_start: Vec::new(),
-            temp: Vec::new(),
+            last_start,
+            temp,
             doctype: Doctype::default(),
-            names: Interner::default(),
+            names,
+        }
+    }
+
+    /// Gives back the tokenizer's (and its tree builder's) vectors for [`Tokenizer::reusing`].
+    pub(super) fn into_spare(self) -> Spare {
+        Spare {
+            name: self.name,
+            attrs: self.attrs,
+            buf: self.buf,
+            last_start: self.last_start,
+            temp: self.temp,
+            names: self.names,
+            builder: self.sink.into_spare(),
         }
     }
 
