@@ -41,7 +41,7 @@ static PLAIN: [bool; 256] = {
 
 /// What [`resolve_at`] needs of a base URL, worked out once for all the links of a page: where
 /// the base's origin and directory end in its serialisation.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Base {
     /// End of the origin (scheme, userinfo, host, port); `None` when the base is not `http(s)`,
     /// whose links are all left to the parser.
@@ -85,6 +85,7 @@ pub(super) fn resolve(base: &Url, href: &str, out: &mut String) -> bool {
 
 /// [`resolve`] with the parts of `base` already worked out (`at` must be `Base::of(base)`).
 pub(super) fn resolve_at(base: &Url, at: Base, href: &str, out: &mut String) -> bool {
+    debug_assert_eq!(at, Base::of(base), "{base}");
     let Some(origin_end) = at.origin else {
         return false;
     };

@@ -204,8 +204,8 @@ fn generators_produce_every_kind() {
     );
 }
 
-/// One [`Extractor`](super::Extractor) reused for `bodies` in turn answers each as a fresh
-/// extraction and the reference do: nothing of one document leaks into the next.
+/// One [`Extractor`](super::Extractor) reused for `bodies` in turn gives the reference's links
+/// for each: nothing of one document leaks into the next.
 fn assert_reuse_is_invisible(bodies: &[Vec<u8>]) -> Result<(), TestCaseError> {
     let mut extractor = super::Extractor::default();
     for body in bodies {

@@ -133,7 +133,8 @@ pub(super) struct Builder {
     pub(super) foster_parenting: bool,
 }
 
-/// The allocations of a [`Builder`] kept for the next document: its vectors, emptied.
+/// The allocations of a [`Builder`] kept for the next document: its vectors, which
+/// [`Builder::reusing`] empties.
 #[derive(Debug, Default)]
 pub(super) struct Spare {
     nodes: Vec<super::tree::Node>,

@@ -7,8 +7,8 @@
 //! everything a link cannot depend on: no text, no comments, no attributes, just elements with
 //! their name and, for the elements that carry links, the index of their link record (see
 //! `builder::Rec`). It is a flat arena with `u32`
-//! links; a document of a few hundred elements costs a few kilobytes, which the next document of the
-//! same extractor reuses.
+//! links; a document of a few hundred elements costs a few kilobytes, which the next document
+//! of the same extractor reuses.
 
 use super::names::{El, Ns};
 
@@ -57,7 +57,7 @@ impl Tree {
         Tree::reusing(Vec::new(), capacity)
     }
 
-    /// A tree with just the document node, with room for `capacity` nodes, in the allocation of `nodes` (left by [`Tree::into_nodes`]).
+    /// [`Tree::new`] in the allocation of `nodes` (left by [`Tree::into_nodes`]), emptied first.
     pub(super) fn reusing(mut nodes: Vec<Node>, capacity: usize) -> Tree {
         nodes.clear();
         nodes.reserve(capacity);
@@ -86,9 +86,8 @@ impl Tree {
         id
     }
 
-    /// The node arena, emptied, for the next document.
-    pub(super) fn into_nodes(mut self) -> Vec<Node> {
-        self.nodes.clear();
+    /// The node arena, for [`Tree::reusing`] (which empties it).
+    pub(super) fn into_nodes(self) -> Vec<Node> {
         self.nodes
     }
 
