@@ -10,6 +10,11 @@
 //! 16 KiB or less is read off and dropped instead, which keeps the connection).
 //! Failures become a [`FetchErrorKind`](crate::FetchErrorKind) (see `error`).
 //!
+//! Each fetch runs on one thread of the transport's own (`io_thread`), beside the engine's: the
+//! engine's thread keeps the crawl's CPU work (link extraction, resolution, dedup) and awaits a
+//! fetch's result, while socket syscalls, response heads and body decoding happen on the other
+//! core. Dropping a fetch future (the engine's timeout, Ctrl-C) cancels the fetch there.
+//!
 //! # Backend
 //!
 //! surf runs on the crawler's own HTTP/1.1 client by default ([`Backend::Native`], module
@@ -49,6 +54,7 @@ mod curl;
 mod error;
 mod fields;
 mod http1;
+mod io_thread;
 mod record;
 mod transport;
 

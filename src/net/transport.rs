@@ -5,6 +5,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::{Pin, pin};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,7 @@ use super::curl::CurlClient;
 use super::error;
 use super::fields::RawHead;
 use super::http1::Http1Client;
+use super::io_thread::IoThread;
 use crate::body::{ACCEPT_ENCODING, BodySink, decodes};
 use crate::transport::{FetchError, FetchErrorKind, Request, Response, Transport, Wire};
 
@@ -117,6 +119,13 @@ impl std::error::Error for NetError {}
 /// Fetches over real HTTP with surf: one request per call, redirects never followed, bodies
 /// decoded and capped. See the [module documentation](super).
 pub struct SurfTransport {
+    inner: Arc<Inner>,
+    /// Where the fetches run (see `io_thread`).
+    io: IoThread,
+}
+
+/// What every fetch shares.
+struct Inner {
     client: surf::Client,
     options: HttpOptions,
 }
@@ -124,7 +133,7 @@ pub struct SurfTransport {
 impl fmt::Debug for SurfTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SurfTransport")
-            .field("options", &self.options)
+            .field("options", &self.inner.options)
             .finish_non_exhaustive()
     }
 }
@@ -178,15 +187,21 @@ impl SurfTransport {
                 .map_err(|e| NetError::Backend(e.to_string()))?,
             ),
         };
-        Ok(SurfTransport { client, options })
+        Ok(SurfTransport {
+            inner: Arc::new(Inner { client, options }),
+            io: IoThread::start()
+                .map_err(|e| NetError::Backend(format!("cannot start the fetch thread: {e}")))?,
+        })
     }
 
     /// The options this transport runs with.
     pub fn options(&self) -> &HttpOptions {
-        &self.options
+        &self.inner.options
     }
+}
 
-    async fn get(&self, request: Request) -> Result<Response, FetchError> {
+impl Inner {
+    async fn get(&self, request: &Request) -> Result<Response, FetchError> {
         let o = &self.options;
         let started = Instant::now();
         // One timer per request, moved forward as data arrives: the head must come within
@@ -200,7 +215,7 @@ impl SurfTransport {
             ("accept-encoding", ACCEPT_ENCODING),
             ("user-agent", o.user_agent.as_str()),
         ];
-        let mut req = surf::Request::new(Method::Get, request.url);
+        let mut req = surf::Request::new(Method::Get, request.url.clone());
         // http-types' constant names are borrowed; a name from a `&str` would be allocated.
         for (name, (_, value)) in [ACCEPT, ACCEPT_ENCODING_NAME, USER_AGENT]
             .into_iter()
@@ -356,6 +371,72 @@ fn timeout_error(what: &str, after: Duration) -> FetchError {
 
 impl Transport for SurfTransport {
     async fn fetch(&self, request: Request) -> Result<Response, FetchError> {
-        self.get(request).await
+        let inner = Arc::clone(&self.inner);
+        let fetch = self.io.run(async move {
+            let result = inner.get(&request).await.map(Packed::pack);
+            // The request goes back to be freed where it was made (see `Packed`).
+            (request, result)
+        });
+        match fetch.await {
+            Ok((_request, result)) => result.map(Packed::unpack),
+            Err(panic) => Err(FetchError::new(
+                FetchErrorKind::Other,
+                format!("the fetch panicked: {panic}"),
+            )),
+        }
+    }
+}
+
+/// A response on its way from the fetch thread to the engine's: header fields in one string.
+///
+/// A response's fields are a dozen or so small strings; freed on the engine's thread, each
+/// `free` of memory another thread allocated takes that thread's glibc arena lock while it is
+/// allocating for the next fetch. Packed, they cross as two allocations and are unpacked on
+/// the engine's thread. Measured on the 2k bench site (median of 21 alternating runs, fetches
+/// on async-std's pool): 103 ms unpacked, 96 ms packed.
+struct Packed {
+    response: Response,
+    text: String,
+    /// End of each name and of each value in `text`.
+    ends: Vec<(u32, u32)>,
+}
+
+impl Packed {
+    fn pack(mut response: Response) -> Packed {
+        let fields = std::mem::take(&mut response.headers);
+        let mut text = String::with_capacity(fields.iter().map(|(n, v)| n.len() + v.len()).sum());
+        let mut ends = Vec::with_capacity(fields.len());
+        for (name, value) in &fields {
+            text.push_str(name);
+            let n = text.len() as u32;
+            text.push_str(value);
+            ends.push((n, text.len() as u32));
+        }
+        Packed {
+            response,
+            text,
+            ends,
+        }
+    }
+
+    fn unpack(self) -> Response {
+        let Packed {
+            mut response,
+            text,
+            ends,
+        } = self;
+        let mut start = 0;
+        response.headers = ends
+            .iter()
+            .map(|&(n, v)| {
+                let field = (
+                    text[start..n as usize].to_owned(),
+                    text[n as usize..v as usize].to_owned(),
+                );
+                start = v as usize;
+                field
+            })
+            .collect();
+        response
     }
 }
