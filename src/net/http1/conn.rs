@@ -11,6 +11,7 @@
 //! The buffer is filled by [`Conn::poll_fill`] and drained by [`Conn::consume`]; what stays in it
 //! after a response belongs to no request, which is why the pool refuses such a connection.
 
+use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::pin::Pin;
@@ -28,6 +29,36 @@ use crate::transport::FetchErrorKind;
 /// Size of each connection's read buffer. A typical page (head and 5-15 KB of HTML) arrives in
 /// one read; larger bodies stream through it.
 const BUF_SIZE: usize = 16 * 1024;
+
+/// Read buffers kept for reuse, at most this many per thread.
+const SPARE_MAX: usize = 32;
+
+thread_local! {
+    /// Read buffers no connection of this thread holds. A connection holds one only while it has
+    /// bytes read and not consumed, not while it waits for an answer or sits in the pool: with
+    /// a hundred requests in flight, a dozen buffers or so are in use at once instead of a
+    /// hundred (1.6 MB resident, all written to when allocated zeroed).
+    static SPARE: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A read buffer of [`BUF_SIZE`] bytes, reused when one is spare.
+fn take_buf() -> Box<[u8]> {
+    SPARE
+        .with(|spare| spare.borrow_mut().pop())
+        .unwrap_or_else(|| vec![0; BUF_SIZE].into_boxed_slice())
+}
+
+/// Gives `buf` back for reuse (a buffer grown for a long head is dropped instead).
+fn give_buf(buf: Box<[u8]>) {
+    if buf.len() == BUF_SIZE {
+        SPARE.with(|spare| {
+            let mut spare = spare.borrow_mut();
+            if spare.len() < SPARE_MAX {
+                spare.push(buf);
+            }
+        });
+    }
+}
 
 /// Where a request goes: the parts of its URL a connection is made from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -84,6 +115,7 @@ enum Io {
 /// A connection and its read buffer.
 pub(crate) struct Conn {
     io: Io,
+    /// Empty while nothing is buffered (see [`SPARE`]).
     buf: Box<[u8]>,
     /// Unread bytes are `buf[start..end]`.
     start: usize,
@@ -108,7 +140,7 @@ impl Conn {
     fn new(io: Io) -> Conn {
         Conn {
             io,
-            buf: vec![0; BUF_SIZE].into_boxed_slice(),
+            buf: Box::default(),
             start: 0,
             end: 0,
             served: 0,
@@ -127,13 +159,17 @@ impl Conn {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
+            give_buf(std::mem::take(&mut self.buf));
         }
     }
 
     /// Reads more bytes into the buffer, up to `limit` bytes buffered in all (the buffer grows up
     /// to it when a head does not fit). `Ok(0)` is end of stream; a full buffer is an error.
     pub fn poll_fill(&mut self, cx: &mut Context<'_>, limit: usize) -> Poll<io::Result<usize>> {
-        if self.end == self.buf.len() {
+        let fresh = self.buf.is_empty();
+        if fresh {
+            self.buf = take_buf();
+        } else if self.end == self.buf.len() {
             if self.start > 0 {
                 self.buf.copy_within(self.start..self.end, 0);
                 self.end -= self.start;
@@ -149,7 +185,15 @@ impl Conn {
                 )));
             }
         }
-        let n = ready!(self.io.poll_read(cx, &mut self.buf[self.end..]))?;
+        let n = match self.io.poll_read(cx, &mut self.buf[self.end..]) {
+            Poll::Pending => {
+                if fresh {
+                    give_buf(std::mem::take(&mut self.buf));
+                }
+                return Poll::Pending;
+            }
+            Poll::Ready(r) => r?,
+        };
         self.end += n;
         Poll::Ready(Ok(n))
     }
@@ -355,5 +399,48 @@ pub(crate) fn lower(text: &str) -> String {
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spare() -> usize {
+        SPARE.with(|spare| spare.borrow().len())
+    }
+
+    /// A connection to a loopback peer, and the peer's end.
+    fn pair() -> (Conn, TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (Conn::new(Io::Plain(Async::new(client).unwrap())), server)
+    }
+
+    #[test]
+    fn a_buffer_is_held_only_while_bytes_are_unread() {
+        let (mut conn, mut server) = pair();
+        let before = spare();
+        server.write_all(b"hello").unwrap();
+        let n = async_io::block_on(std::future::poll_fn(|cx| conn.poll_fill(cx, 0))).unwrap();
+        assert_eq!(conn.buffered(), &b"hello"[..n]);
+        assert_eq!(conn.buf.len(), BUF_SIZE);
+        conn.consume(n);
+        assert!(conn.buf.is_empty(), "consumed: the buffer went back");
+        assert_eq!(spare(), before + 1);
+
+        // Nothing to read: the buffer taken for the read goes back while it waits.
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        assert!(conn.poll_fill(&mut cx, 0).is_pending());
+        assert!(conn.buf.is_empty());
+        assert_eq!(spare(), before + 1);
+
+        // The next read reuses it.
+        server.write_all(b"more").unwrap();
+        let n = async_io::block_on(std::future::poll_fn(|cx| conn.poll_fill(cx, 0))).unwrap();
+        assert_eq!(conn.buffered(), &b"more"[..n]);
+        assert_eq!(spare(), before);
     }
 }
