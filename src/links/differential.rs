@@ -250,6 +250,11 @@ proptest! {
     }
 
     #[test]
+    fn same_as_reference_on_tag_syntax(body in testgen::tag_syntax()) {
+        assert_same(&body)?;
+    }
+
+    #[test]
     fn same_as_reference_on_bytes(body in testgen::bytes()) {
         assert_same(&body)?;
     }

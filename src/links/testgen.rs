@@ -504,6 +504,41 @@ pub(super) fn nested() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
+/// Tags whose insides are random tag syntax: names, `=`, quotes, whitespace of every kind, `/`,
+/// `&`, `\r`, NUL, case, and a link attribute now and then. Aimed at the edges of the tokenizer's
+/// one-pass reading of common tags (`Tokenizer::fast_tag`) and where it hands over to the states.
+pub(super) fn tag_syntax() -> impl Strategy<Value = Vec<u8>> {
+    let inside = prop::collection::vec(
+        prop_oneof![
+            3 => prop::sample::select(
+                &[" ", "\t", "\n", "\x0c", "=", "\"", "'", "/", ">", "<", "&amp;", "&", "\r", "\0",
+                  "`", "x", "Y", "1"][..]
+            ),
+            2 => prop::sample::select(&[" href=", " HREF=", " src=", " rel=", " a", "nofollow"][..]),
+            2 => prop::sample::select(&["\"/x\"", "'/y'", "/z", "\"\"", "''"][..]),
+        ],
+        0..12,
+    );
+    prop::collection::vec(
+        (
+            prop::sample::select(
+                &[
+                    "<a", "<A", "</a", "<area", "<base", "<link", "<img", "<p", "</p", "<b",
+                ][..],
+            ),
+            inside,
+            prop::sample::select(&[">", "/>", "", ">text"][..]),
+        ),
+        1..8,
+    )
+    .prop_map(|tags| {
+        tags.into_iter()
+            .map(|(open, inside, close)| format!("{open}{}{close}", inside.concat()))
+            .collect::<String>()
+            .into_bytes()
+    })
+}
+
 /// Bytes that are mostly HTML punctuation, some anything.
 pub(super) fn bytes() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(

@@ -1,10 +1,13 @@
 //! A byte-level port of html5ever 0.26's tokenizer, feeding the tree builder directly.
 //!
-//! Same states, same transitions, same quirks (see [`super::input`]), with two differences that
+//! Same states, same transitions, same quirks (see [`super::input`]), with three differences that
 //! change nothing observable: runs of ordinary bytes are scanned in bulk (`memchr` or a byte
 //! table) instead of one character at a time whenever [`Input::plain`] says that is equivalent,
-//! and text is handed over as slices of the body instead of copies. Comment and DOCTYPE text is
-//! not kept beyond what the quirks-mode decision needs.
+//! a tag of the common shape (plain attributes, no character reference, `\r` or NUL) is read in
+//! one pass from its `<` to its `>` instead of state by state (`Tokenizer::fast_tag`, which
+//! hands anything else to the states untouched), and text is handed over as slices of the body
+//! instead of copies. Comment and DOCTYPE text is not kept beyond what the quirks-mode decision
+//! needs.
 //!
 //! Parse errors matter in exactly one way: each one is a token to the tree builder, and any token
 //! clears the "drop a leading line feed" flag set by `<pre>`, `<listing>` and `<textarea>`. So
@@ -435,6 +438,9 @@ impl<'a> Tokenizer<'a> {
 
     #[inline(always)]
     fn tag_open(&mut self) -> Flow {
+        if let Some(flow) = self.fast_tag(Kind::Start) {
+            return flow;
+        }
         match get!(self) {
             b'!' => {
                 self.temp.clear();
@@ -461,6 +467,9 @@ impl<'a> Tokenizer<'a> {
 
     #[inline(always)]
     fn end_tag_open(&mut self) -> Flow {
+        if let Some(flow) = self.fast_tag(Kind::End) {
+            return flow;
+        }
         match get!(self) {
             b'>' => {
                 self.error();

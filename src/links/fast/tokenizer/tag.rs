@@ -6,7 +6,107 @@ use super::{
     UNQUOTED_STOP, get, scan,
 };
 
+/// Whitespace between attributes.
+fn is_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | b'\x0c' | b' ')
+}
+
 impl Tokenizer<'_> {
+    /// Reads a whole tag of the common shape in one pass over the body, just after its `<` or
+    /// `</`: a name, then attributes written `name`, `name="value"`, `name='value'` or
+    /// `name=value`, separated by whitespace, then `>` or `/>`, with no `&`, `\r` or NUL anywhere
+    /// and the whole tag in the body. Such a tag goes through the states above without a
+    /// character reference, a newline to normalise, a pushed-back byte or a parse error that
+    /// matters, and this makes the same name, attributes and buffer contents with the same
+    /// helpers, then emits it. `None`, with nothing consumed and nothing kept, for anything
+    /// else: the states read the tag from its first byte.
+    #[inline(always)]
+    pub(super) fn fast_tag(&mut self, kind: super::Kind) -> Option<Flow> {
+        if !self.input.plain() {
+            return None;
+        }
+        let (buf, attrs) = (self.buf.len(), self.attrs.len());
+        let done = self.fast_tag_len(kind);
+        if done.is_none() {
+            self.buf.truncate(buf);
+            self.attrs.truncate(attrs);
+            self.attr = None;
+        }
+        let n = done?;
+        self.input.skip(n);
+        Some(self.emit_tag())
+    }
+
+    /// The body of [`Tokenizer::fast_tag`]: builds the tag and gives its length, or `None`.
+    #[inline(always)]
+    fn fast_tag_len(&mut self, kind: super::Kind) -> Option<usize> {
+        let rest = self.input.rest();
+        let first = *rest.first()?;
+        if !first.is_ascii_alphabetic() {
+            return None;
+        }
+        let mut i = scan(rest, &NAME_STOP);
+        if matches!(rest.get(i), None | Some(b'\0' | b'\r')) {
+            return None;
+        }
+        self.create_tag(kind, first.to_ascii_lowercase());
+        self.name
+            .extend(rest[1..i].iter().map(|b| b.to_ascii_lowercase()));
+        loop {
+            // After the name or a value: the end, or whitespace before another attribute.
+            match *rest.get(i)? {
+                b'>' => return Some(i + 1),
+                b'/' => {
+                    if rest.get(i + 1) != Some(&b'>') {
+                        return None;
+                    }
+                    self.self_closing = true;
+                    return Some(i + 2);
+                }
+                b if is_space(b) => {}
+                _ => return None,
+            }
+            while rest.get(i).is_some_and(|&b| is_space(b)) {
+                i += 1;
+            }
+            match *rest.get(i)? {
+                b'>' | b'/' => continue,
+                b'=' | b'\0' | b'\r' | b'&' => return None,
+                _ => {}
+            }
+            // An attribute name (what stops it is not part of it).
+            let n = scan(&rest[i..], &ATTR_NAME_STOP);
+            self.create_attr(&[]);
+            let start = self.buf.len();
+            self.buf.extend_from_slice(&rest[i..i + n]);
+            self.buf[start..].make_ascii_lowercase();
+            self.push_name(&[]);
+            i += n;
+            if rest.get(i) != Some(&b'=') {
+                // No value: whitespace, `/` or `>` come next (anything else stopped nothing).
+                continue;
+            }
+            i += 1;
+            let quote = *rest.get(i)?;
+            let (stop, skip) = match quote {
+                b'"' => (&DQ_STOP, 1),
+                b'\'' => (&SQ_STOP, 1),
+                b'>' | b'\0' | b'\r' | b'&' => return None,
+                b if is_space(b) => return None,
+                _ => (&UNQUOTED_STOP, 0),
+            };
+            let from = i + skip;
+            let n = scan(&rest[from..], stop);
+            let end = *rest.get(from + n)?;
+            if skip == 1 && end != quote || skip == 0 && !(is_space(end) || end == b'>') {
+                return None;
+            }
+            self.push_value(&[]);
+            self.push_value(&rest[from..from + n]);
+            i = from + n + skip;
+        }
+    }
+
     #[inline(always)]
     pub(super) fn tag_name(&mut self) -> Flow {
         loop {
