@@ -131,6 +131,19 @@ const fn table(bytes: &[u8]) -> [bool; 256] {
     t
 }
 
+/// Where the first byte of `s` that `stops` is, else `s.len()`; `search` finds the same in bulk.
+/// Text between tags is mostly a few bytes (a line end, a word), and looking at those first
+/// saves starting a vector search that would stop at once.
+#[inline(always)]
+fn find(s: &[u8], stops: impl Fn(u8) -> bool, search: impl FnOnce() -> Option<usize>) -> usize {
+    const FIRST: usize = 8;
+    match s.iter().take(FIRST).position(|&b| stops(b)) {
+        Some(i) => i,
+        None if s.len() <= FIRST => s.len(),
+        None => search().unwrap_or(s.len()),
+    }
+}
+
 /// Length of the prefix of `s` with no byte in `stop`.
 #[inline]
 fn scan(s: &[u8], stop: &[bool; 256]) -> usize {
@@ -410,12 +423,16 @@ impl<'a> Tokenizer<'a> {
         if self.input.plain() && self.sink.text_is_inert() {
             let rest = self.input.rest();
             self.input
-                .skip(memchr::memchr(b'<', rest).unwrap_or(rest.len()));
+                .skip(find(rest, |b| b == b'<', || memchr::memchr(b'<', rest)));
         }
         loop {
             if self.input.plain() {
                 let rest = self.input.rest();
-                let n = memchr::memchr3(b'<', b'&', b'\0', rest).unwrap_or(rest.len());
+                let n = find(
+                    rest,
+                    |b| matches!(b, b'<' | b'&' | b'\0'),
+                    || memchr::memchr3(b'<', b'&', b'\0', rest),
+                );
                 if n > 0 {
                     self.input.skip(n);
                     self.emit(&rest[..n]);
