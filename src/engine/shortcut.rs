@@ -5,8 +5,9 @@
 //! `http://example.com/about` on `http://example.com/` itself. For those the WHATWG URL parser
 //! and [`crate::normalize`] do nothing but join the path to the base and remove dot segments, so
 //! the normalised URL can be written down directly. [`resolve`] does that for an href made only of
-//! `A-Z a-z 0-9 - . _ ~ /` (nothing to percent-encode or decode, no query, no fragment, no
-//! backslash, no scheme) on an `http(s)` base, when the href is
+//! `A-Z a-z 0-9 - . _ ~ /` (nothing to percent-encode or decode, no query, no
+//! backslash, no scheme), possibly followed by a fragment (`#` and anything: normalisation drops
+//! it), on an `http(s)` base, when the href is
 //!
 //! - path-absolute (`/x`, but not `//x`, which names a host): the base's origin (scheme,
 //!   userinfo, host, port as serialised) and the href's path;
@@ -16,6 +17,9 @@
 //!   looks like a Windows drive letter, `C:`, whatever the scheme);
 //! - the base's own origin followed by `/` (`http://h:1/x` on `http://h:1/y`): the origin is
 //!   already in canonical form, so this is the path-absolute case;
+//!
+//! - a fragment alone (`#top`): the base itself, when it has no query and no `%` in its path
+//!   (which normalisation would rewrite);
 //!
 //! and in every case removes `.` and `..` segments as the URL standard's path state does (a
 //! `..` drops the previous segment, and a trailing `.` or `..` leaves an empty last segment,
@@ -49,6 +53,10 @@ pub(super) struct Base {
     /// End of the directory (the path up to its last `/`, exclusive); `None` when path-relative
     /// links are left to the parser (see the module docs).
     directory: Option<usize>,
+    /// End of the base without its fragment, when that is already normalised (no query, no
+    /// `%` in the path): what a fragment-only href (`#top`) resolves to. `None` leaves those
+    /// to the parser.
+    page: Option<usize>,
 }
 
 impl Base {
@@ -58,6 +66,7 @@ impl Base {
             return Base {
                 origin: None,
                 directory: None,
+                page: None,
             };
         }
         let origin = base[..Position::BeforePath].len();
@@ -68,9 +77,11 @@ impl Base {
         // `url` crate never lets `..` remove a segment like `C:` or `C|` (a Windows drive
         // letter), whatever the scheme.
         let usable = !directory.bytes().any(|b| matches!(b, b'%' | b':' | b'|'));
+        let whole = base.query().is_none() && !path.contains('%');
         Base {
             origin: Some(origin),
             directory: usable.then_some(origin + directory.len()),
+            page: whole.then(|| base[..Position::AfterPath].len()),
         }
     }
 }
@@ -90,6 +101,20 @@ pub(super) fn resolve_at(base: &Url, at: Base, href: &str, out: &mut String) -> 
         return false;
     };
     let text = base.as_str();
+    // Normalisation drops the fragment, and what follows the first `#` never changes how what
+    // comes before it parses.
+    let href = match href.find('#') {
+        Some(0) => {
+            let Some(end) = at.page else {
+                return false;
+            };
+            out.clear();
+            out.push_str(&text[..end]);
+            return true;
+        }
+        Some(i) => &href[..i],
+        None => href,
+    };
     let origin = &text[..origin_end];
     let (directory, rest) = match href.as_bytes() {
         [] | [b'/', b'/', ..] => return false,
@@ -185,7 +210,11 @@ mod tests {
             ("//h/x", None),
             ("", None),
             ("x?y", None),
-            ("x#y", None),
+            ("x#y", Some("http://u@h:81/a/b/x")),
+            ("../x#y?z", Some("http://u@h:81/a/x")),
+            ("/#", Some("http://u@h:81/")),
+            ("#top", None),
+            ("x?y#z", None),
             ("a%41", None),
             ("a\\b", None),
             ("a:b", None),
@@ -201,6 +230,13 @@ mod tests {
         }
         let mut out = String::new();
         assert!(!resolve(&Url::parse("ftp://h/a/").unwrap(), "x", &mut out));
+        // A fragment-only href is the base itself, when the base has no query to normalise.
+        let page = Url::parse("http://h/a/b.html#f").unwrap();
+        for href in ["#top", "#", "#a b?c"] {
+            assert!(resolve(&page, href, &mut out), "{href:?}");
+            assert_eq!(out, "http://h/a/b.html");
+            agrees(&page, href).unwrap();
+        }
     }
 
     fn base() -> impl Strategy<Value = Url> {
@@ -250,6 +286,8 @@ mod tests {
             "%2e",
             "?",
             "#",
+            "#f",
+            "#%zz",
             ":",
             "\\",
             " ",
