@@ -101,20 +101,14 @@ pub(super) fn resolve_at(base: &Url, at: Base, href: &str, out: &mut String) -> 
         return false;
     };
     let text = base.as_str();
-    // Normalisation drops the fragment, and what follows the first `#` never changes how what
-    // comes before it parses.
-    let href = match href.find('#') {
-        Some(0) => {
-            let Some(end) = at.page else {
-                return false;
-            };
-            out.clear();
-            out.push_str(&text[..end]);
-            return true;
-        }
-        Some(i) => &href[..i],
-        None => href,
-    };
+    if href.starts_with('#') {
+        let Some(end) = at.page else {
+            return false;
+        };
+        out.clear();
+        out.push_str(&text[..end]);
+        return true;
+    }
     let origin = &text[..origin_end];
     let (directory, rest) = match href.as_bytes() {
         [] | [b'/', b'/', ..] => return false,
@@ -127,16 +121,35 @@ pub(super) fn resolve_at(base: &Url, at: Base, href: &str, out: &mut String) -> 
             },
         },
     };
-    if !rest.bytes().all(|b| PLAIN[b as usize]) {
-        return false;
-    }
+    // Normalisation drops the fragment, and what follows the first `#` never changes how what
+    // comes before it parses.
+    let rest = match rest.bytes().position(|b| !PLAIN[b as usize]) {
+        None => rest,
+        Some(i) if rest.as_bytes()[i] == b'#' => &rest[..i],
+        Some(_) => return false,
+    };
     out.clear();
     out.push_str(origin);
     let root = out.len();
     out.push_str(directory);
+    // Leading `../` and `./` (the usual relative links) drop a directory segment or nothing,
+    // as the loop below would, without splitting.
+    let mut rest = rest;
+    loop {
+        if let Some(after) = rest.strip_prefix("../") {
+            let cut = out[root..].rfind('/').map_or(root, |i| root + i);
+            out.truncate(cut);
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix("./") {
+            rest = after;
+        } else {
+            break;
+        }
+    }
     // Only a segment that starts with `.` can be `.` or `..`; without one the segments are
     // written as they are.
-    if !rest.starts_with('.') && memchr::memmem::find(rest.as_bytes(), b"/.").is_none() {
+    let bytes = rest.as_bytes();
+    if !memchr::memchr_iter(b'.', bytes).any(|i| i == 0 || bytes[i - 1] == b'/') {
         out.push('/');
         out.push_str(rest);
         return true;
