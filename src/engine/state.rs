@@ -43,6 +43,9 @@ pub(super) struct CrawlState<'a> {
     memo: Memo,
     /// The link extractor, whose buffers serve every page in turn.
     extractor: links::Extractor,
+    /// The links of the page being read, kept for the next page's (see
+    /// [`links::Extractor::extract_into`]).
+    found: links::Links,
 }
 
 /// Whether robots.txt (as far as it is known now) lets page or sitemap `url` (id `id`, on `host`)
@@ -126,6 +129,7 @@ impl<'a> CrawlState<'a> {
             follow_up: Vec::new(),
             memo: Memo::default(),
             extractor: links::Extractor::default(),
+            found: links::Links::default(),
         }
     }
 
@@ -534,7 +538,8 @@ impl<'a> CrawlState<'a> {
     /// `noindex` goes on the record.
     fn links(&mut self, id: u32, url: &Url, depth: u32, response: &Response, record: &mut Record) {
         self.table.finish(id, State::Fetched);
-        let found = self.extractor.extract(&response.body);
+        let mut found = std::mem::take(&mut self.found);
+        self.extractor.extract_into(&response.body, &mut found);
         record.noindex = found.robots.noindex;
         let base = links::base_url(url, found.base.as_deref());
         let follow = self.config.max_depth.is_none_or(|max| depth < max);
@@ -579,5 +584,6 @@ impl<'a> CrawlState<'a> {
         }
         record.links = Some(count);
         record.new_links = Some(new);
+        self.found = found;
     }
 }

@@ -36,41 +36,43 @@ mod token;
 mod tokenizer;
 mod tree;
 
-use super::{Kind, Link, Links, Robots, values};
+use super::{Kind, Link, Links, values};
 use record::{NO_SPAN, Role};
 use tree::NONE;
 
 pub(in crate::links) use tokenizer::Spare;
 
 /// Extracts the links of `body`, exactly as [`super::extract_dom`] does on its lossy UTF-8
-/// decoding, in the buffers `spare` holds (and leaves there for the next document).
-pub(super) fn extract(body: &[u8], spare: &mut Spare) -> Links {
+/// decoding, into `links` (empty), in the buffers `spare` holds (and leaves there for the next
+/// document), with URL strings taken from `strings` while it has some.
+pub(super) fn extract(
+    body: &[u8],
+    spare: &mut Spare,
+    links: &mut Links,
+    strings: &mut Vec<String>,
+) {
     let mut tokenizer = tokenizer::Tokenizer::reusing(body, std::mem::take(spare));
     tokenizer.run();
-    let links = collect(&tokenizer);
+    collect(&tokenizer, links, strings);
     // The buffers grow with the document; those of a huge one are not worth keeping.
     if body.len() <= KEEP_MAX {
         *spare = tokenizer.into_spare();
     }
-    links
 }
 
 /// The largest body whose buffers are kept for the next document (they are about as large).
 const KEEP_MAX: usize = 1 << 20;
 
-/// The links of a document `tokenizer` has run over, in tree order.
-fn collect(tokenizer: &tokenizer::Tokenizer<'_>) -> Links {
+/// The links of a document `tokenizer` has run over, in tree order, into `links` (empty).
+fn collect(tokenizer: &tokenizer::Tokenizer<'_>, links: &mut Links, strings: &mut Vec<String>) {
     let builder = &tokenizer.sink;
     let buf = &tokenizer.buf[..];
     let bytes = |(start, end): (u32, u32)| &buf[start as usize..end as usize];
-    let mut links = Links {
-        base: None,
-        links: Vec::with_capacity(builder.recs.len()),
-        robots: Robots::default(),
-    };
-    let push = |links: &mut Links, kind, nofollow, url: &[u8]| {
+    links.links.reserve(builder.recs.len());
+    let mut push = |links: &mut Links, kind, nofollow, url: &[u8]| {
+        let url = text(url, strings.pop());
         links.links.push(Link {
-            url: text(url),
+            url,
             kind,
             nofollow,
         })
@@ -81,26 +83,26 @@ fn collect(tokenizer: &tokenizer::Tokenizer<'_>) -> Links {
         }
         let rec = builder.recs[node.rec as usize];
         match rec.role {
-            Role::Link(kind, nofollow) => push(&mut links, kind, nofollow, bytes(rec.first)),
+            Role::Link(kind, nofollow) => push(links, kind, nofollow, bytes(rec.first)),
             Role::Base => {
                 if links.base.is_none() {
-                    links.base = Some(text(bytes(rec.first)));
+                    links.base = Some(text(bytes(rec.first), None));
                 }
             }
             Role::Img => {
                 if rec.first != NO_SPAN {
-                    push(&mut links, Kind::Image, false, bytes(rec.first));
+                    push(links, Kind::Image, false, bytes(rec.first));
                 }
                 if rec.second != NO_SPAN {
                     let set = bytes(rec.second);
-                    values::srcset(set, |r| push(&mut links, Kind::Image, false, &set[r]));
+                    values::srcset(set, |r| push(links, Kind::Image, false, &set[r]));
                 }
             }
             Role::Meta { refresh, robots } => {
                 let content = bytes(rec.first);
                 if refresh {
                     if let Some(r) = values::refresh_url(content) {
-                        push(&mut links, Kind::Refresh, false, &content[r]);
+                        push(links, Kind::Refresh, false, &content[r]);
                     }
                 }
                 if robots {
@@ -109,16 +111,19 @@ fn collect(tokenizer: &tokenizer::Tokenizer<'_>) -> Links {
             }
         }
     });
-    links
 }
 
-/// `bytes` as a string, invalid UTF-8 replaced as lossy decoding does.
-fn text(bytes: &[u8]) -> String {
+/// `bytes` as a string, invalid UTF-8 replaced as lossy decoding does, written into `reuse`
+/// (emptied first) when given.
+fn text(bytes: &[u8], reuse: Option<String>) -> String {
+    let mut s = reuse.unwrap_or_default();
+    s.clear();
     // Validation alone is much faster than lossy decoding, and almost every value is valid.
     match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        Ok(t) => s.push_str(t),
+        Err(_) => s.push_str(&String::from_utf8_lossy(bytes)),
     }
+    s
 }
 
 /// The element skeleton of `body`, one line per element in tree order: depth, namespace and

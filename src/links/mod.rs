@@ -162,7 +162,15 @@ pub fn extract(body: &[u8]) -> Links {
 #[derive(Default)]
 pub struct Extractor {
     spare: fast::Spare,
+    /// Strings of an earlier [`Extractor::extract_into`] result, for the next one's URLs.
+    strings: Vec<String>,
 }
+
+/// The most strings [`Extractor::extract_into`] keeps for reuse.
+const KEEP_STRINGS: usize = 4096;
+
+/// Longer strings are not kept for reuse.
+const KEEP_STRING: usize = 4096;
 
 impl std::fmt::Debug for Extractor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -173,7 +181,31 @@ impl std::fmt::Debug for Extractor {
 impl Extractor {
     /// The links of `body`, as [`extract`] gives them.
     pub fn extract(&mut self, body: &[u8]) -> Links {
-        fast::extract(body, &mut self.spare)
+        let mut links = Links::default();
+        fast::extract(body, &mut self.spare, &mut links, &mut Vec::new());
+        links
+    }
+
+    /// [`Extractor::extract`] into `links`, whose previous contents are replaced: its vector
+    /// and the strings of its URLs are reused for the new ones, so that a crawl does not
+    /// allocate and free a string per link.
+    ///
+    /// ```
+    /// let mut extractor = crawler::links::Extractor::default();
+    /// let mut links = crawler::links::Links::default();
+    /// for page in [&b"<a href=/a>a</a><base href=/x/>"[..], b"<a href=/b>b</a>"] {
+    ///     extractor.extract_into(page, &mut links);
+    ///     assert_eq!(links, crawler::links::extract(page));
+    /// }
+    /// ```
+    pub fn extract_into(&mut self, body: &[u8], links: &mut Links) {
+        let old = links.links.drain(..).map(|link| link.url);
+        let keep = |s: &String| s.capacity() <= KEEP_STRING;
+        self.strings
+            .extend(old.chain(links.base.take()).filter(keep));
+        self.strings.truncate(KEEP_STRINGS);
+        links.robots = Robots::default();
+        fast::extract(body, &mut self.spare, links, &mut self.strings);
     }
 }
 
