@@ -166,8 +166,9 @@ pub struct Extractor {
     strings: Vec<String>,
 }
 
-/// The most strings [`Extractor::extract_into`] keeps for reuse.
-const KEEP_STRINGS: usize = 4096;
+/// The most URL strings, and links' room, [`Extractor::extract_into`] keeps for the next page: a
+/// page with a million links must not leave a vector that size behind.
+const KEEP_LINKS: usize = 4096;
 
 /// Longer strings are not kept for reuse.
 const KEEP_STRING: usize = 4096;
@@ -199,11 +200,14 @@ impl Extractor {
     /// }
     /// ```
     pub fn extract_into(&mut self, body: &[u8], links: &mut Links) {
+        let room = KEEP_LINKS.saturating_sub(self.strings.len());
         let old = links.links.drain(..).map(|link| link.url);
         let keep = |s: &String| s.capacity() <= KEEP_STRING;
         self.strings
-            .extend(old.chain(links.base.take()).filter(keep));
-        self.strings.truncate(KEEP_STRINGS);
+            .extend(old.chain(links.base.take()).filter(keep).take(room));
+        if links.links.capacity() > KEEP_LINKS {
+            links.links = Vec::new();
+        }
         links.robots = Robots::default();
         fast::extract(body, &mut self.spare, links, &mut self.strings);
     }
@@ -228,6 +232,30 @@ pub fn base_url(document: &Url, base: Option<&str>) -> Url {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extract_into_keeps_no_more_than_its_bounds() {
+        let big: String = (0..2 * KEEP_LINKS)
+            .map(|i| format!("<a href=/{i}>"))
+            .collect();
+        let mut extractor = Extractor::default();
+        let mut links = Links::default();
+        extractor.extract_into(big.as_bytes(), &mut links);
+        assert_eq!(links.links.len(), 2 * KEEP_LINKS);
+        extractor.extract_into(b"<a href=/x>", &mut links);
+        assert_eq!(links, extract(b"<a href=/x>"));
+        assert!(
+            links.links.capacity() <= KEEP_LINKS,
+            "{}",
+            links.links.capacity()
+        );
+        assert!(extractor.strings.len() <= KEEP_LINKS);
+        assert!(
+            extractor.strings.capacity() <= KEEP_LINKS,
+            "{}",
+            extractor.strings.capacity()
+        );
+    }
 
     /// Asserts that both extractors find `base` and `hrefs` in `html`.
     /// Asserts that both extractors give the same [`Links`] on `html`, and returns them.
