@@ -3,16 +3,17 @@
 //! The engine runs on one thread, and the crawl's own CPU work stays there: link extraction,
 //! URL resolution, dedup, scheduling. A fetch's work is the transport's: writing the request,
 //! reading and parsing the response head, reading, decoding and capping the body, the socket
-//! syscalls under all of it. On the 2,000-page bench site that is about a third of what the
-//! engine's thread did when fetches ran on it too, so each fetch now runs as a task on one
-//! other thread (this one), and the engine awaits its result. The engine never knows: it still
+//! syscalls under all of it. Moving that here took the engine's thread on the 2,000-page bench
+//! site from 1,355 to 969 task-clock samples (perf at 10 kHz, one crawl each), so each fetch
+//! runs as a task on one other thread (this one), and the engine awaits its result. The engine never knows: it still
 //! awaits one `fetch` future per request, and `crawler-sim` runs the same engine on one thread.
 //!
 //! One thread with its own executor, not async-std's pool: measured on the 2k bench site (median
-//! of 21 alternating runs), fetches spawned onto async-std's two pool threads took the crawl from
-//! 116 ms to 103 ms; one pool thread (`ASYNC_STD_THREAD_COUNT=1`) to 90 ms with less CPU and
-//! RSS. Two fetch threads compete with each other, with the engine's thread and with the server
-//! for two cores, and give glibc's allocator one more arena to lock across threads.
+//! of 21 alternating runs, responses packed as `transport` does), fetches on async-std's two pool
+//! threads took 99 ms, on one pool thread (`ASYNC_STD_THREAD_COUNT=1`) 91 ms, on this thread
+//! 88 ms; on the engine's thread 115 ms. Two fetch threads compete with each other, with the
+//! engine's thread and with the server for two cores, and give glibc's allocator one more arena
+//! to lock across threads.
 //!
 //! Dropping the future [`IoThread::run`] returns (the engine's own timeout, Ctrl-C) drops the
 //! task, which cancels the fetch on this thread: its connection is closed, never pooled half
@@ -76,8 +77,10 @@ impl Drop for IoThread {
         if let Some(thread) = self.thread.take() {
             // Nothing on the thread blocks (sockets, timers and DNS are all asynchronous), so
             // it ends as soon as it sees the abort. Fetches still queued are dropped with the
-            // executor.
-            let _ = thread.join();
+            // executor. (Dropped by a fetch on the thread itself, it cannot wait for itself.)
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
         }
     }
 }

@@ -6,8 +6,10 @@ use super::{
     UNQUOTED_STOP, get, scan,
 };
 
-/// Whitespace between attributes.
-fn is_space(b: u8) -> bool {
+/// Whitespace inside a tag as the tag states see it. Unlike [`super::super::token::is_space`]
+/// it has no `\r`: the states see a `\r` only after newline normalisation, so a tag with one is
+/// left to them.
+fn is_tag_space(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | b'\x0c' | b' ')
 }
 
@@ -63,10 +65,10 @@ impl Tokenizer<'_> {
                     self.self_closing = true;
                     return Some(i + 2);
                 }
-                b if is_space(b) => {}
+                b if is_tag_space(b) => {}
                 _ => return None,
             }
-            while rest.get(i).is_some_and(|&b| is_space(b)) {
+            while rest.get(i).is_some_and(|&b| is_tag_space(b)) {
                 i += 1;
             }
             match *rest.get(i)? {
@@ -92,13 +94,13 @@ impl Tokenizer<'_> {
                 b'"' => (&DQ_STOP, 1),
                 b'\'' => (&SQ_STOP, 1),
                 b'>' | b'\0' | b'\r' | b'&' => return None,
-                b if is_space(b) => return None,
+                b if is_tag_space(b) => return None,
                 _ => (&UNQUOTED_STOP, 0),
             };
             let from = i + skip;
             let n = scan(&rest[from..], stop);
             let end = *rest.get(from + n)?;
-            if skip == 1 && end != quote || skip == 0 && !(is_space(end) || end == b'>') {
+            if skip == 1 && end != quote || skip == 0 && !(is_tag_space(end) || end == b'>') {
                 return None;
             }
             self.push_value(&[]);
