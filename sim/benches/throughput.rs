@@ -6,7 +6,9 @@
 //! cost per page, which should stay flat from 1k to 1M pages. On a shared machine wall time
 //! depends on what else runs, so the table also gives the time this thread spent on a CPU
 //! (Linux `/proc/thread-self/schedstat`; `-` elsewhere) and the rates computed from it. `SIM_BENCH_MAX_PAGES=100000`
-//! skips the larger graphs; `SIM_BENCH_RUNS=5` changes the number of runs (default 3).
+//! skips the larger graphs and `SIM_BENCH_MIN_PAGES=100000` the smaller ones (for profiling one
+//! size); `SIM_BENCH_RUNS=5` changes the number of runs (default 3). `SIM_BENCH_PAD=0` keeps only
+//! the tiny-page graphs.
 //!
 //! Each graph: page `i` links to page `i + 1` (so every page is reachable) and to 7 pages drawn
 //! at random, with relative hrefs; `max_tasks` 100, the site file's default latency, no faults.
@@ -102,6 +104,13 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
+    let min_pages: usize = std::env::var("SIM_BENCH_MIN_PAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let only_pad: Option<usize> = std::env::var("SIM_BENCH_PAD")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let runs: usize = std::env::var("SIM_BENCH_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -115,7 +124,9 @@ fn main() {
         (1_000_000, 0),
     ];
     let mut rows = Vec::new();
-    for (pages, pad) in graphs.into_iter().filter(|(p, _)| *p <= max_pages) {
+    for (pages, pad) in graphs.into_iter().filter(|&(p, pad)| {
+        (min_pages..=max_pages).contains(&p) && only_pad.is_none_or(|only| only == pad)
+    }) {
         eprintln!("measuring {pages} pages, pad {pad}");
         rows.push(measure(pages, pad, runs));
     }

@@ -231,6 +231,12 @@ impl Memo {
         resolved.map(|(id, url)| (id, Some(url)))
     }
 
+    /// Writes into `out` the normalised URL [`resolve`](Self::resolve) would look up first for
+    /// `href`, and returns `true`; `false` when it would not (then `out` is unspecified).
+    pub(super) fn shortcut_key(page: Page, base: &Url, href: &str, out: &mut String) -> bool {
+        !foreign_scheme(href) && shortcut::resolve_at(base, page.shortcut, href, out)
+    }
+
     fn insert(&mut self, hash: u64, context: u32, href: &str, id: Option<u32>) {
         if href.len() > MAX_HREF {
             return;

@@ -46,6 +46,8 @@ pub(super) struct CrawlState<'a> {
     /// The links of the page being read, kept for the next page's (see
     /// [`links::Extractor::extract_into`]).
     found: links::Links,
+    /// Scratch for [`CrawlState::warm`]: the hashes of a page's simple links, and one key.
+    warm: (Vec<u64>, String),
 }
 
 /// Whether robots.txt (as far as it is known now) lets page or sitemap `url` (id `id`, on `host`)
@@ -130,6 +132,7 @@ impl<'a> CrawlState<'a> {
             memo: Memo::default(),
             extractor: links::Extractor::default(),
             found: links::Links::default(),
+            warm: Default::default(),
         }
     }
 
@@ -466,6 +469,27 @@ impl<'a> CrawlState<'a> {
         queued
     }
 
+    /// Brings into the cache the URL-table slots and keys that the lookups of `found`'s simple
+    /// links will read (see `Index` in [`super::frontier`]): in a large crawl each lookup
+    /// misses the cache, and the misses overlap when their loads are issued together. Reads
+    /// only; what the crawl does does not change.
+    fn warm(&mut self, page: Page, base: &Url, found: &links::Links) {
+        let (hashes, key) = &mut self.warm;
+        hashes.clear();
+        if found.robots.nofollow {
+            return;
+        }
+        for link in &found.links {
+            if (link.kind.is_asset() && !self.config.assets) || link.nofollow {
+                continue;
+            }
+            if Memo::shortcut_key(page, base, &link.url, key) {
+                hashes.push(self.table.hash(key));
+            }
+        }
+        self.table.warm(hashes);
+    }
+
     /// Turns a URL's last try into its record and feeds what it found to the frontier.
     fn complete(&mut self, job: Job, outcome: Result<Response, FetchError>) -> Record {
         let id = job.id;
@@ -552,6 +576,7 @@ impl<'a> CrawlState<'a> {
         let canon = self.config.canon();
         let (mut count, mut new, mut nofollow) = (0u32, 0u32, 0u64);
         let mut out_links = Vec::new();
+        self.warm(page, &base, &found);
         for link in &found.links {
             if link.kind.is_asset() && !self.config.assets {
                 continue;
