@@ -281,6 +281,12 @@ impl Table {
         self.find(key, self.hasher.hash_one(key))
     }
 
+    /// [`known`](Self::known) for a key whose [`hash`](Self::hash) is known.
+    pub fn known_hashed(&self, key: &str, hash: u64) -> Option<u32> {
+        debug_assert_eq!(hash, self.hash(key));
+        self.find(key, hash)
+    }
+
     fn find(&self, key: &str, hash: u64) -> Option<u32> {
         self.ids.find(hash, &self.keys, key)
     }

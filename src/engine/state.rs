@@ -46,8 +46,8 @@ pub(super) struct CrawlState<'a> {
     /// The links of the page being read, kept for the next page's (see
     /// [`links::Extractor::extract_into`]).
     found: links::Links,
-    /// Scratch for [`CrawlState::warm`]: the hashes of a page's simple links, and one key.
-    warm: (Vec<u64>, String),
+    /// The shortcut keys of the page's links, found by [`CrawlState::warm`].
+    warm: Warm,
 }
 
 /// Whether robots.txt (as far as it is known now) lets page or sitemap `url` (id `id`, on `host`)
@@ -72,6 +72,21 @@ fn robots_allow(
         }
         _ => true,
     }
+}
+
+/// The normalised URLs of a page's simple links (see [`super::shortcut`]), worked out once
+/// before the page's links are looked up: for warming the cache, and then for the lookups.
+#[derive(Debug, Default)]
+struct Warm {
+    /// The keys, back to back.
+    keys: String,
+    /// By link index: where its key lies in `keys`, and its hash; `None` for a link that is
+    /// skipped or not simple.
+    spans: Vec<Option<(usize, usize, u64)>>,
+    /// The hashes of the keys, in order (what [`Table::warm`] takes).
+    hashes: Vec<u64>,
+    /// Where one key is written before it is appended to `keys`.
+    scratch: String,
 }
 
 /// The URL table as links see it: new URLs are checked against the scope and the trap rules.
@@ -469,25 +484,30 @@ impl<'a> CrawlState<'a> {
         queued
     }
 
-    /// Brings into the cache the URL-table slots and keys that the lookups of `found`'s simple
-    /// links will read (see `Index` in [`super::frontier`]): in a large crawl each lookup
-    /// misses the cache, and the misses overlap when their loads are issued together. Reads
-    /// only; what the crawl does does not change.
+    /// Works out the keys of `found`'s simple links and brings into the cache the URL-table
+    /// slots, keys and entries their lookups will read (see `Index` in [`super::frontier`]): in
+    /// a large crawl each lookup misses the cache, and the misses overlap when their loads are
+    /// issued together. Reads only; what the crawl does does not change.
     fn warm(&mut self, page: Page, base: &Url, found: &links::Links) {
-        let (hashes, key) = &mut self.warm;
-        hashes.clear();
-        if found.robots.nofollow {
-            return;
-        }
+        let warm = &mut self.warm;
+        warm.keys.clear();
+        warm.spans.clear();
+        warm.hashes.clear();
         for link in &found.links {
-            if (link.kind.is_asset() && !self.config.assets) || link.nofollow {
-                continue;
-            }
-            if Memo::shortcut_key(page, base, &link.url, key) {
-                hashes.push(self.table.hash(key));
-            }
+            let skipped = (link.kind.is_asset() && !self.config.assets)
+                || link.nofollow
+                || found.robots.nofollow;
+            let span = (!skipped && Memo::shortcut_key(page, base, &link.url, &mut warm.scratch))
+                .then(|| {
+                    let start = warm.keys.len();
+                    warm.keys.push_str(&warm.scratch);
+                    let hash = self.table.hash(&warm.scratch);
+                    warm.hashes.push(hash);
+                    (start, warm.keys.len(), hash)
+                });
+            warm.spans.push(span);
         }
-        self.table.warm(hashes);
+        self.table.warm(&warm.hashes);
     }
 
     /// Turns a URL's last try into its record and feeds what it found to the frontier.
@@ -577,7 +597,7 @@ impl<'a> CrawlState<'a> {
         let (mut count, mut new, mut nofollow) = (0u32, 0u32, 0u64);
         let mut out_links = Vec::new();
         self.warm(page, &base, &found);
-        for link in &found.links {
+        for (i, link) in found.links.iter().enumerate() {
             if link.kind.is_asset() && !self.config.assets {
                 continue;
             }
@@ -590,7 +610,16 @@ impl<'a> CrawlState<'a> {
                 }
                 continue;
             }
-            let Some((link_id, target)) = self.resolve_link(page, &base, &link.url) else {
+            // A simple link already known needs nothing but its key; the rest (mostly new URLs)
+            // go through the memo and the parser.
+            let known = self.warm.spans[i].and_then(|(start, end, hash)| {
+                self.table.known_hashed(&self.warm.keys[start..end], hash)
+            });
+            let resolved = match known {
+                Some(id) => Some((id, None)),
+                None => self.resolve_link(page, &base, &link.url),
+            };
+            let Some((link_id, target)) = resolved else {
                 continue;
             };
             count += 1;
