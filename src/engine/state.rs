@@ -74,20 +74,25 @@ fn robots_allow(
     }
 }
 
-/// The normalised URLs of a page's simple links (see [`super::shortcut`]), worked out once
-/// before the page's links are looked up: for warming the cache, and then for the lookups.
+/// The normalised URLs of a window of a page's simple links (see [`super::shortcut`]), worked
+/// out before those links are looked up: for warming the cache, and then for the lookups.
 #[derive(Debug, Default)]
 struct Warm {
     /// The keys, back to back.
     keys: String,
-    /// By link index: where its key lies in `keys`, and its hash; `None` for a link that is
-    /// skipped or not simple.
+    /// By link index in the window: where its key lies in `keys`, and its hash; `None` for a
+    /// link that is skipped or not simple.
     spans: Vec<Option<(usize, usize, u64)>>,
     /// The hashes of the keys, in order (what [`Table::warm`] takes).
     hashes: Vec<u64>,
     /// Where one key is written before it is appended to `keys`.
     scratch: String,
 }
+
+/// Links warmed at a time: enough for their cache misses to overlap, few enough that what the
+/// first loads bring in is still there when the lookups come, and that a page with a million
+/// links needs no more scratch than one with 32.
+const WARM_WINDOW: usize = 32;
 
 /// The URL table as links see it: new URLs are checked against the scope and the trap rules.
 struct Found<'s> {
@@ -484,16 +489,17 @@ impl<'a> CrawlState<'a> {
         queued
     }
 
-    /// Works out the keys of `found`'s simple links and brings into the cache the URL-table
-    /// slots, keys and entries their lookups will read (see `Index` in [`super::frontier`]): in
-    /// a large crawl each lookup misses the cache, and the misses overlap when their loads are
-    /// issued together. Reads only; what the crawl does does not change.
-    fn warm(&mut self, page: Page, base: &Url, found: &links::Links) {
+    /// Works out the keys of the simple links among the [`WARM_WINDOW`] of `found` from `from`
+    /// and brings into the cache the URL-table slots, keys and entries their lookups will read
+    /// (see `Index` in [`super::frontier`]): in a large crawl each lookup misses the cache, and
+    /// the misses overlap when their loads are issued together. Reads only; what the crawl does
+    /// does not change.
+    fn warm(&mut self, page: Page, base: &Url, found: &links::Links, from: usize) {
         let warm = &mut self.warm;
         warm.keys.clear();
         warm.spans.clear();
         warm.hashes.clear();
-        for link in &found.links {
+        for link in found.links.iter().skip(from).take(WARM_WINDOW) {
             let skipped = (link.kind.is_asset() && !self.config.assets)
                 || link.nofollow
                 || found.robots.nofollow;
@@ -596,8 +602,10 @@ impl<'a> CrawlState<'a> {
         let canon = self.config.canon();
         let (mut count, mut new, mut nofollow) = (0u32, 0u32, 0u64);
         let mut out_links = Vec::new();
-        self.warm(page, &base, &found);
         for (i, link) in found.links.iter().enumerate() {
+            if i % WARM_WINDOW == 0 {
+                self.warm(page, &base, &found, i);
+            }
             if link.kind.is_asset() && !self.config.assets {
                 continue;
             }
@@ -612,7 +620,7 @@ impl<'a> CrawlState<'a> {
             }
             // A simple link already known needs nothing but its key; the rest (mostly new URLs)
             // go through the memo and the parser.
-            let known = self.warm.spans[i].and_then(|(start, end, hash)| {
+            let known = self.warm.spans[i % WARM_WINDOW].and_then(|(start, end, hash)| {
                 self.table.known_hashed(&self.warm.keys[start..end], hash)
             });
             let resolved = match known {

@@ -83,3 +83,35 @@ fn assets_are_followed_only_when_asked_for() {
     assert_eq!(summary.other, 4);
     assert_eq!(summary.cuts.get("nofollow"), Some(&4));
 }
+
+/// A page with more links than the engine warms at a time: the same URL in two windows, an
+/// href the shortcut leaves to the parser, a nofollow link and an asset in between. Every
+/// link counts once per occurrence; each URL is new once and fetched once.
+#[test]
+fn links_across_warm_windows_count_and_dedup_as_one_list() {
+    let mut html = String::from("raw:<!doctype html><body>");
+    let mut pages = Vec::new();
+    for i in 0..40 {
+        html.push_str(&format!("<a href=/p{i}>x</a><a href='p{i}?q'>q</a>"));
+        pages.push(format!("/p{i}"));
+        pages.push(format!("/p{i}?q"));
+        if i % 7 == 0 {
+            html.push_str("<a href=/nf rel=nofollow>n</a><img src=/i.png>");
+        }
+    }
+    // The second time round, every link is known.
+    for i in (0..40).rev() {
+        html.push_str(&format!("<a href=/p{i}#again>x</a>"));
+    }
+    // `MapSite` takes static strings; a test can leak a few.
+    let mut site: Vec<(&'static str, &'static str)> = vec![("/", html.leak())];
+    site.extend(pages.into_iter().map(|p| (&*p.leak(), "html:")));
+    site.push(("/nf", "html:"));
+    let (records, summary) = crawl(&MapSite::new(&site), |b| b);
+    assert_eq!(records.len(), 81, "{:?}", urls(&records));
+    assert!(!urls(&records).contains(&"http://h/nf"));
+    let root = &records[0];
+    // 80 + 40 followed links, and 6 nofollow ones (counted as found, not as new).
+    assert_eq!((root.links, root.new_links), (Some(126), Some(80)));
+    assert_eq!(summary.cuts.get("nofollow"), Some(&6));
+}
