@@ -89,7 +89,7 @@ pub(crate) struct Table {
     hasher: FxBuildHasher,
     entries: Vec<Entry>,
     /// The normalised URLs (the dedup keys) by id, back to back in one arena: no allocation per
-    /// URL, and a lookup touches a small offsets array and the key's bytes, nothing else.
+    /// URL; a lookup reads a key's bytes where its [`Slot`] says they are.
     keys: Keys,
     /// Newly queued ids with their parsed URL (so a link is parsed once, not again when it is
     /// fetched), in discovery order, until the engine hands them to the scheduler.
