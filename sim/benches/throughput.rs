@@ -3,11 +3,14 @@
 //!
 //! Run with `cargo bench -p crawler-sim`. Prints a table: for each graph (pages, page size),
 //! the median wall time of a few whole simulated crawls, simulated requests per second, and the
-//! cost per page, which should stay flat from 1k to 1M pages. On a shared machine wall time
+//! cost per page, which should stay flat from 1k to 1M pages (the last line gives the ratio of
+//! the largest tiny-page graph's cost per page to the smallest's). On a shared machine wall time
 //! depends on what else runs, so the table also gives the time this thread spent on a CPU
-//! (Linux `/proc/thread-self/schedstat`; `-` elsewhere) and the rates computed from it. `SIM_BENCH_MAX_PAGES=100000`
+//! (Linux `/proc/thread-self/schedstat`; `-` elsewhere), as the mean over the runs since some
+//! kernels count it in whole scheduler ticks (4 ms), and the rates computed from it. `SIM_BENCH_MAX_PAGES=100000`
 //! skips the larger graphs and `SIM_BENCH_MIN_PAGES=100000` the smaller ones (for profiling one
-//! size); `SIM_BENCH_RUNS=5` changes the number of runs (default 3). `SIM_BENCH_PAD=0` keeps only
+//! size); `SIM_BENCH_RUNS=5` changes the number of runs (default 3; a graph under 100k pages gets
+//! as many more as make up 100k pages, since a 1k-page crawl takes a few milliseconds). `SIM_BENCH_PAD=0` keeps only
 //! the tiny-page graphs.
 //!
 //! Each graph: page `i` links to page `i + 1` (so every page is reachable) and to 7 pages drawn
@@ -72,22 +75,24 @@ fn measure(pages: usize, pad: usize, runs: usize) -> Row {
         .build()
         .unwrap();
     let mut times = Vec::new();
-    let mut cpu = Vec::new();
     let mut requests = 0;
+    let mut cpu = Some(Duration::ZERO);
     for _ in 0..runs {
         let (started, cpu_start) = (Instant::now(), cpu_time());
         let run = sim.start(&config, None, |_| {}).finish().unwrap();
         times.push(started.elapsed());
-        if let (Some(a), Some(b)) = (cpu_start, cpu_time()) {
-            cpu.push(b.saturating_sub(a));
-        }
+        // Summed over the runs: a whole-tick count errs by up to a tick either way on each run,
+        // and the errors average out.
+        cpu = cpu
+            .zip(cpu_start.zip(cpu_time()))
+            .map(|(sum, (a, b))| sum + b.saturating_sub(a));
         assert_eq!(run.summary.urls as usize, pages, "every page is reachable");
         requests = run.requests.len();
     }
+    let cpu = cpu.map(|sum| sum / runs as u32);
     times.sort();
-    cpu.sort();
     Row {
-        cpu: (cpu.len() == runs).then(|| cpu[runs / 2]),
+        cpu,
         label: if pad == 0 {
             "tiny".into()
         } else {
@@ -128,10 +133,13 @@ fn main() {
         (min_pages..=max_pages).contains(&p) && only_pad.is_none_or(|only| only == pad)
     }) {
         eprintln!("measuring {pages} pages, pad {pad}");
-        rows.push(measure(pages, pad, runs));
+        rows.push(measure(pages, pad, runs.max(100_000 / pages)));
     }
     println!();
-    println!("simulated crawls, median of {runs} runs (max_tasks 100, {LINKS} links per page)");
+    println!(
+        "simulated crawls, median of {runs} runs or of 100k pages' worth (max_tasks 100, {LINKS} \
+         links per page)"
+    );
     println!(
         "{:>9} {:>6} {:>10} | {:>9} {:>11} {:>8} | {:>9} {:>11} {:>8}",
         "pages",
@@ -165,5 +173,23 @@ fn main() {
             rates(r.median, r),
             cpu
         );
+    }
+    // The flatness goal in one figure: cost per tiny page on the largest graph over the smallest.
+    let tiny: Vec<&Row> = rows.iter().filter(|r| r.label == "tiny").collect();
+    if let (Some(small), Some(large)) = (tiny.first(), tiny.last()) {
+        if large.pages > small.pages {
+            let per_page = |d: Duration, r: &Row| d.as_secs_f64() / r.pages as f64;
+            let ratio = |a: Duration, b: Duration| per_page(b, large) / per_page(a, small);
+            let cpu = match (small.cpu, large.cpu) {
+                (Some(a), Some(b)) => format!(", cpu {:.2}x", ratio(a, b)),
+                _ => String::new(),
+            };
+            println!(
+                "cost per tiny page, {} pages over {}: wall {:.2}x{cpu}",
+                large.pages,
+                small.pages,
+                ratio(small.median, large.median)
+            );
+        }
     }
 }
