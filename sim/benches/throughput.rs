@@ -7,11 +7,12 @@
 //! the largest tiny-page graph's cost per page to the smallest's). On a shared machine wall time
 //! depends on what else runs, so the table also gives the time this thread spent on a CPU
 //! (Linux `/proc/thread-self/schedstat`; `-` elsewhere), as the mean over the runs since some
-//! kernels count it in whole scheduler ticks (4 ms), and the rates computed from it. `SIM_BENCH_MAX_PAGES=100000`
-//! skips the larger graphs and `SIM_BENCH_MIN_PAGES=100000` the smaller ones (for profiling one
-//! size); `SIM_BENCH_RUNS=5` changes the number of runs (default 3; a graph under 100k pages gets
-//! as many more as make up 100k pages, since a 1k-page crawl takes a few milliseconds). `SIM_BENCH_PAD=0` keeps only
-//! the tiny-page graphs.
+//! kernels count it in whole scheduler ticks (4 ms), and the rates computed from it.
+//!
+//! `SIM_BENCH_MAX_PAGES=100000` skips the larger graphs and `SIM_BENCH_MIN_PAGES=100000` the
+//! smaller ones (for profiling one size); `SIM_BENCH_PAD=0` keeps only the tiny-page graphs.
+//! `SIM_BENCH_RUNS=5` changes the number of runs (default 3; a graph under 100k pages gets as
+//! many more as make up 100k pages, since a 1k-page crawl takes a few milliseconds).
 //!
 //! Each graph: page `i` links to page `i + 1` (so every page is reachable) and to 7 pages drawn
 //! at random, with relative hrefs; `max_tasks` 100, the site file's default latency, no faults.
