@@ -75,14 +75,10 @@ pub(super) struct Memo {
     /// Bumped each time the memo starts over, so a [`Page`] made before refers to nothing.
     generation: u32,
     hasher: FxBuildHasher,
-    /// Where [`shortcut::resolve_at`] writes.
-    scratch: String,
 }
 
 /// Where resolved links get their ids: the crawl's URL table, through the scope and trap rules.
 pub(super) trait Ids {
-    /// The id of normalised URL `key`, if it is known.
-    fn known(&self, key: &str) -> Option<u32>;
     /// The id of `url`, adding it when new.
     fn intern(&mut self, url: &Url) -> u32;
 }
@@ -179,29 +175,26 @@ impl Memo {
     }
 
     /// Resolves `href` against `base` (whose contexts are `page`) and normalises it with `canon`,
-    /// as [`normalize::resolve_with`] does, and gives the id `ids` gives that URL. A memoised
-    /// href, or a simple one ([`shortcut`]) whose URL is already known, gives its id without the
-    /// URL; otherwise the URL comes with the id.
+    /// as [`normalize::resolve_with`] does, and gives the id `ids` gives that URL. `simple` is
+    /// the key [`shortcut_key`](Self::shortcut_key) gave `href`, if it gave one, which the caller
+    /// has looked up already: a simple href whose URL is known never gets here (it needs its
+    /// key and nothing else). A memoised href gives its id without the URL; otherwise the URL
+    /// comes with the id.
     pub(super) fn resolve(
         &mut self,
         page: Page,
         base: &Url,
         href: &str,
+        simple: Option<&str>,
         canon: Canon,
         ids: &mut impl Ids,
     ) -> Option<(u32, Option<Url>)> {
         if foreign_scheme(href) {
             return None;
         }
-        let simple = shortcut::resolve_at(base, page.shortcut, href, &mut self.scratch);
-        if simple {
-            if let Some(id) = ids.known(&self.scratch) {
-                return Some((id, None));
-            }
-        }
         let mut intern = |url: Url| {
             debug_assert!(
-                !simple || url.as_str() == self.scratch,
+                simple.is_none_or(|key| url.as_str() == key),
                 "{href:?} on {base}"
             );
             (ids.intern(&url), url)
@@ -319,16 +312,35 @@ mod tests {
         interned: usize,
     }
 
-    impl Ids for TestIds {
+    impl TestIds {
         fn known(&self, key: &str) -> Option<u32> {
             self.ids.get(key).copied()
         }
+    }
 
+    impl Ids for TestIds {
         fn intern(&mut self, url: &Url) -> u32 {
             self.interned += 1;
             let next = self.ids.len() as u32;
             *self.ids.entry(url.as_str().to_string()).or_insert(next)
         }
+    }
+
+    /// What the engine does with a link: its shortcut key looked up first, then the memo.
+    fn resolve(
+        memo: &mut Memo,
+        page: Page,
+        base: &Url,
+        href: &str,
+        canon: Canon,
+        ids: &mut TestIds,
+    ) -> Option<(u32, Option<Url>)> {
+        let mut key = String::new();
+        let simple = Memo::shortcut_key(page, base, href, &mut key).then_some(key.as_str());
+        if let Some(id) = simple.and_then(|key| ids.known(key)) {
+            return Some((id, None));
+        }
+        memo.resolve(page, base, href, simple, canon, ids)
     }
 
     /// Resolves `links` (base, href) in order through `memo`, checking each against the slow
@@ -337,7 +349,7 @@ mod tests {
         let mut ids = TestIds::default();
         for (base, href) in links {
             let page = memo.page(base);
-            let got = memo.resolve(page, base, href, canon, &mut ids);
+            let got = resolve(memo, page, base, href, canon, &mut ids);
             let expected = normalize::resolve_with(base, href, canon);
             match (got, expected) {
                 (None, None) => {}
@@ -425,36 +437,55 @@ mod tests {
         let a = u("http://h/d/a.html?x");
         let b = u("http://h/e/b.html");
         let page = memo.page(&a);
-        let first = memo.resolve(page, &a, "/d/c.html?x", canon, &mut ids);
+        let first = resolve(&mut memo, page, &a, "/d/c.html?x", canon, &mut ids);
         assert_eq!(first, Some((0, Some(u("http://h/d/c.html?x")))));
         assert_eq!(ids.interned, 1);
         let page = memo.page(&b);
-        let second = memo.resolve(page, &b, "/d/c.html?x", canon, &mut ids);
+        let second = resolve(&mut memo, page, &b, "/d/c.html?x", canon, &mut ids);
         assert_eq!(second, Some((0, None)));
         assert_eq!(ids.interned, 1);
         // Another origin is another context.
         let other = u("http://h:8080/d/a.html");
         let page = memo.page(&other);
-        let third = memo.resolve(page, &other, "/d/c.html?x", canon, &mut ids);
+        let third = resolve(&mut memo, page, &other, "/d/c.html?x", canon, &mut ids);
         assert_eq!(third, Some((1, Some(u("http://h:8080/d/c.html?x")))));
         assert_eq!(memo.len(), 2);
         // Simple hrefs to known URLs need no memo.
         let page = memo.page(&a);
-        let relative = memo.resolve(page, &a, "c.html", canon, &mut ids);
+        let relative = resolve(&mut memo, page, &a, "c.html", canon, &mut ids);
         assert_eq!(relative, Some((2, Some(u("http://h/d/c.html")))));
-        let again = memo.resolve(page, &a, "../d/c.html", canon, &mut ids);
+        let again = resolve(&mut memo, page, &a, "../d/c.html", canon, &mut ids);
         assert_eq!(again, Some((2, None)));
         assert_eq!(memo.len(), 2);
         // Path-relative hrefs and hrefs with a scheme are not memoised.
-        assert_eq!(memo.resolve(page, &a, "c?y", canon, &mut ids).unwrap().0, 3);
-        assert_eq!(memo.resolve(page, &a, "ftp://x/", canon, &mut ids), None);
+        assert_eq!(
+            resolve(&mut memo, page, &a, "c?y", canon, &mut ids)
+                .unwrap()
+                .0,
+            3
+        );
+        assert_eq!(
+            resolve(&mut memo, page, &a, "ftp://x/", canon, &mut ids),
+            None
+        );
         assert_eq!(memo.len(), 2);
         // Unusable links are remembered too.
-        assert_eq!(memo.resolve(page, &a, "http://[", canon, &mut ids), None);
+        assert_eq!(
+            resolve(&mut memo, page, &a, "http://[", canon, &mut ids),
+            None
+        );
         assert_eq!(memo.len(), 3);
         let interned = ids.interned;
-        assert_eq!(memo.resolve(page, &a, "http://[", canon, &mut ids), None);
-        assert_eq!(memo.resolve(page, &a, "c?y", canon, &mut ids).unwrap().0, 3);
+        assert_eq!(
+            resolve(&mut memo, page, &a, "http://[", canon, &mut ids),
+            None
+        );
+        assert_eq!(
+            resolve(&mut memo, page, &a, "c?y", canon, &mut ids)
+                .unwrap()
+                .0,
+            3
+        );
         assert_eq!(ids.interned, interned + 1, "c?y is parsed again");
     }
 

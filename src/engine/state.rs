@@ -89,6 +89,17 @@ struct Warm {
     scratch: String,
 }
 
+/// `true` for a link the crawl does not count at all: an asset, unless assets are followed.
+fn ignored(config: &Config, link: &links::Link) -> bool {
+    link.kind.is_asset() && !config.assets
+}
+
+/// `true` for a link counted but not followed: `rel=nofollow`, or on a page whose robots meta
+/// says `nofollow`.
+fn not_followed(found: &links::Links, link: &links::Link) -> bool {
+    link.nofollow || found.robots.nofollow
+}
+
 /// Links warmed at a time: enough for their cache misses to overlap, few enough that what the
 /// first loads bring in is still there when the lookups come, and that a page with a million
 /// links needs no more scratch than one with 32.
@@ -103,10 +114,6 @@ struct Found<'s> {
 }
 
 impl Ids for Found<'_> {
-    fn known(&self, key: &str) -> Option<u32> {
-        self.table.known(key)
-    }
-
     fn intern(&mut self, url: &Url) -> u32 {
         intern_found(self.table, self.scope, self.config, self.cuts, url)
     }
@@ -456,19 +463,6 @@ impl<'a> CrawlState<'a> {
         )
     }
 
-    /// The id of link `href` on a page whose base is `base` (contexts `page`), with its URL
-    /// unless the memo knew it; `None` when it is not a crawlable URL.
-    fn resolve_link(&mut self, page: Page, base: &Url, href: &str) -> Option<(u32, Option<Url>)> {
-        let mut ids = Found {
-            table: &mut self.table,
-            scope: self.scope,
-            config: self.config,
-            cuts: &mut self.summary.cuts,
-        };
-        self.memo
-            .resolve(page, base, href, self.config.canon(), &mut ids)
-    }
-
     /// Offers `label` to `id`, then passes on whatever improved labels that releases. Returns
     /// `true` when `id` itself was queued.
     fn offer(&mut self, id: u32, label: Label, url: Option<Url>) -> bool {
@@ -500,10 +494,8 @@ impl<'a> CrawlState<'a> {
         warm.spans.clear();
         warm.hashes.clear();
         for link in found.links.iter().skip(from).take(WARM_WINDOW) {
-            let skipped = (link.kind.is_asset() && !self.config.assets)
-                || link.nofollow
-                || found.robots.nofollow;
-            let span = (!skipped && Memo::shortcut_key(page, base, &link.url, &mut warm.scratch))
+            let looked_up = !ignored(self.config, link) && !not_followed(found, link);
+            let span = (looked_up && Memo::shortcut_key(page, base, &link.url, &mut warm.scratch))
                 .then(|| {
                     let start = warm.keys.len();
                     warm.keys.push_str(&warm.scratch);
@@ -606,10 +598,10 @@ impl<'a> CrawlState<'a> {
             if i % WARM_WINDOW == 0 {
                 self.warm(page, &base, &found, i);
             }
-            if link.kind.is_asset() && !self.config.assets {
+            if ignored(self.config, link) {
                 continue;
             }
-            if link.nofollow || found.robots.nofollow {
+            if not_followed(&found, link) {
                 // Counted as a link, but kept out of the URL table (interning would also
                 // count trap cuts for a URL nobody follows); rare, so the slow path is fine.
                 if normalize::resolve_with(&base, &link.url, canon).is_some() {
@@ -620,12 +612,23 @@ impl<'a> CrawlState<'a> {
             }
             // A simple link already known needs nothing but its key; the rest (mostly new URLs)
             // go through the memo and the parser.
-            let known = self.warm.spans[i % WARM_WINDOW].and_then(|(start, end, hash)| {
-                self.table.known_hashed(&self.warm.keys[start..end], hash)
-            });
+            let span = self.warm.spans[i % WARM_WINDOW];
+            let simple = span.map(|(start, end, _)| &self.warm.keys[start..end]);
+            let known = simple
+                .zip(span)
+                .and_then(|(key, (_, _, hash))| self.table.known(key, hash));
             let resolved = match known {
                 Some(id) => Some((id, None)),
-                None => self.resolve_link(page, &base, &link.url),
+                None => {
+                    let mut ids = Found {
+                        table: &mut self.table,
+                        scope: self.scope,
+                        config: self.config,
+                        cuts: &mut self.summary.cuts,
+                    };
+                    self.memo
+                        .resolve(page, &base, &link.url, simple, canon, &mut ids)
+                }
             };
             let Some((link_id, target)) = resolved else {
                 continue;
