@@ -43,15 +43,20 @@ pub(crate) fn check(url: &Url, config: &Config) -> Option<Trap> {
     }
     let path = url.path();
     let segments = path.split('/').filter(|s| !s.is_empty());
-    if segments.clone().count() > config.max_path_segments {
+    let count = segments.clone().count();
+    if count > config.max_path_segments {
         return Some(Trap::PathDepth);
     }
-    let segs: Vec<&str> = segments.collect();
+    // No segment can occur more often than there are segments: most paths stop here, before
+    // anything is collected.
     let limit = config.max_segment_repeats;
-    if segs.len() > limit
-        && segs
-            .iter()
-            .any(|s| segs.iter().filter(|t| *t == s).count() > limit)
+    if count <= limit {
+        return None;
+    }
+    let segs: Vec<&str> = segments.collect();
+    if segs
+        .iter()
+        .any(|s| segs.iter().filter(|t| *t == s).count() > limit)
     {
         return Some(Trap::RepeatedSegment);
     }
@@ -83,6 +88,8 @@ mod tests {
         check_url("http://h/1/2/3/4/5/6/", None);
         check_url("http://h/1/2/3/4/5/6/7", Some(Trap::PathDepth));
         check_url("http://h/a/b/a/c", None);
+        check_url("http://h/a/a/", None);
+        check_url("http://h/a/a/a", Some(Trap::RepeatedSegment));
         check_url("http://h/a/b/a/c/a", Some(Trap::RepeatedSegment));
         check_url("http://h/cal/2026/01/01/01", Some(Trap::RepeatedSegment));
     }
