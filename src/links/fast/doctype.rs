@@ -89,7 +89,7 @@ const HTML4_PUBLIC_PREFIXES: &[&str] = &[
 
 /// Whether `doctype` puts the document in (full) quirks mode.
 pub(super) fn is_quirks(doctype: &Doctype) -> bool {
-    if doctype.force_quirks || doctype.name.as_deref() != Some(b"html") {
+    if doctype.force_quirks || !doctype.name.is_some_and(|n| n.is_html()) {
         return true;
     }
     let lower = |id: &Option<Vec<u8>>| id.as_ref().map(|v| v.to_ascii_lowercase());
@@ -122,11 +122,16 @@ pub(super) fn is_quirks(doctype: &Doctype) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tokenizer::DoctypeName;
     use super::*;
 
     fn doctype(name: &str, public: Option<&str>, system: Option<&str>) -> Doctype {
         Doctype {
-            name: Some(name.as_bytes().to_vec()),
+            name: Some({
+                let mut n = DoctypeName::default();
+                n.push(name.as_bytes());
+                n
+            }),
             public_id: public.map(|s| s.as_bytes().to_vec()),
             system_id: system.map(|s| s.as_bytes().to_vec()),
             force_quirks: false,
@@ -137,6 +142,8 @@ mod tests {
     fn quirks_decisions() {
         assert!(!is_quirks(&doctype("html", None, None)));
         assert!(is_quirks(&doctype("htm", None, None)));
+        assert!(is_quirks(&doctype("htmlx", None, None)));
+        assert!(is_quirks(&doctype("", None, None)));
         assert!(is_quirks(&doctype(
             "html",
             Some("-//W3C//DTD HTML 4.01 Transitional//EN"),

@@ -6,7 +6,7 @@
 //! identifiers decide quirks mode, which changes whether `<table>` closes an open `<p>`. CDATA
 //! sections exist only in SVG and MathML; elsewhere `<![CDATA[` is a bogus comment.
 
-use super::{Doctype, DoctypeId, Flow, REPLACEMENT, State, Tokenizer, get};
+use super::{Doctype, DoctypeId, DoctypeName, Flow, REPLACEMENT, State, Tokenizer, get};
 use crate::links::fast::token::{Escape, RawKind, Split, Token};
 
 fn push_opt(id: &mut Option<Vec<u8>>, bytes: &[u8]) {
@@ -14,6 +14,10 @@ fn push_opt(id: &mut Option<Vec<u8>>, bytes: &[u8]) {
 }
 
 impl Tokenizer<'_> {
+    fn doctype_name(&mut self) -> &mut DoctypeName {
+        self.doctype.name.get_or_insert_with(DoctypeName::default)
+    }
+
     fn doctype_id(&mut self, kind: DoctypeId) -> &mut Option<Vec<u8>> {
         match kind {
             DoctypeId::Public => &mut self.doctype.public_id,
@@ -182,7 +186,7 @@ impl Tokenizer<'_> {
                     b'\0' => {
                         self.error();
                         self.doctype = Doctype::default();
-                        push_opt(&mut self.doctype.name, REPLACEMENT);
+                        self.doctype_name().push(REPLACEMENT);
                         self.state = State::DoctypeName;
                         return Flow::Continue;
                     }
@@ -198,7 +202,7 @@ impl Tokenizer<'_> {
                     }
                     c => {
                         self.doctype = Doctype::default();
-                        push_opt(&mut self.doctype.name, &[c.to_ascii_lowercase()]);
+                        self.doctype_name().push(&[c.to_ascii_lowercase()]);
                         self.state = State::DoctypeName;
                         return Flow::Continue;
                     }
@@ -218,9 +222,9 @@ impl Tokenizer<'_> {
                     }
                     b'\0' => {
                         self.error();
-                        push_opt(&mut self.doctype.name, REPLACEMENT);
+                        self.doctype_name().push(REPLACEMENT);
                     }
-                    c => push_opt(&mut self.doctype.name, &[c.to_ascii_lowercase()]),
+                    c => self.doctype_name().push(&[c.to_ascii_lowercase()]),
                 }
             },
             State::AfterDoctypeName => loop {

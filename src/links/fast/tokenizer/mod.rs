@@ -91,14 +91,42 @@ enum DoctypeId {
 /// A DOCTYPE token.
 #[derive(Debug, Default)]
 pub(super) struct Doctype {
-    /// Name, lowercased.
-    pub(super) name: Option<Vec<u8>>,
+    /// Name, lowercased, as far as anything reads it.
+    pub(super) name: Option<DoctypeName>,
     /// Public identifier.
     pub(super) public_id: Option<Vec<u8>>,
     /// System identifier.
     pub(super) system_id: Option<Vec<u8>>,
     /// Force quirks mode.
     pub(super) force_quirks: bool,
+}
+
+/// A DOCTYPE name as far as the tree builder reads it: whether it is `html`, the one question
+/// its quirks-mode decision asks. Its first four bytes and its length are kept, so nearly every
+/// page's `<!doctype html>` costs no allocation.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct DoctypeName {
+    /// The first four bytes.
+    head: [u8; 4],
+    /// How many bytes the name has.
+    len: usize,
+}
+
+impl DoctypeName {
+    /// Appends `bytes` to the name.
+    pub(super) fn push(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if let Some(slot) = self.head.get_mut(self.len) {
+                *slot = b;
+            }
+            self.len += 1;
+        }
+    }
+
+    /// Whether the name is `html`.
+    pub(super) fn is_html(&self) -> bool {
+        self.len == 4 && self.head == *b"html"
+    }
 }
 
 /// Whether the state machine can go on or needs input it does not have (the end).
