@@ -67,6 +67,8 @@ mod reference;
 mod testgen;
 mod values;
 
+use std::borrow::Cow;
+
 use url::Url;
 
 pub use values::Robots;
@@ -221,11 +223,12 @@ pub fn extract_dom(html: &str) -> Links {
 
 /// The URL relative links resolve against: `<base href>` resolved against the document's URL, or
 /// the document's URL when there is no usable base (as the HTML standard says: unparseable, or a
-/// `data:`/`javascript:` URL, falls back to the document URL).
-pub fn base_url(document: &Url, base: Option<&str>) -> Url {
+/// `data:`/`javascript:` URL, falls back to the document URL). Borrowed in that case, so a page
+/// without a base costs no copy of its URL.
+pub fn base_url<'a>(document: &'a Url, base: Option<&str>) -> Cow<'a, Url> {
     match base.and_then(|b| document.join(b).ok()) {
-        Some(u) if !matches!(u.scheme(), "data" | "javascript") => u,
-        _ => document.clone(),
+        Some(u) if !matches!(u.scheme(), "data" | "javascript") => Cow::Owned(u),
+        _ => Cow::Borrowed(document),
     }
 }
 
@@ -510,10 +513,10 @@ mod tests {
     #[test]
     fn base_url_falls_back_to_the_document() {
         let doc = Url::parse("http://h/a/b.html").unwrap();
-        assert_eq!(base_url(&doc, None), doc);
+        assert!(matches!(base_url(&doc, None), Cow::Borrowed(u) if *u == doc));
         assert_eq!(base_url(&doc, Some("/x/")).as_str(), "http://h/x/");
-        assert_eq!(base_url(&doc, Some("http://[")), doc);
-        assert_eq!(base_url(&doc, Some("javascript:alert(1)")), doc);
+        assert_eq!(*base_url(&doc, Some("http://[")), doc);
+        assert_eq!(*base_url(&doc, Some("javascript:alert(1)")), doc);
     }
 
     #[test]
