@@ -196,7 +196,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<(String, bool)> {
 
 fn write_response(out: &mut TcpStream, r: &Response) -> io::Result<()> {
     let mut head = format!("HTTP/1.1 {} {}\r\n", r.status, reason(r.status));
-    for (name, value) in &r.headers {
+    for (name, value) in r.headers.iter() {
         if !name.eq_ignore_ascii_case("content-length")
             && !name.eq_ignore_ascii_case("transfer-encoding")
         {

@@ -35,9 +35,10 @@ mod spec;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use url::Url;
 
 use crate::normalize;
@@ -143,7 +144,7 @@ pub struct Site {
 pub struct Page {
     url: Box<str>,
     status: u16,
-    headers: Vec<(String, String)>,
+    headers: Arc<[(String, String)]>,
     body: Bytes,
     script: Box<[Outcome]>,
     faults: Option<Faults>,
@@ -158,7 +159,7 @@ impl Page {
     /// The page's response as described (status, headers, body); cheap to call.
     pub fn response(&self) -> Response {
         let mut response = Response::new(self.status);
-        response.headers.clone_from(&self.headers);
+        response.headers = Arc::clone(&self.headers);
         response.body = self.body.clone();
         response
     }
@@ -221,10 +222,19 @@ impl Site {
         let mut pages = Vec::with_capacity(spec.pages.len());
         let mut index = FxHashMap::default();
         index.reserve(spec.pages.len());
+        // Pages with the same header fields (most of a site: one content type) share one list,
+        // which then stays in the cache however many pages are served. Lookups only.
+        let mut header_lists: FxHashSet<Arc<[(String, String)]>> = FxHashSet::default();
         for (key, page) in spec.pages {
             let at = |message: String| SiteError::invalid(format!("pages[{key:?}]: {message}"));
             let url = normalize::parse_root(&key).map_err(|e| at(e.to_string()))?;
-            let page = render(url.as_str(), page).map_err(at)?;
+            let mut page = render(url.as_str(), page).map_err(at)?;
+            match header_lists.get(&page.headers) {
+                Some(shared) => page.headers = Arc::clone(shared),
+                None => {
+                    header_lists.insert(Arc::clone(&page.headers));
+                }
+            }
             let id = u32::try_from(pages.len()).map_err(|_| at("too many pages".into()))?;
             if index.insert(url.as_str().into(), id).is_some() {
                 return Err(at(format!("{} is listed twice", url.as_str())));

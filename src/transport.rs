@@ -10,6 +10,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use url::Url;
@@ -90,7 +91,10 @@ pub struct Response {
     /// The HTTP status code.
     pub status: u16,
     /// Header fields in arrival order; names compare case-insensitively (see [`Response::header`]).
-    pub headers: Vec<(String, String)>,
+    /// Shared rather than owned: a response's fields do not change once it has arrived, and a
+    /// server model answering the same page many times (the simulator, a replay) hands out one
+    /// list instead of copying every string.
+    pub headers: Arc<[(String, String)]>,
     /// The body, decoded from any content encoding.
     pub body: Bytes,
     /// `true` when the transport cut the body at its size cap.
@@ -130,7 +134,7 @@ impl Response {
     pub fn new(status: u16) -> Self {
         Response {
             status,
-            headers: Vec::new(),
+            headers: Arc::new([]),
             body: Bytes::new(),
             truncated: false,
             body_skipped: false,
@@ -140,7 +144,9 @@ impl Response {
 
     /// Adds a header field (builder style).
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
+        let mut headers = self.headers.to_vec();
+        headers.push((name.into(), value.into()));
+        self.headers = headers.into();
         self
     }
 

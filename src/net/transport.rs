@@ -243,7 +243,7 @@ impl Inner {
             },
         };
         let mut response = Response::new(head.status);
-        response.headers = head.fields;
+        response.headers = head.fields.into();
         let encoding = response.header("content-encoding").map(str::to_string);
         let length = response
             .header("content-length")
@@ -408,7 +408,7 @@ impl Packed {
         let fields = std::mem::take(&mut response.headers);
         let mut text = String::with_capacity(fields.iter().map(|(n, v)| n.len() + v.len()).sum());
         let mut ends = Vec::with_capacity(fields.len());
-        for (name, value) in &fields {
+        for (name, value) in fields.iter() {
             text.push_str(name);
             let n = text.len() as u32;
             text.push_str(value);

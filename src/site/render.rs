@@ -72,7 +72,7 @@ pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
     Ok(Page {
         url: url.into(),
         status,
-        headers,
+        headers: headers.into(),
         body,
         script: spec.script.into_boxed_slice(),
         faults: spec.faults,

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use crawler::normalize::{UrlError, parse_root, resolve};
@@ -98,7 +99,7 @@ pub(crate) enum Recorded {
     /// A response arrived.
     Response {
         status: u16,
-        headers: Vec<(String, String)>,
+        headers: Arc<[(String, String)]>,
         /// The body as received, before content decoding.
         wire: Bytes,
         /// The recorder marked the body as cut (`WARC-Truncated`).
@@ -203,7 +204,7 @@ impl Recording {
                 })?;
                 Recorded::Response {
                     status: http.status,
-                    headers: http.headers,
+                    headers: http.headers.into(),
                     wire: Bytes::from(http.body),
                     truncated: record.header("WARC-Truncated").is_some(),
                 }

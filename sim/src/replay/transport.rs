@@ -8,6 +8,7 @@ use std::cell::{Ref, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crawler::links::is_html;
@@ -281,7 +282,7 @@ impl Net {
                 truncated,
             } => {
                 let mut response = Response::new(*status);
-                response.headers.clone_from(headers);
+                response.headers = Arc::clone(headers);
                 if html_only && !response.media_type().as_deref().is_some_and(is_html) {
                     response.body_skipped = true;
                     return Answer::Respond(response);
