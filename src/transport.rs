@@ -134,7 +134,7 @@ impl Response {
     pub fn new(status: u16) -> Self {
         Response {
             status,
-            headers: Arc::new([]),
+            headers: Arc::default(),
             body: Bytes::new(),
             truncated: false,
             body_skipped: false,
