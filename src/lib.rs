@@ -37,6 +37,7 @@ pub mod normalize;
 pub mod report;
 mod scope;
 pub mod site;
+mod strids;
 mod transport;
 pub mod warc;
 

@@ -38,10 +38,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use url::Url;
 
 use crate::normalize;
+use crate::strids::StrIds;
 use crate::transport::Response;
 
 use render::render;
@@ -130,8 +131,8 @@ fn next_number(url: &str) -> String {
 pub struct Site {
     roots: Vec<String>,
     pages: Vec<Page>,
-    /// Normalised URL to index in `pages` (lookups only; nothing iterates it).
-    index: FxHashMap<Box<str>, u32>,
+    /// The pages' normalised URLs; a URL's id is its page's index in `pages`.
+    index: StrIds,
     unreachable: Vec<String>,
     latency: Latency,
     faults: Faults,
@@ -220,8 +221,7 @@ impl Site {
             unreachable.push(url.host_str().unwrap_or_default().to_string());
         }
         let mut pages = Vec::with_capacity(spec.pages.len());
-        let mut index = FxHashMap::default();
-        index.reserve(spec.pages.len());
+        let mut index = StrIds::with_capacity(spec.pages.len());
         // Pages with the same header fields (most of a site: one content type) share one list,
         // which then stays in the cache however many pages are served. Lookups only.
         let mut header_lists: FxHashSet<Arc<[(String, String)]>> = FxHashSet::default();
@@ -235,10 +235,15 @@ impl Site {
                     header_lists.insert(Arc::clone(&page.headers));
                 }
             }
-            let id = u32::try_from(pages.len()).map_err(|_| at("too many pages".into()))?;
-            if index.insert(url.as_str().into(), id).is_some() {
+            let hash = index.hash(url.as_str());
+            if index.find(url.as_str(), hash).is_some() {
                 return Err(at(format!("{} is listed twice", url.as_str())));
             }
+            if u32::try_from(pages.len()).map_or(true, |n| n == u32::MAX) {
+                return Err(at("too many pages".into()));
+            }
+            let id = index.push(url.as_str(), hash);
+            debug_assert_eq!(id as usize, pages.len());
             pages.push(page);
         }
         let mut generated = Vec::with_capacity(spec.generated.len());
@@ -267,7 +272,9 @@ impl Site {
     /// The index of the page at `url` (a normalised URL, as the engine requests it), or `None`
     /// when the site does not list it (answer 404, see [`not_found`]).
     pub fn find(&self, url: &str) -> Option<usize> {
-        self.index.get(url).map(|&i| i as usize)
+        self.index
+            .find(url, self.index.hash(url))
+            .map(|i| i as usize)
     }
 
     /// The page at `index` (from [`find`](Self::find)).

@@ -99,7 +99,8 @@ const UNRECORDED: u8 = 4;
 
 /// What the crawl runs against.
 enum World {
-    Site(Site),
+    /// Boxed: a site is several times the size of a recording's handle.
+    Site(Box<Site>),
     Replay(Recording),
 }
 
@@ -121,7 +122,9 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<(), (u8, String)> {
     let bad_input = |e: String| (BAD_INPUT, e);
     let world = match (&cli.site, &cli.replay) {
-        (Some(path), _) => World::Site(Site::load(path).map_err(|e| bad_input(e.to_string()))?),
+        (Some(path), _) => World::Site(Box::new(
+            Site::load(path).map_err(|e| bad_input(e.to_string()))?,
+        )),
         (None, Some(path)) => {
             World::Replay(Recording::load(path).map_err(|e| bad_input(e.to_string()))?)
         }
@@ -169,7 +172,7 @@ fn run(cli: &Cli) -> Result<(), (u8, String)> {
         World::Site(site) => {
             let sim = Sim::builder()
                 .seed(cli.seed)
-                .site(site)
+                .site(*site)
                 .budget(budget)
                 .trace_text(trace_file.is_some())
                 .build()

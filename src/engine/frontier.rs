@@ -19,11 +19,11 @@
 
 use std::collections::VecDeque;
 
-use std::hash::BuildHasher;
-
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 use url::Url;
+
+use crate::strids::StrIds;
 
 /// How a URL was reached: link hops from a root, and redirect hops still allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,144 +84,14 @@ impl Entry {
 /// Every URL seen, and the queue of those to fetch.
 #[derive(Default)]
 pub(crate) struct Table {
-    /// Ids hashed by their key (see [`Index`]).
-    ids: Index,
-    hasher: FxBuildHasher,
+    /// The normalised URLs (the dedup keys) by id, back to back in one arena, and their index.
+    keys: StrIds,
     entries: Vec<Entry>,
-    /// The normalised URLs (the dedup keys) by id, back to back in one arena: no allocation per
-    /// URL; a lookup reads a key's bytes where its [`Slot`] says they are.
-    keys: Keys,
     /// Newly queued ids with their parsed URL (so a link is parsed once, not again when it is
     /// fetched), in discovery order, until the engine hands them to the scheduler.
     arrivals: VecDeque<(u32, Url)>,
     /// Out-links of fetched pages, kept only when `max_depth` is set (see the module docs).
     out_links: FxHashMap<u32, Box<[u32]>>,
-}
-
-/// One id in the dedup table, with what a lookup needs to compare keys.
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    /// The URL's id; [`EMPTY`] for a free slot.
-    id: u32,
-    /// The high half of the key's hash.
-    tag: u32,
-    /// Where the key starts in [`Keys::text`].
-    start: u32,
-    /// The key's length in bytes.
-    len: u32,
-}
-
-/// The id of a free [`Slot`] (no URL gets it: [`Table::intern`] stops before).
-const EMPTY: u32 = u32::MAX;
-
-impl Slot {
-    const FREE: Slot = Slot {
-        id: EMPTY,
-        tag: 0,
-        start: 0,
-        len: 0,
-    };
-
-    fn key<'k>(&self, keys: &'k Keys) -> &'k str {
-        let start = self.start as usize;
-        &keys.text[start..start + self.len as usize]
-    }
-}
-
-/// The dedup index: open addressing with linear probing, at most half full.
-///
-/// Each slot holds an id with the high half of its key's hash and where its key lies in the
-/// arena, so a lookup compares the hash half before touching the key, and then reads the key's
-/// bytes directly: it touches one slot (rarely two) and the key, and nothing else (no offsets
-/// array, no entry). It is written here rather than taken from `hashbrown` for one thing
-/// `hashbrown` does not offer: knowing where a hash's slot lies, so that [`Index::warm`] can
-/// load the slots and keys a page's links will need before they are looked up one by one.
-/// With a large crawl those loads miss the cache; issued back to back they overlap instead of
-/// waiting for each other.
-#[derive(Debug, Default)]
-struct Index {
-    /// A power of two slots (or none).
-    slots: Vec<Slot>,
-    /// Occupied slots.
-    len: usize,
-}
-
-impl Index {
-    fn home(&self, hash: u64) -> usize {
-        (hash as usize) & (self.slots.len() - 1)
-    }
-
-    fn find(&self, hash: u64, keys: &Keys, key: &str) -> Option<u32> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let (tag, mask) = ((hash >> 32) as u32, self.slots.len() - 1);
-        let mut i = self.home(hash);
-        loop {
-            let slot = &self.slots[i];
-            if slot.id == EMPTY {
-                return None;
-            }
-            if slot.tag == tag && slot.key(keys) == key {
-                return Some(slot.id);
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    /// Adds `slot` (its key must not be in the index yet); `rehash` gives the hash of a key.
-    fn insert(&mut self, hash: u64, slot: Slot, keys: &Keys, rehash: impl Fn(&str) -> u64) {
-        if (self.len + 1) * 2 > self.slots.len() {
-            let mut bigger = Index {
-                slots: vec![Slot::FREE; (self.slots.len() * 2).max(64)],
-                len: 0,
-            };
-            for old in self.slots.iter().filter(|s| s.id != EMPTY) {
-                bigger.put(rehash(old.key(keys)), *old);
-            }
-            *self = bigger;
-        }
-        self.put(hash, slot);
-    }
-
-    fn put(&mut self, hash: u64, mut slot: Slot) {
-        slot.tag = (hash >> 32) as u32;
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(hash);
-        while self.slots[i].id != EMPTY {
-            i = (i + 1) & mask;
-        }
-        self.slots[i] = slot;
-        self.len += 1;
-    }
-
-    /// Loads what looking up keys with these hashes will read: first every home slot, then the
-    /// first byte of every key whose tag matches along each probe, and what `also` reads for
-    /// that key's id. Pure reads that change nothing; they only make the lookups that follow
-    /// hit the cache.
-    fn warm(&self, hashes: &[u64], keys: &Keys, also: impl Fn(u32) -> u32) {
-        if self.slots.is_empty() {
-            return;
-        }
-        let mut sink = 0u32;
-        for &hash in hashes {
-            sink ^= self.slots[self.home(hash)].tag;
-        }
-        let mask = self.slots.len() - 1;
-        for &hash in hashes {
-            let (tag, mut i) = ((hash >> 32) as u32, self.home(hash));
-            while self.slots[i].id != EMPTY {
-                let slot = &self.slots[i];
-                if slot.tag == tag {
-                    let first = keys.text.as_bytes().get(slot.start as usize);
-                    sink ^= u32::from(first.copied().unwrap_or(0)) ^ also(slot.id);
-                    break;
-                }
-                i = (i + 1) & mask;
-            }
-        }
-        std::hint::black_box(sink);
-    }
 }
 
 /// The answer of [`Table::intern`].
@@ -245,27 +115,6 @@ impl Interned {
     }
 }
 
-/// Strings by dense id, stored back to back.
-#[derive(Debug, Default)]
-struct Keys {
-    text: String,
-    /// `ends[id]` is where key `id` ends in `text`; it starts where key `id - 1` ends.
-    ends: Vec<usize>,
-}
-
-impl Keys {
-    fn get(&self, id: u32) -> &str {
-        let id = id as usize;
-        let start = if id == 0 { 0 } else { self.ends[id - 1] };
-        &self.text[start..self.ends[id]]
-    }
-
-    fn push(&mut self, key: &str) {
-        self.text.push_str(key);
-        self.ends.push(self.text.len());
-    }
-}
-
 impl std::fmt::Debug for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Table")
@@ -278,20 +127,19 @@ impl std::fmt::Debug for Table {
 impl Table {
     /// The id of normalised URL `key`, whose [`hash`](Self::hash) is `hash`, if it was seen.
     pub fn known(&self, key: &str, hash: u64) -> Option<u32> {
-        debug_assert_eq!(hash, self.hash(key));
-        self.ids.find(hash, &self.keys, key)
+        self.keys.find(key, hash)
     }
 
     /// The hash [`known`](Self::known) and [`warm`](Self::warm) take for `key`.
     pub fn hash(&self, key: &str) -> u64 {
-        self.hasher.hash_one(key)
+        self.keys.hash(key)
     }
 
     /// Brings into the cache what looking up the keys with these hashes (from
-    /// [`hash`](Self::hash)) and then offering them a label will read; see [`Index`].
+    /// [`hash`](Self::hash)) and then offering them a label will read; see [`StrIds::warm`].
     pub fn warm(&self, hashes: &[u64]) {
         let entries = &self.entries;
-        self.ids.warm(hashes, &self.keys, |id| {
+        self.keys.warm(hashes, |id| {
             entries
                 .get(id as usize)
                 .map_or(0, |e| e.labels.len() as u32)
@@ -301,14 +149,12 @@ impl Table {
     /// The id of `url`, adding it when new. `in_scope` is asked only for new URLs.
     pub fn intern(&mut self, url: &Url, in_scope: impl FnOnce(&Url) -> bool) -> Interned {
         let key = url.as_str();
-        let hash = self.hasher.hash_one(key);
+        let hash = self.keys.hash(key);
         if let Some(id) = self.known(key, hash) {
             return Interned::Known(id);
         }
-        let id = u32::try_from(self.entries.len())
-            .ok()
-            .filter(|&id| id != EMPTY)
-            .expect("more than 4 billion URLs");
+        let id = self.keys.push(key, hash);
+        debug_assert_eq!(id as usize, self.entries.len());
         let state = if in_scope(url) {
             State::Unqueued
         } else {
@@ -318,18 +164,6 @@ impl Table {
             state,
             labels: SmallVec::new(),
         });
-        let slot = Slot {
-            id,
-            // Set from the hash by `Index::put`.
-            tag: 0,
-            // Keys are URLs a crawl found; 4 GB of them would not fit in memory beside the rest.
-            start: u32::try_from(self.keys.text.len()).expect("more than 4 GB of URLs"),
-            len: u32::try_from(key.len()).expect("a URL longer than 4 GB"),
-        };
-        self.keys.push(key);
-        let (keys, hasher) = (&self.keys, &self.hasher);
-        self.ids
-            .insert(hash, slot, keys, |key| hasher.hash_one(key));
         Interned::New(id)
     }
 
@@ -433,9 +267,9 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
-        /// The index gives every key one id, the first time it is seen, across growth, with
-        /// [`Table::warm`] run before some lookups (it must change nothing). The oracle is a
-        /// `BTreeMap` from key to the id it got.
+        /// Every URL gets one id, the first time it is interned, with [`Table::warm`] run before
+        /// some lookups (it must change nothing): the table agrees with a `BTreeMap` from URL to
+        /// the id it got. (`StrIds` has its own tests of growth and probing.)
         #[test]
         fn ids_agree_with_a_map(
             picks in prop::collection::vec((0u32..400, any::<bool>()), 1..1500),
@@ -467,39 +301,6 @@ mod tests {
                 prop_assert_eq!(t.known(k, t.hash(k)), Some(id));
                 prop_assert_eq!(t.keys.get(id), k.as_str());
             }
-            prop_assert!(t.ids.len * 2 <= t.ids.slots.len());
-        }
-    }
-
-    /// Keys whose hashes share a home slot (a full table's worth of them) all keep their ids:
-    /// probing walks past taken slots and wraps around the end.
-    #[test]
-    fn colliding_homes_probe_on() {
-        let mut index = Index::default();
-        let mut keys = Keys::default();
-        let mask = 63u64;
-        for id in 0..32u32 {
-            let key = format!("k{id}");
-            let slot = Slot {
-                id,
-                tag: 0,
-                start: keys.text.len() as u32,
-                len: key.len() as u32,
-            };
-            keys.push(&key);
-            // Every key's home is the last slot, so probes wrap to the start of the table.
-            index.insert(
-                mask | (u64::from(id) << 32),
-                slot,
-                &keys,
-                |_| unreachable!(),
-            );
-        }
-        assert_eq!(index.slots.len(), 64);
-        for id in 0..32u32 {
-            let hash = mask | (u64::from(id) << 32);
-            assert_eq!(index.find(hash, &keys, &format!("k{id}")), Some(id));
-            assert_eq!(index.find(hash, &keys, "absent"), None);
         }
     }
 
