@@ -21,6 +21,43 @@ fn page_urls_are_normalised_on_load() {
     assert_eq!(not_found().status, 404);
 }
 
+/// Bodies live in one shared buffer and header lists are shared between equal pages: each page
+/// still serves exactly its own body and headers, whatever the pages around it hold.
+#[test]
+fn shared_bodies_and_headers_serve_each_page_its_own() {
+    let site = Site::from_json(
+        r#"{"pages": {
+            "http://a.test/1": {"body": "one", "content_type": "text/plain"},
+            "http://a.test/2": {"redirect": 301, "location": "/1"},
+            "http://a.test/3": {"body": ""},
+            "http://a.test/4": {"links": ["/1", "/2"]},
+            "http://a.test/5": {"body": "five", "content_type": "text/plain"},
+            "http://a.test/6": {"links": ["/5"], "headers": {"x-six": "6"}}
+        }}"#,
+    )
+    .unwrap();
+    let get = |n: u32| {
+        let page = site.page(site.find(&format!("http://a.test/{n}")).unwrap());
+        page.response()
+    };
+    let html = |links: &[&str]| {
+        let links: Vec<String> = links.iter().map(|l| l.to_string()).collect();
+        render_html(&links, None, None).into_bytes()
+    };
+    assert_eq!(&get(1).body[..], b"one");
+    assert!(get(2).body.is_empty());
+    assert!(get(3).body.is_empty());
+    assert_eq!(get(4).body[..], html(&["/1", "/2"])[..]);
+    assert_eq!(&get(5).body[..], b"five");
+    assert_eq!(get(6).body[..], html(&["/5"])[..]);
+    assert!(Arc::ptr_eq(&get(1).headers, &get(5).headers));
+    assert!(!Arc::ptr_eq(&get(4).headers, &get(6).headers));
+    assert_eq!(get(6).header("x-six"), Some("6"));
+    assert_eq!(get(4).header("x-six"), None);
+    assert_eq!(get(3).header("content-type"), None);
+    assert_eq!(get(2).header("location"), Some("/1"));
+}
+
 #[test]
 fn html_pages_round_trip_through_the_reference_extractor() {
     let hrefs: Vec<String> = ["/a", "b?x=1&y=\"2\"", "http://[", "<odd>", "", "#top"]
