@@ -257,10 +257,9 @@ impl Site {
             if index.find(url.as_str(), hash).is_some() {
                 return Err(at(format!("{} is listed twice", url.as_str())));
             }
-            if u32::try_from(pages.len()).map_or(true, |n| n == u32::MAX) {
-                return Err(at("too many pages".into()));
-            }
-            let id = index.push(url.as_str(), hash);
+            let id = index
+                .push(url.as_str(), hash)
+                .ok_or_else(|| at("too many pages".into()))?;
             debug_assert_eq!(id as usize, pages.len());
             pages.push(page);
         }

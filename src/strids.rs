@@ -35,7 +35,7 @@ struct Slot {
     len: u32,
 }
 
-/// The id of a free [`Slot`] (no string gets it: [`StrIds::push`] stops before).
+/// The id of a free [`Slot`] (no string gets it: [`StrIds::push`] refuses it).
 const EMPTY: u32 = u32::MAX;
 
 impl Slot {
@@ -139,18 +139,18 @@ impl StrIds {
     }
 
     /// Adds `key` (which must not have been added: [`find`](Self::find) it first), whose
-    /// [`hash`](Self::hash) is `hash`, and gives its id.
+    /// [`hash`](Self::hash) is `hash`, and gives its id; `None`, adding nothing, when every id
+    /// is taken (4 billion strings).
     ///
     /// # Panics
     ///
-    /// Past 4 billion strings or 4 GB of text, which would not fit in memory beside the rest.
-    pub fn push(&mut self, key: &str, hash: u64) -> u32 {
+    /// Past 4 GB of text, which would not fit in memory beside the rest.
+    pub fn push(&mut self, key: &str, hash: u64) -> Option<u32> {
         debug_assert_eq!(hash, self.hash(key));
         debug_assert!(self.find_hashed(key, hash).is_none(), "{key:?} added twice");
         let id = u32::try_from(self.ends.len())
             .ok()
-            .filter(|&id| id != EMPTY)
-            .expect("more than 4 billion strings");
+            .filter(|&id| id != EMPTY)?;
         let slot = Slot {
             id,
             // Set from the hash by `put`.
@@ -164,7 +164,7 @@ impl StrIds {
             self.grow(|ids, key| ids.hash(key));
         }
         self.put(hash, slot);
-        id
+        Some(id)
     }
 
     /// Doubles the index; `rehash` gives the hash of a string (a parameter so that a test can
@@ -257,7 +257,7 @@ mod tests {
                     if add && !oracle.contains_key(&k) {
                         let next = oracle.len() as u32;
                         oracle.insert(k.clone(), next);
-                        prop_assert_eq!(ids.push(&k, hash), next, "{}", k);
+                        prop_assert_eq!(ids.push(&k, hash), Some(next), "{}", k);
                     }
                 }
             }

@@ -153,7 +153,7 @@ impl Table {
         if let Some(id) = self.known(key, hash) {
             return Interned::Known(id);
         }
-        let id = self.keys.push(key, hash);
+        let id = self.keys.push(key, hash).expect("more than 4 billion URLs");
         debug_assert_eq!(id as usize, self.entries.len());
         let state = if in_scope(url) {
             State::Unqueued
