@@ -126,24 +126,6 @@ fn next_number(url: &str) -> String {
     format!("{}{}{}", &url[..start], n.saturating_add(1), &url[end..])
 }
 
-/// Moves every page's body into one buffer, each page's body a slice of it. Serving a page
-/// clones its body, which touches the reference count of the buffer it lies in: one count for
-/// the whole site stays in the cache, where one per page is a cache miss per request on a
-/// large site (and another when the response is dropped).
-fn share_one_buffer(pages: &mut [Page]) {
-    let lens: Vec<usize> = pages.iter().map(|p| p.body.len()).collect();
-    let mut all = Vec::with_capacity(lens.iter().sum());
-    for page in pages.iter_mut() {
-        all.extend_from_slice(&std::mem::take(&mut page.body));
-    }
-    let all = Bytes::from(all);
-    let mut at = 0;
-    for (page, len) in pages.iter_mut().zip(lens) {
-        page.body = all.slice(at..at + len);
-        at += len;
-    }
-}
-
 /// A loaded, validated site with every response rendered. See the [module documentation](crate::site).
 #[derive(Debug, Clone)]
 pub struct Site {
@@ -243,6 +225,13 @@ impl Site {
         // Pages with the same header fields (most of a site: one content type) share one list,
         // which then stays in the cache however many pages are served. Lookups only.
         let mut header_lists: FxHashSet<Arc<[(String, String)]>> = FxHashSet::default();
+        // Every body goes into one buffer as it is rendered, and each page's body becomes a
+        // slice of it. Serving a page clones its body, which touches the reference count of the
+        // buffer it lies in: one count for the whole site stays in the cache, where one per page
+        // is a cache miss per request on a large site (and another when the response is
+        // dropped).
+        let mut bodies = Vec::new();
+        let mut spans = Vec::with_capacity(spec.pages.len());
         for (key, page) in spec.pages {
             let at = |message: String| SiteError::invalid(format!("pages[{key:?}]: {message}"));
             let url = normalize::parse_root(&key).map_err(|e| at(e.to_string()))?;
@@ -261,9 +250,15 @@ impl Site {
                 .push(url.as_str(), hash)
                 .ok_or_else(|| at("too many pages".into()))?;
             debug_assert_eq!(id as usize, pages.len());
+            let start = bodies.len();
+            bodies.extend_from_slice(&std::mem::take(&mut page.body));
+            spans.push(start..bodies.len());
             pages.push(page);
         }
-        share_one_buffer(&mut pages);
+        let bodies = Bytes::from(bodies);
+        for (page, span) in pages.iter_mut().zip(spans) {
+            page.body = bodies.slice(span);
+        }
         let mut generated = Vec::with_capacity(spec.generated.len());
         for (prefix, links) in spec.generated {
             let url = normalize::parse_root(&prefix)
