@@ -224,10 +224,12 @@ impl Memo {
         resolved.map(|(id, url)| (id, Some(url)))
     }
 
-    /// Writes into `out` the normalised URL [`resolve`](Self::resolve) would look up first for
-    /// `href`, and returns `true`; `false` when it would not (then `out` is unspecified).
+    /// Writes into `out` the normalised URL of a simple `href` (see [`shortcut`]) and returns
+    /// `true`; `false` for any other href (then `out` is unspecified). An href with a foreign
+    /// scheme is never simple: its `:` is not a plain byte, and the only scheme the shortcut
+    /// reads is the base's own `http(s)`.
     pub(super) fn shortcut_key(page: Page, base: &Url, href: &str, out: &mut String) -> bool {
-        !foreign_scheme(href) && shortcut::resolve_at(base, page.shortcut, href, out)
+        shortcut::resolve_at(base, page.shortcut, href, out)
     }
 
     fn insert(&mut self, hash: u64, context: u32, href: &str, id: Option<u32>) {
@@ -380,14 +382,20 @@ mod tests {
 
     #[test]
     fn foreign_schemes() {
+        let base = u("http://h/d/a.html");
+        let page = Memo::default().page(&base);
+        let mut key = String::new();
         for href in [
             "mailto:a@b",
             "javascript:void(0)",
             "tel:+1",
             "JavaScript:x",
             "a+b.c-d:x",
+            "ftp://h/d/x",
         ] {
             assert!(foreign_scheme(href), "{href:?}");
+            // Never simple either, so the engine's key lookup cannot skip this check.
+            assert!(!Memo::shortcut_key(page, &base, href, &mut key), "{href:?}");
         }
         for href in [
             "http://h/",
