@@ -485,7 +485,7 @@ impl<'a> CrawlState<'a> {
 
     /// Works out the keys of the simple links among the [`WARM_WINDOW`] of `found` from `from`
     /// and brings into the cache the URL-table slots, keys and entries their lookups will read
-    /// (see `Index` in [`super::frontier`]): in a large crawl each lookup misses the cache, and
+    /// (see [`crate::strids::StrIds::warm`]): in a large crawl each lookup misses the cache, and
     /// the misses overlap when their loads are issued together. Reads only; what the crawl does
     /// does not change.
     fn warm(&mut self, page: Page, base: &Url, found: &links::Links, from: usize) {
@@ -612,11 +612,13 @@ impl<'a> CrawlState<'a> {
             }
             // A simple link already known needs nothing but its key; the rest (mostly new URLs)
             // go through the memo and the parser.
-            let span = self.warm.spans[i % WARM_WINDOW];
-            let simple = span.map(|(start, end, _)| &self.warm.keys[start..end]);
-            let known = simple
-                .zip(span)
-                .and_then(|(key, (_, _, hash))| self.table.known(key, hash));
+            let (simple, known) = match self.warm.spans[i % WARM_WINDOW] {
+                Some((start, end, hash)) => {
+                    let key = &self.warm.keys[start..end];
+                    (Some(key), self.table.known(key, hash))
+                }
+                None => (None, None),
+            };
             let resolved = match known {
                 Some(id) => Some((id, None)),
                 None => {
