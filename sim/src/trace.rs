@@ -263,7 +263,7 @@ mod tests {
     }
 
     #[test]
-    fn every_byte_and_every_length_counts() {
+    fn every_byte_counts_and_padding_merges_no_fields() {
         let base: Vec<u8> = (0..21).collect();
         let h = hash_of(|t| t.bytes(&base));
         for i in 0..base.len() {
