@@ -17,12 +17,19 @@
 //! Each graph: page `i` links to page `i + 1` (so every page is reachable) and to 7 pages drawn
 //! at random, with relative hrefs; `max_tasks` 100, the site file's default latency, no faults.
 //! Building the site (rendering every body) is not timed.
+//!
+//! A second table splits the cost per page: link extraction alone (the same bodies, in the
+//! order the last crawl requested them, through one reused `Extractor` as the engine does; the
+//! median of as many passes as crawls), and the wall time per page less that, which is roughly
+//! what the engine and the simulator cost besides extraction. The split is approximate: in the
+//! crawl, extraction shares the caches with everything else.
 
 use std::time::{Duration, Instant};
 
 use crawler::Config;
+use crawler::links::{Extractor, Links};
 use crawler::site::{PageSpec, Site, SiteSpec};
-use crawler_sim::{Rng, Sim};
+use crawler_sim::{LoggedRequest, Rng, Sim};
 
 const LINKS: usize = 8;
 
@@ -49,6 +56,8 @@ struct Row {
     requests: usize,
     median: Duration,
     cpu: Option<Duration>,
+    /// Median time of extracting every page's links once, outside the crawl.
+    extraction: Duration,
 }
 
 /// Time this thread has spent running on a CPU, when the kernel says.
@@ -77,8 +86,9 @@ fn measure(pages: usize, pad: usize, runs: usize) -> Row {
         .unwrap();
     let mut times = Vec::new();
     let mut requests = 0;
+    let mut last_log = Vec::new();
     let mut cpu = Some(Duration::ZERO);
-    for _ in 0..runs {
+    for run_index in 0..runs {
         let (started, cpu_start) = (Instant::now(), cpu_time());
         let run = sim.start(&config, None, |_| {}).finish().unwrap();
         times.push(started.elapsed());
@@ -89,7 +99,11 @@ fn measure(pages: usize, pad: usize, runs: usize) -> Row {
             .map(|(sum, (a, b))| sum + b.saturating_sub(a));
         assert_eq!(run.summary.urls as usize, pages, "every page is reachable");
         requests = run.requests.len();
+        if run_index + 1 == runs {
+            last_log = run.requests;
+        }
     }
+    let extraction = extraction(&sim, &last_log, runs);
     let cpu = cpu.map(|sum| sum / runs as u32);
     times.sort();
     Row {
@@ -102,7 +116,36 @@ fn measure(pages: usize, pad: usize, runs: usize) -> Row {
         pages,
         requests,
         median: times[times.len() / 2],
+        extraction,
     }
+}
+
+/// The median time of `passes` passes of link extraction over the bodies of `requests`, in
+/// their order, as the crawl that made them extracted them.
+fn extraction(sim: &Sim, requests: &[LoggedRequest], passes: usize) -> Duration {
+    let site = sim.site();
+    let bodies: Vec<_> = requests
+        .iter()
+        .map(|r| {
+            let page = site
+                .find(r.url.as_str())
+                .expect("the bench requests only its pages");
+            site.page(page).response().body
+        })
+        .collect();
+    let (mut extractor, mut links) = (Extractor::default(), Links::default());
+    let mut times: Vec<Duration> = (0..passes)
+        .map(|_| {
+            let started = Instant::now();
+            for body in &bodies {
+                extractor.extract_into(body, &mut links);
+                std::hint::black_box(&links);
+            }
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
 }
 
 fn main() {
@@ -173,6 +216,25 @@ fn main() {
             r.requests,
             rates(r.median, r),
             cpu
+        );
+    }
+    println!();
+    println!("cost per page, split (wall; extraction alone, outside the crawl, and the rest)");
+    println!(
+        "{:>9} {:>6} | {:>8} {:>11} {:>8} {:>8}",
+        "pages", "size", "ns/page", "extraction", "share", "rest"
+    );
+    for r in &rows {
+        let per_page = |d: Duration| d.as_secs_f64() * 1e9 / r.pages as f64;
+        let (wall, extraction) = (per_page(r.median), per_page(r.extraction));
+        println!(
+            "{:>9} {:>6} | {:>8.0} {:>11.0} {:>7.0}% {:>8.0}",
+            r.pages,
+            r.label,
+            wall,
+            extraction,
+            100.0 * extraction / wall,
+            wall - extraction
         );
     }
     // The flatness goal in one figure: cost per tiny page on the largest graph over the smallest.
