@@ -377,14 +377,14 @@ impl<'a> CrawlState<'a> {
         record
     }
 
-    /// Moves newly queued URLs to the scheduler, up to `max_pages` in all.
+    /// Moves newly queued URLs to the scheduler, up to `max_pages` in all. A URL cut here
+    /// (robots.txt, `max_pages_per_host`) does not use up any of `max_pages`.
     pub(super) fn admit(&mut self, now: Duration) {
         let max_pages = self.config.max_pages.unwrap_or(u64::MAX);
         while self.admitted < max_pages {
             let Some((id, url)) = self.table.pop() else {
                 break;
             };
-            self.admitted += 1;
             let host = self.host_of(&url, now);
             // Decided now when the host's robots.txt is known; else when the job comes up.
             if !self.allowed_by_robots(id, host, &url) {
@@ -411,6 +411,7 @@ impl<'a> CrawlState<'a> {
                 try_no: 1,
                 kind: Kind::Page,
             };
+            self.admitted += 1;
             self.schedule.push(job, now);
         }
     }

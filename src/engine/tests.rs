@@ -242,6 +242,34 @@ fn max_pages_leaves_the_rest_as_todo() {
 }
 
 #[test]
+fn urls_cut_before_their_fetch_leave_max_pages_to_the_rest() {
+    let site = MapSite::new(&[
+        ("/robots.txt", "text:User-agent: *|Disallow: /private"),
+        ("/", "html:/private/1 /private/2 /private/3 /a /b /c"),
+    ]);
+    let (records, summary) = crawl(&site, |b| b.robots(true).max_pages(3));
+    assert_eq!(
+        requests(&site),
+        [
+            "http://h/robots.txt",
+            "http://h/",
+            "http://h/a",
+            "http://h/b"
+        ]
+    );
+    assert_eq!(records.len(), 4, "robots.txt and three pages");
+    assert_eq!(summary.cuts.get("robots"), Some(&3));
+    assert_eq!(summary.todo, 1);
+    // Likewise for pages cut by the per-host cap: the other host still gets its share.
+    let site = MapSite::new(&[("/", "html:/a /b /c http://g/ http://g/a")]);
+    let (_, summary) = crawl(&site, |b| {
+        b.root("http://g/").max_pages(4).max_pages_per_host(2)
+    });
+    assert_eq!(summary.cuts.get("pages_per_host"), Some(&2));
+    assert_eq!(summary.urls, 4);
+}
+
+#[test]
 fn query_spellings_merge_and_sorting_is_opt_in() {
     let site = MapSite::new(&[("/", "html:/p?b=1&a=2 /p?a=2&b=1 /p?b=1&a=2&b=1 /p? /p%7e")]);
     let (records, _) = crawl(&site, |b| b);
