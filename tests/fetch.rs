@@ -287,6 +287,27 @@ fn an_abandoned_response_never_reaches_the_next_request() {
 }
 
 #[test]
+fn bytes_that_arrive_on_an_idle_connection_are_never_read_as_the_next_response() {
+    let server = Server::start(|req| match req.path.as_str() {
+        "/late" => Reply::status(200).body(Body::Late(
+            b"ok".to_vec(),
+            b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nWRONG".to_vec(),
+        )),
+        path => Reply::html(path.to_string()),
+    });
+    let t = client(Backend::Native);
+    assert_eq!(&get(&t, &server, "/late").unwrap().body[..], b"ok");
+    // The stray response is in by now, well within the idle time a pool would trust.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(&get(&t, &server, "/next").unwrap().body[..], b"/next");
+    assert_eq!(
+        server.connections(),
+        2,
+        "the poisoned connection was not reused"
+    );
+}
+
+#[test]
 fn a_connection_the_server_closed_while_idle_is_replaced() {
     // Keep-alive is announced, but the server hangs up right after each response.
     let server = Server::start(|req| {

@@ -52,6 +52,9 @@ pub enum Body {
     /// These bytes verbatim instead of a response (status and headers are ignored), then the
     /// connection is closed: for broken servers.
     Raw(Vec<u8>),
+    /// With `Content-Length`, then, 50 ms later, the second bytes, which answer nothing; the
+    /// connection stays open: for servers that send more than they announced.
+    Late(Vec<u8>, Vec<u8>),
 }
 
 /// What the handler answers.
@@ -284,7 +287,9 @@ fn write_reply(
         head.push_str(&format!("{n}: {v}\r\n"));
     }
     match &reply.body {
-        Body::Length(b) => head.push_str(&format!("content-length: {}\r\n", b.len())),
+        Body::Length(b) | Body::Late(b, _) => {
+            head.push_str(&format!("content-length: {}\r\n", b.len()))
+        }
         Body::Chunked(..) => head.push_str("transfer-encoding: chunked\r\n"),
         Body::Close(_) => head.push_str("connection: close\r\n"),
         Body::Hang | Body::Stall(_) | Body::Raw(_) => unreachable!(),
@@ -308,6 +313,15 @@ fn write_reply(
         Body::Close(b) => {
             wire.extend_from_slice(b);
             false
+        }
+        Body::Late(b, extra) => {
+            wire.extend_from_slice(b);
+            out.write_all(&wire)?;
+            out.flush()?;
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            out.write_all(extra)?;
+            out.flush()?;
+            return Ok(true);
         }
         Body::Hang | Body::Stall(_) | Body::Raw(_) => unreachable!(),
     };

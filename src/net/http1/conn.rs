@@ -16,7 +16,7 @@ use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_io::{Async, Timer};
 use async_std::io::{Read as AsyncRead, Write as AsyncWrite};
@@ -122,8 +122,6 @@ pub(crate) struct Conn {
     end: usize,
     /// Responses read completely on this connection.
     pub served: u32,
-    /// When it last went back to the pool.
-    pub idle_since: Instant,
 }
 
 impl std::fmt::Debug for Conn {
@@ -144,7 +142,6 @@ impl Conn {
             start: 0,
             end: 0,
             served: 0,
-            idle_since: Instant::now(),
         }
     }
 

@@ -45,9 +45,6 @@ use framing::BodyReader;
 use head::Framing;
 use pool::Pool;
 
-/// An idle connection older than this is checked for a close by the server before reuse.
-const STALE_CHECK: Duration = Duration::from_secs(1);
-
 /// Why a request failed, with the crawl's failure class. Travels inside `http_types::Error` and
 /// `io::Error` so the transport can classify by type, not by words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,11 +174,10 @@ impl Http1Client {
         // Resending is safe for requests without side effects only.
         let mut may_resend = matches!(method, "GET" | "HEAD");
         loop {
-            if checkout
-                .conn
-                .as_ref()
-                .is_some_and(|c| c.idle_since.elapsed() > STALE_CHECK && !c.looks_alive())
-            {
+            // Every reuse costs one non-blocking peek: bytes that arrived on an idle connection
+            // answer nothing (they would be read as this request's response), and a server that
+            // closed it is found before the request is written.
+            if checkout.conn.as_ref().is_some_and(|c| !c.looks_alive()) {
                 checkout.conn = None;
             }
             let reused = checkout.conn.is_some();

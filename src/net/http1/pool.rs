@@ -177,7 +177,6 @@ impl Checkout {
             return;
         };
         conn.served += 1;
-        conn.idle_since = std::time::Instant::now();
         let pool = &self.pool;
         let mut state = pool.lock();
         let state = &mut *state;
