@@ -199,6 +199,42 @@ fn every_body_framing_is_read_whole() {
 }
 
 #[test]
+fn servers_that_never_stop_sending_are_cut_short() {
+    let server = Server::start(|req| {
+        let raw = |bytes: Vec<u8>| Reply::status(200).body(Body::Raw(bytes));
+        match req.path.as_str() {
+            "/interim" => raw([&b"HTTP/1.1 103 Early Hints\r\n\r\n".repeat(40)[..], b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"].concat()),
+            "/trailers" => raw([&b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n0\r\n"[..], &b"x-pad: 0123456789\r\n".repeat(5000), b"\r\n"].concat()),
+            // A gzip header, then empty deflate blocks that decode to nothing, never a last one.
+            "/empty-blocks" => Reply::status(200)
+                .header("content-encoding", "gzip")
+                .body(Body::Close([&b"\x1f\x8b\x08\0\0\0\0\0\0\xff"[..], &b"\0\0\0\xff\xff".repeat(2000)].concat())),
+            // Two Transfer-Encoding lines are one list, ending in chunked.
+            "/two-te" => raw(b"HTTP/1.1 200 OK\r\ntransfer-encoding: identity\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n".to_vec()),
+            _ => Reply::status(404),
+        }
+    });
+    let mut o = quick(Backend::Native);
+    o.max_body = 1000;
+    let t = SurfTransport::new(o).unwrap();
+    let e = get(&t, &server, "/interim").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "protocol: more than 32 informational (1xx) responses"
+    );
+    let e = get(&t, &server, "/trailers").unwrap_err();
+    assert_eq!(e.to_string(), "protocol: trailer fields over 65536 bytes");
+    let r = get(&t, &server, "/empty-blocks").unwrap();
+    assert_eq!(
+        (r.body.len(), r.truncated),
+        (0, true),
+        "cut at twice the cap of wire bytes"
+    );
+    let r = get(&t, &server, "/two-te").unwrap();
+    assert_eq!(&r.body[..], b"hello");
+}
+
+#[test]
 fn responses_come_back_as_sent_without_following_redirects() {
     let server = Server::start(|req| match req.path.as_str() {
         "/r" => Reply::redirect(301, "/target").header("x-Thing", "caf\u{e9}"),

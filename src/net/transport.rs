@@ -267,6 +267,11 @@ impl Inner {
         // A small unwanted body is only drained: no decoding, so it cannot fail the fetch.
         let encoding = if skip { None } else { encoding };
         let mut sink = BodySink::new(encoding.as_deref(), o.max_body, length.unwrap_or(0));
+        // Encoded bytes are read up to twice the cap: no real compression grows data that much,
+        // so more means a body that decodes to (almost) nothing, such as endless empty deflate
+        // blocks, which would otherwise be read (and, recording, kept) until the timeout.
+        let mut wire_left = decodes(encoding.as_deref()).then(|| o.max_body.saturating_mul(2));
+        let mut wire_cut = false;
         let mut wire = res.take_body();
         let mut last_data = Instant::now();
         let read = std::future::poll_fn(|cx| {
@@ -284,6 +289,13 @@ impl Inner {
                     Poll::Ready(Ok([])) => return Poll::Ready(Ok(())),
                     Poll::Ready(Ok(data)) => {
                         let n = data.len();
+                        if let Some(left) = &mut wire_left {
+                            if n > *left {
+                                wire_cut = true;
+                                return Poll::Ready(Ok(()));
+                            }
+                            *left -= n;
+                        }
                         if let Some(raw) = &mut raw {
                             raw.extend_from_slice(data);
                         }
@@ -326,6 +338,7 @@ impl Inner {
         });
         read.await?;
         let (body, truncated) = sink.finish();
+        let truncated = truncated || wire_cut;
         let body = Bytes::from(body);
         if o.keep_wire {
             let wire_body = raw.map_or_else(|| body.clone(), Bytes::from);

@@ -20,6 +20,10 @@ use crate::transport::FetchErrorKind;
 /// The longest chunk-size or trailer line accepted.
 const MAX_LINE: usize = 8 * 1024;
 
+/// The most trailer bytes accepted after the last chunk, as for a head: trailers are only read
+/// past, and a server streaming them forever would keep the fetch thread busy without a pause.
+const MAX_TRAILERS: usize = super::head::MAX_HEAD;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// This many bytes left (Content-Length).
@@ -46,6 +50,8 @@ pub(crate) struct BodyReader {
     state: State,
     /// The connection may serve another request after this body.
     keep_alive: bool,
+    /// Trailer bytes read so far.
+    trailers: usize,
 }
 
 impl BodyReader {
@@ -60,6 +66,7 @@ impl BodyReader {
             checkout: Some(checkout),
             state,
             keep_alive: keep_alive && framing != Framing::Close,
+            trailers: 0,
         };
         if state == State::Length(0) {
             reader.finish();
@@ -155,7 +162,16 @@ impl BodyReader {
                             )));
                         }
                         _ if line.is_empty() => State::Done,
-                        _ => State::Trailers,
+                        _ => {
+                            self.trailers += end + 1;
+                            if self.trailers > MAX_TRAILERS {
+                                return Poll::Ready(Err(error(
+                                    FetchErrorKind::Protocol,
+                                    format!("trailer fields over {MAX_TRAILERS} bytes"),
+                                )));
+                            }
+                            State::Trailers
+                        }
                     };
                     conn.consume(end + 1);
                     self.state = next;

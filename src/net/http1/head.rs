@@ -11,6 +11,12 @@ use crate::transport::FetchErrorKind;
 
 /// The longest response head accepted, in bytes.
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
+
+/// The most informational (1xx) heads skipped before a final one: a server may send a few (100
+/// Continue, 103 Early Hints), and one sending them forever would keep the fetch thread busy
+/// without a pause.
+const MAX_INTERIM: u32 = 32;
+
 /// The most header fields accepted in one response head.
 const MAX_FIELDS: usize = 128;
 
@@ -37,14 +43,6 @@ pub(crate) enum Framing {
 }
 
 impl Head {
-    /// The first value of field `name` (lowercase).
-    pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
     /// The body's framing for a response to a request with `method`, and whether the connection
     /// may serve another request afterwards.
     pub fn framing(&self, method: &str) -> Result<(Framing, bool), WireError> {
@@ -62,7 +60,15 @@ impl Head {
             .iter()
             .filter(|(n, _)| n == "content-length")
             .peekable();
-        if let Some(te) = self.field("transfer-encoding") {
+        // Several Transfer-Encoding lines are one list (RFC 9110 §5.3): the last coding of the
+        // last line is the one that frames the body.
+        let te = self
+            .fields
+            .iter()
+            .filter(|(n, _)| n == "transfer-encoding")
+            .map(|(_, v)| v.as_str())
+            .next_back();
+        if let Some(te) = te {
             // With both, Transfer-Encoding wins and the connection is not trusted again.
             let keep_alive = keep_alive && lengths.peek().is_none();
             let last = te.rsplit(',').next().unwrap_or("").trim();
@@ -155,6 +161,7 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Parsed, WireError> {
 /// reused connection means the server had closed it while it sat in the pool.
 pub(crate) async fn read(conn: &mut Conn) -> Result<Head, (WireError, bool)> {
     let mut got_any = false;
+    let mut interim = 0;
     if conn.buffered().is_empty() {
         std::future::poll_fn(|cx| conn.poll_readable(cx))
             .await
@@ -173,7 +180,18 @@ pub(crate) async fn read(conn: &mut Conn) -> Result<Head, (WireError, bool)> {
                                 false,
                             ));
                         }
-                        100..=199 => continue,
+                        100..=199 => {
+                            interim += 1;
+                            if interim > MAX_INTERIM {
+                                return Err((
+                                    protocol(format!(
+                                        "more than {MAX_INTERIM} informational (1xx) responses"
+                                    )),
+                                    false,
+                                ));
+                            }
+                            continue;
+                        }
                         _ => return Ok(head),
                     }
                 }
@@ -245,7 +263,7 @@ mod tests {
         assert_eq!(h.status, 200);
         assert_eq!(h.fields[0], ("b".to_string(), "1".to_string()));
         assert_eq!(h.fields[1].0, "a");
-        assert_eq!(h.field("x-u"), Some("caf\u{e9}"));
+        assert_eq!(h.fields[2], ("x-u".to_string(), "caf\u{e9}".to_string()));
         assert_eq!(head("HTTP/1.0 599\r\n\r\n").status, 599);
         assert!(parse(b"HTTP/1.1 600 Odd\r\n\r\n").is_err());
         assert!(parse(b"HTTP/1.1 099 Odd\r\n\r\n").is_err());
