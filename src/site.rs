@@ -251,7 +251,14 @@ impl Site {
                 .ok_or_else(|| at("too many pages".into()))?;
             debug_assert_eq!(id as usize, pages.len());
             let start = bodies.len();
-            bodies.extend_from_slice(&std::mem::take(&mut page.body));
+            let body = std::mem::take(&mut page.body);
+            bodies.try_reserve(body.len()).map_err(|_| {
+                at(format!(
+                    "no memory for its body ({} bytes, after {start} bytes of other bodies)",
+                    body.len()
+                ))
+            })?;
+            bodies.extend_from_slice(&body);
             spans.push(start..bodies.len());
             pages.push(page);
         }

@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 
+use super::spec::FINAL_STATUSES;
 use super::{Page, PageSpec};
 
 const REDIRECTS: [u16; 5] = [301, 302, 303, 307, 308];
@@ -39,8 +40,11 @@ pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
             return Err("\"location\" needs \"redirect\"".into());
         }
         let status = spec.status.unwrap_or(200);
-        if !(100..=999).contains(&status) {
-            return Err(format!("status {status} is not between 100 and 999"));
+        if !FINAL_STATUSES.contains(&status) {
+            return Err(format!(
+                "status {status} is not a final HTTP status (200 to 599): a real client never \
+                 gets it as an answer"
+            ));
         }
         let body = match spec.body {
             Some(body) => {
@@ -63,7 +67,15 @@ pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
                     .unwrap_or_else(|| "text/html; charset=utf-8".into());
                 headers.push(("content-type".into(), ct));
                 let links = spec.links.unwrap_or_default();
-                Bytes::from(render_html(&links, spec.base.as_deref(), spec.pad))
+                let pad = spec.pad.unwrap_or(0);
+                if pad > MAX_PAD {
+                    return Err(format!("pad {pad} is over {MAX_PAD} bytes"));
+                }
+                let mut html = String::new();
+                html.try_reserve_exact(html_size(&links, pad))
+                    .map_err(|_| format!("no memory for a body of {pad} bytes of pad"))?;
+                write_html(&mut html, &links, spec.base.as_deref(), pad);
+                Bytes::from(html)
             }
         };
         (status, body)
@@ -79,22 +91,34 @@ pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
     })
 }
 
+/// The most filler one page may ask for: 1 GiB.
+const MAX_PAD: usize = 1 << 30;
+
 /// A small HTML document with one `<a href>` per link, an optional `<base href>`, and `pad`
 /// bytes of filler text.
 pub fn render_html(links: &[String], base: Option<&str>, pad: Option<usize>) -> String {
     let pad = pad.unwrap_or(0);
-    let size = 64 + links.iter().map(|l| l.len() + 24).sum::<usize>() + pad;
-    let mut html = String::with_capacity(size);
+    let mut html = String::with_capacity(html_size(links, pad));
+    write_html(&mut html, links, base, pad);
+    html
+}
+
+/// About the size of [`render_html`]'s document (more if the links need escaping).
+fn html_size(links: &[String], pad: usize) -> usize {
+    64 + links.iter().map(|l| l.len() + 24).sum::<usize>() + pad
+}
+
+fn write_html(html: &mut String, links: &[String], base: Option<&str>, pad: usize) {
     html.push_str("<!doctype html><html><head>");
     if let Some(base) = base {
         html.push_str("<base href=\"");
-        escape_into(&mut html, base);
+        escape_into(html, base);
         html.push_str("\">");
     }
     html.push_str("</head><body>\n");
     for link in links {
         html.push_str("<a href=\"");
-        escape_into(&mut html, link);
+        escape_into(html, link);
         html.push_str("\">link</a>\n");
     }
     if pad > 0 {
@@ -109,7 +133,6 @@ pub fn render_html(links: &[String], base: Option<&str>, pad: Option<usize>) -> 
         html.push_str("</p>\n");
     }
     html.push_str("</body></html>\n");
-    html
 }
 
 /// Escapes `text` for a double-quoted HTML attribute value.

@@ -110,6 +110,10 @@ impl fmt::Display for Outcome {
     }
 }
 
+/// The statuses a site may answer with: final ones. A real client skips 1xx heads (or fails on
+/// 101) and turns anything past 599 into a protocol error, so the simulator must not serve them.
+pub(crate) const FINAL_STATUSES: std::ops::RangeInclusive<u16> = 200..=599;
+
 impl std::str::FromStr for Outcome {
     type Err = String;
 
@@ -121,10 +125,10 @@ impl std::str::FromStr for Outcome {
             "refused" => Ok(Outcome::Refused),
             "truncate" => Ok(Outcome::Truncate),
             _ => match s.parse::<u16>() {
-                Ok(status) if (100..=999).contains(&status) => Ok(Outcome::Status(status)),
+                Ok(status) if FINAL_STATUSES.contains(&status) => Ok(Outcome::Status(status)),
                 _ => Err(format!(
                     "unknown outcome {s:?} (expected \"ok\", \"reset\", \"drop\", \"refused\", \
-                     \"truncate\" or a status code such as \"500\")"
+                     \"truncate\" or a final status code, 200 to 599, such as \"500\")"
                 )),
             },
         }
@@ -174,12 +178,14 @@ impl Latency {
     pub(super) fn check(&self) -> Result<(), String> {
         let ok = |v: f64| v.is_finite() && (0.0..=1e9).contains(&v);
         if !ok(self.min_ms) || !ok(self.mean_ms) {
-            return Err("latency must be between 0 and 1e9 ms".into());
+            return Err("min_ms and mean_ms must be between 0 and 1e9".into());
         }
         if self.mean_ms < self.min_ms {
             return Err(format!(
-                "latency mean_ms ({}) is less than min_ms ({})",
-                self.mean_ms, self.min_ms
+                "mean_ms ({}) is less than min_ms ({}); mean_ms is {} unless given",
+                self.mean_ms,
+                self.min_ms,
+                Latency::default().mean_ms
             ));
         }
         Ok(())
@@ -258,11 +264,11 @@ impl Faults {
             return Err(format!("fault rates add up to {sum}, more than 1"));
         }
         if !(self.slow_ms.is_finite() && (0.0..=1e9).contains(&self.slow_ms)) {
-            return Err("faults slow_ms must be between 0 and 1e9".into());
+            return Err("slow_ms must be between 0 and 1e9".into());
         }
         if let Some(until) = self.until_ms {
             if !(until.is_finite() && (0.0..=1e12).contains(&until)) {
-                return Err("faults until_ms must be between 0 and 1e12".into());
+                return Err("until_ms must be between 0 and 1e12".into());
             }
         }
         Ok(())

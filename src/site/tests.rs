@@ -245,18 +245,39 @@ fn errors_name_the_page_and_the_problem() {
     );
     check(
         r#"{"faults": {"until_ms": -1}}"#,
-        "site file: faults: faults until_ms must be between 0 and 1e12",
+        "site file: faults: until_ms must be between 0 and 1e12",
     );
     check(
         r#"{"latency": {"min_ms": 5, "mean_ms": 1}}"#,
-        "site file: latency: latency mean_ms (1) is less than min_ms (5)",
+        "site file: latency: mean_ms (1) is less than min_ms (5); mean_ms is 20 unless given",
     );
     assert!(
         err(r#"{"pages": {"http://a/": {"script": ["ok", "maybe"]}}}"#).contains(
-            r#"pages["http://a/"]: unknown outcome "maybe" (expected "ok", "reset", "drop", "refused", "truncate" or a status code such as "500")"#
+            r#"pages["http://a/"]: unknown outcome "maybe" (expected "ok", "reset", "drop", "refused", "truncate" or a final status code, 200 to 599, such as "500")"#
         )
     );
     assert!(err(r#"{"pages": {"http://a/": {}, "http://a/": {}}}"#).contains("listed twice"));
+    // Only final statuses: a real client never gets a 1xx or a status past 599 as an answer.
+    for status in [100, 101, 199, 600, 999] {
+        check(
+            &format!(r#"{{"pages": {{"http://a/": {{"status": {status}}}}}}}"#),
+            &format!(
+                r#"site file: pages["http://a/"]: status {status} is not a final HTTP status (200 to 599): a real client never gets it as an answer"#
+            ),
+        );
+        let script = format!(r#"{{"pages": {{"http://a/": {{"script": ["{status}"]}}}}}}"#);
+        assert!(err(&script).contains("unknown outcome"), "{script}");
+    }
+    assert!(
+        Site::from_json(r#"{"pages": {"http://a/": {"status": 599, "script": ["200"]}}}"#).is_ok()
+    );
+    // A pad too large for memory is an error, not an abort (nor an overflow).
+    for pad in ["1073741825", "18446744073709551615"] {
+        check(
+            &format!(r#"{{"pages": {{"http://a/": {{"pad": {pad}}}}}}}"#),
+            &format!(r#"site file: pages["http://a/"]: pad {pad} is over 1073741824 bytes"#),
+        );
+    }
 }
 
 #[test]
