@@ -257,10 +257,10 @@ fn log_record(record: &Record) {
     if !log::log_enabled!(log::Level::Info) {
         return;
     }
-    match (&record.status, &record.error) {
-        (None, Some(e)) => log::warn!("{} failed after {} tries: {e}", record.url, record.tries),
-        (Some(s), _) => log::info!("{s} {}", record.url),
-        (None, None) => log::info!("? {}", record.url),
+    let line = crate::cli::verbose_line(record);
+    match record.status {
+        None if record.error.is_some() => log::warn!("{line}"),
+        _ => log::info!("{line}"),
     }
 }
 

@@ -138,7 +138,8 @@ pub struct CrawlArgs {
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ReportFormat::Text)]
     pub report: ReportFormat,
 
-    /// More logging on stderr (-v: info, -vv: debug, -vvv: trace).
+    /// More logging on stderr: -v, a line per URL; -vv, debug; -vvv, trace, with the HTTP
+    /// libraries' own logs (-vv and -vvv: crawl only).
     #[arg(short, long, action = ArgAction::Count)]
     pub verbose: u8,
 
@@ -233,6 +234,15 @@ pub fn with_scheme(root: &str) -> String {
         root.to_string()
     } else {
         format!("http://{root}")
+    }
+}
+
+/// The line `-v` shows on stderr for a record: its status (or failure) and URL.
+pub fn verbose_line(record: &Record) -> String {
+    match (&record.status, &record.error) {
+        (None, Some(e)) => format!("{} failed after {} tries: {e}", record.url, record.tries),
+        (Some(s), _) => format!("{s} {}", record.url),
+        (None, None) => format!("? {}", record.url),
     }
 }
 

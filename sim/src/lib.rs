@@ -42,6 +42,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+mod client;
 mod clock;
 mod executor;
 pub mod fuzz;

@@ -18,6 +18,7 @@
 mod fuzz_cmd;
 
 use std::cell::RefCell;
+use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,9 +27,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use crawler::Stop;
-use crawler::cli::{CrawlArgs, Output};
+use crawler::cli::{CrawlArgs, Output, verbose_line};
 use crawler::site::Site;
-use crawler_sim::{DEFAULT_BUDGET, DEFAULT_MAX_BODY, Recording, Replay, Sim};
+use crawler_sim::{DEFAULT_BUDGET, DEFAULT_MAX_BODY, Recording, Replay, Sim, SimError};
 use url::Url;
 
 /// Crawl a simulated site, deterministically, in virtual time.
@@ -53,12 +54,10 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     replay: Option<PathBuf>,
 
-    /// With --replay: decoded body bytes kept per response, as `crawl --max-body` [default:
-    /// 10485760].
-    // `conflicts_with`, not `requires = "replay"`: clap counts any member of a required group
-    // as satisfying `requires` (clap-rs/clap#4707).
-    #[arg(long, value_name = "BYTES", conflicts_with = "site")]
-    max_body: Option<usize>,
+    /// Decoded body bytes kept per response, as `crawl --max-body`; a longer body is cut and
+    /// its record marked `truncated`.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY)]
+    max_body: usize,
 
     /// Seed of every random draw (latency, faults, the engine's retry jitter). Same seed, same
     /// crawl.
@@ -160,37 +159,48 @@ fn run(cli: &Cli) -> Result<(), (u8, String)> {
     // A write error stops the crawl: no point fetching what cannot be recorded.
     let stop = Stop::new();
     let (sink, on_error) = (output.clone(), stop.clone());
+    let verbose = cli.crawl.verbose > 0;
     let on_record = move |record: &crawler::Record| {
+        if verbose {
+            eprintln!("crawl-sim: {}", verbose_line(record));
+        }
         let mut out = sink.borrow_mut();
         out.record(record);
         if out.error().is_some() {
             on_error.stop();
         }
     };
-    let failed = |e: crawler_sim::SimError| (SIM_FAILED, e.to_string());
+    let failed = |e: SimError| (SIM_FAILED, e.to_string());
     let (run, unrecorded) = match world {
         World::Site(site) => {
             let sim = Sim::builder()
                 .seed(cli.seed)
                 .site(*site)
                 .budget(budget)
+                .max_body(cli.max_body)
                 .trace_text(trace_file.is_some())
                 .build()
                 .map_err(|e| bad_input(e.to_string()))?;
-            let run = sim.start(&config, Some(stop), on_record).finish();
-            (run.map_err(failed)?, None)
+            let mut running = sim.start(&config, Some(stop), on_record);
+            if let Err(e) = step_to_end(|| running.step()) {
+                write_trace(trace_file, running.transport().trace().text())?;
+                return Err(failed(e));
+            }
+            (running.finish().map_err(failed)?, None)
         }
         World::Replay(recording) => {
             let replay = Replay::builder(recording)
                 .seed(cli.seed)
                 .budget(budget)
-                .max_body(cli.max_body.unwrap_or(DEFAULT_MAX_BODY))
+                .max_body(cli.max_body)
                 .trace_text(trace_file.is_some())
                 .build();
-            let run = replay
-                .start(&config, Some(stop), on_record)
-                .finish()
-                .map_err(failed)?;
+            let mut running = replay.start(&config, Some(stop), on_record);
+            if let Err(e) = step_to_end(|| running.step()) {
+                write_trace(trace_file, running.transport().trace().text())?;
+                return Err(failed(e));
+            }
+            let run = running.finish().map_err(failed)?;
             if !run.exhausted.is_empty() {
                 eprintln!(
                     "crawl-sim: {} url(s) requested more often than recorded (the last recorded \
@@ -220,11 +230,7 @@ fn run(cli: &Cli) -> Result<(), (u8, String)> {
         run.end.as_secs_f64(),
         run.max_in_flight
     );
-    if let (Some((path, mut file)), Some(text)) = (trace_file, run.trace.as_deref()) {
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.flush())
-            .map_err(|e| (BAD_OUTPUT, format!("cannot write {}: {e}", path.display())))?;
-    }
+    write_trace(trace_file, run.trace.as_deref())?;
     let output = Rc::try_unwrap(output)
         .map_err(|_| (BAD_OUTPUT, "output still in use".to_string()))?
         .into_inner();
@@ -236,6 +242,23 @@ fn run(cli: &Cli) -> Result<(), (u8, String)> {
         Some(message) => Err((UNRECORDED, message)),
         None => Ok(()),
     }
+}
+
+/// Steps a run until it finishes or fails.
+fn step_to_end(mut step: impl FnMut() -> Result<bool, SimError>) -> Result<(), SimError> {
+    while !step()? {}
+    Ok(())
+}
+
+/// Writes the trace `text` to the `--trace` file, if there is one. A failed run writes the trace
+/// it got as far as: that is when it is wanted most.
+fn write_trace(file: Option<(&PathBuf, File)>, text: Option<&str>) -> Result<(), (u8, String)> {
+    if let (Some((path, mut file)), Some(text)) = (file, text) {
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.flush())
+            .map_err(|e| (BAD_OUTPUT, format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(())
 }
 
 /// The first few of `urls`, comma-separated, for a one-line message.

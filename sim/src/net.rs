@@ -4,8 +4,9 @@
 //! unreachable (connection refused), the page may have a script (its `n`th request gets the
 //! `n`th outcome), or the fault rates may strike (one uniform draw picks drop, reset, 503, 429,
 //! a body cut mid-way, slow, or nothing), unless the request comes after the faults' `until_ms`.
-//! The answer then waits for a latency of `min_ms` plus an exponential extra, drawn from the
-//! run's one [`Rng`]. A dropped request never answers; the engine's timeout abandons it. A body
+//! A response then goes through the real client's rules ([`crate::client`]: no body for 204 and
+//! 304, HTML bodies only when asked, content decoding, the body cap), and the answer waits for a
+//! latency of `min_ms` plus an exponential extra, drawn from the run's one [`Rng`]. A dropped request never answers; the engine's timeout abandons it. A body
 //! cut mid-way is a transport error (`reset`, "connection closed mid-body") after the latency.
 //!
 //! The transport keeps the **server-side truth**, independent of the engine: a log of every
@@ -23,6 +24,7 @@ use crawler::site::{Faults, Latency, Outcome, Site, not_found};
 use crawler::{FetchError, FetchErrorKind, Record, Request, Response, Transport};
 use url::Url;
 
+use crate::client::receive;
 use crate::clock::VirtualClock;
 use crate::rng::Rng;
 use crate::running::Observed;
@@ -55,6 +57,8 @@ struct Net {
     latency: Latency,
     /// Fault rates for URLs without their own.
     faults: Faults,
+    /// Decoded body bytes kept per response, as the real transport's `max_body`.
+    max_body: usize,
     rng: RefCell<Rng>,
     trace: RefCell<Trace>,
     server: RefCell<Server>,
@@ -70,10 +74,10 @@ struct Server {
     max_in_flight: usize,
 }
 
-/// What a request will get.
+/// What a request will get: a response, or an error and the name of its fault in the trace.
 enum Answer {
     Respond(Response),
-    Fail(FetchErrorKind, &'static str),
+    Fail(FetchError, &'static str),
     Hang,
 }
 
@@ -84,6 +88,7 @@ impl SimTransport {
         seed: u64,
         latency: Latency,
         faults: Faults,
+        max_body: usize,
         text: bool,
     ) -> Self {
         let server = Server {
@@ -96,6 +101,7 @@ impl SimTransport {
                 site,
                 latency,
                 faults,
+                max_body,
                 rng: RefCell::new(Rng::new(seed)),
                 trace: RefCell::new(Trace::new(text)),
                 server: RefCell::new(server),
@@ -162,7 +168,12 @@ impl Observed for SimTransport {
 impl Net {
     /// Logs the request, counts it in flight, and decides its answer and delay. Returns the
     /// request's index in the log.
-    fn begin(&self, url: Url) -> (usize, Duration, Answer) {
+    fn begin(&self, request: Request) -> (usize, Duration, Answer) {
+        let Request {
+            url,
+            html_body_only,
+            ..
+        } = request;
         let now = self.clock.now();
         let mut rng = self.rng.borrow_mut();
         let mut server = self.server.borrow_mut();
@@ -174,7 +185,7 @@ impl Net {
             None => Answer::Respond(self.site.generate(url.as_str()).unwrap_or_else(not_found)),
         };
         let answer = if self.site.is_unreachable(&url) {
-            Answer::Fail(FetchErrorKind::Connect, "refused")
+            fail(FetchErrorKind::Connect, "refused")
         } else {
             let scripted = page.and_then(|i| {
                 let n = server.counts[i];
@@ -184,9 +195,9 @@ impl Net {
             match scripted {
                 Some(Outcome::Ok) => respond(),
                 Some(Outcome::Status(status)) => Answer::Respond(Response::new(status)),
-                Some(Outcome::Reset) => Answer::Fail(FetchErrorKind::Reset, "reset"),
-                Some(Outcome::Refused) => Answer::Fail(FetchErrorKind::Connect, "refused"),
-                Some(Outcome::Truncate) => Answer::Fail(FetchErrorKind::Reset, "truncate"),
+                Some(Outcome::Reset) => fail(FetchErrorKind::Reset, "reset"),
+                Some(Outcome::Refused) => fail(FetchErrorKind::Connect, "refused"),
+                Some(Outcome::Truncate) => fail(FetchErrorKind::Reset, "truncate"),
                 Some(Outcome::Drop) => Answer::Hang,
                 // Unknown future outcomes behave like "ok".
                 Some(_) => respond(),
@@ -214,13 +225,13 @@ impl Net {
                         if hit(faults.drop) {
                             Answer::Hang
                         } else if hit(faults.reset) {
-                            Answer::Fail(FetchErrorKind::Reset, "reset")
+                            fail(FetchErrorKind::Reset, "reset")
                         } else if hit(faults.error_5xx) {
                             refusal(503)
                         } else if hit(faults.error_429) {
                             refusal(429)
                         } else if hit(faults.truncate) {
-                            Answer::Fail(FetchErrorKind::Reset, "truncate")
+                            fail(FetchErrorKind::Reset, "truncate")
                         } else {
                             if hit(faults.slow) {
                                 delay_ms += faults.slow_ms;
@@ -230,6 +241,14 @@ impl Net {
                     }
                 }
             }
+        };
+        // What the server sent, as the real client would hand it on.
+        let answer = match answer {
+            Answer::Respond(sent) => match receive(sent, html_body_only, self.max_body) {
+                Ok(response) => Answer::Respond(response),
+                Err(error) => Answer::Fail(error, "protocol"),
+            },
+            other => other,
         };
         let mut trace = self.trace.borrow_mut();
         trace.event(now, Event::Request { url: url.as_str() });
@@ -272,18 +291,23 @@ impl Net {
                 );
                 Ok(response)
             }
-            Answer::Fail(kind, fault) => {
+            Answer::Fail(error, fault) => {
                 trace.event(now, Event::Fault { url, fault });
-                let message = match (kind, fault) {
-                    (FetchErrorKind::Connect, _) => "connection refused",
-                    (_, "truncate") => "connection closed mid-body",
-                    _ => "connection reset by peer",
-                };
-                Err(FetchError::new(kind, message))
+                Err(error)
             }
             Answer::Hang => unreachable!("a dropped request never completes"),
         }
     }
+}
+
+/// A transport error of `kind`, with the message the real transport gives it, traced as `fault`.
+fn fail(kind: FetchErrorKind, fault: &'static str) -> Answer {
+    let message = match (kind, fault) {
+        (FetchErrorKind::Connect, _) => "connection refused",
+        (_, "truncate") => "connection closed mid-body",
+        _ => "connection reset by peer",
+    };
+    Answer::Fail(FetchError::new(kind, message), fault)
 }
 
 /// Counts a request in flight for as long as its future lives.
@@ -313,7 +337,7 @@ impl Transport for SimTransport {
         let net = &*self.net;
         // An async block does nothing until its first poll: that is when the server sees it.
         async move {
-            let (index, delay, answer) = net.begin(request.url);
+            let (index, delay, answer) = net.begin(request);
             let mut guard = InFlight {
                 net,
                 index,

@@ -15,6 +15,7 @@ use std::time::Duration;
 use crawler::site::{Faults, Latency, Site};
 use crawler::{Config, Record, ScopeMode, Stop, Summary, Transport};
 
+use crate::client::DEFAULT_MAX_BODY;
 use crate::clock::VirtualClock;
 use crate::net::{LoggedRequest, SimTransport};
 use crate::running::Core;
@@ -77,7 +78,7 @@ impl fmt::Display for SimError {
 impl std::error::Error for SimError {}
 
 /// Builds a [`Sim`]. Defaults: seed 0, budget [`DEFAULT_BUDGET`], the site's own latency and
-/// faults, no text trace.
+/// faults, body cap [`DEFAULT_MAX_BODY`], no text trace.
 #[derive(Debug, Clone, Default)]
 pub struct SimBuilder {
     seed: u64,
@@ -85,6 +86,7 @@ pub struct SimBuilder {
     budget: Option<Duration>,
     latency: Option<Latency>,
     faults: Option<Faults>,
+    max_body: Option<usize>,
     trace_text: bool,
 }
 
@@ -114,6 +116,12 @@ impl SimBuilder {
         self.faults = Some(faults);
         self
     }
+    /// Decoded body bytes kept per response, as `crawl --max-body`: a longer body is cut and
+    /// its record marked `truncated`.
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = Some(bytes);
+        self
+    }
     /// Keeps the trace as text, one line per event (the hash is kept either way).
     pub fn trace_text(mut self, on: bool) -> Self {
         self.trace_text = on;
@@ -128,6 +136,7 @@ impl SimBuilder {
             faults: self.faults.unwrap_or(site.faults()),
             site,
             budget: self.budget.unwrap_or(DEFAULT_BUDGET),
+            max_body: self.max_body.unwrap_or(DEFAULT_MAX_BODY),
             trace_text: self.trace_text,
         })
     }
@@ -160,6 +169,7 @@ pub struct Sim {
     budget: Duration,
     latency: Latency,
     faults: Faults,
+    max_body: usize,
     trace_text: bool,
 }
 
@@ -260,6 +270,7 @@ impl Sim {
             self.seed,
             self.latency,
             self.faults,
+            self.max_body,
             self.trace_text,
         );
         let engine = wrap(transport.clone());

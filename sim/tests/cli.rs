@@ -172,6 +172,7 @@ fn a_budget_overrun_is_exit_3_and_names_the_seed() {
         r#"{"roots": ["http://a.test/"], "pages": {"http://a.test/": {"script": ["drop"]}}}"#,
     )
     .unwrap();
+    let trace = tmp("hang.trace");
     let out = crawl_sim(&[
         "--site",
         site.to_str().unwrap(),
@@ -179,12 +180,40 @@ fn a_budget_overrun_is_exit_3_and_names_the_seed() {
         "9",
         "--budget",
         "10",
+        "--trace",
+        trace.to_str().unwrap(),
     ]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(
         err.starts_with("crawl-sim: virtual-time budget of 10s overrun")
             && err.contains("(seed 9)"),
+        "{err}"
+    );
+    // The trace of a failed run is written as far as it got: that is when it is wanted most.
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    assert!(
+        trace.contains("http://a.test/") && trace.contains("drop"),
+        "{trace}"
+    );
+}
+
+#[test]
+fn verbose_shows_a_line_per_url_on_stderr() {
+    let site = tmp("verbose.json");
+    std::fs::write(
+        &site,
+        r#"{"roots": ["http://a.test/"], "pages": {"http://a.test/": {"links": ["/x"]}}}"#,
+    )
+    .unwrap();
+    let args = ["--site", site.to_str().unwrap(), "--ignore-robots"];
+    let quiet = stderr(&crawl_sim(&args));
+    assert!(!quiet.contains("http://a.test/x"), "{quiet}");
+    let out = crawl_sim(&[&args[..], &["-v"]].concat());
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.starts_with("crawl-sim: 200 http://a.test/\ncrawl-sim: 404 http://a.test/x\n"),
         "{err}"
     );
 }

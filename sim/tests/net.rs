@@ -324,3 +324,59 @@ fn stepping_by_hand_reaches_the_same_end_as_run() {
     assert_eq!(stepped.max_in_flight, max_seen);
     assert!(steps > 10);
 }
+
+#[test]
+fn bodies_reach_the_engine_as_the_real_client_would_hand_them_on() {
+    let site = site(
+        r#"{"pages": {
+            "http://a.test/": {"links": ["/big", "/gz", "/data.txt", "/empty"]},
+            "http://a.test/big": {"links": ["/from-big"], "pad": 5000},
+            "http://a.test/gz": {"links": ["/never"], "headers": {"content-encoding": "gzip"}},
+            "http://a.test/data.txt": {"body": "plain", "content_type": "text/plain"},
+            "http://a.test/empty": {"status": 204, "links": ["/never"]}
+        }}"#,
+    );
+    let sim = |max_body| {
+        Sim::builder()
+            .seed(1)
+            .site(site.clone())
+            .max_body(max_body)
+            .build()
+            .unwrap()
+    };
+    let run = sim(1000).run(&config(|b| b.max_tries(1))).unwrap();
+    // Cut at the cap, and the links before the cut still followed.
+    let big = record(&run, "http://a.test/big");
+    assert_eq!((big.size, big.truncated), (Some(1000), true));
+    assert!(
+        run.records
+            .iter()
+            .any(|r| r.url == "http://a.test/from-big")
+    );
+    // A body that is not what its Content-Encoding says is a protocol error, as on the wire.
+    let gz = record(&run, "http://a.test/gz");
+    assert_eq!(gz.status, None);
+    assert!(
+        gz.error
+            .as_deref()
+            .unwrap()
+            .starts_with("protocol: bad gzip body"),
+        "{:?}",
+        gz.error
+    );
+    // A 204 has no body, so no links.
+    assert_eq!(record(&run, "http://a.test/empty").size, Some(0));
+    assert!(run.records.iter().all(|r| r.url != "http://a.test/never"));
+    assert_eq!(record(&run, "http://a.test/data.txt").size, Some(5));
+    // With --html-bodies-only, the text body is not downloaded.
+    let run = sim(1000)
+        .run(&config(|b| b.max_tries(1).html_bodies_only(true)))
+        .unwrap();
+    assert_eq!(record(&run, "http://a.test/data.txt").size, None);
+    assert_eq!(record(&run, "http://a.test/big").size, Some(1000));
+    // The default cap is crawl's.
+    let run = sim(crawler_sim::DEFAULT_MAX_BODY)
+        .run(&config(|b| b))
+        .unwrap();
+    assert!(!record(&run, "http://a.test/big").truncated);
+}

@@ -10,7 +10,7 @@
 //! simulator's [`VirtualClock`] and [`Executor`] over a replaying transport, like
 //! [`Sim`](crate::Sim) does over a site. The replay guarantee is documented on [`Replay`].
 
-mod decode;
+pub(crate) mod decode;
 mod record;
 mod recording;
 mod transport;
@@ -31,8 +31,7 @@ use crate::sim::{DEFAULT_BUDGET, SimError, SimRun};
 pub use recording::{ROOT_FIELD, Recording, RecordingError};
 pub use transport::{NOT_RECORDED, ReplayTransport};
 
-/// The default cap on a decoded body: 10 MiB, the default of `crawl --max-body`.
-pub const DEFAULT_MAX_BODY: usize = 10 << 20;
+pub use crate::client::DEFAULT_MAX_BODY;
 
 /// Builds a [`Replay`]. Defaults: seed 0, budget [`DEFAULT_BUDGET`], the simulator's default
 /// latency (1 ms plus an exponential extra, 20 ms on average), body cap [`DEFAULT_MAX_BODY`],

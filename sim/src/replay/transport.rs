@@ -11,14 +11,13 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crawler::links::is_html;
 use crawler::normalize::{Canon, parse_root_with};
 use crawler::site::Latency;
 use crawler::{FetchError, FetchErrorKind, Record, Request, Response, Transport};
 use url::Url;
 
-use super::decode::decode;
 use super::recording::{Recorded, Recording};
+use crate::client::receive;
 use crate::clock::VirtualClock;
 use crate::net::LoggedRequest;
 use crate::rng::Rng;
@@ -283,23 +282,13 @@ impl Net {
             } => {
                 let mut response = Response::new(*status);
                 response.headers = Arc::clone(headers);
-                if html_only && !response.media_type().as_deref().is_some_and(is_html) {
-                    response.body_skipped = true;
-                    return Answer::Respond(response);
-                }
-                let encoding = response.header("content-encoding").map(str::to_string);
-                match decode(encoding.as_deref(), wire, self.max_body) {
-                    Ok((body, cut)) => {
-                        response.body = body.into();
-                        response.truncated = *truncated || cut;
+                response.body = wire.clone();
+                match receive(response, html_only, self.max_body) {
+                    Ok(mut response) => {
+                        response.truncated |= *truncated && !response.body_skipped;
                         Answer::Respond(response)
                     }
-                    Err(e) => {
-                        let encoding = encoding.as_deref().unwrap_or("encoded");
-                        let message = format!("bad {encoding} body: {e}");
-                        let error = FetchError::new(FetchErrorKind::Protocol, message);
-                        Answer::Fail(error, "protocol")
-                    }
+                    Err(error) => Answer::Fail(error, "protocol"),
                 }
             }
             Recorded::Failed(error) => Answer::Fail(error.clone(), error.kind.as_str()),
