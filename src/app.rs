@@ -26,7 +26,7 @@ use std::time::Duration;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-use crate::cli::{CrawlArgs, Output};
+use crate::cli::{CrawlArgs, Output, check_outputs};
 use crate::demo::DemoServer;
 use crate::net::{Backend, HttpOptions, RealClock, Recorder, SurfTransport};
 use crate::{Config, Crawler, Progress, Record, Stop, Summary};
@@ -183,6 +183,14 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
         crate::net::NetError::Backend(_) => AppError::Client(e.to_string()),
         _ => AppError::Usage(e.to_string()),
     })?;
+    let outputs: Vec<(&str, &std::path::Path)> = [
+        ("--jsonl", cli.crawl.jsonl.as_deref()),
+        ("--record", cli.record.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, path)| Some((flag, path?)))
+    .collect();
+    check_outputs(&outputs).map_err(AppError::Usage)?;
     let mut output = Output::open(&cli.crawl).map_err(AppError::Usage)?;
     let transport = match &cli.record {
         Some(path) => Recorder::create(transport, path, &config.roots).map_err(AppError::Usage)?,
@@ -237,8 +245,10 @@ pub fn run(cli: &Cli) -> Result<Outcome, AppError> {
     run_with_stop(cli, &stop)
 }
 
-/// Makes Ctrl-C (SIGINT) give `stop`; a second Ctrl-C exits at once with code 130, for when
-/// stopping cleanly takes too long. Only the first call in a process installs the handler; later
+/// Makes Ctrl-C (SIGINT), SIGTERM and SIGHUP give `stop`, so that a crawl told to end by a
+/// terminal, `kill` or a service manager ends cleanly (report written); a second signal exits at
+/// once with code 130, for when stopping cleanly takes too long (the JSONL lines are all out by
+/// then: [`Output::record`] writes each at once). Only the first call in a process installs the handler; later
 /// ones are ignored.
 pub fn install_ctrl_c(stop: &Stop) {
     let stop = stop.clone();

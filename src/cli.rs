@@ -49,7 +49,8 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub max_tasks: usize,
 
-    /// Do not fetch URLs matching this regular expression (matched against the whole URL).
+    /// Do not fetch pages whose URL matches this regular expression anywhere (it is not anchored:
+    /// use ^ and $ for that). robots.txt and sitemaps are read all the same.
     #[arg(long, value_name = "REGEX")]
     pub exclude: Option<String>,
 
@@ -227,13 +228,76 @@ impl CrawlArgs {
 }
 
 /// Prefixes `http://` when `root` has no scheme (as 500 Lines does): `example.com/a` becomes
-/// `http://example.com/a`; `https://x` is left alone.
+/// `http://example.com/a`, and so does `localhost:8080/` (a port, not a scheme); `https://x` is
+/// left alone, and so is `mailto:x`, which then fails as the scheme it is.
 pub fn with_scheme(root: &str) -> String {
     let root = root.trim();
-    if root.contains("://") {
+    // RFC 3986 §3.1: a scheme is a letter, then letters, digits, `+`, `-`, `.`, up to a `:`.
+    let has_scheme = root.split_once(':').is_some_and(|(scheme, rest)| {
+        let mut chars = scheme.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && !rest.starts_with(|c: char| c.is_ascii_digit())
+    });
+    if has_scheme {
         root.to_string()
     } else {
         format!("http://{root}")
+    }
+}
+
+/// Checks the output files before any is opened, and so truncated: no two of them may be the
+/// same file, and each must be writable. `outputs` are (flag, path) pairs. Without this, a bad
+/// `--record` path would end the run only after `--jsonl` had emptied an old file, and two
+/// flags naming one file would write both formats into it.
+pub fn check_outputs(outputs: &[(&str, &Path)]) -> Result<(), String> {
+    // Devices and pipes (`/dev/null`, `/dev/stdout`) may be shared: nothing there is truncated.
+    let keys: Vec<Option<PathBuf>> = outputs
+        .iter()
+        .map(|(_, path)| {
+            let special = path.metadata().is_ok_and(|m| !m.is_file());
+            (!special).then(|| file_key(path))
+        })
+        .collect();
+    for (i, (flag, path)) in outputs.iter().enumerate() {
+        let same = |k: &Option<PathBuf>| k.is_some() && *k == keys[i];
+        if let Some(j) = keys[..i].iter().position(same) {
+            return Err(format!(
+                "{} and {flag} both name {}: give each output its own file",
+                outputs[j].0,
+                path.display()
+            ));
+        }
+    }
+    for (_, path) in outputs {
+        let existed = path.exists();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        if !existed {
+            // Created by the check only; the output itself creates it again.
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    Ok(())
+}
+
+/// What identifies the file `path` names, whether or not it exists yet: its canonical path, or
+/// its directory's and its name.
+fn file_key(path: &Path) -> PathBuf {
+    if let Ok(real) = path.canonicalize() {
+        return real;
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match (dir.canonicalize(), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
     }
 }
 
@@ -280,10 +344,12 @@ impl Output {
         })
     }
 
-    /// Takes one record: appends it to the JSONL file and keeps it for the report.
+    /// Takes one record: appends it to the JSONL file, whole, and keeps it for the report.
+    /// The line is written out at once (one write per record): a crawl that is killed, or
+    /// stopped by a second Ctrl-C, leaves every record it reported, none of them cut.
     pub fn record(&mut self, record: &Record) {
         if let (Some((path, w)), None) = (&mut self.jsonl, &self.error) {
-            if let Err(e) = report::write_jsonl(w, record) {
+            if let Err(e) = report::write_jsonl(w, record).and_then(|()| w.flush()) {
                 self.error = Some(format!("cannot write {}: {e}", path.display()));
             }
         }
@@ -373,6 +439,18 @@ mod tests {
         assert_eq!(with_scheme("example.com/a"), "http://example.com/a");
         assert_eq!(with_scheme("https://x/"), "https://x/");
         assert_eq!(with_scheme(" 127.0.0.1:8080 "), "http://127.0.0.1:8080");
+        assert_eq!(with_scheme("localhost:8080/a"), "http://localhost:8080/a");
+        assert_eq!(with_scheme("HTTP://x"), "HTTP://x");
+        // A URL in the query is not the root's scheme.
+        assert_eq!(
+            with_scheme("127.0.0.1:1/?next=http://x"),
+            "http://127.0.0.1:1/?next=http://x"
+        );
+        assert_eq!(with_scheme("h/?u=https://x"), "http://h/?u=https://x");
+        assert_eq!(with_scheme("[::1]:80/"), "http://[::1]:80/");
+        // Another scheme stays, to be refused by name.
+        assert_eq!(with_scheme("mailto:a@b"), "mailto:a@b");
+        assert_eq!(with_scheme("ftp://x/"), "ftp://x/");
     }
 
     #[test]
@@ -392,6 +470,33 @@ mod tests {
         let bad_regex = parse(&["--exclude", "(", "h"]).unwrap();
         assert!(bad_regex.config().is_err());
         assert!(parse(&[]).unwrap().config().is_err());
+    }
+
+    #[test]
+    fn outputs_are_checked_before_any_is_emptied() {
+        let dir = std::env::temp_dir().join(format!("crawler-outputs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let old = dir.join("old.jsonl");
+        std::fs::write(&old, "kept\n").unwrap();
+        let bad = Path::new("/nonexistent-dir/x.warc");
+        let e = check_outputs(&[("--jsonl", &old), ("--record", bad)]).unwrap_err();
+        assert!(e.starts_with("cannot write /nonexistent-dir/x.warc"), "{e}");
+        assert_eq!(std::fs::read_to_string(&old).unwrap(), "kept\n");
+        // One file under two names, existing or not yet.
+        let spelled = dir.join(".").join("old.jsonl");
+        let e = check_outputs(&[("--jsonl", &old), ("--record", &spelled)]).unwrap_err();
+        assert!(e.starts_with("--jsonl and --record both name "), "{e}");
+        let new = dir.join("new");
+        let e = check_outputs(&[("--jsonl", &new), ("--trace", &dir.join("./new"))]).unwrap_err();
+        assert!(e.contains("give each output its own file"), "{e}");
+        assert!(!new.exists(), "the check leaves no file behind");
+        let other = dir.join("other");
+        check_outputs(&[("--jsonl", &old), ("--record", &other)]).unwrap();
+        assert!(!other.exists());
+        // A device may be named twice.
+        let null = Path::new("/dev/null");
+        check_outputs(&[("--jsonl", null), ("--record", null)]).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

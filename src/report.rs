@@ -192,10 +192,11 @@ pub fn text_line(r: &Record) -> String {
             line.push_str(&format!(" {s} redirect {loc}"));
         }
         (Some(s), None) => {
+            // No size (`-`) when the body was not downloaded, as the JSONL's `null`.
+            let size = r.size.map_or_else(|| "-".to_string(), |n| n.to_string());
             line.push_str(&format!(
-                " {s} {} {}",
+                " {s} {} {size}",
                 r.content_type.as_deref().unwrap_or("-"),
-                r.size.unwrap_or(0)
             ));
             if let (Some(links), Some(new)) = (r.links, r.new_links) {
                 line.push_str(&format!(" {new}/{links}"));
@@ -280,6 +281,9 @@ mod tests {
         page.links = Some(5);
         page.new_links = Some(3);
         assert_eq!(text_line(&page), "http://h/ 200 text/html 120 3/5");
+        let mut skipped = Record::response("http://h/a.pdf", 200, 1, 0);
+        skipped.content_type = Some("application/pdf".into());
+        assert_eq!(text_line(&skipped), "http://h/a.pdf 200 application/pdf -");
         let mut redirect = Record::response("http://h/r", 301, 1, 0);
         redirect.location = Some("http://h/x".into());
         assert_eq!(text_line(&redirect), "http://h/r 301 redirect http://h/x");

@@ -94,6 +94,41 @@ fn a_closed_stdout_is_not_an_error() {
 }
 
 #[test]
+fn each_jsonl_line_is_out_at_once_and_sigterm_stops_cleanly() {
+    // As above: once the server sees /hang, the root's record has been reported.
+    let server = Server::start(|req| match req.path.as_str() {
+        "/" => Reply::html("<a href=/hang>h</a>"),
+        "/robots.txt" => Reply::status(404),
+        _ => Reply::status(200).body(Body::Hang),
+    });
+    let jsonl = support::out_path("sigterm");
+    let child = support::crawl(&["--jsonl", jsonl.to_str().unwrap(), &server.url("/")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert_eq!(server.wait_for_hang(), "/hang");
+    // On disk while the crawl still runs: a crawl killed now would lose nothing.
+    let urls: Vec<String> = support::records(&jsonl)
+        .into_iter()
+        .map(|r| r.url)
+        .collect();
+    assert_eq!(urls, [server.url("/robots.txt"), server.url("/")]);
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    assert!(
+        stdout.contains("Interrupted\n") && stdout.contains("Done: 2\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn ctrl_c_flushes_the_jsonl_prints_a_partial_report_and_exits_130() {
     // The root links to a page that never answers. The engine records the root before it starts
     // the link, so once the server sees /hang, the root's record is written (to the JSONL

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use crawler::Stop;
-use crawler::cli::{CrawlArgs, Output, verbose_line};
+use crawler::cli::{CrawlArgs, Output, check_outputs, verbose_line};
 use crawler::site::Site;
 use crawler_sim::{DEFAULT_BUDGET, DEFAULT_MAX_BODY, Recording, Replay, Sim, SimError};
 use url::Url;
@@ -146,6 +146,14 @@ fn run(cli: &Cli) -> Result<(), (u8, String)> {
     })?;
     // One seed for everything random: the network's draws and the engine's retry jitter.
     config.seed = cli.seed;
+    let outputs: Vec<(&str, &std::path::Path)> = [
+        ("--jsonl", cli.crawl.jsonl.as_deref()),
+        ("--trace", cli.trace.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, path)| Some((flag, path?)))
+    .collect();
+    check_outputs(&outputs).map_err(bad_input)?;
     let trace_file = match &cli.trace {
         Some(path) => Some((
             path,
