@@ -136,7 +136,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
             state.add_root(root.clone());
         }
         for sitemap in &config.sitemaps {
-            state.add_sitemap(sitemap.clone(), 0, start);
+            state.add_sitemap(sitemap.clone(), 0, 0, start);
         }
         let mut stopped = pin!(stopped(stop));
         let mut in_flight = FuturesUnordered::new();

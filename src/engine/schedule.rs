@@ -44,6 +44,8 @@ pub(crate) enum Kind {
     Sitemap {
         /// Sitemap index nesting so far.
         depth: u32,
+        /// Redirects followed to reach this URL from the named (or listed) one.
+        hops: u32,
     },
     /// A robots.txt fetch of robots chain `chain` (see `robots::Book`), after `hops` redirects.
     Robots {

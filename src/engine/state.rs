@@ -191,7 +191,7 @@ impl<'a> CrawlState<'a> {
 
     /// Queues sitemap `url` (named by the user or robots.txt, or listed in a sitemap index),
     /// unless that URL is already known.
-    pub(super) fn add_sitemap(&mut self, url: Url, depth: u32, now: Duration) {
+    pub(super) fn add_sitemap(&mut self, url: Url, depth: u32, hops: u32, now: Duration) {
         let interned = self.table.intern(&url, |_| true);
         let id = interned.id();
         if interned.is_known() && self.table.entry(id).state != State::Unqueued {
@@ -199,7 +199,7 @@ impl<'a> CrawlState<'a> {
         }
         self.table.finish(id, State::Fetched); // Claimed: never queued as a page.
         let host = self.host_of(&url, now);
-        let kind = Kind::Sitemap { depth };
+        let kind = Kind::Sitemap { depth, hops };
         let job = Job {
             id,
             url,
@@ -210,12 +210,14 @@ impl<'a> CrawlState<'a> {
         self.schedule.push(job, now);
     }
 
-    /// The record of a sitemap fetch; its page URLs go to the frontier, its sitemaps to the queue.
+    /// The record of a sitemap fetch; its page URLs go to the frontier, its sitemaps to the queue,
+    /// the target of its redirect (in scope, within `max_redirect` hops) to the queue too.
     fn complete_sitemap(
         &mut self,
         job: Job,
         outcome: Result<Response, FetchError>,
         depth: u32,
+        hops: u32,
         now: Duration,
     ) -> Record {
         let mut record = self.base_record(&job, &outcome, 0);
@@ -223,6 +225,29 @@ impl<'a> CrawlState<'a> {
         let Ok(response) = outcome else {
             return record;
         };
+        if matches!(response.status, 301 | 302 | 303 | 307 | 308) {
+            let location = response.header("location");
+            let canon = self.config.canon();
+            match location.and_then(|l| normalize::resolve_with(&job.url, l, canon)) {
+                Some(target) => {
+                    record.location = Some(target.to_string());
+                    if hops >= self.config.max_redirect {
+                        record.error = Some(format!(
+                            "sitemap: redirect not followed: max_redirect ({hops}) reached"
+                        ));
+                    } else if self.scope.host_allowed(&target) {
+                        self.add_sitemap(target, depth, hops + 1, now);
+                    }
+                }
+                None => {
+                    record.error = Some(match location {
+                        Some(l) => format!("redirect with unusable location {l:?}"),
+                        None => "redirect without location".to_string(),
+                    });
+                }
+            }
+            return record;
+        }
         if !(200..300).contains(&response.status) {
             return record;
         }
@@ -238,7 +263,7 @@ impl<'a> CrawlState<'a> {
             match found.kind {
                 sitemap::Kind::Sitemaps if depth < sitemap::MAX_INDEX_DEPTH => {
                     if self.scope.host_allowed(&url) {
-                        self.add_sitemap(url, depth + 1, now);
+                        self.add_sitemap(url, depth + 1, 0, now);
                     }
                 }
                 sitemap::Kind::Sitemaps => {}
@@ -328,7 +353,7 @@ impl<'a> CrawlState<'a> {
                     if let Some(url) = normalize::resolve_with(&job.url, &text, self.config.canon())
                     {
                         if self.scope.host_allowed(&url) {
-                            self.add_sitemap(url, 0, now);
+                            self.add_sitemap(url, 0, 0, now);
                         }
                     }
                 }
@@ -436,8 +461,8 @@ impl<'a> CrawlState<'a> {
             Kind::Robots { chain, hops } => {
                 self.complete_robots(fetched.job, fetched.outcome, chain, hops, now)
             }
-            Kind::Sitemap { depth } => {
-                self.complete_sitemap(fetched.job, fetched.outcome, depth, now)
+            Kind::Sitemap { depth, hops } => {
+                self.complete_sitemap(fetched.job, fetched.outcome, depth, hops, now)
             }
         })
     }

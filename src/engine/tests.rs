@@ -483,3 +483,54 @@ fn sitemaps_from_robots_and_from_the_user_feed_the_frontier() {
     let s1 = records.iter().find(|r| r.url == "http://h/s1.xml").unwrap();
     assert_eq!((s1.links, s1.error.as_deref()), (Some(2), None));
 }
+
+#[test]
+fn a_sitemap_s_redirect_is_followed_within_max_redirect_and_recorded() {
+    let site = MapSite::new(&[
+        ("/robots.txt", "text:Sitemap: /old.xml"),
+        ("/", "html:"),
+        ("/old.xml", "301:/moved.xml"),
+        (
+            "/moved.xml",
+            "xml:<urlset><url><loc>/listed</loc></url></urlset>",
+        ),
+        ("/loop.xml", "302:/loop.xml"),
+        ("/a.xml", "302:/b.xml"),
+        ("/b.xml", "302:/c.xml"),
+        (
+            "/c.xml",
+            "xml:<urlset><url><loc>/never</loc></url></urlset>",
+        ),
+    ]);
+    let (records, summary) = crawl(&site, |b| {
+        b.robots(true)
+            .sitemap("http://h/loop.xml")
+            .sitemap("http://h/a.xml")
+            .max_redirect(1)
+    });
+    let record = |url: &str| records.iter().find(|r| r.url == url).unwrap();
+    let old = record("http://h/old.xml");
+    assert_eq!(old.location.as_deref(), Some("http://h/moved.xml"));
+    assert_eq!(record("http://h/moved.xml").links, Some(1));
+    assert!(requests(&site).contains(&"http://h/listed".to_string()));
+    // A redirect to itself ends: the URL is known. A chain is cut after max_redirect hops.
+    assert_eq!(
+        requests(&site)
+            .iter()
+            .filter(|u| u.ends_with("/loop.xml"))
+            .count(),
+        1
+    );
+    let b = record("http://h/b.xml");
+    assert_eq!(b.location.as_deref(), Some("http://h/c.xml"));
+    assert!(
+        b.error
+            .as_deref()
+            .unwrap()
+            .contains("max_redirect (1) reached"),
+        "{:?}",
+        b.error
+    );
+    assert!(!requests(&site).contains(&"http://h/c.xml".to_string()));
+    assert_eq!(summary.sitemaps, 5);
+}
