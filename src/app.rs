@@ -18,6 +18,7 @@
 //! assert!(!outcome.interrupted);
 //! ```
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use url::Url;
 
 use crate::cli::{CrawlArgs, Output, check_outputs};
 use crate::demo::DemoServer;
@@ -205,8 +207,14 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
     // With -v the log lines are the progress; a bar redrawn between them would garble both.
     let show = !cli.crawl.quiet && cli.crawl.verbose == 0 && io::stderr().is_terminal();
     let progress = ProgressLine::new(show);
+    // Roots not fetched by the end get a warning: a root cut before its fetch (robots.txt,
+    // --exclude) leaves no record, and the crawl would otherwise look merely empty.
+    let mut unfetched: BTreeSet<String> = config.roots.iter().map(Url::to_string).collect();
     let crawler = Crawler::new(config, transport, RealClock::new());
     let summary = async_std::task::block_on(crawler.run_until(Some(stop), |record, p| {
+        if !unfetched.is_empty() {
+            unfetched.remove(&record.url);
+        }
         log_record(record);
         output.record(record);
         if output.error().is_some() || crawler.transport().error().is_some() {
@@ -218,6 +226,14 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
     let recording = crawler.transport().error();
     // A stop with an output error is the error's doing, not the user's.
     let interrupted = summary.interrupted && output.error().is_none() && recording.is_none();
+    if !summary.interrupted {
+        for root in &unfetched {
+            log::warn!(
+                "root {root} was not fetched: it was cut before its fetch (see the summary's \
+                 cuts: robots.txt, --exclude, ...)"
+            );
+        }
+    }
     let stdout = io::stdout();
     let mut out = stdout.lock();
     output

@@ -162,3 +162,33 @@ fn ctrl_c_flushes_the_jsonl_prints_a_partial_report_and_exits_130() {
     assert_eq!(records[1].status, Some(200));
     assert!(stdout.contains("Done: 2\n"), "{stdout}");
 }
+
+#[test]
+fn a_root_cut_before_its_fetch_is_named_on_stderr() {
+    let server = Server::start(|req| match req.path.as_str() {
+        "/robots.txt" => Reply::status(200)
+            .header("content-type", "text/plain")
+            .body(Body::Length(b"User-agent: *\nDisallow: /\n".to_vec())),
+        _ => Reply::html("never"),
+    });
+    let root = server.url("/");
+    let out = support::crawl(&["--report", "none", &root])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("root {root} was not fetched")),
+        "{stderr}"
+    );
+    assert_eq!(server.requests().len(), 1, "robots.txt alone");
+    // Quiet means quiet.
+    let out = support::crawl(&["-q", "--report", "none", &root])
+        .output()
+        .unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
