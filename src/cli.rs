@@ -41,7 +41,8 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_redirect: u32,
 
-    /// Attempts per URL on connection errors, timeouts, 5xx and 429 (the first try included).
+    /// Attempts per URL on transport errors (connection, timeout, malformed response), 5xx and
+    /// 429 (the first try included).
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub max_tries: u32,
 

@@ -93,8 +93,9 @@ pub(crate) fn retry_wait(
 /// consistent reference). `None` when absent or unusable.
 pub(crate) fn retry_after(response: &Response) -> Option<Duration> {
     let value = response.header("retry-after")?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many digits for a u64 is still "a very long time": the cap decides.
+        return Some(Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX)));
     }
     let at: SystemTime = httpdate::parse_http_date(value).ok()?;
     let now: SystemTime = httpdate::parse_http_date(response.header("date")?.trim()).ok()?;
@@ -144,6 +145,12 @@ mod tests {
         let r = |v: &str| Response::new(503).with_header("Retry-After", v);
         assert_eq!(retry_after(&r("120")), Some(Duration::from_secs(120)));
         assert_eq!(retry_after(&r("soon")), None);
+        assert_eq!(retry_after(&r("-5")), None);
+        assert_eq!(retry_after(&r("+5")), None, "RFC 9110: 1*DIGIT");
+        assert_eq!(
+            retry_after(&r("99999999999999999999999")),
+            Some(Duration::from_secs(u64::MAX))
+        );
         let dated =
             r("Wed, 21 Oct 2015 07:28:30 GMT").with_header("Date", "Wed, 21 Oct 2015 07:28:00 GMT");
         assert_eq!(retry_after(&dated), Some(Duration::from_secs(30)));
