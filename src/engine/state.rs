@@ -348,6 +348,22 @@ impl<'a> CrawlState<'a> {
                 step
             }
             Verdict::Rules(rules, delay, sitemaps) => {
+                // A redirect that ends the chain (too many hops, or nowhere to go) says so.
+                if let Ok(r) = &outcome {
+                    if matches!(r.status, 301 | 302 | 303 | 307 | 308) {
+                        let target = r
+                            .header("location")
+                            .and_then(|l| normalize::resolve(&job.url, l));
+                        record.error = Some(match &target {
+                            Some(_) => format!(
+                                "robots.txt: redirect not followed after {hops} hops: all allowed"
+                            ),
+                            None => "robots.txt: redirect without a usable location: all allowed"
+                                .to_string(),
+                        });
+                        record.location = target.map(|t| t.to_string());
+                    }
+                }
                 // Sitemaps named by robots.txt are read when they are on an in-scope host.
                 for text in sitemaps {
                     if let Some(url) = normalize::resolve_with(&job.url, &text, self.config.canon())

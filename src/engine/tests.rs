@@ -534,3 +534,42 @@ fn a_sitemap_s_redirect_is_followed_within_max_redirect_and_recorded() {
     assert!(!requests(&site).contains(&"http://h/c.xml".to_string()));
     assert_eq!(summary.sitemaps, 5);
 }
+
+#[test]
+fn a_robots_redirect_chain_cut_at_its_limit_says_so() {
+    let mut pages = vec![("/", "html:/private")];
+    // /robots.txt -> /r1 -> ... -> /r6: one hop more than RFC 9309's five.
+    let hops = [
+        ("/robots.txt", "301:/r1"),
+        ("/r1", "301:/r2"),
+        ("/r2", "301:/r3"),
+        ("/r3", "301:/r4"),
+        ("/r4", "301:/r5"),
+        ("/r5", "301:/r6"),
+        ("/r6", "text:User-agent: *|Disallow: /private"),
+    ];
+    pages.extend(hops);
+    let site = MapSite::new(&pages);
+    let (records, _) = crawl(&site, |b| b.robots(true));
+    let last = records.iter().find(|r| r.url == "http://h/r5").unwrap();
+    assert_eq!(last.location.as_deref(), Some("http://h/r6"));
+    assert_eq!(
+        last.error.as_deref(),
+        Some("robots.txt: redirect not followed after 5 hops: all allowed")
+    );
+    assert!(requests(&site).contains(&"http://h/private".to_string()));
+    assert!(!requests(&site).contains(&"http://h/r6".to_string()));
+    let site = MapSite::new(&[("/robots.txt", "302:http://["), ("/", "html:")]);
+    let (records, _) = crawl(&site, |b| b.robots(true));
+    let robots = records
+        .iter()
+        .find(|r| r.url == "http://h/robots.txt")
+        .unwrap();
+    assert_eq!(
+        (robots.location.as_deref(), robots.error.as_deref()),
+        (
+            None,
+            Some("robots.txt: redirect without a usable location: all allowed")
+        )
+    );
+}
