@@ -122,8 +122,25 @@ fn next_number(url: &str) -> String {
         .iter()
         .rposition(|b| !b.is_ascii_digit())
         .map_or(0, |i| i + 1);
-    let n: u128 = url[start..end].parse().unwrap_or(0);
-    format!("{}{}{}", &url[..start], n.saturating_add(1), &url[end..])
+    // Decimal, digit by digit: any length, leading zeros dropped as a number drops them.
+    let digits = url[start..end].trim_start_matches('0');
+    let mut next = digits.as_bytes().to_vec();
+    let mut i = next.len();
+    loop {
+        if i == 0 {
+            next.insert(0, b'1');
+            break;
+        }
+        i -= 1;
+        if next[i] == b'9' {
+            next[i] = b'0';
+        } else {
+            next[i] += 1;
+            break;
+        }
+    }
+    let next = String::from_utf8(next).expect("ASCII digits");
+    format!("{}{next}{}", &url[..start], &url[end..])
 }
 
 /// A loaded, validated site with every response rendered. See the [module documentation](crate::site).
@@ -192,9 +209,22 @@ impl Site {
 
     /// Parses and validates a site from JSON text.
     pub fn from_json(text: &str) -> Result<Site, SiteError> {
-        let spec: SiteSpec = serde_json::from_str(text)
-            // serde quotes names with backticks; the rest of our messages use double quotes.
-            .map_err(|e| SiteError::invalid(e.to_string().replace('`', "\"")))?;
+        // An editor's byte order mark is no reason to refuse a file.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let spec: SiteSpec = serde_json::from_str(text).map_err(|e| {
+            // serde quotes names with backticks, the rest of our messages double quotes, and
+            // it names the Rust types expected, which mean nothing to the file's author.
+            let mut message = e.to_string().replace('`', "\"");
+            for (rust, json) in [
+                ("struct SiteSpec", "a site (an object)"),
+                ("struct PageSpec", "a page (an object)"),
+                ("struct Latency", "latency (an object)"),
+                ("struct Faults", "faults (an object)"),
+            ] {
+                message = message.replace(rust, json);
+            }
+            SiteError::invalid(message)
+        })?;
         Site::from_spec(spec)
     }
 
@@ -270,6 +300,15 @@ impl Site {
         for (prefix, links) in spec.generated {
             let url = normalize::parse_root(&prefix)
                 .map_err(|e| SiteError::invalid(format!("generated[{prefix:?}]: {e}")))?;
+            if generated
+                .iter()
+                .any(|(p, _): &(Box<str>, _)| **p == *url.as_str())
+            {
+                return Err(SiteError::invalid(format!(
+                    "generated[{prefix:?}]: {} is listed twice",
+                    url.as_str()
+                )));
+            }
             generated.push((url.as_str().into(), links));
         }
         generated.sort_by_key(|(p, _): &(Box<str>, Vec<String>)| std::cmp::Reverse(p.len()));

@@ -231,11 +231,13 @@ fn run(cli: &Cli) -> Result<(), (u8, String)> {
         }
     };
     eprintln!(
-        "crawl-sim: trace hash {:016x} (seed {}, {} requests, virtual time {:.6}s, max in flight {})",
+        "crawl-sim: trace hash {:016x} (seed {}, {} requests, virtual time {}.{:06}s, max in flight {})",
         run.trace_hash,
         run.seed,
         run.requests.len(),
-        run.end.as_secs_f64(),
+        // Whole microseconds, as the trace writes times.
+        run.end.as_secs(),
+        run.end.subsec_micros(),
         run.max_in_flight
     );
     write_trace(trace_file, run.trace.as_deref())?;

@@ -325,4 +325,23 @@ fn generated_prefixes_answer_endless_pages() {
     // A listed page is served as listed (the transport asks `find` first).
     assert!(site.find("http://t.test/cal/listed").is_some());
     assert!(Site::from_json(r#"{"generated": {"nope": []}}"#).is_err());
+    // Numbers of any length go up by one; leading zeros go, as a number's would.
+    let long = "9".repeat(45);
+    let next = format!("1{}", "0".repeat(45));
+    assert!(body(&format!("http://t.test/cal/{long}")).contains(&format!("cal/{next}\"")));
+    assert!(body("http://t.test/cal/007").contains("cal/8\""));
+    assert!(body("http://t.test/cal/0").contains("cal/1\""));
+    // Two spellings of one prefix are one prefix listed twice.
+    assert_eq!(
+        err(r#"{"generated": {"http://t.test/cal/": [], "HTTP://T.TEST:80/cal/": []}}"#),
+        r#"site file: generated["http://t.test/cal/"]: http://t.test/cal/ is listed twice"#
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_read_past_and_types_are_named_for_the_file() {
+    assert!(Site::from_json("\u{feff}{\"pages\": {}}").is_ok());
+    let e = err(r#"{"pages": {"http://a/": "x"}}"#);
+    assert!(e.contains("expected a page (an object)"), "{e}");
+    assert!(err(r#""x""#).contains("expected a site (an object)"));
 }
