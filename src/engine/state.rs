@@ -89,6 +89,19 @@ struct Warm {
     scratch: String,
 }
 
+/// The redirect statuses: a `Location` to follow.
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// Why a redirect leads nowhere: its `Location` is missing, or does not resolve to an http(s) URL.
+fn no_target(location: Option<&str>) -> String {
+    match location {
+        Some(l) => format!("redirect with unusable location {l:?}"),
+        None => "redirect without location".to_string(),
+    }
+}
+
 /// `true` for a link the crawl does not count at all: an asset, unless assets are followed.
 fn ignored(config: &Config, link: &links::Link) -> bool {
     link.kind.is_asset() && !config.assets
@@ -225,7 +238,7 @@ impl<'a> CrawlState<'a> {
         let Ok(response) = outcome else {
             return record;
         };
-        if matches!(response.status, 301 | 302 | 303 | 307 | 308) {
+        if is_redirect(response.status) {
             let location = response.header("location");
             let canon = self.config.canon();
             match location.and_then(|l| normalize::resolve_with(&job.url, l, canon)) {
@@ -239,12 +252,7 @@ impl<'a> CrawlState<'a> {
                         self.add_sitemap(target, depth, hops + 1, now);
                     }
                 }
-                None => {
-                    record.error = Some(match location {
-                        Some(l) => format!("redirect with unusable location {l:?}"),
-                        None => "redirect without location".to_string(),
-                    });
-                }
+                None => record.error = Some(no_target(location)),
             }
             return record;
         }
@@ -350,17 +358,14 @@ impl<'a> CrawlState<'a> {
             Verdict::Rules(rules, delay, sitemaps) => {
                 // A redirect that ends the chain (too many hops, or nowhere to go) says so.
                 if let Ok(r) = &outcome {
-                    if matches!(r.status, 301 | 302 | 303 | 307 | 308) {
-                        let target = r
-                            .header("location")
-                            .and_then(|l| normalize::resolve(&job.url, l));
-                        record.error = Some(match &target {
-                            Some(_) => format!(
-                                "robots.txt: redirect not followed after {hops} hops: all allowed"
-                            ),
-                            None => "robots.txt: redirect without a usable location: all allowed"
-                                .to_string(),
-                        });
+                    if is_redirect(r.status) {
+                        let location = r.header("location");
+                        let target = location.and_then(|l| normalize::resolve(&job.url, l));
+                        let why = match &target {
+                            Some(_) => format!("redirect not followed after {hops} hops"),
+                            None => no_target(location),
+                        };
+                        record.error = Some(format!("robots.txt: {why}: all allowed"));
                         record.location = target.map(|t| t.to_string());
                     }
                 }
@@ -562,7 +567,7 @@ impl<'a> CrawlState<'a> {
         };
         let success = (200..300).contains(&response.status);
         let html = record.content_type.as_deref().is_some_and(links::is_html);
-        if matches!(response.status, 301 | 302 | 303 | 307 | 308) {
+        if is_redirect(response.status) {
             self.redirect(id, &url, &response, &mut record);
         } else if success && html {
             self.summary.html += 1;
@@ -586,10 +591,7 @@ impl<'a> CrawlState<'a> {
             location.and_then(|l| normalize::resolve_with(url, l, self.config.canon()))
         else {
             self.summary.bad_redirects += 1;
-            record.error = Some(match location {
-                Some(l) => format!("redirect with unusable location {l:?}"),
-                None => "redirect without location".to_string(),
-            });
+            record.error = Some(no_target(location));
             self.table.finish(id, State::Redirected(None));
             return;
         };

@@ -569,7 +569,7 @@ fn a_robots_redirect_chain_cut_at_its_limit_says_so() {
         (robots.location.as_deref(), robots.error.as_deref()),
         (
             None,
-            Some("robots.txt: redirect without a usable location: all allowed")
+            Some("robots.txt: redirect with unusable location \"http://[\": all allowed")
         )
     );
 }
