@@ -185,14 +185,11 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
         crate::net::NetError::Backend(_) => AppError::Client(e.to_string()),
         _ => AppError::Usage(e.to_string()),
     })?;
-    let outputs: Vec<(&str, &std::path::Path)> = [
+    check_outputs(&[
         ("--jsonl", cli.crawl.jsonl.as_deref()),
         ("--record", cli.record.as_deref()),
-    ]
-    .into_iter()
-    .filter_map(|(flag, path)| Some((flag, path?)))
-    .collect();
-    check_outputs(&outputs).map_err(AppError::Usage)?;
+    ])
+    .map_err(AppError::Usage)?;
     let mut output = Output::open(&cli.crawl).map_err(AppError::Usage)?;
     let transport = match &cli.record {
         Some(path) => Recorder::create(transport, path, &config.roots).map_err(AppError::Usage)?,

@@ -248,10 +248,14 @@ pub fn with_scheme(root: &str) -> String {
 }
 
 /// Checks the output files before any is opened, and so truncated: no two of them may be the
-/// same file, and each must be writable. `outputs` are (flag, path) pairs. Without this, a bad
-/// `--record` path would end the run only after `--jsonl` had emptied an old file, and two
-/// flags naming one file would write both formats into it.
-pub fn check_outputs(outputs: &[(&str, &Path)]) -> Result<(), String> {
+/// same file, and each must be writable. `outputs` are (flag, path) pairs, `None` for a flag not
+/// given. Without this, a bad `--record` path would end the run only after `--jsonl` had emptied
+/// an old file, and two flags naming one file would write both formats into it.
+pub fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), String> {
+    let outputs: Vec<(&str, &Path)> = outputs
+        .iter()
+        .filter_map(|&(flag, path)| Some((flag, path?)))
+        .collect();
     // Devices and pipes (`/dev/null`, `/dev/stdout`) may be shared: nothing there is truncated.
     let keys: Vec<Option<PathBuf>> = outputs
         .iter()
@@ -270,7 +274,7 @@ pub fn check_outputs(outputs: &[(&str, &Path)]) -> Result<(), String> {
             ));
         }
     }
-    for (_, path) in outputs {
+    for (_, path) in &outputs {
         let existed = path.exists();
         std::fs::OpenOptions::new()
             .write(true)
@@ -480,23 +484,33 @@ mod tests {
         let old = dir.join("old.jsonl");
         std::fs::write(&old, "kept\n").unwrap();
         let bad = Path::new("/nonexistent-dir/x.warc");
-        let e = check_outputs(&[("--jsonl", &old), ("--record", bad)]).unwrap_err();
+        let e = check_outputs(&[("--jsonl", Some(&old)), ("--record", Some(bad))]).unwrap_err();
         assert!(e.starts_with("cannot write /nonexistent-dir/x.warc"), "{e}");
         assert_eq!(std::fs::read_to_string(&old).unwrap(), "kept\n");
         // One file under two names, existing or not yet.
         let spelled = dir.join(".").join("old.jsonl");
-        let e = check_outputs(&[("--jsonl", &old), ("--record", &spelled)]).unwrap_err();
+        let e =
+            check_outputs(&[("--jsonl", Some(&old)), ("--record", Some(&spelled))]).unwrap_err();
         assert!(e.starts_with("--jsonl and --record both name "), "{e}");
         let new = dir.join("new");
-        let e = check_outputs(&[("--jsonl", &new), ("--trace", &dir.join("./new"))]).unwrap_err();
+        let e = check_outputs(&[
+            ("--jsonl", Some(&new)),
+            ("--trace", Some(&dir.join("./new"))),
+        ])
+        .unwrap_err();
         assert!(e.contains("give each output its own file"), "{e}");
         assert!(!new.exists(), "the check leaves no file behind");
         let other = dir.join("other");
-        check_outputs(&[("--jsonl", &old), ("--record", &other)]).unwrap();
+        check_outputs(&[
+            ("--jsonl", Some(&old)),
+            ("--record", Some(&other)),
+            ("--x", None),
+        ])
+        .unwrap();
         assert!(!other.exists());
         // A device may be named twice.
         let null = Path::new("/dev/null");
-        check_outputs(&[("--jsonl", null), ("--record", null)]).unwrap();
+        check_outputs(&[("--jsonl", Some(null)), ("--record", Some(null))]).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -146,14 +146,11 @@ fn run(cli: &Cli) -> Result<(), (u8, String)> {
     })?;
     // One seed for everything random: the network's draws and the engine's retry jitter.
     config.seed = cli.seed;
-    let outputs: Vec<(&str, &std::path::Path)> = [
+    check_outputs(&[
         ("--jsonl", cli.crawl.jsonl.as_deref()),
         ("--trace", cli.trace.as_deref()),
-    ]
-    .into_iter()
-    .filter_map(|(flag, path)| Some((flag, path?)))
-    .collect();
-    check_outputs(&outputs).map_err(bad_input)?;
+    ])
+    .map_err(bad_input)?;
     let trace_file = match &cli.trace {
         Some(path) => Some((
             path,
