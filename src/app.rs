@@ -261,8 +261,8 @@ pub fn run(cli: &Cli) -> Result<Outcome, AppError> {
 /// Makes Ctrl-C (SIGINT), SIGTERM and SIGHUP give `stop`, so that a crawl told to end by a
 /// terminal, `kill` or a service manager ends cleanly (report written); a second signal exits at
 /// once with code 130, for when stopping cleanly takes too long (the JSONL lines are all out by
-/// then: [`Output::record`] writes each at once). Only the first call in a process installs the handler; later
-/// ones are ignored.
+/// then: [`Output::record`] writes each at once). Only the first call in a process installs the
+/// handler; later ones are ignored.
 pub fn install_ctrl_c(stop: &Stop) {
     let stop = stop.clone();
     let handler = move || {
