@@ -51,7 +51,7 @@ pub struct Cli {
 
     /// Keep at most this many (decoded) body bytes per response; longer bodies are cut and
     /// marked truncated.
-    #[arg(long, value_name = "BYTES", default_value_t = 10 << 20)]
+    #[arg(long, value_name = "BYTES", default_value_t = crate::body::DEFAULT_MAX_BODY)]
     pub max_body: usize,
 
     /// Record every request and response of the crawl (each try, robots.txt and sitemaps

@@ -22,6 +22,17 @@ use std::io::{self, Write};
 
 use flate2::write::{DeflateDecoder, GzDecoder, ZlibDecoder};
 
+/// The default cap on a decoded body (`crawl --max-body`): 10 MiB.
+pub const DEFAULT_MAX_BODY: usize = 10 << 20;
+
+/// The most encoded bytes read for a body whose decoded bytes are capped at `max_body`: twice
+/// the cap. No real compression grows data that much, so more means a body that decodes to
+/// (almost) nothing, such as endless empty deflate blocks, which would otherwise be read (and,
+/// recording, kept) until the timeout. The body is then cut there, as at the cap.
+pub fn wire_limit(max_body: usize) -> usize {
+    max_body.saturating_mul(2)
+}
+
 /// The encodings this transport advertises in `Accept-Encoding` (and can undo).
 pub const ACCEPT_ENCODING: &str = "gzip, deflate";
 

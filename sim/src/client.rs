@@ -5,25 +5,26 @@
 //! network ([`crate::SimTransport`]) and the replay's pass every response through [`receive`],
 //! which applies the real client's rules:
 //!
-//! - 204 and 304 have no body (RFC 9110 §6.4.1): the real client reads none, whatever follows;
 //! - a request with [`Request::html_body_only`](crawler::Request::html_body_only) whose response
-//!   is not HTML (by its `Content-Type`) gets no body (`body_skipped`), before any decoding, so a
-//!   body it never reads cannot fail the fetch;
+//!   is not HTML (by its `Content-Type`) gets no body (`body_skipped`), before anything else, so
+//!   a body it never reads cannot fail the fetch;
+//! - 204 and 304 have no body (RFC 9110 §6.4.1): the real client reads none, whatever follows;
 //! - a `Content-Encoding` is decoded by the real transport's own decoder ([`decode`]); bytes that
-//!   are not valid for their encoding are a `protocol` error;
+//!   are not valid for their encoding are a `protocol` error; at most
+//!   [`wire_limit`](crawler::body::wire_limit) encoded bytes are read;
 //! - at most `max_body` decoded bytes are kept; more is a cut (`truncated`).
 //!
 //! An unencoded body within the cap is handed on as it is: the site's bodies are slices of one
 //! buffer, and the common case costs one header lookup, not a copy.
 
 use bytes::Bytes;
+use crawler::body::wire_limit;
 use crawler::links::is_html;
 use crawler::{FetchError, FetchErrorKind, Response};
 
 use crate::replay::decode::decode;
 
-/// The default cap on a decoded body: 10 MiB, the default of `crawl --max-body`.
-pub const DEFAULT_MAX_BODY: usize = 10 << 20;
+pub use crawler::body::DEFAULT_MAX_BODY;
 
 /// `response` (whose `body` holds the bytes as sent, still encoded) as the real client would
 /// return it to a request with this `html_only` flag and body cap.
@@ -32,13 +33,13 @@ pub(crate) fn receive(
     html_only: bool,
     max_body: usize,
 ) -> Result<Response, FetchError> {
-    if matches!(response.status, 204 | 304) {
-        response.body = Bytes::new();
-        return Ok(response);
-    }
     if html_only && !response.media_type().as_deref().is_some_and(is_html) {
         response.body = Bytes::new();
         response.body_skipped = true;
+        return Ok(response);
+    }
+    if matches!(response.status, 204 | 304) {
+        response.body = Bytes::new();
         return Ok(response);
     }
     match response.header("content-encoding") {
@@ -48,16 +49,20 @@ pub(crate) fn receive(
                 response.truncated = true;
             }
         }
-        Some(encoding) => match decode(Some(encoding), &response.body, max_body) {
-            Ok((body, cut)) => {
-                response.body = body.into();
-                response.truncated = cut;
+        Some(encoding) => {
+            let wire = &response.body[..response.body.len().min(wire_limit(max_body))];
+            let wire_cut = wire.len() < response.body.len();
+            match decode(Some(encoding), wire, max_body) {
+                Ok((body, cut)) => {
+                    response.body = body.into();
+                    response.truncated = cut || wire_cut;
+                }
+                Err(e) => {
+                    let message = format!("bad {} body: {e}", encoding.trim());
+                    return Err(FetchError::new(FetchErrorKind::Protocol, message));
+                }
             }
-            Err(e) => {
-                let message = format!("bad {} body: {e}", encoding.trim());
-                return Err(FetchError::new(FetchErrorKind::Protocol, message));
-            }
-        },
+        }
     }
     Ok(response)
 }
@@ -103,6 +108,9 @@ mod tests {
         }
         let got = receive(page(200, &[HTML], b"<a href=/x>"), false, 100).unwrap();
         assert!(!got.body.is_empty(), "a 200 keeps its body");
+        // As the real transport: the HTML-only skip comes first, framing after.
+        let got = receive(page(204, &[], b""), true, 100).unwrap();
+        assert!(got.body_skipped);
     }
 
     #[test]
@@ -131,13 +139,37 @@ mod tests {
     fn encoded_bodies_are_decoded_and_bad_ones_are_protocol_errors() {
         use std::io::Write;
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(b"<a href=/x>x</a>").unwrap();
+        let text = "<a href=/x>x</a>".repeat(100);
+        gz.write_all(text.as_bytes()).unwrap();
         let gz: &'static [u8] = gz.finish().unwrap().leak();
+        assert!(
+            gz.len() < 100,
+            "{} bytes: within the wire limit of a cap of 50",
+            gz.len()
+        );
         let gzip = ("content-encoding", "gzip");
-        let got = receive(page(200, &[HTML, gzip], gz), false, 100).unwrap();
-        assert_eq!(&got.body[..], b"<a href=/x>x</a>");
-        let got = receive(page(200, &[HTML, gzip], gz), false, 5).unwrap();
-        assert_eq!((&got.body[..], got.truncated), (&b"<a hr"[..], true));
+        let got = receive(page(200, &[HTML, gzip], gz), false, 10_000).unwrap();
+        assert_eq!((&got.body[..], got.truncated), (text.as_bytes(), false));
+        let got = receive(page(200, &[HTML, gzip], gz), false, 50).unwrap();
+        assert_eq!(
+            (&got.body[..], got.truncated),
+            (&text.as_bytes()[..50], true)
+        );
+        // Encoded bytes past twice the cap are not read: a gzip header and empty blocks.
+        let empty: &'static [u8] = [
+            &b"\x1f\x8b\x08\0\0\0\0\0\0\xff"[..],
+            &b"\0\0\0\xff\xff".repeat(100),
+        ]
+        .concat()
+        .leak();
+        let got = receive(page(200, &[HTML, gzip], empty), false, 100).unwrap();
+        assert_eq!((got.body.len(), got.truncated), (0, true));
+        let got = receive(page(200, &[HTML, gzip], empty), false, 300).unwrap();
+        assert_eq!(
+            (got.body.len(), got.truncated),
+            (0, false),
+            "within the limit: read whole"
+        );
         let error = receive(page(200, &[HTML, gzip], b"<a href=/x>"), false, 100).unwrap_err();
         assert_eq!(error.kind, FetchErrorKind::Protocol);
         assert!(

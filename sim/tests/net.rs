@@ -329,7 +329,8 @@ fn stepping_by_hand_reaches_the_same_end_as_run() {
 fn bodies_reach_the_engine_as_the_real_client_would_hand_them_on() {
     let site = site(
         r#"{"pages": {
-            "http://a.test/": {"links": ["/big", "/gz", "/data.txt", "/empty"]},
+            "http://a.test/": {"links": ["/big", "/gz", "/data.txt", "/empty", "/huge"]},
+            "http://a.test/huge": {"pad": 10485760},
             "http://a.test/big": {"links": ["/from-big"], "pad": 5000},
             "http://a.test/gz": {"links": ["/never"], "headers": {"content-encoding": "gzip"}},
             "http://a.test/data.txt": {"body": "plain", "content_type": "text/plain"},
@@ -374,9 +375,15 @@ fn bodies_reach_the_engine_as_the_real_client_would_hand_them_on() {
         .unwrap();
     assert_eq!(record(&run, "http://a.test/data.txt").size, None);
     assert_eq!(record(&run, "http://a.test/big").size, Some(1000));
-    // The default cap is crawl's.
-    let run = sim(crawler_sim::DEFAULT_MAX_BODY)
+    // The builder's default cap is crawl's, 10 MiB: 10 MiB of filler and the markup are over it.
+    let run = Sim::builder()
+        .seed(1)
+        .site(site.clone())
+        .build()
+        .unwrap()
         .run(&config(|b| b))
         .unwrap();
     assert!(!record(&run, "http://a.test/big").truncated);
+    let huge = record(&run, "http://a.test/huge");
+    assert_eq!((huge.size, huge.truncated), (Some(10 << 20), true));
 }

@@ -83,7 +83,7 @@ impl Default for HttpOptions {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
             total_timeout: Duration::from_secs(60),
-            max_body: 10 << 20,
+            max_body: crate::body::DEFAULT_MAX_BODY,
             max_connections_per_host: 16,
             backend: Backend::Native,
             ca_file: None,
@@ -267,10 +267,9 @@ impl Inner {
         // A small unwanted body is only drained: no decoding, so it cannot fail the fetch.
         let encoding = if skip { None } else { encoding };
         let mut sink = BodySink::new(encoding.as_deref(), o.max_body, length.unwrap_or(0));
-        // Encoded bytes are read up to twice the cap: no real compression grows data that much,
-        // so more means a body that decodes to (almost) nothing, such as endless empty deflate
-        // blocks, which would otherwise be read (and, recording, kept) until the timeout.
-        let mut wire_left = decodes(encoding.as_deref()).then(|| o.max_body.saturating_mul(2));
+        // Encoded bytes are read up to `wire_limit`, then the body is cut there.
+        let mut wire_left =
+            decodes(encoding.as_deref()).then(|| crate::body::wire_limit(o.max_body));
         let mut wire_cut = false;
         let mut wire = res.take_body();
         let mut last_data = Instant::now();
@@ -289,17 +288,21 @@ impl Inner {
                     Poll::Ready(Ok([])) => return Poll::Ready(Ok(())),
                     Poll::Ready(Ok(data)) => {
                         let n = data.len();
-                        if let Some(left) = &mut wire_left {
-                            if n > *left {
-                                wire_cut = true;
-                                return Poll::Ready(Ok(()));
+                        // The part of this read within the wire limit; past it, the body is cut.
+                        let take = match &mut wire_left {
+                            Some(left) => {
+                                let take = n.min(*left);
+                                *left -= take;
+                                wire_cut = take < n;
+                                take
                             }
-                            *left -= n;
-                        }
+                            None => n,
+                        };
+                        let data = &data[..take];
                         if let Some(raw) = &mut raw {
                             raw.extend_from_slice(data);
                         }
-                        let pushed = sink.push(data);
+                        let pushed = sink.push(data).map(|full| full || wire_cut);
                         Pin::new(&mut wire).consume(n);
                         got = true;
                         pushed.map_err(|e| {
