@@ -20,6 +20,7 @@ use rustc_hash::FxHashMap;
 use texting_robots::Robot;
 use url::Url;
 
+use super::state::{is_redirect, no_target};
 use crate::transport::{FetchError, Response};
 
 /// How many redirects a robots.txt fetch follows.
@@ -207,6 +208,9 @@ pub(crate) enum Verdict {
     Rules(Rules, Option<Duration>, Vec<String>),
     /// Fetch this robots.txt location next.
     Redirect(Url),
+    /// A redirect not followed (too many hops, or no usable `Location`): all is allowed. Why,
+    /// and where it pointed, if anywhere.
+    DeadEnd(String, Option<Url>),
 }
 
 /// The robots.txt URL of `url`'s origin.
@@ -247,13 +251,15 @@ pub(crate) fn verdict(
                 Err(_) => Verdict::Rules(Rules::AllowAll, None, Vec::new()),
             }
         }
-        301 | 302 | 303 | 307 | 308 if hops < MAX_ROBOTS_REDIRECTS => {
-            match response
-                .header("location")
-                .and_then(|l| crate::normalize::resolve(url, l))
-            {
-                Some(target) => Verdict::Redirect(target),
-                None => Verdict::Rules(Rules::AllowAll, None, Vec::new()),
+        status if is_redirect(status) => {
+            let location = response.header("location");
+            match location.and_then(|l| crate::normalize::resolve(url, l)) {
+                Some(target) if hops < MAX_ROBOTS_REDIRECTS => Verdict::Redirect(target),
+                Some(target) => Verdict::DeadEnd(
+                    format!("redirect not followed after {hops} hops"),
+                    Some(target),
+                ),
+                None => Verdict::DeadEnd(no_target(location), None),
             }
         }
         429 | 500..=599 => Verdict::Rules(Rules::Unavailable, None, Vec::new()),
@@ -284,6 +290,7 @@ mod tests {
         match verdict(&u("http://h/robots.txt"), &outcome, 0, "crawler") {
             Verdict::Rules(rules, _, _) => rules,
             Verdict::Redirect(t) => panic!("unexpected redirect to {t}"),
+            Verdict::DeadEnd(why, _) => panic!("unexpected dead end: {why}"),
         }
     }
 
@@ -345,7 +352,12 @@ mod tests {
         );
         assert!(matches!(
             verdict(&here, &moved, 5, "c"),
-            Verdict::Rules(Rules::AllowAll, None, _)
+            Verdict::DeadEnd(why, Some(t)) if why == "redirect not followed after 5 hops" && t.scheme() == "https"
+        ));
+        let nowhere = Ok(Response::new(302));
+        assert!(matches!(
+            verdict(&here, &nowhere, 0, "c"),
+            Verdict::DeadEnd(why, None) if why == "redirect without location"
         ));
     }
 

@@ -12,7 +12,7 @@ use super::fetch::{self, Fetched};
 use super::frontier::{Label, State, Table};
 use super::memo::{Ids, Memo, Page};
 use super::rng::Rng;
-use super::robots::{self, Book, HostRules, Step, Verdict};
+use super::robots::{self, Book, HostRules, Rules, Step, Verdict};
 use super::schedule::{Job, Kind, Scheduler};
 use super::sitemap;
 use super::traps;
@@ -90,12 +90,12 @@ struct Warm {
 }
 
 /// The redirect statuses: a `Location` to follow.
-fn is_redirect(status: u16) -> bool {
+pub(super) fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)
 }
 
 /// Why a redirect leads nowhere: its `Location` is missing, or does not resolve to an http(s) URL.
-fn no_target(location: Option<&str>) -> String {
+pub(super) fn no_target(location: Option<&str>) -> String {
     match location {
         Some(l) => format!("redirect with unusable location {l:?}"),
         None => "redirect without location".to_string(),
@@ -179,11 +179,26 @@ impl<'a> CrawlState<'a> {
     /// The next request to start now, if any: pages that robots.txt forbids (or whose URL is a
     /// robots.txt the robots flow fetches) are dropped on the way and counted.
     pub(super) fn next_job(&mut self, now: Duration) -> Option<Job> {
-        let (book, table, cuts) = (&self.book, &mut self.table, &mut self.summary.cuts);
-        self.schedule.pop(now, |job| {
-            matches!(job.kind, Kind::Robots { .. })
-                || robots_allow(book, table, cuts, job.id, job.host, &job.url)
-        })
+        loop {
+            let before = self.admitted;
+            let (book, table, cuts) = (&self.book, &mut self.table, &mut self.summary.cuts);
+            let admitted = &mut self.admitted;
+            let job = self.schedule.pop(now, |job| {
+                let go = matches!(job.kind, Kind::Robots { .. })
+                    || robots_allow(book, table, cuts, job.id, job.host, &job.url);
+                // A page admitted before its host's robots.txt was known, and cut now, gives
+                // its place in `max_pages` back.
+                if !go && job.kind == Kind::Page && job.try_no == 1 {
+                    *admitted -= 1;
+                }
+                go
+            });
+            if job.is_some() || self.admitted == before {
+                return job;
+            }
+            // Places were given back and nothing is ready: let the frontier fill them.
+            self.admit(now);
+        }
     }
 
     /// `false` (and the cut counted) when robots.txt, as far as it is known, forbids `url`.
@@ -250,6 +265,9 @@ impl<'a> CrawlState<'a> {
                         ));
                     } else if self.scope.host_allowed(&target) {
                         self.add_sitemap(target, depth, hops + 1, now);
+                    } else {
+                        record.error =
+                            Some("sitemap: redirect not followed: host out of scope".into());
                     }
                 }
                 None => record.error = Some(no_target(location)),
@@ -355,20 +373,18 @@ impl<'a> CrawlState<'a> {
                 }
                 step
             }
+            Verdict::DeadEnd(why, target) => {
+                record.error = Some(format!("robots.txt: {why}: all allowed"));
+                record.location = target.map(|t| t.to_string());
+                self.book.finish(
+                    chain,
+                    HostRules {
+                        rules: Rules::AllowAll,
+                        delay: None,
+                    },
+                )
+            }
             Verdict::Rules(rules, delay, sitemaps) => {
-                // A redirect that ends the chain (too many hops, or nowhere to go) says so.
-                if let Ok(r) = &outcome {
-                    if is_redirect(r.status) {
-                        let location = r.header("location");
-                        let target = location.and_then(|l| normalize::resolve(&job.url, l));
-                        let why = match &target {
-                            Some(_) => format!("redirect not followed after {hops} hops"),
-                            None => no_target(location),
-                        };
-                        record.error = Some(format!("robots.txt: {why}: all allowed"));
-                        record.location = target.map(|t| t.to_string());
-                    }
-                }
                 // Sitemaps named by robots.txt are read when they are on an in-scope host.
                 for text in sitemaps {
                     if let Some(url) = normalize::resolve_with(&job.url, &text, self.config.canon())

@@ -260,6 +260,26 @@ fn urls_cut_before_their_fetch_leave_max_pages_to_the_rest() {
     assert_eq!(records.len(), 4, "robots.txt and three pages");
     assert_eq!(summary.cuts.get("robots"), Some(&3));
     assert_eq!(summary.todo, 1);
+    // Likewise when the host's robots.txt is not known yet as its links are admitted (www.h is
+    // in scope, strict, and first met in the root's links).
+    let site = MapSite::new(&[
+        ("/robots.txt", "text:User-agent: *"),
+        (
+            "/",
+            "html:http://www.h/private/1 http://www.h/private/2 http://www.h/private/3 /a /b",
+        ),
+        (
+            "http://www.h/robots.txt",
+            "text:User-agent: *|Disallow: /private",
+        ),
+    ]);
+    let (_, summary) = crawl(&site, |b| b.robots(true).max_pages(3));
+    let got = requests(&site);
+    assert!(
+        got.contains(&"http://h/a".to_string()) && got.contains(&"http://h/b".to_string()),
+        "{got:?}"
+    );
+    assert_eq!(summary.cuts.get("robots"), Some(&3));
     // Likewise for pages cut by the per-host cap: the other host still gets its share.
     let site = MapSite::new(&[("/", "html:/a /b /c http://g/ http://g/a")]);
     let (_, summary) = crawl(&site, |b| {
@@ -495,6 +515,7 @@ fn a_sitemap_s_redirect_is_followed_within_max_redirect_and_recorded() {
             "xml:<urlset><url><loc>/listed</loc></url></urlset>",
         ),
         ("/loop.xml", "302:/loop.xml"),
+        ("/away.xml", "302:http://other/s.xml"),
         ("/a.xml", "302:/b.xml"),
         ("/b.xml", "302:/c.xml"),
         (
@@ -506,6 +527,7 @@ fn a_sitemap_s_redirect_is_followed_within_max_redirect_and_recorded() {
         b.robots(true)
             .sitemap("http://h/loop.xml")
             .sitemap("http://h/a.xml")
+            .sitemap("http://h/away.xml")
             .max_redirect(1)
     });
     let record = |url: &str| records.iter().find(|r| r.url == url).unwrap();
@@ -532,7 +554,17 @@ fn a_sitemap_s_redirect_is_followed_within_max_redirect_and_recorded() {
         b.error
     );
     assert!(!requests(&site).contains(&"http://h/c.xml".to_string()));
-    assert_eq!(summary.sitemaps, 5);
+    let away = record("http://h/away.xml");
+    assert_eq!(
+        away.error.as_deref(),
+        Some("sitemap: redirect not followed: host out of scope")
+    );
+    assert!(
+        !requests(&site)
+            .iter()
+            .any(|u| u.starts_with("http://other/"))
+    );
+    assert_eq!(summary.sitemaps, 6);
 }
 
 #[test]
