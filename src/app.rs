@@ -204,8 +204,9 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
     // With -v the log lines are the progress; a bar redrawn between them would garble both.
     let show = !cli.crawl.quiet && cli.crawl.verbose == 0 && io::stderr().is_terminal();
     let progress = ProgressLine::new(show);
-    // Roots not fetched by the end get a warning: a root cut before its fetch (robots.txt,
-    // --exclude) leaves no record, and the crawl would otherwise look merely empty.
+    // Roots not fetched by the end get a warning: a root cut before its fetch (robots.txt
+    // forbidding it, or unavailable) leaves no record, and the crawl would otherwise look merely
+    // empty.
     let mut unfetched: BTreeSet<String> = config.roots.iter().map(Url::to_string).collect();
     let crawler = Crawler::new(config, transport, RealClock::new());
     let summary = async_std::task::block_on(crawler.run_until(Some(stop), |record, p| {
@@ -226,8 +227,8 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
     if !summary.interrupted {
         for root in &unfetched {
             log::warn!(
-                "root {root} was not fetched: it was cut before its fetch (see the summary's \
-                 cuts: robots.txt, --exclude, ...)"
+                "root {root} was not fetched (the summary says why: a robots.txt cut, or \
+                 Todo past --max-pages)"
             );
         }
     }

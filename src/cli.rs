@@ -230,7 +230,8 @@ impl CrawlArgs {
 
 /// Prefixes `http://` when `root` has no scheme (as 500 Lines does): `example.com/a` becomes
 /// `http://example.com/a`, and so does `localhost:8080/` (a port, not a scheme); `https://x` is
-/// left alone, and so is `mailto:x`, which then fails as the scheme it is.
+/// left alone, and so is `mailto:x`, which then fails as the scheme it is (a root with user
+/// info, `user:pass@host`, needs its scheme written out).
 pub fn with_scheme(root: &str) -> String {
     let root = root.trim();
     // RFC 3986 §3.1: a scheme is a letter, then letters, digits, `+`, `-`, `.`, up to a `:`.
@@ -238,6 +239,7 @@ pub fn with_scheme(root: &str) -> String {
         let mut chars = scheme.chars();
         chars.next().is_some_and(|c| c.is_ascii_alphabetic())
             && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && !rest.is_empty()
             && !rest.starts_with(|c: char| c.is_ascii_digit())
     });
     if has_scheme {
@@ -256,16 +258,15 @@ pub fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), String> {
         .iter()
         .filter_map(|&(flag, path)| Some((flag, path?)))
         .collect();
-    // Devices and pipes (`/dev/null`, `/dev/stdout`) may be shared: nothing there is truncated.
-    let keys: Vec<Option<PathBuf>> = outputs
+    // Devices and pipes (`/dev/null`, `/dev/stdout`, a FIFO) are left alone: nothing there is
+    // truncated, they may be shared, and opening a FIFO would wait for its reader.
+    let special = |path: &Path| path.metadata().is_ok_and(|m| !m.is_file());
+    let keys: Vec<Option<FileKey>> = outputs
         .iter()
-        .map(|(_, path)| {
-            let special = path.metadata().is_ok_and(|m| !m.is_file());
-            (!special).then(|| file_key(path))
-        })
+        .map(|(_, path)| (!special(path)).then(|| file_key(path)))
         .collect();
     for (i, (flag, path)) in outputs.iter().enumerate() {
-        let same = |k: &Option<PathBuf>| k.is_some() && *k == keys[i];
+        let same = |k: &Option<FileKey>| k.is_some() && *k == keys[i];
         if let Some(j) = keys[..i].iter().position(same) {
             return Err(format!(
                 "{} and {flag} both name {}: give each output its own file",
@@ -274,8 +275,9 @@ pub fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), String> {
             ));
         }
     }
-    for (_, path) in &outputs {
-        let existed = path.exists();
+    for (_, path) in outputs.iter().filter(|(_, path)| !special(path)) {
+        // `symlink_metadata`: a dangling link exists (what it points to is created, and kept).
+        let existed = path.symlink_metadata().is_ok();
         std::fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -290,19 +292,32 @@ pub fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), String> {
     Ok(())
 }
 
-/// What identifies the file `path` names, whether or not it exists yet: its canonical path, or
-/// its directory's and its name.
-fn file_key(path: &Path) -> PathBuf {
+/// What identifies a file, whether or not it exists yet.
+#[derive(Debug, PartialEq, Eq)]
+enum FileKey {
+    /// An existing file on Unix: its device and inode, so that hard links are one file.
+    Inode(u64, u64),
+    /// Elsewhere, its canonical path; for a file still to be created, its directory's and its
+    /// name.
+    Path(PathBuf),
+}
+
+fn file_key(path: &Path) -> FileKey {
+    #[cfg(unix)]
+    if let Ok(meta) = path.metadata() {
+        use std::os::unix::fs::MetadataExt;
+        return FileKey::Inode(meta.dev(), meta.ino());
+    }
     if let Ok(real) = path.canonicalize() {
-        return real;
+        return FileKey::Path(real);
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     match (dir.canonicalize(), path.file_name()) {
-        (Ok(dir), Some(name)) => dir.join(name),
-        _ => path.to_path_buf(),
+        (Ok(dir), Some(name)) => FileKey::Path(dir.join(name)),
+        _ => FileKey::Path(path.to_path_buf()),
     }
 }
 
@@ -445,6 +460,7 @@ mod tests {
         assert_eq!(with_scheme("https://x/"), "https://x/");
         assert_eq!(with_scheme(" 127.0.0.1:8080 "), "http://127.0.0.1:8080");
         assert_eq!(with_scheme("localhost:8080/a"), "http://localhost:8080/a");
+        assert_eq!(with_scheme("localhost:"), "http://localhost:");
         assert_eq!(with_scheme("HTTP://x"), "HTTP://x");
         // A URL in the query is not the root's scheme.
         assert_eq!(
@@ -508,7 +524,20 @@ mod tests {
         ])
         .unwrap();
         assert!(!other.exists());
-        // A device may be named twice.
+        // Hard links are one file.
+        let link = dir.join("link");
+        std::fs::hard_link(&old, &link).unwrap();
+        assert!(check_outputs(&[("--jsonl", Some(&old)), ("--record", Some(&link))]).is_err());
+        // A device may be named twice, and a FIFO is not opened (that would wait for a reader).
+        let fifo = dir.join("fifo");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        check_outputs(&[("--jsonl", Some(&fifo))]).unwrap();
         let null = Path::new("/dev/null");
         check_outputs(&[("--jsonl", Some(null)), ("--record", Some(null))]).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();

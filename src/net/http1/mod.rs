@@ -17,9 +17,9 @@
 //! - `pool`: keep-alive per origin with a connection cap; only a connection whose response was
 //!   read to its exact end goes back, everything abandoned is closed.
 //!
-//! A connection taken from the pool may have been closed by the server while it sat there. Idle
-//! for over a second, it is checked first (a non-blocking peek); and a `GET` whose reused
-//! connection gives not a single byte back is sent once more on a new connection.
+//! A connection taken from the pool may have been closed by the server while it sat there, or
+//! hold bytes that answer nothing: every reuse checks it first (a non-blocking peek), and a `GET`
+//! whose reused connection gives not a single byte back is sent once more on a new connection.
 //!
 //! Redirects are never followed; `Accept-Encoding` and decoding are the caller's (the transport
 //! decodes and caps the body itself).
