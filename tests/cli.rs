@@ -2,7 +2,8 @@
 
 mod support;
 
-use std::process::Stdio;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
 
 use support::server::{Body, Reply, Server};
 
@@ -93,33 +94,43 @@ fn a_closed_stdout_is_not_an_error() {
     assert!(stderr.is_empty(), "{stderr}");
 }
 
-#[test]
-fn each_jsonl_line_is_out_at_once_and_sigterm_stops_cleanly() {
-    // As above: once the server sees /hang, the root's record has been reported.
+/// A crawl told to stop by `signal` (`kill`'s spelling) while its one fetch in flight hangs.
+/// The root links to a page that never answers, and the engine reports the root's record before
+/// it starts the link: once the server sees /hang, that record has been handed to the JSONL
+/// output and /hang is the one fetch in flight. `before` runs then, just before the signal.
+fn interrupted_crawl(
+    name: &str,
+    signal: &str,
+    before: impl FnOnce(&Server, &Path),
+) -> (Output, Server, PathBuf) {
     let server = Server::start(|req| match req.path.as_str() {
         "/" => Reply::html("<a href=/hang>h</a>"),
         "/robots.txt" => Reply::status(404),
         _ => Reply::status(200).body(Body::Hang),
     });
-    let jsonl = support::out_path("sigterm");
+    let jsonl = support::out_path(name);
     let child = support::crawl(&["--jsonl", jsonl.to_str().unwrap(), &server.url("/")])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     assert_eq!(server.wait_for_hang(), "/hang");
-    // On disk while the crawl still runs: a crawl killed now would lose nothing.
-    let urls: Vec<String> = support::records(&jsonl)
-        .into_iter()
-        .map(|r| r.url)
-        .collect();
-    assert_eq!(urls, [server.url("/robots.txt"), server.url("/")]);
+    before(&server, &jsonl);
     let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let out = child.wait_with_output().unwrap();
+    (child.wait_with_output().unwrap(), server, jsonl)
+}
+
+#[test]
+fn each_jsonl_line_is_out_at_once_and_sigterm_stops_cleanly() {
+    let (out, _, _) = interrupted_crawl("sigterm", "-TERM", |server, jsonl| {
+        // On disk while the crawl still runs: a crawl killed now would lose nothing.
+        let urls: Vec<String> = support::records(jsonl).into_iter().map(|r| r.url).collect();
+        assert_eq!(urls, [server.url("/robots.txt"), server.url("/")]);
+    });
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(130), "{stdout}");
     assert!(
@@ -130,27 +141,7 @@ fn each_jsonl_line_is_out_at_once_and_sigterm_stops_cleanly() {
 
 #[test]
 fn ctrl_c_flushes_the_jsonl_prints_a_partial_report_and_exits_130() {
-    // The root links to a page that never answers. The engine records the root before it starts
-    // the link, so once the server sees /hang, the root's record is written (to the JSONL
-    // buffer) and /hang is the one fetch in flight: that is when SIGINT goes to the process.
-    let server = Server::start(|req| match req.path.as_str() {
-        "/" => Reply::html("<a href=/hang>h</a>"),
-        "/robots.txt" => Reply::status(404),
-        _ => Reply::status(200).body(Body::Hang),
-    });
-    let jsonl = support::out_path("interrupt");
-    let child = support::crawl(&["--jsonl", jsonl.to_str().unwrap(), &server.url("/")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert_eq!(server.wait_for_hang(), "/hang");
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
+    let (out, server, jsonl) = interrupted_crawl("interrupt", "-INT", |_, _| {});
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
