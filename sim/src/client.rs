@@ -17,14 +17,57 @@
 //! An unencoded body within the cap is handed on as it is: the site's bodies are slices of one
 //! buffer, and the common case costs one header lookup, not a copy.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use crawler::body::wire_limit;
 use crawler::links::is_html;
 use crawler::{FetchError, FetchErrorKind, Response};
 
 use crate::replay::decode::decode;
+use crate::trace::{Event, Trace};
 
 pub use crawler::body::DEFAULT_MAX_BODY;
+
+/// What a request to a simulated server gets: a response, or an error and the name of its fault
+/// in the trace, or no answer ever (the engine's timeout ends it).
+pub(crate) enum Answer {
+    Respond(Response),
+    Fail(FetchError, &'static str),
+    Hang,
+}
+
+impl Answer {
+    /// The answer to a response the server `sent`, once [`receive`]d.
+    pub(crate) fn received(sent: Response, html_only: bool, max_body: usize) -> Answer {
+        match receive(sent, html_only, max_body) {
+            Ok(response) => Answer::Respond(response),
+            Err(error) => Answer::Fail(error, "protocol"),
+        }
+    }
+
+    /// Traces the answer to the request for `url`, at `now`, and turns it into the transport's
+    /// result.
+    pub(crate) fn complete(
+        self,
+        trace: &mut Trace,
+        now: Duration,
+        url: &str,
+    ) -> Result<Response, FetchError> {
+        match self {
+            Answer::Respond(response) => {
+                let (status, size) = (response.status, response.body.len());
+                trace.event(now, Event::Response { url, status, size });
+                Ok(response)
+            }
+            Answer::Fail(error, fault) => {
+                trace.event(now, Event::Fault { url, fault });
+                Err(error)
+            }
+            Answer::Hang => unreachable!("a request that hangs never completes"),
+        }
+    }
+}
 
 /// `response` (whose `body` holds the bytes as sent, still encoded) as the real client would
 /// return it to a request with this `html_only` flag and body cap.

@@ -4,10 +4,11 @@
 //! unreachable (connection refused), the page may have a script (its `n`th request gets the
 //! `n`th outcome), or the fault rates may strike (one uniform draw picks drop, reset, 503, 429,
 //! a body cut mid-way, slow, or nothing), unless the request comes after the faults' `until_ms`.
-//! A response then goes through the real client's rules ([`crate::client`]: no body for 204 and
-//! 304, HTML bodies only when asked, content decoding, the body cap), and the answer waits for a
-//! latency of `min_ms` plus an exponential extra, drawn from the run's one [`Rng`]. A dropped request never answers; the engine's timeout abandons it. A body
-//! cut mid-way is a transport error (`reset`, "connection closed mid-body") after the latency.
+//! A response then goes through the real client's rules ([`crate::client`]: HTML bodies only
+//! when asked, no body for 204 and 304, content decoding, the body cap), and the answer waits for
+//! a latency of `min_ms` plus an exponential extra, drawn from the run's one [`Rng`]. A dropped
+//! request never answers; the engine's timeout abandons it. A body cut mid-way is a transport
+//! error (`reset`, "connection closed mid-body") after the latency.
 //!
 //! The transport keeps the **server-side truth**, independent of the engine: a log of every
 //! request (virtual time and URL), the number of requests in flight now, and the most ever. A
@@ -24,7 +25,7 @@ use crawler::site::{Faults, Latency, Outcome, Site, not_found};
 use crawler::{FetchError, FetchErrorKind, Record, Request, Response, Transport};
 use url::Url;
 
-use crate::client::receive;
+use crate::client::Answer;
 use crate::clock::VirtualClock;
 use crate::rng::Rng;
 use crate::running::Observed;
@@ -72,13 +73,6 @@ struct Server {
     counts: Vec<u32>,
     in_flight: usize,
     max_in_flight: usize,
-}
-
-/// What a request will get: a response, or an error and the name of its fault in the trace.
-enum Answer {
-    Respond(Response),
-    Fail(FetchError, &'static str),
-    Hang,
 }
 
 impl SimTransport {
@@ -244,10 +238,7 @@ impl Net {
         };
         // What the server sent, as the real client would hand it on.
         let answer = match answer {
-            Answer::Respond(sent) => match receive(sent, html_body_only, self.max_body) {
-                Ok(response) => Answer::Respond(response),
-                Err(error) => Answer::Fail(error, "protocol"),
-            },
+            Answer::Respond(sent) => Answer::received(sent, html_body_only, self.max_body),
             other => other,
         };
         let mut trace = self.trace.borrow_mut();
@@ -277,26 +268,7 @@ impl Net {
     fn complete(&self, index: usize, answer: Answer) -> Result<Response, FetchError> {
         let server = self.server.borrow();
         let url = server.log[index].url.as_str();
-        let mut trace = self.trace.borrow_mut();
-        let now = self.clock.now();
-        match answer {
-            Answer::Respond(response) => {
-                trace.event(
-                    now,
-                    Event::Response {
-                        url,
-                        status: response.status,
-                        size: response.body.len(),
-                    },
-                );
-                Ok(response)
-            }
-            Answer::Fail(error, fault) => {
-                trace.event(now, Event::Fault { url, fault });
-                Err(error)
-            }
-            Answer::Hang => unreachable!("a dropped request never completes"),
-        }
+        answer.complete(&mut self.trace.borrow_mut(), self.clock.now(), url)
     }
 }
 

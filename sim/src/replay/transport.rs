@@ -17,7 +17,7 @@ use crawler::{FetchError, FetchErrorKind, Record, Request, Response, Transport};
 use url::Url;
 
 use super::recording::{Recorded, Recording};
-use crate::client::receive;
+use crate::client::Answer;
 use crate::clock::VirtualClock;
 use crate::net::LoggedRequest;
 use crate::rng::Rng;
@@ -92,13 +92,6 @@ impl Listed {
             self.urls.push(url.clone());
         }
     }
-}
-
-/// What a request will get.
-enum Answer {
-    Respond(Response),
-    Fail(FetchError, &'static str),
-    Hang,
 }
 
 impl ReplayTransport {
@@ -280,15 +273,15 @@ impl Net {
                 wire,
                 truncated,
             } => {
-                let mut response = Response::new(*status);
-                response.headers = Arc::clone(headers);
-                response.body = wire.clone();
-                match receive(response, html_only, self.max_body) {
-                    Ok(mut response) => {
+                let mut sent = Response::new(*status);
+                sent.headers = Arc::clone(headers);
+                sent.body = wire.clone();
+                match Answer::received(sent, html_only, self.max_body) {
+                    Answer::Respond(mut response) => {
                         response.truncated |= *truncated && !response.body_skipped;
                         Answer::Respond(response)
                     }
-                    Err(error) => Answer::Fail(error, "protocol"),
+                    other => other,
                 }
             }
             Recorded::Failed(error) => Answer::Fail(error.clone(), error.kind.as_str()),
@@ -300,20 +293,7 @@ impl Net {
     fn complete(&self, index: usize, answer: Answer) -> Result<Response, FetchError> {
         let server = self.server.borrow();
         let url = server.log[index].url.as_str();
-        let mut trace = self.trace.borrow_mut();
-        let now = self.clock.now();
-        match answer {
-            Answer::Respond(response) => {
-                let (status, size) = (response.status, response.body.len());
-                trace.event(now, Event::Response { url, status, size });
-                Ok(response)
-            }
-            Answer::Fail(error, fault) => {
-                trace.event(now, Event::Fault { url, fault });
-                Err(error)
-            }
-            Answer::Hang => unreachable!("a hanging request never completes"),
-        }
+        answer.complete(&mut self.trace.borrow_mut(), self.clock.now(), url)
     }
 }
 
