@@ -26,11 +26,12 @@ use flate2::write::{DeflateDecoder, GzDecoder, ZlibDecoder};
 pub const DEFAULT_MAX_BODY: usize = 10 << 20;
 
 /// The most encoded bytes read for a body whose decoded bytes are capped at `max_body`: twice
-/// the cap. No real compression grows data that much, so more means a body that decodes to
-/// (almost) nothing, such as endless empty deflate blocks, which would otherwise be read (and,
-/// recording, kept) until the timeout. The body is then cut there, as at the cap.
+/// the cap, plus 64 KiB for headers and block tables (which decode to nothing) under a tiny cap.
+/// No real compression grows data that much, so more means a body that decodes to (almost)
+/// nothing, such as endless empty deflate blocks, which would otherwise be read (and, recording,
+/// kept) until the timeout. The body is then cut there, as at the cap.
 pub fn wire_limit(max_body: usize) -> usize {
-    max_body.saturating_mul(2)
+    max_body.saturating_mul(2).saturating_add(64 << 10)
 }
 
 /// The encodings this transport advertises in `Accept-Encoding` (and can undo).
@@ -47,9 +48,14 @@ pub fn decodes(encoding: Option<&str>) -> bool {
     })
 }
 
-/// Collects a body up to a cap, decoding it on the way.
+/// Collects a body up to a cap, decoding it on the way; an encoded body is read for at most
+/// [`wire_limit`] bytes.
 pub struct BodySink {
     decoder: Decoder,
+    /// Wire bytes still taken ([`wire_limit`] for an encoded body, unlimited otherwise).
+    wire_left: usize,
+    /// More wire bytes came than `wire_left` allowed: the body is cut.
+    wire_cut: bool,
 }
 
 impl std::fmt::Debug for BodySink {
@@ -84,6 +90,10 @@ impl BodySink {
     /// `length` is the size the server announced (0 if none): an unencoded body gets its room
     /// at once instead of growing (and copying) as it arrives.
     pub fn new(encoding: Option<&str>, cap: usize, length: usize) -> Self {
+        let wire_left = match decodes(encoding) {
+            true => wire_limit(cap),
+            false => usize::MAX,
+        };
         let encoding = encoding.map(|e| e.trim().to_ascii_lowercase());
         let decoder = match encoding.as_deref() {
             Some("gzip" | "x-gzip") => Decoder::Gzip(GzDecoder::new(Capped::new(cap))),
@@ -94,12 +104,28 @@ impl BodySink {
                 Decoder::Identity(c)
             }
         };
-        BodySink { decoder }
+        BodySink {
+            decoder,
+            wire_left,
+            wire_cut: false,
+        }
     }
 
-    /// Takes the next chunk from the wire. `Ok(true)` means the cap was reached: stop reading.
-    /// An error means the encoded data is corrupt.
+    /// Takes the next chunk from the wire. `Ok(true)` means the cap (or the wire limit) was
+    /// reached: stop reading. An error means the encoded data is corrupt. Of a chunk that
+    /// crosses the wire limit, the part within it is decoded.
     pub fn push(&mut self, chunk: &[u8]) -> io::Result<bool> {
+        let take = chunk.len().min(self.wire_left);
+        self.wire_left -= take;
+        let full = self.decode(&chunk[..take])?;
+        if take < chunk.len() {
+            self.wire_cut = true;
+            return Ok(true);
+        }
+        Ok(full)
+    }
+
+    fn decode(&mut self, chunk: &[u8]) -> io::Result<bool> {
         match &mut self.decoder {
             Decoder::Identity(c) => {
                 c.write_all(chunk)?;
@@ -130,9 +156,10 @@ impl BodySink {
         }
     }
 
-    /// The decoded body and whether it was cut at the cap. A stream that simply ended early (or
-    /// whose trailer is bad) keeps what was decoded, as browsers do.
+    /// The decoded body and whether it was cut (at the cap, or at the wire limit). A stream that
+    /// simply ended early (or whose trailer is bad) keeps what was decoded, as browsers do.
     pub fn finish(self) -> (Vec<u8>, bool) {
+        let wire_cut = self.wire_cut;
         let capped = match self.decoder {
             Decoder::Identity(c) => c,
             Decoder::Gzip(mut d) => {
@@ -154,7 +181,7 @@ impl BodySink {
                 std::mem::replace(d.get_mut(), Capped::new(0))
             }
         };
-        (capped.buf, capped.full)
+        (capped.buf, capped.full || wire_cut)
     }
 }
 
@@ -253,6 +280,50 @@ mod tests {
 
     fn text(n: usize) -> Vec<u8> {
         (0..n).map(|i| b"abcdefghij<a href=x>"[i % 20]).collect()
+    }
+
+    #[test]
+    fn an_encoded_body_is_read_for_at_most_the_wire_limit() {
+        // A gzip header, then empty stored blocks, none of them the last: they decode to nothing.
+        let empty = |blocks| {
+            [
+                &b"\x1f\x8b\x08\0\0\0\0\0\0\xff"[..],
+                &b"\0\0\0\xff\xff".repeat(blocks),
+            ]
+            .concat()
+        };
+        assert_eq!(wire_limit(100), 200 + 65_536);
+        let mut sink = BodySink::new(Some("gzip"), 100, 0);
+        assert!(
+            sink.push(&empty(20_000)).unwrap(),
+            "100,010 wire bytes: stop"
+        );
+        assert_eq!(sink.finish(), (Vec::new(), true));
+        let mut sink = BodySink::new(Some("gzip"), 100, 0);
+        let block = b"\0\0\0\xff\xff".repeat(1000);
+        assert!(!sink.push(&empty(0)).unwrap());
+        for _ in 0..13 {
+            assert!(!sink.push(&block).unwrap(), "up to 65,010 wire bytes");
+        }
+        assert!(sink.push(&block).unwrap(), "70,010: over");
+        assert_eq!(sink.finish(), (Vec::new(), true));
+        // Of the chunk that crosses the limit, the part within it is decoded, up to the cap.
+        let mut x: u32 = 1;
+        let noise: Vec<u8> = (0..100_000)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                b'!' + ((x >> 16) % 94) as u8
+            })
+            .collect();
+        let wire = encode("gzip", &noise);
+        assert!(wire.len() > wire_limit(500), "{}", wire.len());
+        let mut sink = BodySink::new(Some("gzip"), 500, 0);
+        assert!(sink.push(&wire).unwrap());
+        assert_eq!(sink.finish(), (noise[..500].to_vec(), true));
+        // An unencoded body has no wire limit: the cap alone decides.
+        let mut sink = BodySink::new(None, 100_000, 0);
+        assert!(!sink.push(&noise).unwrap());
+        assert_eq!(sink.finish(), (noise.clone(), false));
     }
 
     #[test]

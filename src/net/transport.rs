@@ -267,10 +267,6 @@ impl Inner {
         // A small unwanted body is only drained: no decoding, so it cannot fail the fetch.
         let encoding = if skip { None } else { encoding };
         let mut sink = BodySink::new(encoding.as_deref(), o.max_body, length.unwrap_or(0));
-        // Encoded bytes are read up to `wire_limit`, then the body is cut there.
-        let mut wire_left =
-            decodes(encoding.as_deref()).then(|| crate::body::wire_limit(o.max_body));
-        let mut wire_cut = false;
         let mut wire = res.take_body();
         let mut last_data = Instant::now();
         let read = std::future::poll_fn(|cx| {
@@ -288,21 +284,10 @@ impl Inner {
                     Poll::Ready(Ok([])) => return Poll::Ready(Ok(())),
                     Poll::Ready(Ok(data)) => {
                         let n = data.len();
-                        // The part of this read within the wire limit; past it, the body is cut.
-                        let take = match &mut wire_left {
-                            Some(left) => {
-                                let take = n.min(*left);
-                                *left -= take;
-                                wire_cut = take < n;
-                                take
-                            }
-                            None => n,
-                        };
-                        let data = &data[..take];
                         if let Some(raw) = &mut raw {
                             raw.extend_from_slice(data);
                         }
-                        let pushed = sink.push(data).map(|full| full || wire_cut);
+                        let pushed = sink.push(data);
                         Pin::new(&mut wire).consume(n);
                         got = true;
                         pushed.map_err(|e| {
@@ -341,7 +326,6 @@ impl Inner {
         });
         read.await?;
         let (body, truncated) = sink.finish();
-        let truncated = truncated || wire_cut;
         let body = Bytes::from(body);
         if o.keep_wire {
             let wire_body = raw.map_or_else(|| body.clone(), Bytes::from);

@@ -11,7 +11,8 @@
 //! - encoded bytes that are not valid for their encoding are an error (the real transport turns
 //!   it into a `protocol` fetch error); a stream that merely ends early (a body the recorder cut
 //!   at its cap) keeps what was decoded;
-//! - at most `cap` decoded bytes are kept; more is a cut (`truncated`).
+//! - at most `cap` decoded bytes are kept; more is a cut (`truncated`), and so is an encoded body
+//!   longer than [`wire_limit`](crawler::body::wire_limit) wire bytes.
 //!
 //! ```text
 //! decode(Some("gzip"), &wire, 10 << 20)? == (body, truncated)
