@@ -20,7 +20,8 @@ use rustc_hash::FxHashMap;
 use texting_robots::Robot;
 use url::Url;
 
-use super::state::{is_redirect, no_target};
+use super::state::{is_redirect, redirect_target};
+use crate::normalize::Canon;
 use crate::transport::{FetchError, Response};
 
 /// How many redirects a robots.txt fetch follows.
@@ -251,17 +252,14 @@ pub(crate) fn verdict(
                 Err(_) => Verdict::Rules(Rules::AllowAll, None, Vec::new()),
             }
         }
-        status if is_redirect(status) => {
-            let location = response.header("location");
-            match location.and_then(|l| crate::normalize::resolve(url, l)) {
-                Some(target) if hops < MAX_ROBOTS_REDIRECTS => Verdict::Redirect(target),
-                Some(target) => Verdict::DeadEnd(
-                    format!("redirect not followed after {hops} hops"),
-                    Some(target),
-                ),
-                None => Verdict::DeadEnd(no_target(location), None),
-            }
-        }
+        status if is_redirect(status) => match redirect_target(url, response, Canon::default()) {
+            Ok(target) if hops < MAX_ROBOTS_REDIRECTS => Verdict::Redirect(target),
+            Ok(target) => Verdict::DeadEnd(
+                format!("redirect not followed after {hops} hops"),
+                Some(target),
+            ),
+            Err(why) => Verdict::DeadEnd(why, None),
+        },
         429 | 500..=599 => Verdict::Rules(Rules::Unavailable, None, Vec::new()),
         _ => Verdict::Rules(Rules::AllowAll, None, Vec::new()),
     }

@@ -18,7 +18,7 @@ use super::sitemap;
 use super::traps;
 use crate::config::Config;
 use crate::links;
-use crate::normalize;
+use crate::normalize::{self, Canon};
 use crate::report::{Record, Summary};
 use crate::scope::Scope;
 use crate::transport::{FetchError, Response};
@@ -94,12 +94,16 @@ pub(super) fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)
 }
 
-/// Why a redirect leads nowhere: its `Location` is missing, or does not resolve to an http(s) URL.
-pub(super) fn no_target(location: Option<&str>) -> String {
-    match location {
-        Some(l) => format!("redirect with unusable location {l:?}"),
-        None => "redirect without location".to_string(),
-    }
+/// Where the redirect `response` to a request for `url` points: its `Location` resolved and
+/// normalised with `canon`; else why it points nowhere (missing, or not an http(s) URL).
+pub(super) fn redirect_target(url: &Url, response: &Response, canon: Canon) -> Result<Url, String> {
+    let location = response.header("location");
+    location
+        .and_then(|l| normalize::resolve_with(url, l, canon))
+        .ok_or_else(|| match location {
+            Some(l) => format!("redirect with unusable location {l:?}"),
+            None => "redirect without location".to_string(),
+        })
 }
 
 /// `true` for a link the crawl does not count at all: an asset, unless assets are followed.
@@ -254,10 +258,8 @@ impl<'a> CrawlState<'a> {
             return record;
         };
         if is_redirect(response.status) {
-            let location = response.header("location");
-            let canon = self.config.canon();
-            match location.and_then(|l| normalize::resolve_with(&job.url, l, canon)) {
-                Some(target) => {
+            match redirect_target(&job.url, &response, self.config.canon()) {
+                Ok(target) => {
                     record.location = Some(target.to_string());
                     if hops >= self.config.max_redirect {
                         record.error = Some(format!(
@@ -270,7 +272,7 @@ impl<'a> CrawlState<'a> {
                             Some("sitemap: redirect not followed: host out of scope".into());
                     }
                 }
-                None => record.error = Some(no_target(location)),
+                Err(why) => record.error = Some(format!("sitemap: {why}")),
             }
             return record;
         }
@@ -602,14 +604,14 @@ impl<'a> CrawlState<'a> {
     }
 
     fn redirect(&mut self, id: u32, url: &Url, response: &Response, record: &mut Record) {
-        let location = response.header("location");
-        let Some(target) =
-            location.and_then(|l| normalize::resolve_with(url, l, self.config.canon()))
-        else {
-            self.summary.bad_redirects += 1;
-            record.error = Some(no_target(location));
-            self.table.finish(id, State::Redirected(None));
-            return;
+        let target = match redirect_target(url, response, self.config.canon()) {
+            Ok(target) => target,
+            Err(why) => {
+                self.summary.bad_redirects += 1;
+                record.error = Some(why);
+                self.table.finish(id, State::Redirected(None));
+                return;
+            }
         };
         self.summary.redirects += 1;
         record.location = Some(target.to_string());

@@ -516,6 +516,7 @@ fn a_sitemap_s_redirect_is_followed_within_max_redirect_and_recorded() {
         ),
         ("/loop.xml", "302:/loop.xml"),
         ("/away.xml", "302:http://other/s.xml"),
+        ("/nowhere.xml", "302:http://["),
         ("/a.xml", "302:/b.xml"),
         ("/b.xml", "302:/c.xml"),
         (
@@ -528,6 +529,7 @@ fn a_sitemap_s_redirect_is_followed_within_max_redirect_and_recorded() {
             .sitemap("http://h/loop.xml")
             .sitemap("http://h/a.xml")
             .sitemap("http://h/away.xml")
+            .sitemap("http://h/nowhere.xml")
             .max_redirect(1)
     });
     let record = |url: &str| records.iter().find(|r| r.url == url).unwrap();
@@ -564,7 +566,15 @@ fn a_sitemap_s_redirect_is_followed_within_max_redirect_and_recorded() {
             .iter()
             .any(|u| u.starts_with("http://other/"))
     );
-    assert_eq!(summary.sitemaps, 6);
+    let nowhere = record("http://h/nowhere.xml");
+    assert_eq!(
+        (nowhere.location.as_deref(), nowhere.error.as_deref()),
+        (
+            None,
+            Some("sitemap: redirect with unusable location \"http://[\"")
+        )
+    );
+    assert_eq!(summary.sitemaps, 7);
 }
 
 #[test]
