@@ -413,3 +413,71 @@ fn link_kinds_nofollow_and_meta_robots_end_to_end() {
         "{seen:?}"
     );
 }
+
+/// A crawler runs no scripts, so it reads `<noscript>` as markup: an mdBook-style page whose only
+/// link to its table of contents is a `<noscript><iframe>` gets it fetched, and a link inside a
+/// noscript in the body too. A page the parser gives up on (a tag left open past its memory
+/// limit) is that page's outcome: its JSON line says why, the links before it are followed, and
+/// the crawl goes on.
+#[test]
+fn noscript_links_are_followed_and_a_page_the_parser_gives_up_on_is_recorded() {
+    let mut hostile = b"<!doctype html><a href=/before-cut>x</a><img src=".to_vec();
+    hostile.resize(hostile.len() + 9 * 1024 * 1024, b'x');
+    let server = Server::start(move |req| match req.path.as_str() {
+        "/" => Reply::html(
+            "<!doctype html><html><head><title>Book</title>\
+             <noscript><link rel=stylesheet href=/ns.css></noscript></head><body>\
+             <nav id=sidebar><noscript><iframe class=sidebar-iframe-outer src=toc.html>\
+             </iframe></noscript></nav><main><p>Intro \
+             <noscript><a href=/x.html>plain version</a></noscript></p></main></body></html>",
+        ),
+        "/toc.html" => Reply::html(links(&["/chapter.html", "/hostile.html"])),
+        "/hostile.html" => Reply::status(200)
+            .header("content-type", "text/html")
+            .body(Body::Length(hostile.clone())),
+        "/x.html" | "/chapter.html" | "/before-cut" => Reply::html(links(&[])),
+        _ => Reply::status(404),
+    });
+    let jsonl = support::out_path("noscript");
+    let root = server.url("/");
+    let out = support::run(&[
+        "--ignore-robots",
+        "--max-body",
+        "16777216",
+        "--jsonl",
+        jsonl.to_str().unwrap(),
+        &root,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = support::records(&jsonl);
+    let mut paths: Vec<&str> = records
+        .iter()
+        .map(|r| r.url.strip_prefix(&server.url("")).unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "/",
+            "/before-cut",
+            "/chapter.html",
+            "/hostile.html",
+            "/toc.html",
+            "/x.html"
+        ]
+    );
+    let hostile = records
+        .iter()
+        .find(|r| r.url.ends_with("/hostile.html"))
+        .unwrap();
+    let error = hostile.error.as_deref().unwrap_or("");
+    assert!(
+        error.starts_with("links: html parser failed: "),
+        "{error:?}"
+    );
+    assert_eq!(hostile.links, Some(1));
+}

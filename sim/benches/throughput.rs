@@ -19,7 +19,7 @@
 //! Building the site (rendering every body) is not timed.
 //!
 //! A second table splits the cost per page: link extraction alone (the same bodies, in the
-//! order the last crawl requested them, through one reused `Extractor` as the engine does; the
+//! order the last crawl requested them, into one reused `Links` as the engine does; the
 //! median of as many passes as crawls), and the wall time per page less that, which is roughly
 //! what the engine and the simulator cost besides extraction. The split is approximate: in the
 //! crawl, extraction shares the caches with everything else.
@@ -27,7 +27,7 @@
 use std::time::{Duration, Instant};
 
 use crawler::Config;
-use crawler::links::{Extractor, Links};
+use crawler::links::{Links, extract_into};
 use crawler::site::{PageSpec, Site, SiteSpec};
 use crawler_sim::{LoggedRequest, Rng, Sim};
 
@@ -133,12 +133,12 @@ fn extraction(sim: &Sim, requests: &[LoggedRequest], passes: usize) -> Duration 
             site.page(page).response().body
         })
         .collect();
-    let (mut extractor, mut links) = (Extractor::default(), Links::default());
+    let mut links = Links::default();
     let mut times: Vec<Duration> = (0..passes)
         .map(|_| {
             let started = Instant::now();
             for body in &bodies {
-                extractor.extract_into(body, &mut links);
+                let _ = extract_into(body, &mut links);
                 std::hint::black_box(&links);
             }
             started.elapsed()

@@ -41,10 +41,8 @@ pub(super) struct CrawlState<'a> {
     follow_up: Vec<(u32, Label)>,
     /// Hrefs already resolved, to their ids.
     memo: Memo,
-    /// The link extractor, whose buffers serve every page in turn.
-    extractor: links::Extractor,
     /// The links of the page being read, kept for the next page's (see
-    /// [`links::Extractor::extract_into`]).
+    /// [`links::extract_into`]).
     found: links::Links,
     /// The shortcut keys of the page's links, found by [`CrawlState::warm`].
     warm: Warm,
@@ -174,7 +172,6 @@ impl<'a> CrawlState<'a> {
             admitted: 0,
             follow_up: Vec::new(),
             memo: Memo::default(),
-            extractor: links::Extractor::default(),
             found: links::Links::default(),
             warm: Default::default(),
         }
@@ -639,11 +636,15 @@ impl<'a> CrawlState<'a> {
     /// Follows the links of an HTML page: every kind but assets (unless `config.assets`), none
     /// that carries `rel=nofollow`, and none at all when the page's meta robots says `nofollow`
     /// (those count as `nofollow` cuts, one per link). `links` counts every link considered;
-    /// `noindex` goes on the record.
+    /// `noindex` goes on the record, and so does a parser failure (as `error`).
     fn links(&mut self, id: u32, url: &Url, depth: u32, response: &Response, record: &mut Record) {
         self.table.finish(id, State::Fetched);
         let mut found = std::mem::take(&mut self.found);
-        self.extractor.extract_into(&response.body, &mut found);
+        if let Err(why) = links::extract_into(&response.body, &mut found) {
+            // The links found before the parser gave up are followed; the page says why the
+            // rest are not.
+            record.error = Some(format!("links: {why}"));
+        }
         record.noindex = found.robots.noindex;
         let base = links::base_url(url, found.base.as_deref());
         let follow = self.config.max_depth.is_none_or(|max| depth < max);

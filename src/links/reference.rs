@@ -1,16 +1,82 @@
-//! The reference extractor: html5ever builds the whole DOM (through `select`), and the links are
-//! read from it element by element, in document order, by the table in the `links` module header.
-//! It is the oracle the fast extractor is tested against, so it is written for obviousness, not
-//! speed: every element is looked at, every attribute looked up by `select`'s own `attr`.
+//! The reference extractor: html5ever builds the whole DOM, handed to `select`, and the links are
+//! read from it element by element, in tree order, by the table in the `links` module header.
+//! It is the oracle the streaming extractor is tested against, so it is written for obviousness,
+//! not speed: every element is looked at, every attribute looked up by `select`'s own `attr`.
+//!
+//! `select`'s own `Document::from` parses as a browser with scripting enabled, where
+//! `<noscript>` is raw text. A crawler runs no scripts, so the tree is built here with
+//! html5ever's `scripting_enabled: false` and given to `select` as its node list ([`document`]).
 
+use html5ever::tendril::TendrilSink;
+use html5ever::tree_builder::TreeBuilderOpts;
+use html5ever::{ParseOpts, parse_document};
+use markup5ever_rcdom::{Handle, NodeData, RcDom};
 use select::document::Document;
+use select::node::{Data, Raw};
 use select::predicate::Element;
 
 use super::{Kind, Link, Links, values};
 
+/// `html` parsed as a browser with scripting disabled would, as a `select` document: every
+/// element, text and comment node of the tree (template contents are not in it), in tree order.
+pub(crate) fn document(html: &str) -> Document {
+    let opts = ParseOpts {
+        tree_builder: TreeBuilderOpts {
+            scripting_enabled: false,
+            ..TreeBuilderOpts::default()
+        },
+        ..ParseOpts::default()
+    };
+    let dom = parse_document(RcDom::default(), opts).one(html);
+    let mut doc = Document { nodes: Vec::new() };
+    for child in dom.document.children.borrow().iter() {
+        add(&mut doc, child, None);
+    }
+    doc
+}
+
+/// Appends `node` and its subtree to `doc` under `parent`, linking siblings as `select` does.
+fn add(doc: &mut Document, node: &Handle, parent: Option<usize>) {
+    let data = match &node.data {
+        NodeData::Element { name, attrs, .. } => {
+            let attrs = attrs.borrow();
+            let attrs = attrs.iter().map(|a| (a.name.clone(), a.value.clone()));
+            Data::Element(name.clone(), attrs.collect())
+        }
+        NodeData::Text { contents } => Data::Text(contents.borrow().clone()),
+        NodeData::Comment { contents } => Data::Comment(contents.clone()),
+        _ => return,
+    };
+    let index = doc.nodes.len();
+    let prev = parent.map_or_else(
+        || doc.nodes.iter().rposition(|n| n.parent.is_none()),
+        |p| doc.nodes[p].last_child,
+    );
+    doc.nodes.push(Raw {
+        index,
+        parent,
+        prev,
+        next: None,
+        first_child: None,
+        last_child: None,
+        data,
+    });
+    if let Some(prev) = prev {
+        doc.nodes[prev].next = Some(index);
+    }
+    if let Some(p) = parent {
+        let p = &mut doc.nodes[p];
+        p.first_child.get_or_insert(index);
+        p.last_child = Some(index);
+    }
+    for child in node.children.borrow().iter() {
+        add(doc, child, Some(index));
+    }
+}
+
 /// The links of `html`, read from `select`'s DOM.
 pub(super) fn extract(html: &str) -> Links {
-    let doc = Document::from(html);
+    let doc = document(html);
     let mut links = Links::default();
     let push = |links: &mut Links, kind, nofollow, url: &str| {
         links.links.push(Link {
@@ -39,10 +105,19 @@ pub(super) fn extract(html: &str) -> Links {
             "link" => {
                 if let (Some(href), Some(rel)) = (node.attr("href"), node.attr("rel")) {
                     let rel = values::rel(rel.as_bytes());
-                    if rel.stylesheet {
-                        push(&mut links, Kind::Stylesheet, rel.nofollow, href);
+                    let kind = if rel.stylesheet {
+                        Some(Kind::Stylesheet)
                     } else if rel.related {
-                        push(&mut links, Kind::Related, rel.nofollow, href);
+                        Some(Kind::Related)
+                    } else if rel.icon {
+                        Some(Kind::Image)
+                    } else if rel.preload {
+                        Some(Kind::Preload)
+                    } else {
+                        None
+                    };
+                    if let Some(kind) = kind {
+                        push(&mut links, kind, rel.nofollow, href);
                     }
                 }
             }
@@ -56,8 +131,8 @@ pub(super) fn extract(html: &str) -> Links {
                     push(&mut links, kind, false, src);
                 }
             }
-            "img" => {
-                if let Some(src) = node.attr("src") {
+            "img" | "source" => {
+                if let Some(src) = node.attr("src").filter(|_| name == "img") {
                     push(&mut links, Kind::Image, false, src);
                 }
                 if let Some(set) = node.attr("srcset") {

@@ -19,6 +19,10 @@ const NAMES: &[&str] = &[
     "link rel=stylesheet href=@",
     "link rel=StyleSheet href=@ rel=next",
     "link href=@ rel='alternate NOFOLLOW'",
+    "link rel=preload as=font href=@",
+    "link rel=modulepreload href=@",
+    "link rel='shortcut icon' href=@",
+    "source srcset='@ 1x, @ 2x'",
     "img src=@",
     "img srcset='@ 1x, @ 2x'",
     "img src=@ srcset=@,@",
@@ -506,7 +510,7 @@ pub(super) fn nested() -> impl Strategy<Value = Vec<u8>> {
 
 /// Tags whose insides are random tag syntax: names, `=`, quotes, whitespace of every kind, `/`,
 /// `&`, `\r`, NUL, case, and a link attribute now and then. Aimed at the edges of the tokenizer's
-/// one-pass reading of common tags (`Tokenizer::fast_tag`) and where it hands over to the states.
+/// tag and attribute states, where a value starts and ends.
 pub(super) fn tag_syntax() -> impl Strategy<Value = Vec<u8>> {
     let inside = prop::collection::vec(
         prop_oneof![
@@ -590,6 +594,7 @@ const FORMATTING: &[&str] = &[
     "<a href=@ rel=nofollow>",
     "<img src=@>",
     "<link rel=prev href=@>",
+    "<link rel=preload href=@>",
 ];
 
 /// Misnesting soup.

@@ -2,7 +2,7 @@
 //! `srcset`, `<meta http-equiv=refresh content>` and `<meta name=robots content>`.
 //!
 //! Both extractors call these on the attribute values they found, so the differential tests
-//! compare the parsers' trees and attribute choices, and the unit tests below hold these
+//! compare the parsers' element and attribute choices, and the unit tests below hold these
 //! functions to the HTML standard. They work on bytes and return byte ranges into their input:
 //! every delimiter they look at is ASCII, so a range found in the raw bytes of a value and the
 //! same range found in its lossy UTF-8 decoding cut out the same text (lossy decoding never
@@ -32,6 +32,10 @@ pub(crate) struct Rel {
     pub(crate) stylesheet: bool,
     /// One of `alternate`, `next`, `prev`, `canonical`.
     pub(crate) related: bool,
+    /// `icon` (also as in `shortcut icon`) or `apple-touch-icon`: an image the browser shows.
+    pub(crate) icon: bool,
+    /// `preload` or `modulepreload`: something the page will need, fetched early.
+    pub(crate) preload: bool,
 }
 
 /// Reads the tokens of a `rel` value.
@@ -45,6 +49,10 @@ pub(crate) fn rel(value: &[u8]) -> Rel {
             rel.stylesheet = true;
         } else if lower(b"alternate") || lower(b"next") || lower(b"prev") || lower(b"canonical") {
             rel.related = true;
+        } else if lower(b"icon") || lower(b"apple-touch-icon") {
+            rel.icon = true;
+        } else if lower(b"preload") || lower(b"modulepreload") {
+            rel.preload = true;
         }
     }
     rel
@@ -278,7 +286,9 @@ mod tests {
         assert!(r.nofollow && r.related && !r.stylesheet);
         let r = rel(b"alternate stylesheet");
         assert!(r.stylesheet && r.related && !r.nofollow);
-        assert_eq!(rel(b"icon nofollowx prev-ish"), Rel::default());
+        assert_eq!(rel(b"nofollowx prev-ish iconic"), Rel::default());
+        assert!(rel(b"Shortcut ICON").icon && rel(b"apple-touch-icon").icon);
+        assert!(rel(b"preload").preload && rel(b"modulepreload").preload);
         assert!(rel(b" canonical ").related);
         assert!(has_token(b"a NOFOLLOW", b"nofollow"));
         assert!(!has_token(b"no-follow", b"nofollow"));
