@@ -64,13 +64,20 @@ pub enum Rule {
     /// with scripting disabled that sequence inside a comment, a quoted attribute value or a
     /// raw-text element (`<noscript><iframe></noscript>`) is part of it. The streaming
     /// extractor then reads as markup what the reference sees as text, or the other way round
-    /// after it: tricks no real page depends on, costing links of that page only.
+    /// after it: tricks no real page depends on, costing links of that page only. Possible only
+    /// where a noscript's content has such a construct, or a `</template`, before its first
+    /// `</noscript` (or the end); other noscripts are compared.
     NoscriptEndsEarly,
     /// lol_html closes a `<template>` when an end tag for an element opened before it arrives
     /// (`<a><template></a>`); tree construction keeps the template open to its own end tag, so
     /// the reference leaves out, as template content, links the streaming extractor reports.
     /// Those URLs are on the page; broken markup costs at most their fetches.
     TemplateClosedEarly,
+    /// A formatting element left open in a template is reconstructed after it when another
+    /// marker (`<object>`, `<td>`, ...) inside the template kept the template's own from clearing
+    /// the list: the reference then reports a template link the streaming extractor, which
+    /// skips template contents, does not. Broken markup; a link of that page missed.
+    ReconstructedOutOfTemplate,
     /// Tree construction ignores a `<frame>` outside a `<frameset>`; the streaming extractor
     /// reports its `src`, a page of the site that a crawler may as well fetch.
     StrayFrame,
@@ -78,9 +85,12 @@ pub enum Rule {
     /// misnested around it, it can disagree with the tree builder on an element's namespace,
     /// which decides whether `xlink:href` is an `href` and whether `<style>` is raw text. Such
     /// markup is broken, and the cost is a link missed or read from the other attribute.
+    /// Possible only where the foreign content holds an HTML integration point or a tag that
+    /// leaves it (`<foreignObject>`, `<title>`, `<p>`, ...): plain inline icons are compared.
     ForeignNamespace,
     /// html5ever 0.26 drops the character after a CR LF that follows an attribute's `=` (a
-    /// bug: `href=\r\n"x"` gives `x"`); the standard, browsers and lol_html read `x`.
+    /// bug: `href=\r\n"x"` gives `x"`); the standard, browsers and lol_html read `x`. Possible
+    /// wherever a CR is in the whitespace after a `=`.
     CrLfAfterEquals,
     /// html5ever 0.26 drops a lone CR right after a character reference in an attribute value
     /// (`&amp;\rx` gives `&x`); the standard, and the streaming extractor, make it a newline.
@@ -96,7 +106,9 @@ pub enum Rule {
     FramesetIgnoresTags,
     /// lol_html does not switch to raw text after a start tag that ends in `=>` (an attribute
     /// with `=` and no value: `<title a=>`), so markup inside such a `<title>`, `<style>` or
-    /// `<textarea>` is read. Malformed, rare, and at worst URLs that are on the page as text.
+    /// `<textarea>` is read, and foreign content after it can even stop the parser with an
+    /// internal error (`<title a=><svg></svg>`: the page keeps the links found before).
+    /// Malformed, rare, and at worst URLs that are on the page as text or links of that page.
     EqualsThenEnd,
 }
 
@@ -154,27 +166,221 @@ impl Rule {
         if equals_then_end {
             rules.insert(Rule::EqualsThenEnd);
         }
-        if has("<noscript") {
+        if noscript_may_end_early(&text) {
             rules.insert(Rule::NoscriptEndsEarly);
         }
         if has("<template") {
             rules.insert(Rule::TemplateClosedEarly);
+            let markers = ["<object", "<applet", "<marquee", "<td", "<th", "<caption"];
+            if markers.iter().any(|m| has(m)) {
+                rules.insert(Rule::ReconstructedOutOfTemplate);
+            }
         }
         if has("<frame") {
             rules.insert(Rule::StrayFrame);
         }
-        if has("<svg") || has("<math") {
+        if foreign_content_may_be_misread(&text) {
             rules.insert(Rule::ForeignNamespace);
         }
         let crlf_after_equals = text.match_indices('=').any(|(i, _)| {
-            let rest = text[i + 1..].trim_start_matches([' ', '\t', '\x0c', '\n']);
-            rest.starts_with("\r\n")
+            let after = &text[i + 1..];
+            let rest = after.trim_start_matches([' ', '\t', '\x0c', '\n', '\r']);
+            after[..after.len() - rest.len()].contains('\r')
         });
         if crlf_after_equals {
             rules.insert(Rule::CrLfAfterEquals);
         }
         rules
     }
+}
+
+/// The tag names (of start and end tags) in `text`, in order; lowercase where `text` is.
+fn tag_names(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices('<').filter_map(|(i, _)| {
+        let rest = &text[i + 1..];
+        let rest = rest.strip_prefix('/').unwrap_or(rest);
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .unwrap_or(rest.len());
+        (end > 0).then(|| &rest[..end])
+    })
+}
+
+/// Whether some `<noscript>` of `text` (lowercased) has content in which its first
+/// `</noscript` might not be an end tag when read as markup: inside a comment or a bogus one, a
+/// raw-text or RCDATA element, a template, a select, foreign content, or a tag or quoted value
+/// still open where it comes.
+fn noscript_may_end_early(text: &str) -> bool {
+    // Raw text and RCDATA: they hide the end only if their own end tag does not come first.
+    const RAW: &[&str] = &[
+        "iframe", "xmp", "style", "textarea", "title", "script", "noembed", "noframes",
+    ];
+    const HIDES_AN_END: &[&str] = &["plaintext", "template", "svg", "math", "select"];
+    text.match_indices("<noscript").any(|(start, _)| {
+        let Some(len) = text[start..].find("</noscript") else {
+            // Left open, it is text to the end for lol_html: a `</template>` in it does not
+            // end a template around it, as it does in markup.
+            return text[start..].contains("</template");
+        };
+        let content = &text[start..start + len];
+        let bogus_end = content
+            .match_indices("</")
+            .any(|(i, _)| !content[i + 2..].starts_with(|c: char| c.is_ascii_alphabetic()));
+        let open_raw_text = content.match_indices('<').skip(1).any(|(i, _)| {
+            let name = tag_names(&content[i..]).next().unwrap_or("");
+            if content[i + 1..].starts_with('/') {
+                return false;
+            }
+            HIDES_AN_END.contains(&name)
+                || (RAW.contains(&name) && !content[i..].contains(&format!("</{name}")))
+        });
+        // A `</template>` in it does not end a template around it for lol_html, as it does in
+        // markup.
+        content.contains("<!")
+            || content.contains("</template")
+            || content.contains("<?")
+            || bogus_end
+            || open_raw_text
+            || ends_inside_a_tag(content)
+    })
+}
+
+/// Whether `text` ends inside a tag or a quoted value: after its last `<`, no `>` comes outside
+/// quotes. (It may say so of text that is not a tag: that only widens the rule.)
+fn ends_inside_a_tag(text: &str) -> bool {
+    let Some(lt) = text.rfind('<') else {
+        return false;
+    };
+    let mut quote = None;
+    for c in text[lt..].chars() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '>') => return false,
+            _ => {}
+        }
+    }
+    true
+}
+
+/// Whether the foreign content of `text` (lowercased), from its first `<svg` or `<math` to its
+/// last end tag (or the end, if some stay open), has a tag where tree construction and
+/// lol_html's tag-by-tag view can part: an HTML integration point, a tag that leaves foreign
+/// content, an end tag of another element, or an `<svg/>` closed in its own tag.
+fn foreign_content_may_be_misread(text: &str) -> bool {
+    const RISKY: &[&str] = &[
+        "foreignobject",
+        "desc",
+        "title",
+        "mi",
+        "mo",
+        "mn",
+        "ms",
+        "mtext",
+        "annotation-xml",
+        "font",
+        "b",
+        "big",
+        "blockquote",
+        "body",
+        "br",
+        "center",
+        "code",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "embed",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "head",
+        "hr",
+        "i",
+        "img",
+        "li",
+        "listing",
+        "menu",
+        "meta",
+        "nobr",
+        "ol",
+        "p",
+        "pre",
+        "ruby",
+        "s",
+        "small",
+        "span",
+        "strong",
+        "strike",
+        "sub",
+        "sup",
+        "table",
+        "tt",
+        "u",
+        "ul",
+        "var",
+        "html",
+        "template",
+    ];
+    let starts = ["<svg", "<math"];
+    let ends = ["</svg", "</math"];
+    let Some(start) = starts.iter().filter_map(|t| text.find(t)).min() else {
+        return false;
+    };
+    let count = |tags: &[&str]| tags.iter().map(|t| text.matches(t).count()).sum::<usize>();
+    let end = if count(&starts) > count(&ends) {
+        text.len()
+    } else {
+        ends.iter()
+            .filter_map(|t| text.rfind(t))
+            .max()
+            .unwrap_or(text.len())
+    };
+    // End tags of anything but the usual SVG elements can close HTML elements around the
+    // foreign content (`</a>` among them: SVG has an `a` too), and a self-closed `<svg/>`
+    // opens none.
+    const SVG: &[&str] = &[
+        "svg",
+        "math",
+        "g",
+        "path",
+        "use",
+        "symbol",
+        "defs",
+        "circle",
+        "rect",
+        "line",
+        "polyline",
+        "polygon",
+        "ellipse",
+        "text",
+        "tspan",
+        "lineargradient",
+        "radialgradient",
+        "stop",
+        "clippath",
+        "mask",
+        "pattern",
+        "image",
+        "filter",
+        "marker",
+    ];
+    let region = &text[start..end.max(start)];
+    let odd_end = region.match_indices("</").any(|(i, _)| {
+        let name = tag_names(&region[i..]).next().unwrap_or("");
+        !SVG.contains(&name)
+    });
+    let self_closed = starts.iter().any(|t| {
+        text.match_indices(t).any(|(i, _)| {
+            let tag = &text[i..];
+            tag.find('>').is_some_and(|gt| tag[..gt].ends_with('/'))
+        })
+    });
+    odd_end || self_closed || tag_names(region).any(|n| RISKY.contains(&n))
 }
 
 /// One link as the comparison sees it.
@@ -202,13 +408,15 @@ fn firsts(keys: &[Key]) -> Vec<&Key> {
     keys.iter().filter(|k| seen.insert(*k)).collect()
 }
 
-/// Checks that the streaming extractor agrees with the reference on `body`, up to the
+/// Checks that the streaming extractor reads `body` to its end (unless [`Rule::EqualsThenEnd`]
+/// is possible) and agrees with the reference on it, up to the
 /// [`Rule`]s its markup makes possible and no further:
 /// - with no rule, the same [`Links`] exactly;
 /// - only [`Rule::ForeignNamespace`], [`Rule::CrLfAfterEquals`], [`Rule::CrAfterReference`],
-///   [`Rule::RawTextInSelect`], [`Rule::FramesetIgnoresTags`] or [`Rule::EqualsThenEnd`] let a link be missed or read otherwise
+///   [`Rule::RawTextInSelect`], [`Rule::FramesetIgnoresTags`], [`Rule::NoscriptEndsEarly`],
+///   [`Rule::ReconstructedOutOfTemplate`] or [`Rule::EqualsThenEnd`] let a link be missed or read otherwise
 ///   (and then nothing else is compared);
-/// - only [`Rule::FramesetDropsBody`], [`Rule::SelectDropsTags`], [`Rule::NoscriptEndsEarly`],
+/// - only [`Rule::FramesetDropsBody`], [`Rule::SelectDropsTags`],
 ///   [`Rule::TemplateClosedEarly`] or [`Rule::StrayFrame`] let the streaming extractor find more (or more meta robots
 ///   directives);
 /// - only [`Rule::Cloned`] lets the reference have more copies of a link;
@@ -217,11 +425,14 @@ fn firsts(keys: &[Key]) -> Vec<&Key> {
 pub fn check(body: &[u8]) -> Result<(), String> {
     let shown = String::from_utf8_lossy(body);
     let mut got = Links::default();
+    let rules = Rule::possible(body);
     if let Err(e) = extract_into(body, &mut got) {
+        if rules.contains(&Rule::EqualsThenEnd) {
+            return Ok(());
+        }
         return Err(format!("{e} on {shown:?}"));
     }
     let want = extract_dom(&shown);
-    let rules = Rule::possible(body);
     if rules.is_empty() {
         ensure_eq!(got, want, "body {:?}", shown);
         return Ok(());
@@ -241,6 +452,7 @@ pub fn check(body: &[u8]) -> Result<(), String> {
         Rule::RawTextInSelect,
         Rule::FramesetIgnoresTags,
         Rule::NoscriptEndsEarly,
+        Rule::ReconstructedOutOfTemplate,
         Rule::EqualsThenEnd,
     ]);
     let (g, w) = (keys(&got), keys(&want));

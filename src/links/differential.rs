@@ -76,6 +76,12 @@ fn rule_template_closed_early() {
 }
 
 #[test]
+fn rule_reconstructed_out_of_template() {
+    let html = "<template><a href=1><object></template><b>";
+    assert_eq!(anchors(html), (vec![], vec!["1".into()]));
+}
+
+#[test]
 fn rule_stray_frame() {
     let html = "<a href=1><frame src=2>";
     let (got, want) = (extract(html.as_bytes()), extract_dom(html));
@@ -138,6 +144,11 @@ fn rule_equals_then_end() {
         (vec!["1".into()], vec![])
     );
     assert_eq!(anchors("<title a=\"\"><b/><a href=1>"), (vec![], vec![]));
+    // And foreign content after it stops lol_html with an internal error (a debug assertion,
+    // caught as a panic, in test builds).
+    let mut links = Links::default();
+    assert!(extract_into(b"<a href=1><title href=><svg></svg>", &mut links).is_err());
+    assert_eq!(links.anchors().collect::<Vec<_>>(), ["1"]);
 }
 
 #[test]
@@ -234,7 +245,29 @@ const TRICKY: &[&str] = &[
     // Noscript in the head and in the body, in a table, nested.
     "<head><noscript><link rel=stylesheet href=1><a href=2></noscript><body><noscript><iframe src=3>",
     "<table><noscript><a href=1></noscript><tr><td><noscript><noscript><a href=2></noscript>",
+    // An empty noscript leaves nothing open for an SVG element of that name after it.
+    "<noscript></noscript><svg><noscript><![CDATA[<a href=/c>]]></noscript></svg>",
 ];
+
+#[test]
+fn realistic_noscripts_and_inline_svgs_are_compared_exactly() {
+    // The rules for noscript text and foreign content are possible only where their tricky
+    // markup is: these are compared link for link.
+    for html in [
+        "<head><noscript><img height=1 width=1 style=\"display:none\" src=\"/px?id=1&amp;ev=PageView\"/></noscript></head>",
+        "<body><noscript><iframe src=\"/ns.html?id=GTM-X\" height=\"0\" width=\"0\"></iframe></noscript><a href=/a>a</a>",
+        "<img class=lazy data-src=/i.jpg><noscript><img src=\"/i.jpg\" alt=\"\"></noscript>",
+        "<a href=/home><svg class=icon aria-hidden=true><use xlink:href=\"#i-home\"></use></svg>Home</a>",
+        "<svg width=0 height=0><symbol id=i-home viewBox=\"0 0 1 1\"><path d=\"M0 0\"/></symbol></svg><a href=/x>",
+    ] {
+        let rules = Rule::possible(html.as_bytes());
+        assert!(
+            !rules.contains(&Rule::NoscriptEndsEarly) && !rules.contains(&Rule::ForeignNamespace),
+            "{html}: {rules:?}"
+        );
+        assert_eq!(extract(html.as_bytes()), extract_dom(html), "{html}");
+    }
+}
 
 #[test]
 fn tricky_inputs_agree_with_the_reference() {

@@ -2,10 +2,11 @@
 //!
 //! [`extract`], which the engine uses, reads a body with lol_html, a maintained streaming HTML
 //! parser that builds no tree (`stream.rs`). [`extract_dom`] is the reference: it builds the whole
-//! DOM with html5ever and reads it through `select`, element by element in tree order. The tests
-//! hold the first to the second on every fixture under `fixtures/html/` and on random HTML; where
-//! tree construction moves, clones or drops an element, the two differ by design, and each such
-//! difference is a named test in `differential.rs`.
+//! DOM with html5ever and reads it through `select`, element by element in tree order. Where
+//! tree construction moves, clones or drops an element (or one of the two parsers has a known
+//! quirk), the two differ by design: each such difference is a named [`agreement::Rule`] with
+//! its own test, and the tests hold the first to the second, modulo exactly the rules an input's
+//! markup makes possible, on every fixture under `fixtures/html/` and on random HTML.
 //!
 //! Both parse as a browser with scripting disabled does: a crawler runs no scripts, so
 //! `<noscript>` content is markup and its links count (mdBook puts a whole table of contents in
@@ -24,15 +25,15 @@
 //! | `link` | `href`, when `rel` has `preload` or `modulepreload` (and none of the above) | [`Kind::Preload`] (an asset) |
 //! | `iframe`, `frame` | `src` | [`Kind::Frame`] |
 //! | `meta` | `content`, when `http-equiv` is `refresh` and the content names a URL | [`Kind::Refresh`]: that URL, parsed as browsers do |
-//! | `img` | `src`, then each candidate URL of `srcset` | [`Kind::Image`] (assets) |
+//! | `img` (and `<image>`, which HTML reads as `img`) | `src`, then each candidate URL of `srcset` | [`Kind::Image`] (assets) |
 //! | `source` | each candidate URL of `srcset` | [`Kind::Image`] (assets) |
 //! | `script` | `src` | [`Kind::Script`] (an asset) |
 //! | `meta` | `content`, when `name` is `robots` | [`Links::robots`]: `noindex`, `nofollow`, `none` (both), from every such tag |
-//! | `base` | `href` | [`Links::base`], from the first one |
+//! | `base` | `href` | [`Links::base`], from the first `base` that has one |
 //!
 //! Attribute values compared with a keyword (`rel` tokens, `http-equiv`, `name`, directives) are
-//! compared ASCII case-insensitively. Other `rel` values on `link` (`icon`, `preload`, ...) are not
-//! reported. Elements that are not in the document do not count: `<template>` contents, anything
+//! compared ASCII case-insensitively. Other `rel` values on `link` (`dns-prefetch`, `manifest`, ...) are
+//! not reported. Elements that are not in the document do not count: `<template>` contents, anything
 //! inside raw text such as `<title>`, `<script>` or `<iframe>`. The value parsers (`srcset`,
 //! refresh, `rel`, directives) are shared by both extractors and tested against the HTML standard
 //! on their own.
@@ -127,11 +128,12 @@ pub enum Kind {
     Refresh,
     /// `link` `href` with `rel` stylesheet (an asset).
     Stylesheet,
-    /// `img` `src`, an `img` or `source` `srcset` candidate, or a `link` `rel=icon` (an asset).
+    /// `img` `src`, an `img` or `source` `srcset` candidate, or a `link` `rel=icon` or
+    /// `apple-touch-icon` (an asset).
     Image,
     /// `script` `src` (an asset).
     Script,
-    /// `link` `href` with `rel` preload or modulepreload (an asset).
+    /// `link` `href` with `rel` `preload` or `modulepreload` (an asset).
     Preload,
 }
 
@@ -233,6 +235,22 @@ mod tests {
             "{}",
             links.links.capacity()
         );
+    }
+
+    #[test]
+    fn a_panic_in_the_parser_is_the_pages_outcome() {
+        // The anchor handler panics on this href in test builds, as a parser bug would.
+        let mut links = Links::default();
+        let body = b"<base href=/b/><a href=/kept><meta name=robots content=noindex>\
+                     <a href='test:panic'><a href=/after>";
+        let err = extract_into(body, &mut links).unwrap_err();
+        assert_eq!(err, ExtractError::Panic("a panic for the tests".into()));
+        assert_eq!(links.anchors().collect::<Vec<_>>(), ["/kept"]);
+        assert_eq!(links.base.as_deref(), Some("/b/"));
+        assert!(links.robots.noindex);
+        // The next page is read afresh.
+        extract_into(b"<a href=/next>", &mut links).unwrap();
+        assert_eq!(links, extract(b"<a href=/next>"));
     }
 
     #[test]

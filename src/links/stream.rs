@@ -35,8 +35,9 @@ use super::{Kind, Link, Links, values};
 /// The namespace of HTML elements (as opposed to SVG and MathML ones).
 const HTML: &str = "http://www.w3.org/1999/xhtml";
 
-/// How many `<noscript>` levels are parsed again as markup. Each level is a suffix of the one
-/// around it, so this bounds the work on a page of nested `<noscript>` tags to this many passes.
+/// How many `<noscript>` levels are parsed again as markup. The texts of one level are disjoint
+/// parts of the text around them, so this bounds the work on a page of nested `<noscript>` tags
+/// to this many passes over it.
 pub(super) const NOSCRIPT_DEPTH: u32 = 8;
 
 /// The most memory lol_html may use for a document: the part of the input a tag left unfinished
@@ -205,6 +206,9 @@ fn settings<'h>(
         ))
         .append_element_content_handler(on(&sel.anchor, templates, move |el| {
             if let Some(href) = href(el) {
+                // A way for the tests to make a handler panic, as a parser bug would.
+                #[cfg(test)]
+                assert!(href != "test:panic", "a panic for the tests");
                 let nofollow =
                     attr(el, "rel").is_some_and(|r| values::has_token(r.as_bytes(), b"nofollow"));
                 push(Kind::Anchor, nofollow, href);
@@ -285,9 +289,10 @@ fn settings<'h>(
             Ok(())
         }))
         .append_element_content_handler(on(&sel.noscript, templates, move |el| {
-            if el.namespace_uri() == HTML {
-                page.borrow_mut().noscript = Some(String::new());
-            }
+            // Only an HTML noscript's text is gathered: an SVG element of that name has markup
+            // for content, which lol_html reads anyway (and an empty HTML noscript before it
+            // must not leave its gathering open for it).
+            page.borrow_mut().noscript = (el.namespace_uri() == HTML).then(String::new);
             Ok(())
         }))
         .append_element_content_handler((
@@ -320,7 +325,7 @@ fn href(el: &Element<'_, '_>) -> Option<String> {
 /// and character references are decoded by the rules for attribute values (a legacy reference
 /// without `;` stays as written before `=` or an alphanumeric).
 pub(super) fn value(raw: String) -> String {
-    if !raw.bytes().any(|b| matches!(b, b'&' | b'\r' | b'\0')) {
+    if memchr::memchr3(b'&', b'\r', b'\0', raw.as_bytes()).is_none() {
         return raw;
     }
     let mut text = raw.replace("\r\n", "\n").replace('\r', "\n");
