@@ -194,15 +194,20 @@ impl Rule {
     }
 }
 
-/// The tag names (of start and end tags) in `text`, in order; lowercase where `text` is.
+/// The tag names (of start and end tags) in `text`, in order, as the tokenizer reads them: a
+/// letter after `<` or `</`, then everything up to whitespace, `/` or `>` (lowercase where
+/// `text` is).
 fn tag_names(text: &str) -> impl Iterator<Item = &str> {
     text.match_indices('<').filter_map(|(i, _)| {
         let rest = &text[i + 1..];
         let rest = rest.strip_prefix('/').unwrap_or(rest);
+        if !rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return None;
+        }
         let end = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .find([' ', '\t', '\n', '\r', '\x0c', '/', '>'])
             .unwrap_or(rest.len());
-        (end > 0).then(|| &rest[..end])
+        Some(&rest[..end])
     })
 }
 
@@ -232,7 +237,7 @@ fn noscript_may_end_early(text: &str) -> bool {
                 return false;
             }
             HIDES_AN_END.contains(&name)
-                || (RAW.contains(&name) && !content[i..].contains(&format!("</{name}")))
+                || (RAW.contains(&name) && !has_end_tag(&content[i..], name))
         });
         // A `</template>` in it does not end a template around it for lol_html, as it does in
         // markup.
@@ -245,26 +250,50 @@ fn noscript_may_end_early(text: &str) -> bool {
     })
 }
 
-/// Whether `text` ends inside a tag or a quoted value: after its last `<`, no `>` comes outside
-/// quotes. (It may say so of text that is not a tag: that only widens the rule.)
-fn ends_inside_a_tag(text: &str) -> bool {
-    let Some(lt) = text.rfind('<') else {
-        return false;
-    };
-    let mut quote = None;
-    for c in text[lt..].chars() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, '>') => return false,
-            _ => {}
-        }
-    }
-    true
+/// Whether `text` holds an end tag `</name` that ends raw text: followed by whitespace, `/` or
+/// `>`.
+fn has_end_tag(text: &str, name: &str) -> bool {
+    let end = format!("</{name}");
+    text.match_indices(&end).any(|(i, _)| {
+        let next = text[i + end.len()..].chars().next();
+        matches!(next, Some(' ' | '\t' | '\n' | '\r' | '\x0c' | '/' | '>'))
+    })
 }
 
-/// Whether the foreign content of `text` (lowercased), from its first `<svg` or `<math` to its
-/// last end tag (or the end, if some stay open), has a tag where tree construction and
+/// Whether `text` ends inside a tag or a quoted attribute value, read as tags are: a `<` and a
+/// letter or `/` open a tag, a quote right after `=` opens a value, which only its own quote
+/// closes, and a `>` outside values closes the tag.
+fn ends_inside_a_tag(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let (mut in_tag, mut quote) = (false, None);
+    for (i, &c) in bytes.iter().enumerate() {
+        match (in_tag, quote) {
+            (_, Some(q)) => {
+                if c == q {
+                    quote = None;
+                }
+            }
+            (false, None) => {
+                let next = bytes.get(i + 1).copied().unwrap_or(b' ');
+                in_tag = c == b'<' && (next.is_ascii_alphabetic() || next == b'/');
+            }
+            (true, None) => match c {
+                b'>' => in_tag = false,
+                b'"' | b'\'' => {
+                    let before = text[..i].trim_end_matches([' ', '\t', '\n', '\r', '\x0c']);
+                    if before.ends_with('=') {
+                        quote = Some(c);
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    in_tag || quote.is_some()
+}
+
+/// Whether the foreign content of `text` (lowercased), each `<svg` or `<math` to the end tag
+/// that closes it (or the end), has a tag where tree construction and
 /// lol_html's tag-by-tag view can part: an HTML integration point, a tag that leaves foreign
 /// content, an end tag of another element, or an `<svg/>` closed in its own tag.
 fn foreign_content_may_be_misread(text: &str) -> bool {
@@ -327,19 +356,31 @@ fn foreign_content_may_be_misread(text: &str) -> bool {
         "template",
     ];
     let starts = ["<svg", "<math"];
-    let ends = ["</svg", "</math"];
-    let Some(start) = starts.iter().filter_map(|t| text.find(t)).min() else {
-        return false;
-    };
-    let count = |tags: &[&str]| tags.iter().map(|t| text.matches(t).count()).sum::<usize>();
-    let end = if count(&starts) > count(&ends) {
-        text.len()
-    } else {
-        ends.iter()
-            .filter_map(|t| text.rfind(t))
-            .max()
-            .unwrap_or(text.len())
-    };
+    // The foreign regions: from an `<svg` or `<math` that opens one to the end tag that closes
+    // it (counting nested ones), or to the end.
+    let mut regions = Vec::new();
+    let (mut depth, mut from) = (0usize, 0usize);
+    for (i, _) in text.match_indices('<') {
+        let end_tag = text[i + 1..].starts_with('/');
+        let name = tag_names(&text[i..]).next().unwrap_or("");
+        if name != "svg" && name != "math" {
+            continue;
+        }
+        if !end_tag {
+            if depth == 0 {
+                from = i;
+            }
+            depth += 1;
+        } else if depth > 0 {
+            depth -= 1;
+            if depth == 0 {
+                regions.push(&text[from..i]);
+            }
+        }
+    }
+    if depth > 0 {
+        regions.push(&text[from..]);
+    }
     // End tags of anything but the usual SVG elements can close HTML elements around the
     // foreign content (`</a>` among them: SVG has an `a` too), and a self-closed `<svg/>`
     // opens none.
@@ -369,18 +410,29 @@ fn foreign_content_may_be_misread(text: &str) -> bool {
         "filter",
         "marker",
     ];
-    let region = &text[start..end.max(start)];
-    let odd_end = region.match_indices("</").any(|(i, _)| {
-        let name = tag_names(&region[i..]).next().unwrap_or("");
-        !SVG.contains(&name)
-    });
+    let odd_end = |region: &str| {
+        region.match_indices("</").any(|(i, _)| {
+            let name = tag_names(&region[i..]).next().unwrap_or("");
+            !SVG.contains(&name)
+        })
+    };
     let self_closed = starts.iter().any(|t| {
         text.match_indices(t).any(|(i, _)| {
             let tag = &text[i..];
             tag.find('>').is_some_and(|gt| tag[..gt].ends_with('/'))
         })
     });
-    odd_end || self_closed || tag_names(region).any(|n| RISKY.contains(&n))
+    // Where a foreign tag stands inside another tag or a quoted value (as tags are read), the
+    // regions above are not where the parsers see them.
+    let hidden = ["<svg", "</svg", "<math", "</math"].iter().any(|t| {
+        text.match_indices(t)
+            .any(|(i, _)| ends_inside_a_tag(&text[..i]))
+    });
+    self_closed
+        || hidden
+        || regions
+            .iter()
+            .any(|r| odd_end(r) || tag_names(r).any(|n| RISKY.contains(&n)))
 }
 
 /// One link as the comparison sees it.

@@ -245,6 +245,10 @@ const TRICKY: &[&str] = &[
     // Noscript in the head and in the body, in a table, nested.
     "<head><noscript><link rel=stylesheet href=1><a href=2></noscript><body><noscript><iframe src=3>",
     "<table><noscript><a href=1></noscript><tr><td><noscript><noscript><a href=2></noscript>",
+    // A stray `</svg>` before foreign content (found by the links_differential fuzz target).
+    "</svg><math><annotation-xml><A XLINK:HREF=/u>upper</A><p><a href=/h>h</a>",
+    // A quoted value left open in a noscript, with a `<` in it (the fuzz target again).
+    "<noscript><center>see the <a href=\"t version</a>.</center>\n</noscript><a href=/x>",
     // An empty noscript leaves nothing open for an SVG element of that name after it.
     "<noscript></noscript><svg><noscript><![CDATA[<a href=/c>]]></noscript></svg>",
 ];
@@ -340,7 +344,9 @@ fn generators_produce_every_kind() {
 fn assert_reuse_is_invisible(bodies: &[Vec<u8>]) -> Result<(), TestCaseError> {
     let mut links = Links::default();
     for body in bodies {
-        extract_into(body, &mut links).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        // A page the parser gives up on (see `Rule::EqualsThenEnd`) keeps what was found
+        // before: the same with a fresh list as with a reused one.
+        let _ = extract_into(body, &mut links);
         prop_assert_eq!(
             &links,
             &extract(body),

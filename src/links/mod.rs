@@ -506,6 +506,12 @@ mod tests {
     fn bytes_newlines_and_nul() {
         // Invalid UTF-8 becomes U+FFFD, as lossy decoding would make it.
         check(b"<a href='/caf\xe9'>".as_slice(), None, &["/caf\u{fffd}"]);
+        // Bytes that look like a byte order mark are not one inside a value.
+        check(
+            b"<a href=\xff\xfex><a href='\xef\xbb\xbfy'>".as_slice(),
+            None,
+            &["\u{fffd}\u{fffd}x", "\u{feff}y"],
+        );
         check(
             b"<a href='/\xe2\x82&amp;'>".as_slice(),
             None,

@@ -83,7 +83,8 @@ pub(super) fn extract(body: &[u8], links: &mut Links, depth: u32) -> Result<(), 
     // The end-tag handlers that close templates must be `'static`, hence the `Rc`.
     let templates = Rc::new(Cell::new(0u32));
     let result = {
-        let mut rewriter = HtmlRewriter::new(settings(&page, &templates, depth), |_: &[u8]| {});
+        let mut rewriter =
+            HtmlRewriter::new(settings(body, &page, &templates, depth), |_: &[u8]| {});
         rewriter.write(body).and_then(|()| rewriter.end())
     };
     // A `<noscript>` left open by the end of the document is all raw text to the end.
@@ -152,6 +153,7 @@ static SELECTORS: LazyLock<Selectors> = LazyLock::new(|| {
 
 /// The handlers, by the table in the module header of `links`.
 fn settings<'h>(
+    body: &'h [u8],
     page: &'h RefCell<Page<'_>>,
     templates: &Rc<Cell<u32>>,
     depth: u32,
@@ -205,18 +207,18 @@ fn settings<'h>(
             ElementContentHandlers::default().element(template),
         ))
         .append_element_content_handler(on(&sel.anchor, templates, move |el| {
-            if let Some(href) = href(el) {
+            if let Some(href) = href(body, el) {
                 // A way for the tests to make a handler panic, as a parser bug would.
                 #[cfg(test)]
                 assert!(href != "test:panic", "a panic for the tests");
-                let nofollow =
-                    attr(el, "rel").is_some_and(|r| values::has_token(r.as_bytes(), b"nofollow"));
+                let nofollow = attr(body, el, "rel")
+                    .is_some_and(|r| values::has_token(r.as_bytes(), b"nofollow"));
                 push(Kind::Anchor, nofollow, href);
             }
             Ok(())
         }))
         .append_element_content_handler(on(&sel.link, templates, move |el| {
-            let (Some(href), Some(rel)) = (href(el), attr(el, "rel")) else {
+            let (Some(href), Some(rel)) = (href(body, el), attr(body, el, "rel")) else {
                 return Ok(());
             };
             let rel = values::rel(rel.as_bytes());
@@ -235,13 +237,13 @@ fn settings<'h>(
             Ok(())
         }))
         .append_element_content_handler(on(&sel.frame, templates, move |el| {
-            if let Some(src) = attr(el, "src") {
+            if let Some(src) = attr(body, el, "src") {
                 push(Kind::Frame, false, src);
             }
             Ok(())
         }))
         .append_element_content_handler(on(&sel.script, templates, move |el| {
-            if let Some(src) = attr(el, "src") {
+            if let Some(src) = attr(body, el, "src") {
                 push(Kind::Script, false, src);
             }
             Ok(())
@@ -253,11 +255,11 @@ fn settings<'h>(
                 return Ok(());
             }
             if name != "source" {
-                if let Some(src) = attr(el, "src") {
+                if let Some(src) = attr(body, el, "src") {
                     push(Kind::Image, false, src);
                 }
             }
-            if let Some(set) = attr(el, "srcset") {
+            if let Some(set) = attr(body, el, "srcset") {
                 values::srcset(set.as_bytes(), |r| {
                     push(Kind::Image, false, set[r].to_string())
                 });
@@ -265,11 +267,11 @@ fn settings<'h>(
             Ok(())
         }))
         .append_element_content_handler(on(&sel.meta, templates, move |el| {
-            let Some(content) = attr(el, "content") else {
+            let Some(content) = attr(body, el, "content") else {
                 return Ok(());
             };
             let is = |name: &str, value: &str| {
-                attr(el, name).is_some_and(|v| v.eq_ignore_ascii_case(value))
+                attr(body, el, name).is_some_and(|v| v.eq_ignore_ascii_case(value))
             };
             if is("http-equiv", "refresh") {
                 if let Some(r) = values::refresh_url(content.as_bytes()) {
@@ -284,7 +286,7 @@ fn settings<'h>(
         .append_element_content_handler(on(&sel.base, templates, move |el| {
             let mut p = page.borrow_mut();
             if p.links.base.is_none() {
-                p.links.base = attr(el, "href");
+                p.links.base = attr(body, el, "href");
             }
             Ok(())
         }))
@@ -301,24 +303,40 @@ fn settings<'h>(
         ))
 }
 
-/// The value of attribute `name` of `el`, decoded: the first of duplicate attributes.
-fn attr(el: &Element<'_, '_>, name: &str) -> Option<String> {
-    el.get_attribute(name).map(value)
+/// The bytes of the value of the first attribute named one of `names` in `body`, the document
+/// `el` is read from (so the first of duplicate attributes); empty for one without a value.
+///
+/// Read from the source rather than through lol_html's `value()`, which decodes with BOM
+/// sniffing: a value that begins with the bytes FF FE came back decoded as UTF-16 (found by the
+/// `links_differential` fuzz target).
+fn raw_attr<'b>(body: &'b [u8], el: &Element<'_, '_>, names: &[&str]) -> Option<&'b [u8]> {
+    let named = |a: &&lol_html::html_content::Attribute<'_>| {
+        let at = a.name_source_location().map(|l| l.bytes());
+        at.and_then(|r| body.get(r)).is_some_and(|n| {
+            names
+                .iter()
+                .any(|name| n.eq_ignore_ascii_case(name.as_bytes()))
+        })
+    };
+    let found = el.attributes().iter().find(named)?;
+    let value = found.value_source_location().map(|l| l.bytes());
+    Some(value.and_then(|r| body.get(r)).unwrap_or(b""))
+}
+
+/// The value of attribute `name` of `el`, decoded (see [`raw_attr`] and [`value`]).
+fn attr(body: &[u8], el: &Element<'_, '_>, name: &str) -> Option<String> {
+    let raw = raw_attr(body, el, &[name])?;
+    Some(value(String::from_utf8_lossy(raw).into_owned()))
 }
 
 /// An `href`, which in SVG and MathML may also be written `xlink:href` (the tree builder gives
 /// that attribute the local name `href`, and the first of the two in the tag wins).
-fn href(el: &Element<'_, '_>) -> Option<String> {
+fn href(body: &[u8], el: &Element<'_, '_>) -> Option<String> {
     if el.namespace_uri() == HTML {
-        return attr(el, "href");
+        return attr(body, el, "href");
     }
-    el.attributes()
-        .iter()
-        .find(|a| {
-            let name = a.name();
-            name == "href" || name == "xlink:href"
-        })
-        .map(|a| value(a.value()))
+    let raw = raw_attr(body, el, &["href", "xlink:href"])?;
+    Some(value(String::from_utf8_lossy(raw).into_owned()))
 }
 
 /// An attribute value as the tokenizer hands it on: CR LF and CR become LF, NUL becomes U+FFFD,
