@@ -116,79 +116,71 @@ impl Rule {
     /// The rules that can apply to `body`: each needs markup that shows in its source.
     pub fn possible(body: &[u8]) -> BTreeSet<Rule> {
         let text = String::from_utf8_lossy(body).to_ascii_lowercase();
-        let has = |s: &str| text.contains(s);
+        let tags: BTreeSet<&str> = tag_names(&text).collect();
+        let any = |names: &[&str]| names.iter().any(|n| tags.contains(n));
         let mut rules = BTreeSet::new();
-        // Only formatting elements are reconstructed, and only misnesting moves content.
-        if [
-            "<a", "<b", "<i", "<em", "<font", "<nobr", "<s", "<u", "<code", "<big", "<small",
-        ]
-        .iter()
-        .any(|t| has(t))
-        {
+        // Only formatting elements are reconstructed, and misnested ones and tables move content.
+        let formatting = [
+            "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong",
+            "tt", "u",
+        ];
+        if any(&formatting) {
             rules.insert(Rule::Cloned);
             rules.insert(Rule::Moved);
         }
-        if has("<table") {
+        if any(&["table"]) {
             rules.insert(Rule::Moved);
         }
-        if has("<frameset") {
+        if any(&["frameset"]) {
             rules.insert(Rule::FramesetDropsBody);
+            rules.insert(Rule::FramesetIgnoresTags);
         }
-        let raw = [
-            "<xmp",
-            "<iframe",
-            "<noembed",
-            "<noframes",
-            "<noscript",
-            "<style",
-            "<textarea",
-            "<title",
-            "<plaintext",
-            "<script",
-        ];
-        let raw_text = raw.iter().any(|t| has(t));
-        if has("<select") {
+        if any(&["frame"]) {
+            rules.insert(Rule::StrayFrame);
+        }
+        if any(&["select"]) {
             rules.insert(Rule::SelectDropsTags);
-            if raw_text {
+            let raw = [
+                "xmp",
+                "iframe",
+                "noembed",
+                "noframes",
+                "noscript",
+                "style",
+                "textarea",
+                "title",
+                "plaintext",
+                "script",
+            ];
+            if any(&raw) {
                 rules.insert(Rule::RawTextInSelect);
             }
         }
-        if has("<frameset") {
-            rules.insert(Rule::FramesetIgnoresTags);
+        if any(&["template"]) {
+            rules.insert(Rule::TemplateClosedEarly);
+            if any(&["object", "applet", "marquee", "td", "th", "caption"]) {
+                rules.insert(Rule::ReconstructedOutOfTemplate);
+            }
         }
-        if has("&") && has("\r") {
+        if text.contains('&') && text.contains('\r') {
             rules.insert(Rule::CrAfterReference);
         }
-        let equals_then_end = text.match_indices('=').any(|(i, _)| {
-            let rest = text[i + 1..].trim_start_matches([' ', '\t', '\x0c', '\n', '\r']);
-            rest.starts_with('>')
-        });
-        if equals_then_end {
-            rules.insert(Rule::EqualsThenEnd);
+        // What follows each `=`: the whitespace skipped, and the rest.
+        for (i, _) in text.match_indices('=') {
+            let after = &text[i + 1..];
+            let rest = after.trim_start_matches([' ', '\t', '\x0c', '\n', '\r']);
+            if rest.starts_with('>') {
+                rules.insert(Rule::EqualsThenEnd);
+            }
+            if after[..after.len() - rest.len()].contains('\r') {
+                rules.insert(Rule::CrLfAfterEquals);
+            }
         }
         if noscript_may_end_early(&text) {
             rules.insert(Rule::NoscriptEndsEarly);
         }
-        if has("<template") {
-            rules.insert(Rule::TemplateClosedEarly);
-            let markers = ["<object", "<applet", "<marquee", "<td", "<th", "<caption"];
-            if markers.iter().any(|m| has(m)) {
-                rules.insert(Rule::ReconstructedOutOfTemplate);
-            }
-        }
-        if has("<frame") {
-            rules.insert(Rule::StrayFrame);
-        }
         if foreign_content_may_be_misread(&text) {
             rules.insert(Rule::ForeignNamespace);
-        }
-        let crlf_after_equals = text.match_indices('=').any(|(i, _)| {
-            let after = &text[i + 1..];
-            let rest = after.trim_start_matches([' ', '\t', '\x0c', '\n', '\r']);
-            after[..after.len() - rest.len()].contains('\r')
-        });
-        if crlf_after_equals {
-            rules.insert(Rule::CrLfAfterEquals);
         }
         rules
     }

@@ -199,8 +199,8 @@ pub fn extract_into(body: &[u8], links: &mut Links) -> Result<(), ExtractError> 
 /// must not leave a vector that size behind.
 const KEEP_LINKS: usize = 4096;
 
-/// Reference extractor: builds the DOM with `select` and reads it element by element, by the
-/// module header's table.
+/// Reference extractor: builds the DOM with html5ever (scripting disabled), reads it through
+/// `select` element by element, by the module header's table.
 pub fn extract_dom(html: &str) -> Links {
     reference::extract(html)
 }

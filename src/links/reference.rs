@@ -105,18 +105,7 @@ pub(super) fn extract(html: &str) -> Links {
             "link" => {
                 if let (Some(href), Some(rel)) = (node.attr("href"), node.attr("rel")) {
                     let rel = values::rel(rel.as_bytes());
-                    let kind = if rel.stylesheet {
-                        Some(Kind::Stylesheet)
-                    } else if rel.related {
-                        Some(Kind::Related)
-                    } else if rel.icon {
-                        Some(Kind::Image)
-                    } else if rel.preload {
-                        Some(Kind::Preload)
-                    } else {
-                        None
-                    };
-                    if let Some(kind) = kind {
+                    if let Some(kind) = rel.kind() {
                         push(&mut links, kind, rel.nofollow, href);
                     }
                 }

@@ -6,8 +6,8 @@
 //! inside a `<script>`, a comment or a `<title>` is never seen, and an SVG `<a>` is known to be
 //! one. It builds no tree: elements are reported in source order, which is what a crawler wants,
 //! and the few places where the standard's tree construction moves, clones or drops an element
-//! are where this extractor and the DOM reference differ by design (the differences are named
-//! and tested in `differential.rs`).
+//! are where this extractor and the DOM reference differ by design (the differences are named in
+//! `agreement.rs` and tested in `differential.rs`).
 //!
 //! Two things the parser cannot do alone are done here:
 //! - `<template>` contents are not part of the document: an open-template count, kept by the
@@ -17,8 +17,9 @@
 //!   its text is gathered and parsed again as a document of its own, at most [`NOSCRIPT_DEPTH`]
 //!   levels deep.
 //!
-//! Attribute values come from lol_html as written; [`value`] decodes them as the tokenizer would
-//! (newlines, NUL, character references).
+//! Attribute values are read from the document's bytes, where lol_html says they are
+//! ([`raw_attr`]), and decoded here as the tokenizer would ([`value`]: newlines, NUL, character
+//! references).
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -131,6 +132,7 @@ struct Selectors {
     frame: Selector,
     script: Selector,
     image: Selector,
+    source: Selector,
     meta: Selector,
     base: Selector,
     noscript: Selector,
@@ -144,7 +146,8 @@ static SELECTORS: LazyLock<Selectors> = LazyLock::new(|| {
         link: parse("link"),
         frame: parse("iframe, frame"),
         script: parse("script"),
-        image: parse("img, image, source"),
+        image: parse("img, image"),
+        source: parse("source"),
         meta: parse("meta"),
         base: parse("base"),
         noscript: parse("noscript"),
@@ -177,6 +180,16 @@ fn settings<'h>(
         }
         Ok(())
     };
+    // Every noscript sets whether its text is gathered: only an HTML one outside templates (an
+    // SVG element of that name has markup for content, which lol_html reads anyway). So no
+    // noscript inherits the state of one before it, even an empty one, whose text handler never
+    // runs.
+    let in_template = Rc::clone(templates);
+    let noscript = move |el: &mut Element<'_, '_>| -> HandlerResult {
+        let gather = in_template.get() == 0 && el.namespace_uri() == HTML;
+        page.borrow_mut().noscript = gather.then(String::new);
+        Ok(())
+    };
     let noscript_text = move |text: &mut TextChunk<'_>| -> HandlerResult {
         let mut p = page.borrow_mut();
         if let Some(gathered) = p.noscript.as_mut() {
@@ -188,12 +201,12 @@ fn settings<'h>(
         }
         Ok(())
     };
-    let templates_text = Rc::clone(templates);
-    let noscript_text = move |text: &mut TextChunk<'_>| {
-        if templates_text.get() == 0 {
-            noscript_text(text)?;
+    let srcset = move |el: &Element<'_, '_>| {
+        if let Some(set) = attr(body, el, "srcset") {
+            values::srcset(set.as_bytes(), |r| {
+                push(Kind::Image, false, set[r].to_string())
+            });
         }
-        Ok(())
     };
     // Not strict: where lol_html cannot tell from the tags alone whether an element starts raw
     // text (`<xmp>` inside `<select>`, say), it guesses as browsers mostly parse, instead of
@@ -222,18 +235,9 @@ fn settings<'h>(
                 return Ok(());
             };
             let rel = values::rel(rel.as_bytes());
-            let kind = if rel.stylesheet {
-                Kind::Stylesheet
-            } else if rel.related {
-                Kind::Related
-            } else if rel.icon {
-                Kind::Image
-            } else if rel.preload {
-                Kind::Preload
-            } else {
-                return Ok(());
-            };
-            push(kind, rel.nofollow, href);
+            if let Some(kind) = rel.kind() {
+                push(kind, rel.nofollow, href);
+            }
             Ok(())
         }))
         .append_element_content_handler(on(&sel.frame, templates, move |el| {
@@ -249,21 +253,18 @@ fn settings<'h>(
             Ok(())
         }))
         .append_element_content_handler(on(&sel.image, templates, move |el| {
-            let name = el.tag_name();
             // `<image>` is read as `<img>` in HTML, and stays itself in SVG.
-            if name == "image" && el.namespace_uri() != HTML {
+            if el.namespace_uri() != HTML && el.tag_name() == "image" {
                 return Ok(());
             }
-            if name != "source" {
-                if let Some(src) = attr(body, el, "src") {
-                    push(Kind::Image, false, src);
-                }
+            if let Some(src) = attr(body, el, "src") {
+                push(Kind::Image, false, src);
             }
-            if let Some(set) = attr(body, el, "srcset") {
-                values::srcset(set.as_bytes(), |r| {
-                    push(Kind::Image, false, set[r].to_string())
-                });
-            }
+            srcset(el);
+            Ok(())
+        }))
+        .append_element_content_handler(on(&sel.source, templates, move |el| {
+            srcset(el);
             Ok(())
         }))
         .append_element_content_handler(on(&sel.meta, templates, move |el| {
@@ -290,16 +291,11 @@ fn settings<'h>(
             }
             Ok(())
         }))
-        .append_element_content_handler(on(&sel.noscript, templates, move |el| {
-            // Only an HTML noscript's text is gathered: an SVG element of that name has markup
-            // for content, which lol_html reads anyway (and an empty HTML noscript before it
-            // must not leave its gathering open for it).
-            page.borrow_mut().noscript = (el.namespace_uri() == HTML).then(String::new);
-            Ok(())
-        }))
         .append_element_content_handler((
             Cow::Borrowed(&sel.noscript),
-            ElementContentHandlers::default().text(noscript_text),
+            ElementContentHandlers::default()
+                .element(noscript)
+                .text(noscript_text),
         ))
 }
 
@@ -325,28 +321,30 @@ fn raw_attr<'b>(body: &'b [u8], el: &Element<'_, '_>, names: &[&str]) -> Option<
 
 /// The value of attribute `name` of `el`, decoded (see [`raw_attr`] and [`value`]).
 fn attr(body: &[u8], el: &Element<'_, '_>, name: &str) -> Option<String> {
-    let raw = raw_attr(body, el, &[name])?;
-    Some(value(String::from_utf8_lossy(raw).into_owned()))
+    raw_attr(body, el, &[name]).map(value)
 }
 
 /// An `href`, which in SVG and MathML may also be written `xlink:href` (the tree builder gives
 /// that attribute the local name `href`, and the first of the two in the tag wins).
 fn href(body: &[u8], el: &Element<'_, '_>) -> Option<String> {
-    if el.namespace_uri() == HTML {
-        return attr(body, el, "href");
-    }
-    let raw = raw_attr(body, el, &["href", "xlink:href"])?;
-    Some(value(String::from_utf8_lossy(raw).into_owned()))
+    let names: &[&str] = if el.namespace_uri() == HTML {
+        &["href"]
+    } else {
+        &["href", "xlink:href"]
+    };
+    raw_attr(body, el, names).map(value)
 }
 
-/// An attribute value as the tokenizer hands it on: CR LF and CR become LF, NUL becomes U+FFFD,
-/// and character references are decoded by the rules for attribute values (a legacy reference
-/// without `;` stays as written before `=` or an alphanumeric).
-pub(super) fn value(raw: String) -> String {
-    if memchr::memchr3(b'&', b'\r', b'\0', raw.as_bytes()).is_none() {
-        return raw;
+/// An attribute value's bytes as the tokenizer hands the value on: lossy UTF-8, CR LF and CR
+/// become LF, NUL becomes U+FFFD, and character references are decoded by the rules for
+/// attribute values (a legacy reference without `;` stays as written before `=` or an
+/// alphanumeric).
+fn value(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw).into_owned();
+    if memchr::memchr3(b'&', b'\r', b'\0', raw).is_none() {
+        return text;
     }
-    let mut text = raw.replace("\r\n", "\n").replace('\r', "\n");
+    let mut text = text.replace("\r\n", "\n").replace('\r', "\n");
     if text.contains('\0') {
         text = text.replace('\0', "\u{fffd}");
     }

@@ -38,6 +38,22 @@ pub(crate) struct Rel {
     pub(crate) preload: bool,
 }
 
+impl Rel {
+    /// What a `link` with this `rel` is, by the first of: `stylesheet`, one of the related
+    /// tokens, an icon, a preload; `None` for a `link` the crawler does not report.
+    pub(crate) fn kind(&self) -> Option<super::Kind> {
+        use super::Kind;
+        [
+            (self.stylesheet, Kind::Stylesheet),
+            (self.related, Kind::Related),
+            (self.icon, Kind::Image),
+            (self.preload, Kind::Preload),
+        ]
+        .into_iter()
+        .find_map(|(has, kind)| has.then_some(kind))
+    }
+}
+
 /// Reads the tokens of a `rel` value.
 pub(crate) fn rel(value: &[u8]) -> Rel {
     let mut rel = Rel::default();
@@ -289,6 +305,13 @@ mod tests {
         assert_eq!(rel(b"nofollowx prev-ish iconic"), Rel::default());
         assert!(rel(b"Shortcut ICON").icon && rel(b"apple-touch-icon").icon);
         assert!(rel(b"preload").preload && rel(b"modulepreload").preload);
+        use super::super::Kind;
+        let kind = |v: &[u8]| rel(v).kind();
+        assert_eq!(kind(b"icon alternate stylesheet"), Some(Kind::Stylesheet));
+        assert_eq!(kind(b"preload icon next"), Some(Kind::Related));
+        assert_eq!(kind(b"modulepreload icon"), Some(Kind::Image));
+        assert_eq!(kind(b"preload"), Some(Kind::Preload));
+        assert_eq!(kind(b"dns-prefetch nofollow"), None);
         assert!(rel(b" canonical ").related);
         assert!(has_token(b"a NOFOLLOW", b"nofollow"));
         assert!(!has_token(b"no-follow", b"nofollow"));
