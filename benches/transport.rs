@@ -14,8 +14,8 @@
 
 use std::time::{Duration, Instant};
 
-use crawler::net::{Backend, HttpOptions, SurfTransport};
 use crawler::{Request, Transport};
+use crawler_http::{Backend, HttpOptions, SurfTransport};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use url::Url;

@@ -14,36 +14,30 @@
 //! - [`normalize`], [`Scope`], [`links`]: what counts as the same URL, which URLs are in scope,
 //!   and which links a page has;
 //! - [`report`]: JSON lines and the `reporting.py`-style text report;
-//! - `net` and `app` (feature `http`): the real transport and clock, and the `crawl` command;
-//! - [`site`]: the site file format served by the simulator and the demo server.
+//! - [`body`]: response body decoding and caps, for transports;
+//! - [`strids`]: the string table behind the URL table, shared with the site format.
+//!
+//! The rest of the workspace builds on this package and adds no job to it: `crawler-http` (the
+//! real transport and clock), `crawler-warc` (recordings), `crawler-site` (site files),
+//! `crawler-cli` (options and outputs), `crawl` (the command) and `crawler-sim` (the simulator).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
-#[cfg(feature = "http")]
-pub mod app;
 pub mod body;
-#[cfg(feature = "cli")]
-pub mod cli;
 mod clock;
 mod config;
-#[cfg(feature = "http")]
-pub mod demo;
 mod engine;
 pub mod links;
-#[cfg(feature = "http")]
-pub mod net;
 pub mod normalize;
 pub mod report;
 mod scope;
-pub mod site;
-mod strids;
+pub mod strids;
 mod transport;
-pub mod warc;
 
 pub use clock::Clock;
 pub use config::{Config, ConfigBuilder, ConfigError, DEFAULT_USER_AGENT};
-pub use engine::{Crawler, Progress, Stop};
+pub use engine::{Crawler, Event, FetchKind, OutLink, Progress, Stop};
 pub use report::{Record, Summary};
 pub use scope::{Scope, ScopeMode};
 pub use transport::{FetchError, FetchErrorKind, Request, Response, Transport, Wire};

@@ -3,15 +3,12 @@
 //! URLs here (a page's id is its index), so the two lookups a simulated request makes work alike.
 //!
 //! The strings lie back to back in one arena (no allocation per string), and an open-addressing
-//! index, at most half full, finds them. Each [`Slot`] holds an id with the high half of its
+//! index, at most half full, finds them. Each slot holds an id with the high half of its
 //! string's hash and where the string lies in the arena, so a lookup compares the hash half before
 //! touching the string, then reads the string's bytes directly: it touches one slot (rarely two)
 //! and the string, and nothing else. It is written here rather than taken from `hashbrown` for
 //! that (hashbrown's control bytes, buckets and boxed keys are three places to miss the cache),
-//! and for one thing `hashbrown` does not offer: knowing where a hash's slot lies, so that
-//! [`StrIds::warm`] can load the slots and strings a batch of lookups will need before they are
-//! made one by one. In a large crawl those loads miss the cache; issued back to back they overlap
-//! instead of waiting for each other.
+//! and so a key's hash can be computed once and used for both the lookup and the insertion.
 //!
 //! ```text
 //! slots: [ EMPTY | id 1, tag, 26..51 | EMPTY | id 0, tag, 0..26 | ... ]   (power of two)
@@ -49,7 +46,7 @@ impl Slot {
 
 /// Strings by dense id, and the index that finds them. See the [module docs](self).
 #[derive(Clone, Default)]
-pub(crate) struct StrIds {
+pub struct StrIds {
     /// A power of two slots (or none).
     slots: Vec<Slot>,
     /// The strings, back to back, in id order.
@@ -77,7 +74,7 @@ impl StrIds {
         }
     }
 
-    /// The hash [`find`](Self::find), [`push`](Self::push) and [`warm`](Self::warm) take for
+    /// The hash [`find`](Self::find), and [`push`](Self::push) take for
     /// `key`.
     #[inline]
     pub fn hash(&self, key: &str) -> u64 {
@@ -87,6 +84,11 @@ impl StrIds {
     /// How many strings there are (the next id).
     pub fn len(&self) -> usize {
         self.ends.len()
+    }
+
+    /// `true` when there are no strings.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
     }
 
     /// The string with id `id`.
@@ -187,34 +189,6 @@ impl StrIds {
         }
         self.slots[i] = slot;
     }
-
-    /// Loads what looking up keys with these hashes will read: first every home slot, then the
-    /// first byte of every string whose tag matches along each probe, and what `also` reads for
-    /// that string's id. Pure reads that change nothing; they only make the lookups that follow
-    /// hit the cache.
-    pub fn warm(&self, hashes: &[u64], also: impl Fn(u32) -> u32) {
-        if self.slots.is_empty() {
-            return;
-        }
-        let mut sink = 0u32;
-        for &hash in hashes {
-            sink ^= self.slots[self.home(hash)].tag;
-        }
-        let mask = self.slots.len() - 1;
-        for &hash in hashes {
-            let (tag, mut i) = ((hash >> 32) as u32, self.home(hash));
-            while self.slots[i].id != EMPTY {
-                let slot = &self.slots[i];
-                if slot.tag == tag {
-                    let first = self.text.as_bytes().get(slot.start as usize);
-                    sink ^= u32::from(first.copied().unwrap_or(0)) ^ also(slot.id);
-                    break;
-                }
-                i = (i + 1) & mask;
-            }
-        }
-        std::hint::black_box(sink);
-    }
 }
 
 /// The number of slots that keeps `n` strings at most half full (a power of two, at least 64).
@@ -234,23 +208,17 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
         /// Every string gets one id, the next one, the first time it is added, across growth
-        /// (from empty or from a reserved size), with [`StrIds::warm`] run before some lookups
-        /// (it must change nothing). The oracle is a `BTreeMap` from string to the id it got.
+        /// (from empty or from a reserved size). The oracle is a `BTreeMap` from string to the id it got.
         #[test]
         fn ids_agree_with_a_map(
             picks in prop::collection::vec((0u32..400, any::<bool>()), 1..1500),
-            warm_every in 1usize..8,
             reserve in prop::option::of(0usize..300),
         ) {
             let mut ids = reserve.map_or_else(StrIds::default, StrIds::with_capacity);
             let mut oracle: BTreeMap<String, u32> = BTreeMap::new();
             let key = |n: u32| format!("http://h{}/p{n}", n % 3);
-            for (i, chunk) in picks.chunks(warm_every).enumerate() {
-                if i % 2 == 0 {
-                    let hashes: Vec<u64> = chunk.iter().map(|&(n, _)| ids.hash(&key(n))).collect();
-                    ids.warm(&hashes, |id| id);
-                }
-                for &(n, add) in chunk {
+            {
+                for &(n, add) in &picks {
                     let k = key(n);
                     let hash = ids.hash(&k);
                     prop_assert_eq!(ids.find(&k, hash), oracle.get(&k).copied(), "{}", k);

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use clap::Parser;
-use crawler::app::Cli;
-use crawler::demo::SITE_JSON;
-use crawler::site::{self, Outcome, Site};
+use crawl::app::Cli;
+use crawl::demo::SITE_JSON;
 use crawler::{Clock, Crawler, FetchError, FetchErrorKind, Record, Request, Response, Transport};
+use crawler_site::{self as site, Outcome, Site};
 
 /// The site model served straight from memory, scripts included.
 struct InMemory {
@@ -96,7 +96,7 @@ fn the_demo_crawl_matches_the_site_model() {
     };
     let crawler = Crawler::new(config, transport, Jumping::default());
     let mut model = Vec::new();
-    futures_executor::block_on(crawler.run(|r, _| model.push(r.clone())));
+    futures_executor::block_on(crawler.run(|e| model.push(e.record.clone())));
 
     assert_eq!(real.len(), model.len());
     assert_eq!(essentials(&real), essentials(&model));

@@ -1,14 +1,14 @@
 //! The real transport against a real server on 127.0.0.1, on every backend: what each kind of
 //! failure becomes, how each body framing is read, what a fetch sends and keeps, and which
-//! connections are reused. Uses the public API only (`crawler::net`).
+//! connections are reused. Uses the public API only (`crawler_http`).
 
 mod support;
 
 use std::io::Write;
 use std::time::Duration;
 
-use crawler::net::{Backend, HttpOptions, SurfTransport};
 use crawler::{FetchErrorKind, Request, Response, Transport};
+use crawler_http::{Backend, HttpOptions, SurfTransport};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use support::server::{Body, Reply, Server};

@@ -21,7 +21,7 @@ use support::server::{Body, Reply, Server};
 
 /// A Python interpreter that can `import warcio`, or a loud failure.
 fn warcio_python() -> PathBuf {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/warcio-venv/bin/python");
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/warcio-venv/bin/python");
     let candidates = std::env::var_os("WARCIO_PYTHON")
         .map(PathBuf::from)
         .into_iter()
@@ -177,9 +177,9 @@ fn a_recorded_crawl_is_a_valid_warc_with_every_try() {
         String::from_utf8_lossy(&out.stderr)
     );
     // The warcinfo record names the crawl's root, so a replay starts where the crawl did.
-    let records = crawler::warc::read_records(&std::fs::read(&warc).unwrap()).unwrap();
+    let records = crawler_warc::read_records(&std::fs::read(&warc).unwrap()).unwrap();
     let info = String::from_utf8_lossy(&records[0].block).into_owned();
-    let root_line = format!("{}: {}", crawler::warc::ROOT_FIELD, server.url("/"));
+    let root_line = format!("{}: {}", crawler_warc::ROOT_FIELD, server.url("/"));
     assert!(info.contains(&root_line), "{info}");
     let records = warcio_read(&warc);
     let base = server.url("");

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use clap::Parser;
 use crawler::Record;
-use crawler::cli::CrawlArgs;
+use crawler_cli::CrawlArgs;
 use crawler_sim::{Recording, Replay, ReplayRun};
 use flate2::Compression;
 use flate2::write::{GzEncoder, ZlibEncoder};
@@ -378,7 +378,7 @@ fn replays_of_real_recordings_reproduce_the_real_crawls() {
             );
         }
         if update {
-            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/replay");
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/replay");
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::copy(&real.warc, dir.join(format!("{}.warc.gz", site.name))).unwrap();
             std::fs::copy(&real.jsonl, dir.join(format!("{}.jsonl", site.name))).unwrap();

@@ -11,14 +11,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use crawler::net::{Backend, HttpOptions, SurfTransport};
 use crawler::{FetchErrorKind, Request, Response, Transport};
+use crawler_http::{Backend, HttpOptions, SurfTransport};
 use native_tls::{Identity, TlsAcceptor};
 use url::Url;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/tls")
+        .join("../fixtures/tls")
         .join(name)
 }
 

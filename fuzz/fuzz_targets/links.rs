@@ -4,7 +4,7 @@
 #![no_main]
 
 use crawler::links::{Links, extract_dom, extract_into};
-use crawler::site::render_html;
+use crawler_site::render_html;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crawler::Config;
-use crawler::site::{Latency, Site, SiteSpec};
+use crawler_site::{Latency, Site, SiteSpec};
 use crawler_fuzz::assert_once;
 use crawler_sim::Sim;
 use libfuzzer_sys::fuzz_target;

@@ -26,7 +26,7 @@ pub fn crawl<T: Transport>(config: Config, transport: T) -> (Vec<Record>, Summar
     let mut executor = Executor::new(clock, Duration::from_secs(7 * 24 * 3600), 0);
     let mut records = Vec::new();
     let summary = executor
-        .block_on(crawler.run(|r, _| records.push(r.clone())))
+        .block_on(crawler.run(|e| records.push(e.record.clone())))
         .expect("the crawl ends");
     (records, summary)
 }
@@ -35,7 +35,7 @@ pub fn crawl<T: Transport>(config: Config, transport: T) -> (Vec<Record>, Summar
 pub fn html(hrefs: &[String]) -> Response {
     Response::new(200)
         .with_header("content-type", "text/html")
-        .with_body(crawler::site::render_html(hrefs, None, None))
+        .with_body(crawler_site::render_html(hrefs, None, None))
 }
 
 /// Asserts that no URL has two records.

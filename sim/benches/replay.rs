@@ -16,8 +16,8 @@
 use std::time::{Duration, Instant};
 
 use crawler::Config;
-use crawler::warc::{Exchange, Outcome, WarcWriter};
 use crawler_sim::{Recording, Replay, Rng};
+use crawler_warc::{Exchange, Outcome, WarcWriter};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use std::io::Write;

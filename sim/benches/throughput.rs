@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 
 use crawler::Config;
 use crawler::links::{Links, extract_into};
-use crawler::site::{PageSpec, Site, SiteSpec};
 use crawler_sim::{LoggedRequest, Rng, Sim};
+use crawler_site::{PageSpec, Site, SiteSpec};
 
 const LINKS: usize = 8;
 

@@ -227,7 +227,7 @@ mod tests {
         );
         assert!(message.contains(" --seed 3 --budget "), "{message}");
         let written = std::fs::read_to_string(dir.join("seed-3-shrunk.json")).unwrap();
-        let site = crawler::site::Site::from_json(&written).unwrap();
+        let site = crawler_site::Site::from_json(&written).unwrap();
         assert_eq!(site.roots()[0], fuzz::generate(3).url(0));
         std::fs::remove_dir_all(&dir).unwrap();
     }

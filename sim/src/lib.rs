@@ -2,7 +2,7 @@
 //! single-threaded executor.
 //!
 //! The engine sees the world through two seams, [`crawler::Transport`] and [`crawler::Clock`].
-//! This crate implements both over a [site file](crawler::site) in virtual time, and runs the
+//! This crate implements both over a [site file](crawler_site) in virtual time, and runs the
 //! real, unchanged engine on them:
 //!
 //! - [`Rng`]: the one seeded random source (xoshiro256++), for latency and fault draws;
@@ -24,7 +24,7 @@
 //!
 //! ```
 //! use crawler_sim::Sim;
-//! let site = crawler::site::Site::from_json(r#"{
+//! let site = crawler_site::Site::from_json(r#"{
 //!     "pages": {
 //!         "http://a.test/": {"links": ["/b", "/old"]},
 //!         "http://a.test/old": {"redirect": 301, "location": "/b"}

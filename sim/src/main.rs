@@ -1,8 +1,8 @@
 //! `crawl-sim`: runs the real crawl engine against a site file, or replays a WARC recording of
 //! a real crawl, in virtual time.
 //!
-//! It takes exactly the crawl options of `crawl` (the shared [`crawler::cli::CrawlArgs`]) and
-//! writes the same outputs ([`crawler::cli::Output`]: JSON lines as records arrive, the report
+//! It takes exactly the crawl options of `crawl` (the shared [`crawler_cli::CrawlArgs`]) and
+//! writes the same outputs ([`crawler_cli::Output`]: JSON lines as records arrive, the report
 //! at the end), plus `--site` or `--replay` (exactly one), `--seed`, `--budget` and `--trace`.
 //! Roots default to the site file's `roots`, or to the recording's (see
 //! [`crawler_sim::Recording::roots`]). The trace hash goes to stderr, so two runs can be
@@ -27,9 +27,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use crawler::Stop;
-use crawler::cli::{CrawlArgs, Output, check_outputs, verbose_line};
-use crawler::site::Site;
+use crawler_cli::{CrawlArgs, Output, check_outputs, verbose_line};
 use crawler_sim::{DEFAULT_BUDGET, DEFAULT_MAX_BODY, Recording, Replay, Sim, SimError};
+use crawler_site::Site;
 use url::Url;
 
 /// Crawl a simulated site, deterministically, in virtual time.

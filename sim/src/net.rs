@@ -21,8 +21,8 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crawler::site::{Faults, Latency, Outcome, Site, not_found};
 use crawler::{FetchError, FetchErrorKind, Record, Request, Response, Transport};
+use crawler_site::{Faults, Latency, Outcome, Site, not_found};
 use url::Url;
 
 use crate::client::Answer;

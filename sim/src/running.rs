@@ -59,9 +59,9 @@ impl<N: Observed> Core<N> {
         let tracer = network.clone();
         let crawl = Box::pin(async move {
             crawler
-                .run_until(stop.as_ref(), |record, _| {
-                    tracer.trace_record(record);
-                    on_record(record);
+                .run_until(stop.as_ref(), |event| {
+                    tracer.trace_record(event.record);
+                    on_record(event.record);
                 })
                 .await
         });

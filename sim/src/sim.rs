@@ -12,8 +12,8 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crawler::site::{Faults, Latency, Site};
 use crawler::{Config, Record, ScopeMode, Stop, Summary, Transport};
+use crawler_site::{Faults, Latency, Site};
 
 use crate::client::DEFAULT_MAX_BODY;
 use crate::clock::VirtualClock;
@@ -146,7 +146,7 @@ impl SimBuilder {
 ///
 /// ```
 /// use crawler_sim::Sim;
-/// let site = crawler::site::Site::from_json(r#"{"pages": {
+/// let site = crawler_site::Site::from_json(r#"{"pages": {
 ///     "http://a.test/": {"links": ["/b", "/c"]},
 ///     "http://a.test/b": {"script": ["500", "ok"]}
 /// }}"#).unwrap();

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use crawler::Config;
-use crawler::site::Site;
 use crawler_sim::{Sim, SimRun};
+use crawler_site::Site;
 
 fn crawl(config: crawler::ConfigBuilder) -> SimRun {
     let site = Site::load(concat!(

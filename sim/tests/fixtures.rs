@@ -13,7 +13,7 @@ use std::process::Command;
 
 use clap::Parser;
 use crawler::Record;
-use crawler::cli::CrawlArgs;
+use crawler_cli::CrawlArgs;
 use crawler_sim::{DEFAULT_MAX_BODY, Recording, Replay};
 
 use common::same_outcomes;

@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crawler::site::Site;
 use crawler_sim::Sim;
 use crawler_sim::fuzz::{self, Counterexample};
+use crawler_site::Site;
 
 /// Seeds `crawl-sim fuzz` found failing, replayed on every test run. Each note says what was
 /// wrong; the fix has a unit test of its own next to it, because a seed names a case only for

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use crawler::Config;
-use crawler::site::{Faults, Latency, Site};
 use crawler_sim::{Sim, SimError, SimRun};
+use crawler_site::{Faults, Latency, Site};
 
 fn site(json: &str) -> Site {
     Site::from_json(json).unwrap()

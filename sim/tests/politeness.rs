@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crawler::Config;
-use crawler::site::Site;
 use crawler_sim::{LoggedRequest, Sim, SimRun};
+use crawler_site::Site;
 
 const HOSTS: [&str; 3] = ["a.test", "b.test", "c.test"];
 

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use crawler::site::Site;
-use crawler::warc::{Exchange, Outcome, WarcWriter};
 use crawler::{Config, Record};
 use crawler_sim::{Recording, Replay, ReplayRun, Sim, SimRun};
+use crawler_site::Site;
+use crawler_warc::{Exchange, Outcome, WarcWriter};
 use flate2::Compression;
 use flate2::write::{DeflateEncoder, GzEncoder};
 use std::io::Write;

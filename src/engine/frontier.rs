@@ -130,20 +130,9 @@ impl Table {
         self.keys.find(key, hash)
     }
 
-    /// The hash [`known`](Self::known) and [`warm`](Self::warm) take for `key`.
+    /// The hash [`known`](Self::known) takes for `key`.
     pub fn hash(&self, key: &str) -> u64 {
         self.keys.hash(key)
-    }
-
-    /// Brings into the cache what looking up the keys with these hashes (from
-    /// [`hash`](Self::hash)) and then offering them a label will read; see [`StrIds::warm`].
-    pub fn warm(&self, hashes: &[u64]) {
-        let entries = &self.entries;
-        self.keys.warm(hashes, |id| {
-            entries
-                .get(id as usize)
-                .map_or(0, |e| e.labels.len() as u32)
-        });
     }
 
     /// The id of `url`, adding it when new. `in_scope` is asked only for new URLs.
@@ -262,8 +251,7 @@ impl Table {
 mod tests {
     use super::*;
 
-    /// Interning gives ids in order of first sight and `Known` after, and `known` agrees, with a
-    /// warm in between that changes nothing. (The index itself is held to an oracle in
+    /// Interning gives ids in order of first sight and `Known` after,  and `known` agrees. (The index itself is held to an oracle in
     /// `strids`.)
     #[test]
     fn intern_gives_ids_in_order_of_first_sight() {
@@ -278,8 +266,6 @@ mod tests {
         let got: Vec<Interned> = urls.iter().map(|s| t.intern(&u(s), |_| true)).collect();
         use Interned::{Known, New};
         assert_eq!(got, [New(0), New(1), Known(0), New(2), Known(1)]);
-        let hashes: Vec<u64> = urls.iter().map(|s| t.hash(s)).collect();
-        t.warm(&hashes);
         for (s, want) in [
             ("http://h/a", Some(0)),
             ("http://i/", Some(2)),

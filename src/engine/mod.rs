@@ -8,6 +8,7 @@
 //!
 //! The loop and an example are documented on [`Crawler`].
 
+mod event;
 mod fetch;
 mod frontier;
 mod memo;
@@ -28,24 +29,13 @@ use futures_util::stream::FuturesUnordered;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::report::{Record, Summary};
+use crate::report::Summary;
 use crate::scope::Scope;
 use crate::transport::Transport;
 use state::CrawlState;
 
+pub use event::{Event, FetchKind, OutLink, Progress};
 pub use stop::Stop;
-
-/// Where the crawl stands, handed to the record callback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Progress {
-    /// URLs fetched so far (records emitted, this one included).
-    pub done: u64,
-    /// Requests in flight now.
-    pub in_flight: usize,
-    /// URLs waiting (queued, or waiting to be retried).
-    pub queued: usize,
-}
 
 /// A crawler: configuration, transport and clock.
 ///
@@ -80,7 +70,7 @@ pub struct Progress {
 /// let config = Config::builder().root("http://h/").build().unwrap();
 /// let crawler = Crawler::new(config, Site, Frozen);
 /// let mut urls = Vec::new();
-/// let summary = futures_executor::block_on(crawler.run(|r, _| urls.push(r.url.clone())));
+/// let summary = futures_executor::block_on(crawler.run(|e| urls.push(e.record.url.clone())));
 /// // robots.txt first (a 404 here: everything allowed), then the pages.
 /// assert_eq!(urls, ["http://h/robots.txt", "http://h/", "http://h/a", "http://h/old"]);
 /// assert_eq!(summary.redirects, 1);
@@ -115,10 +105,10 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
         &self.transport
     }
 
-    /// Crawls until the frontier is empty and nothing is in flight. `on_record` is called once per
-    /// fetched URL, as soon as its outcome is known.
-    pub async fn run(&self, on_record: impl FnMut(&Record, &Progress)) -> Summary {
-        self.run_until(None, on_record).await
+    /// Crawls until the frontier is empty and nothing is in flight. `on_event` is called once
+    /// per fetched URL, as soon as its outcome is known (see [`Event`]).
+    pub async fn run(&self, on_event: impl FnMut(&Event<'_>)) -> Summary {
+        self.run_until(None, on_event).await
     }
 
     /// Like [`run`](Self::run), but returns early once `stop` is signalled: no new URL is started,
@@ -127,7 +117,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
     pub async fn run_until(
         &self,
         stop: Option<&Stop>,
-        mut on_record: impl FnMut(&Record, &Progress),
+        mut on_event: impl FnMut(&Event<'_>),
     ) -> Summary {
         let config = &self.config;
         let start = self.clock.now();
@@ -174,13 +164,13 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
             match select(event, stopped.as_mut()).await {
                 Either::Left((Either::Left((Some(fetched), _)), _)) => {
                     let now = self.clock.now();
-                    if let Some(record) = state.finish(fetched, now) {
+                    if let Some(done) = state.finish(fetched, now) {
                         let progress = Progress {
                             done: state.summary.urls,
                             in_flight: in_flight.len(),
                             queued: state.schedule.queued() + state.table.queued(),
                         };
-                        on_record(&record, &progress);
+                        on_event(&state.event(&done, progress));
                     }
                 }
                 Either::Left((Either::Left((None, _)), _))

@@ -93,7 +93,7 @@ pub(super) fn crawl(
         .unwrap();
     let crawler = Crawler::new(config, site, SkipClock::default());
     let mut records = Vec::new();
-    let summary = futures_executor::block_on(crawler.run(|r, _| records.push(r.clone())));
+    let summary = futures_executor::block_on(crawler.run(|e| records.push(e.record.clone())));
     (records, summary)
 }
 
@@ -372,7 +372,7 @@ fn spider_traps_are_cut_and_counted() {
         .unwrap();
     let crawler = Crawler::new(config, Endless, SkipClock::default());
     let mut urls = Vec::new();
-    let summary = futures_executor::block_on(crawler.run(|r, _| urls.push(r.url.clone())));
+    let summary = futures_executor::block_on(crawler.run(|e| urls.push(e.record.url.clone())));
     assert!(urls.contains(&"http://h/x/x/x/".to_string()));
     assert!(!urls.contains(&"http://h/x/x/x/x/".to_string()));
     assert_eq!(summary.cuts.get("repeated_segment"), Some(&1));

@@ -84,11 +84,11 @@ fn assets_are_followed_only_when_asked_for() {
     assert_eq!(summary.cuts.get("nofollow"), Some(&4));
 }
 
-/// A page with more links than the engine warms at a time: the same URL in two windows, an
-/// href the shortcut leaves to the parser, a nofollow link and an asset in between. Every
+/// A page with many links: the same URL far apart, an href the shortcut leaves to the parser,
+/// a nofollow link and an asset in between. Every
 /// link counts once per occurrence; each URL is new once and fetched once.
 #[test]
-fn links_across_warm_windows_count_and_dedup_as_one_list() {
+fn many_links_count_and_dedup_as_one_list() {
     let mut html = String::from("raw:<!doctype html><body>");
     let mut pages = Vec::new();
     for i in 0..40 {

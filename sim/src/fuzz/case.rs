@@ -14,8 +14,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crawler::site::{Faults, Latency, Outcome, PageSpec, SiteSpec};
 use crawler::{Config, ScopeMode};
+use crawler_site::{Faults, Latency, Outcome, PageSpec, SiteSpec};
 
 /// The hosts a node can live on. `www.a.test` is in strict scope of `a.test` (www toggled),
 /// `sub.a.test` only in lenient scope, `other.test` in neither; `down.a.test` always refuses

@@ -25,8 +25,8 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crawler::site::Site;
 use crawler::{Config, Record};
+use crawler_site::Site;
 use url::Url;
 
 use super::case::Case;

@@ -20,7 +20,7 @@
 //! page. Whether the final page is fetched must not depend on which path reaches `X` first;
 //! random graphs rarely make the worse path arrive first, the gadget makes it common.
 
-use crawler::site::{Faults, Latency, Outcome};
+use crawler_site::{Faults, Latency, Outcome};
 
 use super::case::{Case, DOWN, Form, GARBAGE, HOSTS, Kind, Link, Location, Network, Node, Target};
 use crate::Rng;
@@ -314,7 +314,7 @@ mod tests {
             let case = generate(seed);
             assert_eq!(case, generate(seed));
             assert_eq!(case.seed, seed);
-            let site = crawler::site::Site::from_spec(case.site());
+            let site = crawler_site::Site::from_spec(case.site());
             assert!(site.is_ok(), "seed {seed}: {:?}", site.err());
             let sum: f64 = case.network.faults.rates().iter().map(|(_, r)| r).sum();
             assert!(sum <= 1.0, "seed {seed}: {sum}");

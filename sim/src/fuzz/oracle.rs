@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crawler::Record;
-use crawler::site::Outcome;
+use crawler_site::Outcome;
 use url::Url;
 
 use super::case::{Case, EXCLUDE, HOSTS, Kind};

@@ -7,7 +7,7 @@
 //! starts, the shrinker pins every `Target::Any` and `Location::Next` to the node it resolves to,
 //! which changes nothing in the site but keeps edges pointing where they did when nodes go.
 
-use crawler::site::Faults;
+use crawler_site::Faults;
 
 use super::case::{Case, Form, Kind, Link, Location, Target};
 use super::check::{Failure, check};
@@ -229,7 +229,7 @@ fn network_variants(case: &Case) -> Vec<Case> {
     let latency = case.network.latency;
     if latency.min_ms != latency.mean_ms {
         let mut c = case.clone();
-        c.network.latency = crawler::site::Latency::new(latency.min_ms, latency.min_ms);
+        c.network.latency = crawler_site::Latency::new(latency.min_ms, latency.min_ms);
         out.push(c);
     }
     out

@@ -20,8 +20,8 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crawler::site::Latency;
 use crawler::{Config, Record, Stop};
+use crawler_site::Latency;
 use url::Url;
 
 use crate::clock::VirtualClock;
@@ -104,7 +104,7 @@ impl ReplayBuilder {
 /// [`ReplayRun::unrecorded`].
 ///
 /// ```
-/// use crawler::warc::{Exchange, Outcome, WarcWriter};
+/// use crawler_warc::{Exchange, Outcome, WarcWriter};
 /// use crawler_sim::{Recording, Replay};
 ///
 /// let html = [("Content-Type".to_string(), "text/html".to_string())];

@@ -15,8 +15,8 @@ use std::cell::RefCell;
 use std::io::{self, Write};
 use std::rc::Rc;
 
-use crawler::warc::{Exchange, Outcome, WarcWriter};
 use crawler::{Config, FetchError, Request, Response, Transport};
+use crawler_warc::{Exchange, Outcome, WarcWriter};
 
 use super::recording::ROOT_FIELD;
 use crate::sim::{Sim, SimError, SimRun};
@@ -55,7 +55,7 @@ impl Sim {
     ///
     /// ```
     /// use crawler_sim::{Recording, Replay, Sim};
-    /// let site = crawler::site::Site::from_json(r#"{"pages": {
+    /// let site = crawler_site::Site::from_json(r#"{"pages": {
     ///     "http://a.test/": {"links": ["/b"]},
     ///     "http://a.test/b": {"script": ["503", "ok"]}
     /// }}"#).unwrap();

@@ -10,14 +10,14 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use crawler::normalize::{UrlError, parse_root, resolve};
-use crawler::warc::{WarcError, WarcRecord, read_records};
 use crawler::{FetchError, FetchErrorKind};
+use crawler_warc::{WarcError, WarcRecord, read_records};
 use url::Url;
 
 use super::DEFAULT_MAX_BODY;
 use super::decode::decode;
 
-pub use crawler::warc::ROOT_FIELD;
+pub use crawler_warc::ROOT_FIELD;
 
 /// How a recorded failure says the crawl abandoned the request (see the module documentation).
 const ABANDONED: &str = "abandoned";
@@ -114,7 +114,7 @@ pub(crate) enum Recorded {
 /// A WARC recording loaded for replay: every recorded try, by URL, in recorded order.
 ///
 /// What the replay serves comes from two kinds of record, as `crawl --record` writes them (see
-/// [`crawler::warc`]):
+/// [`crawler_warc`]):
 ///
 /// - a `response` record: the status, header fields and body as received (still
 ///   content-encoded if the server encoded it; `WARC-Truncated` when the recorder cut it);
@@ -133,7 +133,7 @@ pub(crate) enum Recorded {
 /// replayed at all.
 ///
 /// ```
-/// use crawler::warc::{Exchange, Outcome, WarcWriter};
+/// use crawler_warc::{Exchange, Outcome, WarcWriter};
 /// use crawler_sim::Recording;
 ///
 /// let mut warc = WarcWriter::new(Vec::new(), true);
@@ -329,7 +329,7 @@ fn kind_named(name: &str) -> Option<FetchErrorKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crawler::warc::{Exchange, Outcome, WarcWriter};
+    use crawler_warc::{Exchange, Outcome, WarcWriter};
 
     fn exchange<'a>(url: &'a str, outcome: Outcome<'a>) -> Exchange<'a> {
         Exchange {

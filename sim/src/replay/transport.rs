@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crawler::normalize::{Canon, parse_root_with};
-use crawler::site::Latency;
 use crawler::{FetchError, FetchErrorKind, Record, Request, Response, Transport};
+use crawler_site::Latency;
 use url::Url;
 
 use super::recording::{Recorded, Recording};

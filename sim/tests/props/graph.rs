@@ -8,10 +8,10 @@
 //!
 //! Half the cases also get the converging-redirects gadget (`fuzz::add_gadget`).
 
-use crawler::site::{Faults, Outcome};
 use crawler_sim::fuzz::{
     Case, Form, GARBAGE, HOSTS, Kind, Link, Location, Node, SCRIPT_OUTCOMES, Target, add_gadget,
 };
+use crawler_site::{Faults, Outcome};
 use proptest::prelude::*;
 
 fn form() -> impl Strategy<Value = Form> {

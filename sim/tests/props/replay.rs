@@ -9,8 +9,8 @@
 //! 9. a replay with narrower options (an exclude pattern, or one redirect hop less) fetches a
 //!    subset, with the recorded statuses, and asks for nothing unrecorded.
 
-use crawler::site::Site;
 use crawler_sim::{Recording, Replay, Sim};
+use crawler_site::Site;
 
 use crawler_sim::fuzz::Case;
 

@@ -1,0 +1,369 @@
+//! The `crawl` command, as a library: flags, the crawl over real HTTP, progress, Ctrl-C, report.
+//!
+//! `src/main.rs` only parses [`Cli`], calls [`run`] and maps the [`Outcome`] or [`AppError`] to an
+//! exit code, so everything here can be tested without a process. The run:
+//!
+//! 1. validates the options and opens the JSONL file (bad input fails here, before any request);
+//! 2. crawls with [`SurfTransport`] and [`RealClock`] under a [`Stop`] that Ctrl-C (or a failed
+//!    JSONL write) signals: the engine then starts nothing new and drops what is in flight;
+//! 3. writes each record to the JSONL file as it arrives (and, with `--record`, each exchange to
+//!    the WARC file through a [`Recorder`] around the transport), and shows progress on stderr
+//!    when that is a terminal (unless `-q`, or `-v`, whose log lines are the progress);
+//! 4. flushes the JSONL file and prints the report, partial or not.
+//!
+//! ```no_run
+//! use clap::Parser;
+//! let cli = crawl::app::Cli::parse_from(["crawl", "--max-pages", "10", "127.0.0.1:8080"]);
+//! let outcome = crawl::app::run(&cli).unwrap();
+//! assert!(!outcome.interrupted);
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use url::Url;
+
+use crate::demo::DemoServer;
+use crawler::{Config, Crawler, Progress, Record, Stop, Summary};
+use crawler_cli::{CrawlArgs, Output, check_outputs};
+use crawler_http::{Backend, HttpOptions, RealClock, Recorder, SurfTransport};
+
+/// `crawl [OPTIONS] URL...`: crawl sites over HTTP and report every URL fetched.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "crawl",
+    version,
+    about,
+    long_about = None,
+    after_help = "`crawl demo` (the one URL `demo`) serves the embedded demo site on 127.0.0.1 \
+                  and crawls it; every option applies."
+)]
+#[non_exhaustive]
+pub struct Cli {
+    /// The crawl options shared with `crawl-sim`.
+    #[command(flatten)]
+    pub crawl: CrawlArgs,
+
+    /// Keep at most this many (decoded) body bytes per response; longer bodies are cut and
+    /// marked truncated.
+    #[arg(long, value_name = "BYTES", default_value_t = crawler::body::DEFAULT_MAX_BODY)]
+    pub max_body: usize,
+
+    /// Record every request and response of the crawl (each try, robots.txt and sitemaps
+    /// included) in a WARC 1.1 file, written as the crawl goes; gzip per record if FILE ends
+    /// in .gz.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
+    /// HTTP implementation under surf: native or curl (for comparison).
+    #[arg(long, value_name = "NAME", default_value = "native", hide = true)]
+    pub backend: Backend,
+}
+
+/// How a crawl that ran ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// The crawl's totals.
+    pub summary: Summary,
+    /// `true` when Ctrl-C stopped the crawl (exit code 130).
+    pub interrupted: bool,
+}
+
+/// Why `crawl` could not do its job.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AppError {
+    /// Bad options or roots (exit code 2), found before any request.
+    Usage(String),
+    /// An output could not be written (exit code 1); records written before it are kept.
+    Output(String),
+    /// The HTTP client could not start (exit code 1).
+    Client(String),
+}
+
+impl AppError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AppError::Usage(_) => 2,
+            AppError::Output(_) | AppError::Client(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Usage(e) | AppError::Output(e) | AppError::Client(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl Cli {
+    /// `true` for `crawl demo`: the one root `demo` names the embedded demo site.
+    pub fn is_demo(&self) -> bool {
+        self.crawl.roots.len() == 1 && self.crawl.roots[0] == "demo"
+    }
+
+    /// The transport options these flags describe for a crawl with `config`.
+    pub fn http_options(&self, config: &Config) -> HttpOptions {
+        let mut o = HttpOptions::default();
+        o.user_agent = config.user_agent.clone();
+        o.max_body = self.max_body;
+        o.backend = self.backend;
+        o.keep_wire = self.record.is_some();
+        // The engine already limits requests per host (`--max-per-host`, else `--max-tasks`).
+        // The client's own cap is set no lower, so no request waits in the client's queue while
+        // the engine's per-try timeout runs.
+        o.max_connections_per_host = config.max_per_host.unwrap_or(config.max_tasks);
+        // The engine's timeout bounds each try on the crawl clock; the backend's own limits are
+        // set to match, so curl gives up on a transfer the engine has already abandoned.
+        o.read_timeout = config.timeout;
+        o.total_timeout = config.timeout;
+        o.connect_timeout = config.timeout.min(o.connect_timeout);
+        o
+    }
+}
+
+/// Sets up `-v` logging on stderr through `env_logger` (`RUST_LOG` still wins when set).
+pub fn init_logging(args: &CrawlArgs) {
+    let level = match (args.quiet, args.verbose) {
+        (true, _) => log::LevelFilter::Error,
+        (false, 0) => log::LevelFilter::Warn,
+        (false, 1) => log::LevelFilter::Info,
+        (false, 2) => log::LevelFilter::Debug,
+        (false, _) => log::LevelFilter::Trace,
+    };
+    let mut builder = env_logger::Builder::new();
+    // Dependencies (isahc, curl, surf, tracing) log their internals at every level, isahc even
+    // warns about each failed request, which the crawl already records. Only the crawler's own
+    // logs follow -v; the others appear from -vvv on.
+    if args.verbose >= 3 {
+        builder.filter_level(level);
+    } else {
+        builder.filter_level(log::LevelFilter::Error);
+        // A prefix of module paths: `crawl` itself and every `crawler*` package.
+        builder.filter_module("crawl", level);
+    }
+    builder.parse_default_env();
+    let _ = builder.try_init();
+}
+
+/// Runs the crawl `cli` describes, printing the report on stdout. `stop` is the signal Ctrl-C
+/// gives (see [`install_ctrl_c`]).
+pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
+    // Kept alive until the crawl is over.
+    let demo = match cli.is_demo() {
+        true => Some(
+            DemoServer::start()
+                .map_err(|e| AppError::Client(format!("cannot start the demo server: {e}")))?,
+        ),
+        false => None,
+    };
+    let config = match &demo {
+        Some(server) => cli.crawl.config_with_roots(&server.roots()),
+        None => cli.crawl.config(),
+    }
+    .map_err(|e| AppError::Usage(e.to_string()))?;
+    if let Some(server) = &demo {
+        if !cli.crawl.quiet {
+            eprintln!(
+                "crawl demo: serving {} pages at {}/",
+                server.site().pages().len(),
+                server.origin()
+            );
+        }
+    }
+    let transport = SurfTransport::new(cli.http_options(&config)).map_err(|e| match e {
+        crawler_http::NetError::Backend(_) => AppError::Client(e.to_string()),
+        _ => AppError::Usage(e.to_string()),
+    })?;
+    check_outputs(&[
+        ("--jsonl", cli.crawl.jsonl.as_deref()),
+        ("--record", cli.record.as_deref()),
+    ])
+    .map_err(AppError::Usage)?;
+    let mut output = Output::open(&cli.crawl).map_err(AppError::Usage)?;
+    let transport = match &cli.record {
+        Some(path) => Recorder::create(transport, path, &config.roots).map_err(AppError::Usage)?,
+        None => Recorder::off(transport),
+    }
+    .with_stop(stop.clone());
+    log::info!(
+        "crawling {} root(s) with max_tasks={}",
+        config.roots.len(),
+        config.max_tasks
+    );
+    // With -v the log lines are the progress; a bar redrawn between them would garble both.
+    let show = !cli.crawl.quiet && cli.crawl.verbose == 0 && io::stderr().is_terminal();
+    let progress = ProgressLine::new(show);
+    // Roots not fetched by the end get a warning: a root cut before its fetch (robots.txt
+    // forbidding it, or unavailable) leaves no record, and the crawl would otherwise look merely
+    // empty.
+    let mut unfetched: BTreeSet<String> = config.roots.iter().map(Url::to_string).collect();
+    let crawler = Crawler::new(config, transport, RealClock::new());
+    let summary = async_std::task::block_on(crawler.run_until(Some(stop), |event| {
+        let record = event.record;
+        if !unfetched.is_empty() {
+            unfetched.remove(&record.url);
+        }
+        log_record(record);
+        output.record(record);
+        if output.error().is_some() || crawler.transport().error().is_some() {
+            stop.stop();
+        }
+        progress.update(&event.progress);
+    }));
+    progress.finish();
+    let recording = crawler.transport().error();
+    // A stop with an output error is the error's doing, not the user's.
+    let interrupted = summary.interrupted && output.error().is_none() && recording.is_none();
+    if !summary.interrupted {
+        for root in &unfetched {
+            log::warn!(
+                "root {root} was not fetched (the summary says why: a robots.txt cut, or \
+                 Todo past --max-pages)"
+            );
+        }
+    }
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    output
+        .finish(&summary, &mut out)
+        .map_err(AppError::Output)?;
+    match out.flush() {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            return Err(AppError::Output(format!("cannot write the report: {e}")));
+        }
+        _ => {}
+    }
+    if let Some(e) = recording {
+        return Err(AppError::Output(e));
+    }
+    Ok(Outcome {
+        summary,
+        interrupted,
+    })
+}
+
+/// [`run_with_stop`] with Ctrl-C installed as the stop signal.
+pub fn run(cli: &Cli) -> Result<Outcome, AppError> {
+    let stop = Stop::new();
+    install_ctrl_c(&stop);
+    run_with_stop(cli, &stop)
+}
+
+/// Makes Ctrl-C (SIGINT), SIGTERM and SIGHUP give `stop`, so that a crawl told to end by a
+/// terminal, `kill` or a service manager ends cleanly (report written); a second signal exits at
+/// once with code 130, for when stopping cleanly takes too long (the JSONL lines are all out by
+/// then: [`Output::record`] writes each at once). Only the first call in a process installs the
+/// handler; later ones are ignored.
+pub fn install_ctrl_c(stop: &Stop) {
+    let stop = stop.clone();
+    let handler = move || {
+        if stop.is_stopped() {
+            std::process::exit(130);
+        }
+        stop.stop();
+    };
+    if let Err(e) = ctrlc::set_handler(handler) {
+        log::debug!("ctrl-c handler not installed: {e}");
+    }
+}
+
+fn log_record(record: &Record) {
+    if !log::log_enabled!(log::Level::Info) {
+        return;
+    }
+    let line = crawler_cli::verbose_line(record);
+    match record.status {
+        None if record.error.is_some() => log::warn!("{line}"),
+        _ => log::info!("{line}"),
+    }
+}
+
+/// The progress line on stderr: fetched, in flight, queued, rate. Hidden unless stderr is a
+/// terminal.
+struct ProgressLine {
+    bar: Option<ProgressBar>,
+}
+
+impl ProgressLine {
+    fn new(show: bool) -> Self {
+        let bar = show.then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            let style =
+                ProgressStyle::with_template("{spinner} {elapsed} fetched {pos} ({rate}), {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner())
+                    .with_key(
+                        "rate",
+                        |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = write!(w, "{:.0}/s", state.per_sec());
+                        },
+                    );
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        ProgressLine { bar }
+    }
+
+    fn update(&self, p: &Progress) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(p.done);
+            // Formatting the message costs more than the bar's own (rate-limited) drawing.
+            if p.done % 16 == 0 || p.queued == 0 {
+                bar.set_message(format!("{} in flight, {} queued", p.in_flight, p.queued));
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_options_follow_the_flags_and_the_config() {
+        let cli = Cli::parse_from([
+            "crawl",
+            "--user-agent",
+            "bot/1",
+            "--max-body",
+            "99",
+            "--max-per-host",
+            "3",
+            "--timeout",
+            "5",
+            "--backend",
+            "curl",
+            "h",
+        ]);
+        let o = cli.http_options(&cli.crawl.config().unwrap());
+        assert_eq!(o.user_agent, "bot/1");
+        assert_eq!((o.max_body, o.max_connections_per_host), (99, 3));
+        assert_eq!(o.backend, Backend::Curl);
+        assert_eq!(o.read_timeout, Duration::from_secs(5));
+        assert_eq!(o.connect_timeout, Duration::from_secs(5));
+        let cli = Cli::parse_from(["crawl", "--max-tasks", "7", "h"]);
+        let o = cli.http_options(&cli.crawl.config().unwrap());
+        assert_eq!(o.connect_timeout, Duration::from_secs(10));
+        assert_eq!(o.max_connections_per_host, 7);
+        assert_eq!(o.user_agent, crawler::DEFAULT_USER_AGENT);
+        assert_eq!(o.backend, Backend::Native);
+    }
+}

@@ -1,0 +1,149 @@
+//! Rendering pages into responses: the HTML of a page with links, redirects, raw bodies, and
+//! the 404 of unlisted URLs (see [`crate`]).
+
+use bytes::Bytes;
+
+use super::spec::FINAL_STATUSES;
+use super::{Page, PageSpec};
+
+const REDIRECTS: [u16; 5] = [301, 302, 303, 307, 308];
+
+/// Checks one page and renders its response.
+pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
+    if let Some(faults) = &spec.faults {
+        faults.check().map_err(|e| format!("faults: {e}"))?;
+    }
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let (status, body) = if let Some(status) = spec.redirect {
+        if !REDIRECTS.contains(&status) {
+            return Err(format!(
+                "redirect {status} is not one of 301, 302, 303, 307, 308"
+            ));
+        }
+        let html_or_body = [
+            ("links", spec.links.is_some()),
+            ("base", spec.base.is_some()),
+            ("pad", spec.pad.is_some()),
+            ("body", spec.body.is_some()),
+            ("status", spec.status.is_some()),
+            ("content_type", spec.content_type.is_some()),
+        ];
+        if let Some((name, _)) = html_or_body.iter().find(|(_, set)| *set) {
+            return Err(format!("a redirect cannot have {name:?}"));
+        }
+        if let Some(location) = spec.location {
+            headers.push(("location".into(), location));
+        }
+        (status, Bytes::new())
+    } else {
+        if spec.location.is_some() {
+            return Err("\"location\" needs \"redirect\"".into());
+        }
+        let status = spec.status.unwrap_or(200);
+        if !FINAL_STATUSES.contains(&status) {
+            return Err(format!(
+                "status {status} is not a final HTTP status (200 to 599): a real client never \
+                 gets it as an answer"
+            ));
+        }
+        let body = match spec.body {
+            Some(body) => {
+                let html_only = [
+                    ("links", spec.links.is_some()),
+                    ("base", spec.base.is_some()),
+                    ("pad", spec.pad.is_some()),
+                ];
+                if let Some((name, _)) = html_only.iter().find(|(_, set)| *set) {
+                    return Err(format!("a raw \"body\" cannot have {name:?}"));
+                }
+                if let Some(ct) = spec.content_type {
+                    headers.push(("content-type".into(), ct));
+                }
+                Bytes::from(body)
+            }
+            None => {
+                let ct = spec
+                    .content_type
+                    .unwrap_or_else(|| "text/html; charset=utf-8".into());
+                headers.push(("content-type".into(), ct));
+                let links = spec.links.unwrap_or_default();
+                let pad = spec.pad.unwrap_or(0);
+                if pad > MAX_PAD {
+                    return Err(format!("pad {pad} is over {MAX_PAD} bytes"));
+                }
+                let mut html = String::new();
+                html.try_reserve_exact(html_size(&links, pad))
+                    .map_err(|_| format!("no memory for a body of {pad} bytes of pad"))?;
+                write_html(&mut html, &links, spec.base.as_deref(), pad);
+                Bytes::from(html)
+            }
+        };
+        (status, body)
+    };
+    headers.extend(spec.headers);
+    Ok(Page {
+        url: url.into(),
+        status,
+        headers: headers.into(),
+        body,
+        script: spec.script.into_boxed_slice(),
+        faults: spec.faults,
+    })
+}
+
+/// The most filler one page may ask for: 1 GiB.
+const MAX_PAD: usize = 1 << 30;
+
+/// A small HTML document with one `<a href>` per link, an optional `<base href>`, and `pad`
+/// bytes of filler text.
+pub fn render_html(links: &[String], base: Option<&str>, pad: Option<usize>) -> String {
+    let pad = pad.unwrap_or(0);
+    let mut html = String::with_capacity(html_size(links, pad));
+    write_html(&mut html, links, base, pad);
+    html
+}
+
+/// About the size of [`render_html`]'s document (more if the links need escaping).
+fn html_size(links: &[String], pad: usize) -> usize {
+    64 + links.iter().map(|l| l.len() + 24).sum::<usize>() + pad
+}
+
+fn write_html(html: &mut String, links: &[String], base: Option<&str>, pad: usize) {
+    html.push_str("<!doctype html><html><head>");
+    if let Some(base) = base {
+        html.push_str("<base href=\"");
+        escape_into(html, base);
+        html.push_str("\">");
+    }
+    html.push_str("</head><body>\n");
+    for link in links {
+        html.push_str("<a href=\"");
+        escape_into(html, link);
+        html.push_str("\">link</a>\n");
+    }
+    if pad > 0 {
+        const FILLER: &str = "lorem ipsum dolor sit amet, consectetur adipiscing elit. ";
+        html.push_str("<p>");
+        let mut left = pad;
+        while left > 0 {
+            let n = left.min(FILLER.len());
+            html.push_str(&FILLER[..n]);
+            left -= n;
+        }
+        html.push_str("</p>\n");
+    }
+    html.push_str("</body></html>\n");
+}
+
+/// Escapes `text` for a double-quoted HTML attribute value.
+fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+}

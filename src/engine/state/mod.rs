@@ -1,0 +1,341 @@
+//! The crawl loop's state: the URL table, the scheduler, robots.txt rules, and what turns a
+//! finished request into a [`Record`] and new URLs.
+//!
+//! Everything here is synchronous and owned by the one crawl future (`&mut`, no locks): the loop
+//! in `engine/mod.rs` awaits requests and timers, and hands each result to [`CrawlState::finish`].
+//! This file holds admission (the frontier to the scheduler, `max_pages`, `max_pages_per_host`),
+//! retries and the counters every record feeds; the three kinds of fetch each have their own
+//! file: `page.rs` (records of pages, redirects, links), `robots_flow.rs` (robots.txt before a
+//! host's pages) and `sitemap_flow.rs` (sitemaps and indexes).
+
+mod page;
+mod robots_flow;
+mod sitemap_flow;
+
+use std::time::Duration;
+
+use url::Url;
+
+use super::event::{Event, FetchKind, Progress};
+use super::fetch::{self, Fetched};
+use super::frontier::{Label, State, Table};
+use super::memo::{Ids, Memo};
+use super::rng::Rng;
+use super::robots::{self, Book};
+use super::schedule::{Job, Kind, Scheduler};
+use super::traps;
+use crate::config::Config;
+use crate::links;
+use crate::normalize::{self, Canon};
+use crate::report::{Record, Summary};
+use crate::scope::Scope;
+use crate::transport::{FetchError, Response};
+use robots_flow::robots_allow;
+
+/// Everything the crawl loop owns and mutates.
+pub(super) struct CrawlState<'a> {
+    config: &'a Config,
+    scope: &'a Scope,
+    pub(super) table: Table,
+    pub(super) schedule: Scheduler,
+    rng: Rng,
+    pub(super) summary: Summary,
+    /// robots.txt fetches and the rules they produced.
+    book: Book,
+    /// The product token robots.txt groups are matched against.
+    agent: String,
+    /// URLs handed to the scheduler so far (for `max_pages`).
+    admitted: u64,
+    /// Scratch list for labels passed on by [`Table::offer`].
+    follow_up: Vec<(u32, Label)>,
+    /// Hrefs already resolved, to their ids.
+    memo: Memo,
+    /// The links of the page read last, lent to its [`Event`] and then kept for the next page's
+    /// (see [`links::extract_into`]).
+    found: links::Links,
+    /// Where a link's shortcut key is written (see [`super::shortcut`]).
+    key: String,
+}
+
+/// A URL's last try, turned into its record: what the loop hands the caller as an [`Event`].
+pub(super) struct Done {
+    record: Record,
+    fetch: FetchKind,
+    outcome: Result<Response, FetchError>,
+    /// The URL the page's links resolve against, when they were read (into
+    /// [`CrawlState::found`]); `None` for anything but an HTML page.
+    base: Option<Url>,
+}
+
+/// The redirect statuses: a `Location` to follow.
+pub(super) fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// Where the redirect `response` to a request for `url` points: its `Location` resolved and
+/// normalised with `canon`; else why it points nowhere (missing, or not an http(s) URL).
+pub(super) fn redirect_target(url: &Url, response: &Response, canon: Canon) -> Result<Url, String> {
+    let location = response.header("location");
+    location
+        .and_then(|l| normalize::resolve_with(url, l, canon))
+        .ok_or_else(|| match location {
+            Some(l) => format!("redirect with unusable location {l:?}"),
+            None => "redirect without location".to_string(),
+        })
+}
+
+/// The URL table as links see it: new URLs are checked against the scope and the trap rules.
+struct Found<'s> {
+    table: &'s mut Table,
+    scope: &'s Scope,
+    config: &'s Config,
+    cuts: &'s mut std::collections::BTreeMap<String, u64>,
+}
+
+impl Ids for Found<'_> {
+    fn intern(&mut self, url: &Url) -> u32 {
+        intern_found(self.table, self.scope, self.config, self.cuts, url)
+    }
+}
+
+/// The id of a discovered URL; a new one is checked against the scope and the trap rules (cuts
+/// are counted).
+fn intern_found(
+    table: &mut Table,
+    scope: &Scope,
+    config: &Config,
+    cuts: &mut std::collections::BTreeMap<String, u64>,
+    url: &Url,
+) -> u32 {
+    let allowed = |u: &Url| {
+        if !scope.allows(u) {
+            return false;
+        }
+        match traps::check(u, config) {
+            Some(trap) => {
+                *cuts.entry(trap.as_str().to_string()).or_default() += 1;
+                false
+            }
+            None => true,
+        }
+    };
+    table.intern(url, allowed).id()
+}
+
+impl<'a> CrawlState<'a> {
+    pub(super) fn new(config: &'a Config, scope: &'a Scope) -> Self {
+        CrawlState {
+            config,
+            scope,
+            table: Table::default(),
+            schedule: Scheduler::new(config.max_per_host.unwrap_or(usize::MAX), config.delay),
+            rng: Rng::new(config.seed),
+            summary: Summary::default(),
+            book: Book::default(),
+            agent: robots::agent_token(&config.user_agent).to_string(),
+            admitted: 0,
+            follow_up: Vec::new(),
+            memo: Memo::default(),
+            found: links::Links::default(),
+            key: String::new(),
+        }
+    }
+
+    /// The next request to start now, if any: pages that robots.txt forbids (or whose URL is a
+    /// robots.txt the robots flow fetches) are dropped on the way and counted.
+    pub(super) fn next_job(&mut self, now: Duration) -> Option<Job> {
+        loop {
+            let before = self.admitted;
+            let (book, table, cuts) = (&self.book, &mut self.table, &mut self.summary.cuts);
+            let admitted = &mut self.admitted;
+            let job = self.schedule.pop(now, |job| {
+                let go = matches!(job.kind, Kind::Robots { .. })
+                    || robots_allow(book, table, cuts, job.id, job.host, &job.url);
+                // A page admitted before its host's robots.txt was known, and cut now, gives
+                // its place in `max_pages` back.
+                if !go && job.kind == Kind::Page && job.try_no == 1 {
+                    *admitted -= 1;
+                }
+                go
+            });
+            if job.is_some() || self.admitted == before {
+                return job;
+            }
+            // Places were given back and nothing is ready: let the frontier fill them.
+            self.admit(now);
+        }
+    }
+
+    /// The record fields every fetch has, and the summary counts they feed.
+    fn base_record(
+        &mut self,
+        job: &Job,
+        outcome: &Result<Response, FetchError>,
+        depth: u32,
+    ) -> Record {
+        self.summary.urls += 1;
+        let response = match outcome {
+            Ok(response) => response,
+            Err(error) => {
+                self.summary.failures += 1;
+                *self
+                    .summary
+                    .failures_by_kind
+                    .entry(error.kind.as_str().to_string())
+                    .or_default() += 1;
+                return Record::failure(job.url.as_str(), job.try_no, depth, error.to_string());
+            }
+        };
+        let mut record = Record::response(job.url.as_str(), response.status, job.try_no, depth);
+        record.content_type = response.media_type();
+        record.size = (!response.body_skipped).then_some(response.body.len() as u64);
+        record.truncated = response.truncated;
+        self.summary.truncated += u64::from(response.truncated);
+        // Counted under a borrowed name when the class was seen before: no `String` per response.
+        let class = response.status / 100;
+        let name = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx"].get(usize::from(class));
+        let classes = &mut self.summary.status_classes;
+        match name.and_then(|&name| classes.get_mut(name)) {
+            Some(count) => *count += 1,
+            None => *classes.entry(format!("{class}xx")).or_default() += 1,
+        }
+        record
+    }
+
+    /// Moves newly queued URLs to the scheduler, up to `max_pages` in all. A URL cut here
+    /// (robots.txt, `max_pages_per_host`) does not use up any of `max_pages`.
+    pub(super) fn admit(&mut self, now: Duration) {
+        let max_pages = self.config.max_pages.unwrap_or(u64::MAX);
+        while self.admitted < max_pages {
+            let Some((id, url)) = self.table.pop() else {
+                break;
+            };
+            let host = self.host_of(&url, now);
+            // Decided now when the host's robots.txt is known; else when the job comes up.
+            if !self.allowed_by_robots(id, host, &url) {
+                continue;
+            }
+            let per_host = self.schedule.admit(host);
+            if self
+                .config
+                .max_pages_per_host
+                .is_some_and(|max| per_host > max)
+            {
+                self.table.finish(id, State::Cut);
+                *self
+                    .summary
+                    .cuts
+                    .entry("pages_per_host".into())
+                    .or_default() += 1;
+                continue;
+            }
+            let job = Job {
+                id,
+                url,
+                host,
+                try_no: 1,
+                kind: Kind::Page,
+            };
+            self.admitted += 1;
+            self.schedule.push(job, now);
+        }
+    }
+
+    /// Takes a finished request: schedules a retry, or turns it into the URL's record.
+    pub(super) fn finish(&mut self, fetched: Fetched, now: Duration) -> Option<Done> {
+        self.summary.requests += 1;
+        self.schedule.finish(fetched.job.host, now);
+        let job = &fetched.job;
+        if job.try_no < self.config.max_tries && fetch::retryable(&fetched.outcome) {
+            let next_try = job.try_no + 1;
+            let wait = fetch::retry_wait(self.config, &fetched.outcome, next_try, &mut self.rng);
+            let job = Job {
+                try_no: next_try,
+                ..fetched.job
+            };
+            self.schedule.retry_at(job, now + wait);
+            return None;
+        }
+        let Fetched { job, outcome } = fetched;
+        let (record, fetch, base) = match job.kind {
+            Kind::Page => {
+                let (record, base) = self.complete(job, &outcome);
+                let redirect = outcome.as_ref().is_ok_and(|r| is_redirect(r.status));
+                let fetch = if redirect {
+                    FetchKind::Redirect
+                } else {
+                    FetchKind::Page
+                };
+                (record, fetch, base)
+            }
+            Kind::Robots { chain, hops } => {
+                let record = self.complete_robots(job, &outcome, chain, hops, now);
+                (record, FetchKind::Robots, None)
+            }
+            Kind::Sitemap { depth, hops } => {
+                let record = self.complete_sitemap(job, &outcome, depth, hops, now);
+                (record, FetchKind::Sitemap, None)
+            }
+        };
+        Some(Done {
+            record,
+            fetch,
+            outcome,
+            base,
+        })
+    }
+
+    pub(super) fn add_root(&mut self, url: Url) {
+        // Roots are fetched even when the exclude pattern matches them: the user named them.
+        let id = self.table.intern(&url, |_| true).id();
+        let label = Label {
+            depth: 0,
+            budget: self.config.max_redirect,
+        };
+        self.offer(id, label, Some(url));
+    }
+
+    /// The id of a discovered URL; a new one is checked against the scope and the trap rules
+    /// (cuts are counted).
+    fn intern(&mut self, url: &Url) -> u32 {
+        intern_found(
+            &mut self.table,
+            self.scope,
+            self.config,
+            &mut self.summary.cuts,
+            url,
+        )
+    }
+
+    /// Offers `label` to `id`, then passes on whatever improved labels that releases. Returns
+    /// `true` when `id` itself was queued.
+    fn offer(&mut self, id: u32, label: Label, url: Option<Url>) -> bool {
+        let (max_redirect, max_depth) = (self.config.max_redirect, self.config.max_depth);
+        let queued = self
+            .table
+            .offer(id, label, url, &mut self.follow_up, max_redirect, max_depth);
+        while let Some((id, label)) = self.follow_up.pop() {
+            self.table.offer(
+                id,
+                label,
+                None,
+                &mut self.follow_up,
+                max_redirect,
+                max_depth,
+            );
+        }
+        queued
+    }
+
+    /// The event the caller is handed for `done`: it borrows the links of the page just read.
+    pub(super) fn event<'s>(&'s self, done: &'s Done, progress: Progress) -> Event<'s> {
+        Event {
+            record: &done.record,
+            fetch: done.fetch,
+            outcome: &done.outcome,
+            progress,
+            found: done.base.as_ref().map(|base| (&self.found, base)),
+            canon: self.config.canon(),
+        }
+    }
+}

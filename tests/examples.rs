@@ -1,0 +1,99 @@
+//! The examples in `examples/`, run against a local server: what they print is what a user of
+//! the library sees, so they are held to the same standard as the command.
+
+mod support;
+
+// Each example is compiled here as a module so its functions can be called; its `main` is
+// what `cargo run --example` runs, built by `cargo test` but not called here.
+#[allow(dead_code)]
+#[path = "../examples/save_pages.rs"]
+mod save_pages;
+
+#[allow(dead_code)]
+#[path = "../examples/custom_transport.rs"]
+mod custom_transport;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use support::server::{Body, Reply, Server};
+
+/// A small site: HTML pages (one with a query, one below a page of the same name), a redirect,
+/// a 404, a stylesheet and a plain-text file.
+fn site() -> Server {
+    Server::start(|req| match req.path.as_str() {
+        "/" => Reply::html(
+            r#"<a href="/a">a</a> <a href="/a/b">b</a> <a href="/list?page=2">2</a>
+               <a href="/old">old</a> <a href="/gone">gone</a> <a href="/notes.txt">txt</a>
+               <link rel=stylesheet href="/style.css">"#,
+        ),
+        "/a" => Reply::html(r#"<a href="/">home</a> <a href="a/">dir</a>"#),
+        "/a/" => Reply::html("the a directory"),
+        "/a/b" => Reply::html("b, below a"),
+        "/list?page=2" => Reply::html(r#"<a href="/list?page=2">again</a>"#),
+        "/old" => Reply::redirect(301, "/a"),
+        "/notes.txt" => Reply::status(200)
+            .header("content-type", "text/plain")
+            .body(Body::Length(b"not html".to_vec())),
+        "/style.css" => Reply::status(200)
+            .header("content-type", "text/css")
+            .body(Body::Length(b"body {}".to_vec())),
+        _ => Reply::status(404),
+    })
+}
+
+#[test]
+fn save_pages_writes_every_html_page_once() {
+    let server = site();
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("save-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let saved = save_pages::save_pages(&server.url("/"), &dir).unwrap();
+    let host = server
+        .url("/")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .replace(':', "_");
+    let want: BTreeSet<PathBuf> = [
+        "index.html",
+        "a.html",
+        "a/index.html",
+        "a/b.html",
+        "list?page=2.html",
+    ]
+    .iter()
+    .map(|f| dir.join(&host).join(f))
+    .collect();
+    assert_eq!(saved, want);
+    // Every file holds its page's body, as served.
+    assert_eq!(
+        std::fs::read_to_string(dir.join(&host).join("a/b.html")).unwrap(),
+        "b, below a"
+    );
+    // Nothing else was written: not the text file, the stylesheet, the 404 or the redirect.
+    let mut on_disk = BTreeSet::new();
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                on_disk.insert(path);
+            }
+        }
+    }
+    assert_eq!(on_disk, want);
+}
+
+#[test]
+fn the_custom_transport_answers_a_second_crawl_from_its_cache() {
+    let server = site();
+    let [first, second] = custom_transport::crawl_twice(&server.url("/")).unwrap();
+    // robots.txt (a 404), six pages, the 404, the redirect and the text file (not the
+    // stylesheet: assets are not followed by default), each asked for once.
+    assert_eq!(first.requests, 9, "{first:#?}");
+    assert_eq!(server.requests().len(), 9);
+    assert_eq!(second.requests, 0);
+    assert_eq!(first.records, second.records);
+}
