@@ -79,7 +79,7 @@ pub fn check(site_path: &Path, seeds: u64) -> Result<u64, String> {
         if let Some(missed) = expected.difference(&recorded).next() {
             return Err(fail(format!("{missed} has no record")));
         }
-        if run.max_in_flight > config.max_tasks {
+        if run.max_in_flight > config.max_tasks() {
             return Err(fail(format!("{} requests in flight", run.max_in_flight)));
         }
     }

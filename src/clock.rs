@@ -1,7 +1,7 @@
 //! Time, as the engine is allowed to see it.
 //!
 //! The engine never reads the wall clock: timeouts, retry backoff and elapsed time all go through a
-//! [`Clock`] it is given. The command line passes a real clock (async-std timers, feature `http`);
+//! [`Clock`] it is given. The command line passes a real clock (async-std timers, `crawler-http`);
 //! the simulator passes a virtual one that jumps straight to the next timer, so a crawl that would
 //! take an hour of timeouts runs in milliseconds and the same seed always gives the same trace.
 //!

@@ -20,6 +20,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::problem::{Cut, StatusClass};
+use crate::transport::FetchErrorKind;
+
 /// The outcome of one fetched URL (after its retries).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -94,7 +97,7 @@ pub struct Summary {
     /// Requests made, retries included.
     pub requests: u64,
     /// Records by status class: `"2xx"`, `"3xx"`, ...
-    pub status_classes: BTreeMap<String, u64>,
+    pub status_classes: BTreeMap<StatusClass, u64>,
     /// Successful HTML pages (2xx, parsed for links).
     pub html: u64,
     /// Bytes of those pages.
@@ -114,7 +117,7 @@ pub struct Summary {
     /// URLs that got no response after all tries.
     pub failures: u64,
     /// Failures by kind (`"timeout"`, `"connect"`, ...).
-    pub failures_by_kind: BTreeMap<String, u64>,
+    pub failures_by_kind: BTreeMap<FetchErrorKind, u64>,
     /// Bodies cut at the size cap.
     pub truncated: u64,
     /// robots.txt fetches (redirect hops included); not counted as html/other/error.
@@ -130,7 +133,7 @@ pub struct Summary {
     /// `max_depth` or `max_redirect`), and `nofollow` (links not followed because of their
     /// `rel=nofollow` or their page's `<meta name=robots content=nofollow>`, one per link).
     #[serde(default)]
-    pub cuts: BTreeMap<String, u64>,
+    pub cuts: BTreeMap<Cut, u64>,
     /// Time on the crawl's clock from start to end.
     pub elapsed: Duration,
     /// The `max_tasks` the crawl ran with.
@@ -303,7 +306,7 @@ mod tests {
             elapsed: Duration::from_millis(500),
             ..Summary::default()
         };
-        s.failures_by_kind.insert("timeout".into(), 1);
+        s.failures_by_kind.insert(FetchErrorKind::Timeout, 1);
         let mut out = Vec::new();
         write_text(&mut out, &[], &s).unwrap();
         let text = String::from_utf8(out).unwrap();

@@ -2,7 +2,7 @@
 //!
 //! The engine never opens a socket. It hands a [`Request`] to a [`Transport`] and gets back either a
 //! [`Response`] (any status, including 3xx and 5xx) or a [`FetchError`]. The real implementation
-//! speaks HTTP (see the `net` module, feature `http`); `crawler-sim` serves a simulated network in
+//! speaks HTTP (the package `crawler-http`); `crawler-sim` serves a simulated network in
 //! virtual time. Because everything the engine learns about the world comes through this trait,
 //! the simulator can drive the real engine, unchanged.
 //!
@@ -13,6 +13,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// Fetches one HTTP request.
@@ -204,8 +205,10 @@ impl fmt::Display for FetchError {
 
 impl std::error::Error for FetchError {}
 
-/// The classes of fetch failure. All of them are retried up to `max_tries`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The classes of fetch failure. All of them are retried up to `max_tries`. Ordered (and
+/// serialised) by name, as the summary lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum FetchErrorKind {
     /// The host name did not resolve.
@@ -237,6 +240,18 @@ impl FetchErrorKind {
             FetchErrorKind::Timeout => "timeout",
             FetchErrorKind::Other => "other",
         }
+    }
+}
+
+impl PartialOrd for FetchErrorKind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for FetchErrorKind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
     }
 }
 

@@ -12,7 +12,7 @@ use clap::Parser;
 use crawl::app::Cli;
 use crawl::demo::SITE_JSON;
 use crawler::{Clock, Crawler, FetchError, FetchErrorKind, Record, Request, Response, Transport};
-use crawler_site::{self as site, Outcome, Site};
+use crawler_site::{self as site, Scripted, Site};
 
 /// The site model served straight from memory, scripts included.
 struct InMemory {
@@ -33,9 +33,9 @@ impl Transport for InMemory {
         };
         let page = self.site.page(i);
         match page.scripted(n) {
-            None | Some(Outcome::Ok) => Ok(page.response()),
-            Some(Outcome::Status(s)) => Ok(Response::new(s)),
-            Some(Outcome::Drop) => Err(FetchError::new(FetchErrorKind::Timeout, "dropped")),
+            None | Some(Scripted::Ok) => Ok(page.response()),
+            Some(Scripted::Status(s)) => Ok(Response::new(s)),
+            Some(Scripted::Drop) => Err(FetchError::new(FetchErrorKind::Timeout, "dropped")),
             Some(_) => Err(FetchError::new(FetchErrorKind::Reset, "reset")),
         }
     }

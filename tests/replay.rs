@@ -305,8 +305,7 @@ fn replay_with(
     let argv = std::iter::once("crawl-sim").chain(args.iter().map(String::as_str));
     let mut args = Args::parse_from(argv);
     tweak(&mut args);
-    let mut config = args.crawl.config().unwrap();
-    config.seed = seed;
+    let config = args.crawl.config().unwrap();
     Replay::builder(recording)
         .seed(seed)
         .max_body(args.max_body)

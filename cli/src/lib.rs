@@ -14,8 +14,8 @@
 //! }
 //! let cli = Cli::parse_from(["crawl", "--max-tasks", "5", "--lenient", "example.com"]);
 //! let config = cli.crawl.config().unwrap();
-//! assert_eq!(config.roots[0].as_str(), "http://example.com/");
-//! assert_eq!(config.max_tasks, 5);
+//! assert_eq!(config.roots()[0].as_str(), "http://example.com/");
+//! assert_eq!(config.max_tasks(), 5);
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -438,23 +438,59 @@ mod tests {
         let c = parse(&["h"]).unwrap().config().unwrap();
         let d = Config::builder().root("http://h/").build().unwrap();
         assert_eq!(
-            (c.max_tasks, c.max_redirect, c.max_tries, c.timeout, c.scope),
-            (d.max_tasks, d.max_redirect, d.max_tries, d.timeout, d.scope)
+            (
+                c.max_tasks(),
+                c.max_redirect(),
+                c.max_tries(),
+                c.timeout(),
+                c.scope_mode()
+            ),
+            (
+                d.max_tasks(),
+                d.max_redirect(),
+                d.max_tries(),
+                d.timeout(),
+                d.scope_mode()
+            )
         );
         assert_eq!(
-            (c.delay, c.max_per_host, c.sort_query, c.max_pages_per_host),
-            (d.delay, d.max_per_host, d.sort_query, d.max_pages_per_host)
+            (
+                c.delay(),
+                c.max_per_host(),
+                c.sort_query(),
+                c.max_pages_per_host()
+            ),
+            (
+                d.delay(),
+                d.max_per_host(),
+                d.sort_query(),
+                d.max_pages_per_host()
+            )
         );
         assert_eq!(
-            (c.max_url_length, c.max_path_segments, c.max_segment_repeats),
-            (d.max_url_length, d.max_path_segments, d.max_segment_repeats)
+            (
+                c.max_url_length(),
+                c.max_path_segments(),
+                c.max_segment_repeats()
+            ),
+            (
+                d.max_url_length(),
+                d.max_path_segments(),
+                d.max_segment_repeats()
+            )
         );
         assert_eq!(
-            (c.robots, &c.user_agent, c.max_crawl_delay),
-            (d.robots, &d.user_agent, d.max_crawl_delay)
+            (c.robots(), &c.user_agent(), c.max_crawl_delay()),
+            (d.robots(), &d.user_agent(), d.max_crawl_delay())
         );
-        assert_eq!(c.assets, d.assets);
-        assert!(parse(&["--assets", "h"]).unwrap().config().unwrap().assets);
+        assert_eq!(c.assets(), d.assets());
+        assert!(
+            parse(&["--assets", "h"])
+                .unwrap()
+                .config()
+                .unwrap()
+                .assets()
+        );
     }
 
     #[test]
@@ -480,9 +516,9 @@ mod tests {
     #[test]
     fn last_of_strict_and_lenient_wins() {
         let a = parse(&["--strict", "--lenient", "h"]).unwrap();
-        assert_eq!(a.config().unwrap().scope, ScopeMode::Lenient);
+        assert_eq!(a.config().unwrap().scope_mode(), ScopeMode::Lenient);
         let a = parse(&["--lenient", "--strict", "h"]).unwrap();
-        assert_eq!(a.config().unwrap().scope, ScopeMode::Strict);
+        assert_eq!(a.config().unwrap().scope_mode(), ScopeMode::Strict);
     }
 
     #[test]

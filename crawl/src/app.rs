@@ -1,6 +1,6 @@
 //! The `crawl` command, as a library: flags, the crawl over real HTTP, progress, Ctrl-C, report.
 //!
-//! `src/main.rs` only parses [`Cli`], calls [`run`] and maps the [`Outcome`] or [`AppError`] to an
+//! `src/main.rs` only parses [`Cli`], calls [`run`] and maps the [`Finished`] or [`AppError`] to an
 //! exit code, so everything here can be tested without a process. The run:
 //!
 //! 1. validates the options and opens the JSONL file (bad input fails here, before any request);
@@ -68,7 +68,7 @@ pub struct Cli {
 /// How a crawl that ran ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct Outcome {
+pub struct Finished {
     /// The crawl's totals.
     pub summary: Summary,
     /// `true` when Ctrl-C stopped the crawl (exit code 130).
@@ -116,19 +116,19 @@ impl Cli {
     /// The transport options these flags describe for a crawl with `config`.
     pub fn http_options(&self, config: &Config) -> HttpOptions {
         let mut o = HttpOptions::default();
-        o.user_agent = config.user_agent.clone();
+        o.user_agent = config.user_agent().to_string();
         o.max_body = self.max_body;
         o.backend = self.backend;
         o.keep_wire = self.record.is_some();
         // The engine already limits requests per host (`--max-per-host`, else `--max-tasks`).
         // The client's own cap is set no lower, so no request waits in the client's queue while
         // the engine's per-try timeout runs.
-        o.max_connections_per_host = config.max_per_host.unwrap_or(config.max_tasks);
+        o.max_connections_per_host = config.max_per_host().unwrap_or(config.max_tasks());
         // The engine's timeout bounds each try on the crawl clock; the backend's own limits are
         // set to match, so curl gives up on a transfer the engine has already abandoned.
-        o.read_timeout = config.timeout;
-        o.total_timeout = config.timeout;
-        o.connect_timeout = config.timeout.min(o.connect_timeout);
+        o.read_timeout = config.timeout();
+        o.total_timeout = config.timeout();
+        o.connect_timeout = config.timeout().min(o.connect_timeout);
         o
     }
 }
@@ -159,7 +159,7 @@ pub fn init_logging(args: &CrawlArgs) {
 
 /// Runs the crawl `cli` describes, printing the report on stdout. `stop` is the signal Ctrl-C
 /// gives (see [`install_ctrl_c`]).
-pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
+pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
     // Kept alive until the crawl is over.
     let demo = match cli.is_demo() {
         true => Some(
@@ -193,14 +193,14 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
     .map_err(AppError::Usage)?;
     let mut output = Output::open(&cli.crawl).map_err(AppError::Usage)?;
     let transport = match &cli.record {
-        Some(path) => Recorder::create(transport, path, &config.roots).map_err(AppError::Usage)?,
+        Some(path) => Recorder::create(transport, path, config.roots()).map_err(AppError::Usage)?,
         None => Recorder::off(transport),
     }
     .with_stop(stop.clone());
     log::info!(
         "crawling {} root(s) with max_tasks={}",
-        config.roots.len(),
-        config.max_tasks
+        config.roots().len(),
+        config.max_tasks()
     );
     // With -v the log lines are the progress; a bar redrawn between them would garble both.
     let show = !cli.crawl.quiet && cli.crawl.verbose == 0 && io::stderr().is_terminal();
@@ -208,7 +208,7 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
     // Roots not fetched by the end get a warning: a root cut before its fetch (robots.txt
     // forbidding it, or unavailable) leaves no record, and the crawl would otherwise look merely
     // empty.
-    let mut unfetched: BTreeSet<String> = config.roots.iter().map(Url::to_string).collect();
+    let mut unfetched: BTreeSet<String> = config.roots().iter().map(Url::to_string).collect();
     let crawler = Crawler::new(config, transport, RealClock::new());
     let summary = async_std::task::block_on(crawler.run_until(Some(stop), |event| {
         let record = event.record;
@@ -248,14 +248,14 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Outcome, AppError> {
     if let Some(e) = recording {
         return Err(AppError::Output(e));
     }
-    Ok(Outcome {
+    Ok(Finished {
         summary,
         interrupted,
     })
 }
 
 /// [`run_with_stop`] with Ctrl-C installed as the stop signal.
-pub fn run(cli: &Cli) -> Result<Outcome, AppError> {
+pub fn run(cli: &Cli) -> Result<Finished, AppError> {
     let stop = Stop::new();
     install_ctrl_c(&stop);
     run_with_stop(cli, &stop)

@@ -24,7 +24,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
 use crawler::Response;
-use crawler_site::{self as site, Outcome, Site};
+use crawler_site::{self as site, Scripted, Site};
 
 /// The demo site file, as committed.
 pub const SITE_JSON: &str = include_str!("../../fixtures/sites/demo.json");
@@ -36,11 +36,11 @@ const PLACEHOLDER: &str = "http://demo.test";
 #[derive(Debug)]
 pub struct DemoServer {
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    shared: Arc<DemoShared>,
 }
 
 #[derive(Debug)]
-struct Shared {
+struct DemoShared {
     site: Site,
     /// Requests so far, by page index (for scripts).
     counts: Mutex<Vec<u64>>,
@@ -57,7 +57,7 @@ impl DemoServer {
         let origin = format!("http://{addr}");
         let site = Site::from_json(&SITE_JSON.replace(PLACEHOLDER, &origin))
             .map_err(|e| io::Error::other(format!("demo site: {e}")))?;
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(DemoShared {
             counts: Mutex::new(vec![0; site.pages().len()]),
             site,
             done: AtomicBool::new(false),
@@ -110,18 +110,18 @@ impl Drop for DemoServer {
 }
 
 /// What one request gets.
-enum Answer {
+enum DemoAnswer {
     Response(Response),
     /// Close the connection without answering.
     Close,
-    /// Answer nothing until the server goes away.
+    /// DemoAnswer nothing until the server goes away.
     Hang,
 }
 
-fn answer(shared: &Shared, url: &str) -> Answer {
+fn answer(shared: &DemoShared, url: &str) -> DemoAnswer {
     let site = &shared.site;
     let Some(index) = site.find(url) else {
-        return Answer::Response(site.generate(url).unwrap_or_else(site::not_found));
+        return DemoAnswer::Response(site.generate(url).unwrap_or_else(site::not_found));
     };
     let page = site.page(index);
     let n = {
@@ -130,15 +130,15 @@ fn answer(shared: &Shared, url: &str) -> Answer {
         counts[index] - 1
     };
     match page.scripted(n) {
-        None | Some(Outcome::Ok) => Answer::Response(page.response()),
-        Some(Outcome::Status(status)) => Answer::Response(Response::new(status)),
-        Some(Outcome::Drop) => Answer::Hang,
+        None | Some(Scripted::Ok) => DemoAnswer::Response(page.response()),
+        Some(Scripted::Status(status)) => DemoAnswer::Response(Response::new(status)),
+        Some(Scripted::Drop) => DemoAnswer::Hang,
         // Refusing is for a connection, not a request: closing it says the same.
-        Some(_) => Answer::Close,
+        Some(_) => DemoAnswer::Close,
     }
 }
 
-fn serve(stream: TcpStream, shared: &Shared) {
+fn serve(stream: TcpStream, shared: &DemoShared) {
     let Ok(read_half) = stream.try_clone() else {
         return;
     };
@@ -151,9 +151,9 @@ fn serve(stream: TcpStream, shared: &Shared) {
     while let Some((target, close)) = read_request(&mut reader) {
         let url = format!("{origin}{target}");
         let keep = match answer(shared, &url) {
-            Answer::Response(r) => write_response(&mut out, &r).is_ok() && !close,
-            Answer::Close => false,
-            Answer::Hang => {
+            DemoAnswer::Response(r) => write_response(&mut out, &r).is_ok() && !close,
+            DemoAnswer::Close => false,
+            DemoAnswer::Hang => {
                 let (lock, cv) = &shared.release;
                 let mut released = lock.lock().unwrap_or_else(|e| e.into_inner());
                 while !*released {

@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
         .max_tries(1)
         .build()
         .expect("a normalised root is valid");
-    let root = config.roots[0].clone();
+    let root = config.roots()[0].clone();
     let scope = config.scope();
     let location = location.to_string();
     let answer = {

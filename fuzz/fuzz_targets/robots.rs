@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
         .build()
         .unwrap();
     let agent = crawler::DEFAULT_USER_AGENT.split('/').next().unwrap();
-    let root = config.roots[0].clone();
+    let root = config.roots()[0].clone();
     let (records, summary) = crawl(config, Serve(answer));
     assert_once(&records);
     assert_eq!(records[0].url, "http://h.test/robots.txt");

@@ -48,5 +48,5 @@ fuzz_target!(|data: &[u8]| {
     let run = sim.run(&config).expect("the crawl ends within the budget");
     assert_eq!(run.in_flight, 0);
     assert_once(&run.records);
-    assert!(run.max_in_flight <= config.max_tasks);
+    assert!(run.max_in_flight <= config.max_tasks());
 });

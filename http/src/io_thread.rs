@@ -3,15 +3,14 @@
 //! The engine runs on one thread, and the crawl's own CPU work stays there: link extraction,
 //! URL resolution, dedup, scheduling. A fetch's work is the transport's: writing the request,
 //! reading and parsing the response head, reading, decoding and capping the body, the socket
-//! syscalls under all of it. Moving that here took the engine's thread on the 2,000-page bench
-//! site from 1,355 to 969 task-clock samples (perf at 10 kHz, one crawl each), so each fetch
-//! runs as a task on one other thread (this one), and the engine awaits its result. The engine never knows: it still
-//! awaits one `fetch` future per request, and `crawler-sim` runs the same engine on one thread.
+//! syscalls under all of it. Moving that here cut the engine thread's CPU by more than a
+//! quarter on the 2,000-page bench site (BENCHMARKS.md, "The fetch thread"), so each fetch runs
+//! as a task on one other thread (this one), and the engine awaits its result. The engine never
+//! knows: it still awaits one `fetch` future per request, and `crawler-sim` runs the same engine
+//! on one thread.
 //!
-//! One thread with its own executor, not async-std's pool: measured on the 2k bench site (median
-//! of 21 alternating runs, responses packed as `transport` does), fetches on async-std's two pool
-//! threads took 99 ms, on one pool thread (`ASYNC_STD_THREAD_COUNT=1`) 91 ms, on this thread
-//! 88 ms; on the engine's thread 115 ms. Two fetch threads compete with each other, with the
+//! One thread with its own executor, not async-std's pool, which measured slower with two
+//! threads and with one (BENCHMARKS.md): two fetch threads compete with each other, with the
 //! engine's thread and with the server for two cores, and give glibc's allocator one more arena
 //! to lock across threads.
 //!

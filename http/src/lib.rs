@@ -1,7 +1,8 @@
-//! The real network: [`SurfTransport`] (surf on async-std) and [`RealClock`], feature `http`.
+//! The real network: [`SurfTransport`] (surf on async-std), [`RealClock`], and [`Recorder`], which
+//! writes a crawl to WARC as it goes.
 //!
 //! The engine only knows the [`Transport`](crawler::Transport) and [`Clock`](crawler::Clock) seams;
-//! this module fills them for real crawls. A fetch is one `GET` through a surf `Client` with an
+//! this package fills them for real crawls. A fetch is one `GET` through a surf `Client` with an
 //! empty middleware stack (so surf never follows a redirect: a 3xx comes back as it arrived),
 //! `Accept-Encoding: gzip, deflate`, the configured `User-Agent`, and the body read in chunks,
 //! each under the read timeout, decoded and cut at `max_body` as it streams (see [`crawler::body`]). A
@@ -25,18 +26,8 @@
 //! frames every body (length, chunked, close), pools only connections read to their exact end,
 //! and speaks TLS through native-tls (OpenSSL, the system's roots) on the same code path, so body
 //! caps, skipped bodies, wire bytes and timeouts mean the same for `http` and `https`, and
-//! `https` gets the same savings. Measured with `benches/transport.rs` (nginx on 127.0.0.1, the
-//! 2,080 URLs of the 2k bench site, 100 connections, 3 rounds, CPU per request of the client
-//! process; machine shared, load average 6-9):
-//!
-//! | | native | curl |
-//! |---|---|---|
-//! | `http` CPU µs/request | 32-38 | 85-111 |
-//! | `https` CPU µs/request (TLS 1.3, kept alive) | 62-87 | 142-144 |
-//! | `https` peak RSS | 15.7 MB | 20.9-22.7 MB |
-//!
-//! curl's cost is mostly handing each transfer to and from isahc's agent thread; with routing
-//! `https` to curl, every real site would pay it.
+//! `https` gets the same savings: it costs under half of curl's CPU per request, over `http` and
+//! `https` alike (`cargo bench -p crawler-http --bench transport`; figures in BENCHMARKS.md).
 //!
 //! ```no_run
 //! use crawler_http::{HttpOptions, RealClock, SurfTransport};

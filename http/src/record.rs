@@ -37,7 +37,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crawler::Stop;
 use crawler::{FetchError, Request, Response, Transport};
-use crawler_warc::{Exchange, Outcome, WarcWriter};
+use crawler_warc::{Attempt, Exchange, WarcWriter};
 
 /// Records the exchanges of transport `T` to a WARC file; or, made with [`Recorder::off`], passes
 /// them through untouched.
@@ -144,7 +144,7 @@ impl<T: Transport> Recorder<T> {
                     url,
                     date,
                     request_headers: wire.map_or(&[][..], |w| &w.request_headers[..]),
-                    outcome: Outcome::Response {
+                    outcome: Attempt::Response {
                         status: response.status,
                         headers: &response.headers,
                         body: wire.map_or(&response.body[..], |w| &w.body[..]),
@@ -156,7 +156,7 @@ impl<T: Transport> Recorder<T> {
                 url,
                 date,
                 request_headers: &[],
-                outcome: Outcome::Failed {
+                outcome: Attempt::Failed {
                     error: &e.to_string(),
                 },
             }),

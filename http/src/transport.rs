@@ -119,13 +119,13 @@ impl std::error::Error for NetError {}
 /// Fetches over real HTTP with surf: one request per call, redirects never followed, bodies
 /// decoded and capped. See the [module documentation](super).
 pub struct SurfTransport {
-    inner: Arc<Inner>,
+    inner: Arc<TransportInner>,
     /// Where the fetches run (see `io_thread`).
     io: IoThread,
 }
 
 /// What every fetch shares.
-struct Inner {
+struct TransportInner {
     client: surf::Client,
     options: HttpOptions,
 }
@@ -188,7 +188,7 @@ impl SurfTransport {
             ),
         };
         Ok(SurfTransport {
-            inner: Arc::new(Inner { client, options }),
+            inner: Arc::new(TransportInner { client, options }),
             io: IoThread::start()
                 .map_err(|e| NetError::Backend(format!("cannot start the fetch thread: {e}")))?,
         })
@@ -200,7 +200,7 @@ impl SurfTransport {
     }
 }
 
-impl Inner {
+impl TransportInner {
     async fn get(&self, request: &Request) -> Result<Response, FetchError> {
         let o = &self.options;
         let started = Instant::now();

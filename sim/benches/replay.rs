@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crawler::Config;
 use crawler_sim::{Recording, Replay, Rng};
-use crawler_warc::{Exchange, Outcome, WarcWriter};
+use crawler_warc::{Attempt, Exchange, WarcWriter};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use std::io::Write;
@@ -51,7 +51,7 @@ fn recording(pages: usize, pad: usize, gzip: bool) -> Vec<u8> {
             url: &url,
             date: "2026-11-22T00:00:00Z",
             request_headers: &[],
-            outcome: Outcome::Response {
+            outcome: Attempt::Response {
                 status: 200,
                 headers: &headers,
                 body: &body,

@@ -24,7 +24,7 @@ use crawler::links::is_html;
 use crawler::{FetchError, FetchErrorKind, Response};
 
 use crate::replay::decode::decode;
-use crate::trace::{Event, Trace};
+use crate::trace::{Trace, TraceEvent};
 
 pub use crawler::body::DEFAULT_MAX_BODY;
 
@@ -56,11 +56,11 @@ impl Answer {
         match self {
             Answer::Respond(response) => {
                 let (status, size) = (response.status, response.body.len());
-                trace.event(now, Event::Response { url, status, size });
+                trace.event(now, TraceEvent::Response { url, status, size });
                 Ok(response)
             }
             Answer::Fail(error, fault) => {
-                trace.event(now, Event::Fault { url, fault });
+                trace.event(now, TraceEvent::Fault { url, fault });
                 Err(error)
             }
             Answer::Hang => unreachable!("a request that hangs never completes"),

@@ -55,7 +55,7 @@ struct Timers {
     /// ones included.
     heap: BinaryHeap<Reverse<(u64, u64, u32)>>,
     /// Live timers; a slot holds `VACANT` or the sequence number of the timer occupying it.
-    slots: Vec<Slot>,
+    slots: Vec<TimerSlot>,
     /// Free slots, reused first.
     free: Vec<u32>,
     /// Timers registered and neither fired nor cancelled.
@@ -65,7 +65,7 @@ struct Timers {
 }
 
 #[derive(Debug)]
-struct Slot {
+struct TimerSlot {
     seq: u64,
     waker: Option<Waker>,
 }
@@ -74,25 +74,25 @@ const VACANT: u64 = u64::MAX;
 
 /// A timer's identity: its slot and the sequence number that must still be there.
 #[derive(Debug, Clone, Copy)]
-struct Key {
+struct TimerKey {
     slot: u32,
     seq: u64,
 }
 
 impl Timers {
-    fn register(&mut self, deadline: u64, waker: Waker) -> Key {
+    fn register(&mut self, deadline: u64, waker: Waker) -> TimerKey {
         let seq = self.next_seq;
         self.next_seq += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.slots[slot as usize] = Slot {
+                self.slots[slot as usize] = TimerSlot {
                     seq,
                     waker: Some(waker),
                 };
                 slot
             }
             None => {
-                self.slots.push(Slot {
+                self.slots.push(TimerSlot {
                     seq,
                     waker: Some(waker),
                 });
@@ -101,15 +101,15 @@ impl Timers {
         };
         self.heap.push(Reverse((deadline, seq, slot)));
         self.live += 1;
-        Key { slot, seq }
+        TimerKey { slot, seq }
     }
 
-    fn is_live(&self, key: Key) -> bool {
+    fn is_live(&self, key: TimerKey) -> bool {
         self.slots[key.slot as usize].seq == key.seq
     }
 
     /// Frees `key`'s slot if the timer is still live; returns its waker.
-    fn vacate(&mut self, key: Key) -> Option<Waker> {
+    fn vacate(&mut self, key: TimerKey) -> Option<Waker> {
         if !self.is_live(key) {
             return None;
         }
@@ -138,7 +138,7 @@ impl Timers {
     /// The earliest live deadline, discarding cancelled entries on the way.
     fn next_deadline(&mut self) -> Option<u64> {
         while let Some(&Reverse((deadline, seq, slot))) = self.heap.peek() {
-            if self.is_live(Key { slot, seq }) {
+            if self.is_live(TimerKey { slot, seq }) {
                 return Some(deadline);
             }
             self.heap.pop();
@@ -186,7 +186,7 @@ impl VirtualClock {
                     break;
                 }
                 t.heap.pop();
-                if let Some(waker) = t.vacate(Key { slot, seq }) {
+                if let Some(waker) = t.vacate(TimerKey { slot, seq }) {
                     due.push(waker);
                 }
             }
@@ -229,7 +229,7 @@ pub struct Sleep<'a> {
     clock: &'a VirtualClock,
     /// Nanoseconds since the origin.
     deadline: u64,
-    key: Option<Key>,
+    key: Option<TimerKey>,
 }
 
 impl Future for Sleep<'_> {

@@ -35,7 +35,7 @@
 //! let config = crawler::Config::builder().root("http://a.test/").build().unwrap();
 //! let run = sim.run(&config).unwrap();
 //! assert_eq!(run.summary.urls, 4); // robots.txt (a 404: all allowed), /, /b, /old
-//! assert!(run.max_in_flight <= config.max_tasks);
+//! assert!(run.max_in_flight <= config.max_tasks());
 //! println!("trace hash {:016x}", run.trace_hash);
 //! ```
 #![forbid(unsafe_code)]
@@ -62,4 +62,4 @@ pub use replay::{
 };
 pub use rng::Rng;
 pub use sim::{DEFAULT_BUDGET, Running, Sim, SimBuilder, SimError, SimRun, replay_command};
-pub use trace::{Event, Trace};
+pub use trace::{Trace, TraceEvent};

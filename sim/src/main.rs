@@ -41,7 +41,7 @@ use url::Url;
     args_conflicts_with_subcommands = true
 )]
 #[command(group = clap::ArgGroup::new("world").required(true).args(["site", "replay"]))]
-struct Cli {
+struct SimCli {
     #[command(subcommand)]
     command: Option<Command>,
 
@@ -104,7 +104,7 @@ enum World {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = SimCli::parse();
     let outcome = match &cli.command {
         Some(Command::Fuzz(args)) => fuzz_cmd::run(args),
         None => run(&cli),
@@ -118,7 +118,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &Cli) -> Result<(), (u8, String)> {
+fn run(cli: &SimCli) -> Result<(), (u8, String)> {
     let bad_input = |e: String| (BAD_INPUT, e);
     let world = match (&cli.site, &cli.replay) {
         (Some(path), _) => World::Site(Box::new(
@@ -137,15 +137,13 @@ fn run(cli: &Cli) -> Result<(), (u8, String)> {
             World::Replay(recording) => recording.roots(),
         }
     };
-    let mut config = cli.crawl.config_with_roots(&roots).map_err(|e| {
+    let config = cli.crawl.config_with_roots(&roots).map_err(|e| {
         bad_input(match (roots.is_empty(), &world) {
             (true, World::Site(_)) => format!("{e} (give one, or set \"roots\" in the site file)"),
             (true, World::Replay(_)) => format!("{e} (give one: the recording has none)"),
             (false, _) => e.to_string(),
         })
     })?;
-    // One seed for everything random: the network's draws and the engine's retry jitter.
-    config.seed = cli.seed;
     check_outputs(&[
         ("--jsonl", cli.crawl.jsonl.as_deref()),
         ("--trace", cli.trace.as_deref()),

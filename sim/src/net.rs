@@ -22,14 +22,14 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crawler::{FetchError, FetchErrorKind, Record, Request, Response, Transport};
-use crawler_site::{Faults, Latency, Outcome, Site, not_found};
+use crawler_site::{Faults, Latency, Scripted, Site, not_found};
 use url::Url;
 
 use crate::client::Answer;
 use crate::clock::VirtualClock;
 use crate::rng::Rng;
 use crate::running::Observed;
-use crate::trace::{Event, Trace};
+use crate::trace::{Trace, TraceEvent};
 
 /// One request as the server saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,7 +148,7 @@ impl Observed for SimTransport {
     fn trace_record(&self, record: &Record) {
         self.net.trace.borrow_mut().event(
             self.net.clock.now(),
-            Event::Record {
+            TraceEvent::Record {
                 url: &record.url,
                 status: record.status,
                 tries: record.tries,
@@ -187,12 +187,12 @@ impl Net {
                 self.site.page(i).scripted(u64::from(n))
             });
             match scripted {
-                Some(Outcome::Ok) => respond(),
-                Some(Outcome::Status(status)) => Answer::Respond(Response::new(status)),
-                Some(Outcome::Reset) => fail(FetchErrorKind::Reset, "reset"),
-                Some(Outcome::Refused) => fail(FetchErrorKind::Connect, "refused"),
-                Some(Outcome::Truncate) => fail(FetchErrorKind::Reset, "truncate"),
-                Some(Outcome::Drop) => Answer::Hang,
+                Some(Scripted::Ok) => respond(),
+                Some(Scripted::Status(status)) => Answer::Respond(Response::new(status)),
+                Some(Scripted::Reset) => fail(FetchErrorKind::Reset, "reset"),
+                Some(Scripted::Refused) => fail(FetchErrorKind::Connect, "refused"),
+                Some(Scripted::Truncate) => fail(FetchErrorKind::Reset, "truncate"),
+                Some(Scripted::Drop) => Answer::Hang,
                 // Unknown future outcomes behave like "ok".
                 Some(_) => respond(),
                 None => {
@@ -242,11 +242,11 @@ impl Net {
             other => other,
         };
         let mut trace = self.trace.borrow_mut();
-        trace.event(now, Event::Request { url: url.as_str() });
+        trace.event(now, TraceEvent::Request { url: url.as_str() });
         if let Answer::Hang = answer {
             trace.event(
                 now,
-                Event::Fault {
+                TraceEvent::Fault {
                     url: url.as_str(),
                     fault: "drop",
                 },
@@ -299,7 +299,7 @@ impl Drop for InFlight<'_> {
             self.net
                 .trace
                 .borrow_mut()
-                .event(self.net.clock.now(), Event::Abandoned { url });
+                .event(self.net.clock.now(), TraceEvent::Abandoned { url });
         }
     }
 }

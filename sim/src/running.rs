@@ -55,7 +55,9 @@ impl<N: Observed> Core<N> {
         stop: Option<Stop>,
         mut on_record: impl FnMut(&Record) + 'static,
     ) -> Self {
-        let crawler = Crawler::new(config.clone(), engine_transport, clock.clone());
+        // One seed for the whole run: the engine's retry jitter is drawn from the run's seed too.
+        let config = config.clone().with_seed(seed);
+        let crawler = Crawler::new(config, engine_transport, clock.clone());
         let tracer = network.clone();
         let crawl = Box::pin(async move {
             crawler

@@ -311,9 +311,9 @@ impl Running {
 }
 
 /// The `crawl-sim` command that replays a run of `config` with `seed` and `budget` against the
-/// site file at `site`. `crawl-sim --seed` seeds both the simulation and the engine
-/// (`config.seed`, retry jitter), so the replay is exact when `config.seed == seed` and options
-/// that `crawl-sim` cannot set (backoff) are at their defaults.
+/// site file at `site`. The seed decides the whole run, the network's draws and the engine's
+/// retry jitter alike, so the replay is exact when the options that `crawl-sim` cannot set
+/// (backoff) are at their defaults.
 pub fn replay_command(site: &Path, seed: u64, budget: Duration, config: &Config) -> String {
     let mut args: Vec<String> = vec![
         "crawl-sim".into(),
@@ -324,42 +324,42 @@ pub fn replay_command(site: &Path, seed: u64, budget: Duration, config: &Config)
         "--budget".into(),
         budget.as_secs_f64().to_string(),
         "--max-tasks".into(),
-        config.max_tasks.to_string(),
+        config.max_tasks().to_string(),
         "--max-redirect".into(),
-        config.max_redirect.to_string(),
+        config.max_redirect().to_string(),
         "--max-tries".into(),
-        config.max_tries.to_string(),
+        config.max_tries().to_string(),
         "--timeout".into(),
-        config.timeout.as_secs_f64().to_string(),
+        config.timeout().as_secs_f64().to_string(),
     ];
-    if config.scope == ScopeMode::Lenient {
+    if config.scope_mode() == ScopeMode::Lenient {
         args.push("--lenient".into());
     }
-    if let Some(re) = &config.exclude {
+    if let Some(re) = &config.exclude() {
         args.extend(["--exclude".into(), re.as_str().to_string()]);
     }
-    if let Some(n) = config.max_pages {
+    if let Some(n) = config.max_pages() {
         args.extend(["--max-pages".into(), n.to_string()]);
     }
-    if let Some(n) = config.max_depth {
+    if let Some(n) = config.max_depth() {
         args.extend(["--max-depth".into(), n.to_string()]);
     }
-    if config.sort_query {
+    if config.sort_query() {
         args.push("--sort-query".into());
     }
-    if let Some(n) = config.max_per_host {
+    if let Some(n) = config.max_per_host() {
         args.extend(["--max-per-host".into(), n.to_string()]);
     }
-    if !config.delay.is_zero() {
-        args.extend(["--delay".into(), config.delay.as_secs_f64().to_string()]);
+    if !config.delay().is_zero() {
+        args.extend(["--delay".into(), config.delay().as_secs_f64().to_string()]);
     }
-    if let Some(n) = config.max_pages_per_host {
+    if let Some(n) = config.max_pages_per_host() {
         args.extend(["--max-pages-per-host".into(), n.to_string()]);
     }
-    if !config.robots {
+    if !config.robots() {
         args.push("--ignore-robots".into());
     }
-    args.extend(config.roots.iter().map(|r| r.to_string()));
+    args.extend(config.roots().iter().map(|r| r.to_string()));
     args.iter()
         .map(|a| shell_quote(a))
         .collect::<Vec<_>>()

@@ -11,12 +11,12 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use crawler_sim::{Event, Trace};
+//! use crawler_sim::{TraceEvent, Trace};
 //!
 //! let mut with_text = Trace::new(true);
 //! let mut without = Trace::new(false);
 //! for trace in [&mut with_text, &mut without] {
-//!     trace.event(Duration::from_millis(5), Event::Request { url: "http://a.test/" });
+//!     trace.event(Duration::from_millis(5), TraceEvent::Request { url: "http://a.test/" });
 //! }
 //! assert_eq!(with_text.hash(), without.hash());
 //! assert_eq!(with_text.text(), Some("0.005000 request http://a.test/\n"));
@@ -28,7 +28,7 @@ use std::time::Duration;
 /// One thing that happened. URLs are normalised, as the engine requests them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Event<'a> {
+pub enum TraceEvent<'a> {
     /// A request reached the server.
     Request {
         /// The URL requested.
@@ -161,31 +161,31 @@ impl Trace {
     }
 
     /// Records `event` at virtual time `at`.
-    pub fn event(&mut self, at: Duration, event: Event<'_>) {
+    pub fn event(&mut self, at: Duration, event: TraceEvent<'_>) {
         self.events += 1;
         let nanos = u64::try_from(at.as_nanos()).unwrap_or(u64::MAX);
         self.bytes(&nanos.to_le_bytes());
         match event {
-            Event::Request { url } => {
+            TraceEvent::Request { url } => {
                 self.bytes(b"Q");
                 self.str(url);
             }
-            Event::Response { url, status, size } => {
+            TraceEvent::Response { url, status, size } => {
                 self.bytes(b"R");
                 self.str(url);
                 self.bytes(&status.to_le_bytes());
                 self.bytes(&(size as u64).to_le_bytes());
             }
-            Event::Fault { url, fault } => {
+            TraceEvent::Fault { url, fault } => {
                 self.bytes(b"F");
                 self.str(url);
                 self.str(fault);
             }
-            Event::Abandoned { url } => {
+            TraceEvent::Abandoned { url } => {
                 self.bytes(b"A");
                 self.str(url);
             }
-            Event::Record {
+            TraceEvent::Record {
                 url,
                 status,
                 tries,
@@ -207,17 +207,17 @@ impl Trace {
 }
 
 /// `<seconds>.<micros> <kind> <url> <details>`.
-fn write_line(out: &mut String, at: Duration, event: &Event<'_>) {
+fn write_line(out: &mut String, at: Duration, event: &TraceEvent<'_>) {
     // Writing to a String cannot fail.
     let _ = write!(out, "{}.{:06} ", at.as_secs(), at.subsec_micros());
     let _ = match event {
-        Event::Request { url } => writeln!(out, "request {url}"),
-        Event::Response { url, status, size } => {
+        TraceEvent::Request { url } => writeln!(out, "request {url}"),
+        TraceEvent::Response { url, status, size } => {
             writeln!(out, "response {url} {status} {size}")
         }
-        Event::Fault { url, fault } => writeln!(out, "fault {url} {fault}"),
-        Event::Abandoned { url } => writeln!(out, "abandoned {url}"),
-        Event::Record {
+        TraceEvent::Fault { url, fault } => writeln!(out, "fault {url} {fault}"),
+        TraceEvent::Abandoned { url } => writeln!(out, "abandoned {url}"),
+        TraceEvent::Record {
             url,
             status,
             tries,
@@ -283,10 +283,10 @@ mod tests {
     fn text_lines_and_hash_sensitivity() {
         let mut t = Trace::new(true);
         let at = Duration::from_micros(1_500_250);
-        t.event(at, Event::Request { url: "http://a/" });
+        t.event(at, TraceEvent::Request { url: "http://a/" });
         t.event(
             at,
-            Event::Response {
+            TraceEvent::Response {
                 url: "http://a/",
                 status: 301,
                 size: 0,
@@ -294,15 +294,15 @@ mod tests {
         );
         t.event(
             at,
-            Event::Fault {
+            TraceEvent::Fault {
                 url: "http://a/x",
                 fault: "reset",
             },
         );
-        t.event(at, Event::Abandoned { url: "http://a/y" });
+        t.event(at, TraceEvent::Abandoned { url: "http://a/y" });
         t.event(
             at,
-            Event::Record {
+            TraceEvent::Record {
                 url: "http://a/",
                 status: Some(301),
                 tries: 1,
@@ -312,7 +312,7 @@ mod tests {
         );
         t.event(
             at,
-            Event::Record {
+            TraceEvent::Record {
                 url: "http://a/x",
                 status: None,
                 tries: 4,
@@ -333,7 +333,7 @@ mod tests {
         // Same fields at another instant, or split differently: another hash.
         let hash = |at: Duration, url: &str| {
             let mut t = Trace::new(false);
-            t.event(at, Event::Request { url });
+            t.event(at, TraceEvent::Request { url });
             t.hash()
         };
         assert_ne!(
@@ -345,7 +345,7 @@ mod tests {
             let mut t = Trace::new(false);
             t.event(
                 at,
-                Event::Record {
+                TraceEvent::Record {
                     url: "u",
                     status,
                     tries: 1,

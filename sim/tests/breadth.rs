@@ -53,7 +53,7 @@ fn page_links_of_every_kind_are_followed_but_not_nofollow() {
     let run = crawl(Config::builder());
     assert_eq!(paths(&run), PAGES);
     // `/login` and `/private` (rel=nofollow), `/widget/more` (on a page with meta robots none).
-    assert_eq!(run.summary.cuts.get("nofollow"), Some(&3));
+    assert_eq!(run.summary.cuts.get(&crawler::Cut::Nofollow), Some(&3));
     let noindex: Vec<&str> = run
         .records
         .iter()
@@ -81,7 +81,7 @@ fn assets_are_fetched_with_the_option() {
     expected.sort();
     assert_eq!(paths(&run), expected);
     assert_eq!(run.summary.other, 5);
-    assert_eq!(run.summary.cuts.get("nofollow"), Some(&3));
+    assert_eq!(run.summary.cuts.get(&crawler::Cut::Nofollow), Some(&3));
     // The same seed gives the same crawl, event for event.
     assert_eq!(
         run.trace_hash,

@@ -82,8 +82,7 @@ fn every_fixture_replays_to_the_records_of_its_real_crawl() {
         let args = Args::parse_from(std::iter::once("crawl-sim".to_string()).chain(args));
         let replay = Replay::builder(recording).max_body(args.max_body);
         for seed in [0, 1, 2] {
-            let mut config = args.crawl.config().unwrap();
-            config.seed = seed;
+            let config = args.crawl.config().unwrap();
             let run = replay.clone().seed(seed).build().run(&config).unwrap();
             same_outcomes(&expected(&name), &run.run.records)
                 .unwrap_or_else(|e| panic!("fixture {name} (seed {seed}):\n{e}"));

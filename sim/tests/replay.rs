@@ -11,7 +11,7 @@ use std::time::Duration;
 use crawler::{Config, Record};
 use crawler_sim::{Recording, Replay, ReplayRun, Sim, SimRun};
 use crawler_site::Site;
-use crawler_warc::{Exchange, Outcome, WarcWriter};
+use crawler_warc::{Attempt, Exchange, WarcWriter};
 use flate2::Compression;
 use flate2::write::{DeflateEncoder, GzEncoder};
 use std::io::Write;
@@ -145,7 +145,7 @@ fn narrower_options_fetch_a_subset_and_nothing_is_unrecorded() {
     assert!(cut.run.summary.redirect_cuts > 0);
 }
 
-fn exchange<'a>(url: &'a str, outcome: Outcome<'a>) -> Exchange<'a> {
+fn exchange<'a>(url: &'a str, outcome: Attempt<'a>) -> Exchange<'a> {
     Exchange {
         url,
         date: "2026-11-22T00:00:00Z",
@@ -188,13 +188,13 @@ fn hand_made() -> Vec<u8> {
     ]);
     let plain_h = headers(&[("Content-Type", "text/plain")]);
     let mut w = WarcWriter::new(Vec::new(), false);
-    let ok = |status, headers, body, truncated| Outcome::Response {
+    let ok = |status, headers, body, truncated| Attempt::Response {
         status,
         headers,
         body,
         truncated,
     };
-    let failed = |error| Outcome::Failed { error };
+    let failed = |error| Attempt::Failed { error };
     let exchanges = [
         exchange("http://h.test/", ok(200, &html_h, html.as_bytes(), false)),
         exchange("http://h.test/gz", ok(200, &gz_h, &gz_page, false)),
@@ -296,7 +296,13 @@ fn each_recorded_exchange_comes_back_as_the_real_transport_gave_it() {
     assert_eq!(run.unrecorded.len(), 1);
     assert_eq!(run.unrecorded[0].as_str(), "http://h.test/never");
     assert_eq!(run.unrecorded_requests, 2);
-    assert_eq!(run.run.summary.failures_by_kind.get("other"), Some(&1));
+    assert_eq!(
+        run.run
+            .summary
+            .failures_by_kind
+            .get(&crawler::FetchErrorKind::Other),
+        Some(&1)
+    );
 }
 
 #[test]

@@ -35,7 +35,10 @@ fn ever_deeper_links_stop_at_the_repeated_segment_rule() {
     let run = crawl(Config::builder().max_pages_per_host(500));
     // /deep/, /deep/x/, /deep/x/x/, /deep/x/x/x/: a fourth `x` breaks the rule (3 repeats).
     assert_eq!(fetched(&run, "http://t.test/deep/"), 4);
-    assert_eq!(run.summary.cuts.get("repeated_segment"), Some(&1));
+    assert_eq!(
+        run.summary.cuts.get(&crawler::Cut::RepeatedSegment),
+        Some(&1)
+    );
     let run = crawl(
         Config::builder()
             .max_segment_repeats(20)
@@ -47,7 +50,7 @@ fn ever_deeper_links_stop_at_the_repeated_segment_rule() {
         8,
         "/deep/ + 7 x's = 8 segments"
     );
-    assert_eq!(run.summary.cuts.get("path_depth"), Some(&1));
+    assert_eq!(run.summary.cuts.get(&crawler::Cut::PathDepth), Some(&1));
 }
 
 #[test]
@@ -58,12 +61,12 @@ fn an_endless_calendar_ends_at_the_depth_or_per_host_limit() {
     assert!(
         run.summary
             .cuts
-            .get("not_followed")
+            .get(&crawler::Cut::NotFollowed)
             .is_some_and(|&n| n >= 1)
     );
     let run = crawl(Config::builder().max_pages_per_host(100));
     assert_eq!(run.summary.urls, 100);
-    assert_eq!(run.summary.cuts.get("pages_per_host"), Some(&1));
+    assert_eq!(run.summary.cuts.get(&crawler::Cut::PagesPerHost), Some(&1));
     assert!(run.summary.todo == 0 && !run.summary.interrupted);
 }
 

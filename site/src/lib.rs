@@ -50,7 +50,7 @@ use crawler::strids::StrIds;
 
 use render::render;
 pub use render::render_html;
-pub use spec::{Faults, Latency, Outcome, PageSpec, SiteSpec};
+pub use spec::{Faults, Latency, PageSpec, Scripted, SiteSpec};
 
 /// Why a site file could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,7 +167,7 @@ pub struct Page {
     status: u16,
     headers: Arc<[(String, String)]>,
     body: Bytes,
-    script: Box<[Outcome]>,
+    script: Box<[Scripted]>,
     faults: Option<Faults>,
 }
 
@@ -187,7 +187,7 @@ impl Page {
 
     /// The scripted outcome of request number `n` (0 for the first) to this URL, if it has a
     /// script: the `n`th entry, or the last one once the script has run out.
-    pub fn scripted(&self, n: u64) -> Option<Outcome> {
+    pub fn scripted(&self, n: u64) -> Option<Scripted> {
         let last = self.script.len().checked_sub(1)?;
         let i = usize::try_from(n).unwrap_or(usize::MAX).min(last);
         Some(self.script[i])

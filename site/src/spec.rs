@@ -71,7 +71,7 @@ pub struct PageSpec {
     pub headers: BTreeMap<String, String>,
     /// Outcomes of successive requests; the last one repeats. Replaces random faults.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub script: Vec<Outcome>,
+    pub script: Vec<Scripted>,
     /// Fault rates for this URL, instead of the global ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub faults: Option<Faults>,
@@ -81,7 +81,7 @@ pub struct PageSpec {
 /// `"drop"`, `"refused"`, `"truncate"`, or a status code such as `"500"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Outcome {
+pub enum Scripted {
     /// The page as described.
     Ok,
     /// A response with this status and an empty body.
@@ -97,15 +97,15 @@ pub enum Outcome {
     Truncate,
 }
 
-impl fmt::Display for Outcome {
+impl fmt::Display for Scripted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Outcome::Ok => f.write_str("ok"),
-            Outcome::Status(s) => write!(f, "{s}"),
-            Outcome::Reset => f.write_str("reset"),
-            Outcome::Drop => f.write_str("drop"),
-            Outcome::Refused => f.write_str("refused"),
-            Outcome::Truncate => f.write_str("truncate"),
+            Scripted::Ok => f.write_str("ok"),
+            Scripted::Status(s) => write!(f, "{s}"),
+            Scripted::Reset => f.write_str("reset"),
+            Scripted::Drop => f.write_str("drop"),
+            Scripted::Refused => f.write_str("refused"),
+            Scripted::Truncate => f.write_str("truncate"),
         }
     }
 }
@@ -114,18 +114,18 @@ impl fmt::Display for Outcome {
 /// 101) and turns anything past 599 into a protocol error, so the simulator must not serve them.
 pub(crate) const FINAL_STATUSES: std::ops::RangeInclusive<u16> = 200..=599;
 
-impl std::str::FromStr for Outcome {
+impl std::str::FromStr for Scripted {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
-            "ok" => Ok(Outcome::Ok),
-            "reset" => Ok(Outcome::Reset),
-            "drop" => Ok(Outcome::Drop),
-            "refused" => Ok(Outcome::Refused),
-            "truncate" => Ok(Outcome::Truncate),
+            "ok" => Ok(Scripted::Ok),
+            "reset" => Ok(Scripted::Reset),
+            "drop" => Ok(Scripted::Drop),
+            "refused" => Ok(Scripted::Refused),
+            "truncate" => Ok(Scripted::Truncate),
             _ => match s.parse::<u16>() {
-                Ok(status) if FINAL_STATUSES.contains(&status) => Ok(Outcome::Status(status)),
+                Ok(status) if FINAL_STATUSES.contains(&status) => Ok(Scripted::Status(status)),
                 _ => Err(format!(
                     "unknown outcome {s:?} (expected \"ok\", \"reset\", \"drop\", \"refused\", \
                      \"truncate\" or a final status code, 200 to 599, such as \"500\")"
@@ -135,13 +135,13 @@ impl std::str::FromStr for Outcome {
     }
 }
 
-impl Serialize for Outcome {
+impl Serialize for Scripted {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
 }
 
-impl<'de> Deserialize<'de> for Outcome {
+impl<'de> Deserialize<'de> for Scripted {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         text.parse().map_err(de::Error::custom)

@@ -107,8 +107,8 @@ fn scripts_repeat_their_last_outcome() {
     )
     .unwrap();
     let page = site.page(site.find("http://a.test/").unwrap());
-    let got: Vec<Outcome> = (0..7).map(|n| page.scripted(n).unwrap()).collect();
-    use Outcome::*;
+    let got: Vec<Scripted> = (0..7).map(|n| page.scripted(n).unwrap()).collect();
+    use Scripted::*;
     assert_eq!(
         got,
         [Status(500), Reset, Drop, Refused, Ok, Ok, Ok],
@@ -156,8 +156,8 @@ fn faults_stop_at_until_ms_and_new_kinds_are_read() {
     assert!(!f.active_at(500.0));
     assert!(!Faults::default().active_at(0.0));
     let page = site.page(site.find("http://a.test/").unwrap());
-    assert_eq!(page.scripted(0), Some(Outcome::Truncate));
-    assert_eq!(page.scripted(1), Some(Outcome::Status(429)));
+    assert_eq!(page.scripted(0), Some(Scripted::Truncate));
+    assert_eq!(page.scripted(1), Some(Scripted::Status(429)));
     // New keys are written only when set, so older site files read back unchanged.
     let json = serde_json::to_string(&Faults::default()).unwrap();
     assert_eq!(
@@ -176,7 +176,7 @@ fn a_spec_survives_a_round_trip_through_json() {
     spec.faults.reset = 0.25;
     let page = PageSpec {
         links: Some(vec!["/b".into()]),
-        script: vec![Outcome::Status(503), Outcome::Ok],
+        script: vec![Scripted::Status(503), Scripted::Ok],
         ..PageSpec::default()
     };
     spec.pages.insert("http://a.test/".into(), page);

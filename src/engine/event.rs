@@ -43,8 +43,9 @@
 use bytes::Bytes;
 use url::Url;
 
-use crate::links::{self, Kind, Links};
+use crate::links::{self, LinkKind, Links};
 use crate::normalize::{self, Canon};
+use crate::problem::Problem;
 use crate::report::Record;
 use crate::transport::{FetchError, Response};
 
@@ -86,6 +87,8 @@ pub struct Event<'a> {
     pub fetch: FetchKind,
     /// The response, or why none arrived.
     pub outcome: &'a Result<Response, FetchError>,
+    /// What went wrong, if anything: the record's `error`, as a type.
+    pub problem: Option<&'a Problem>,
     /// Where the crawl stands.
     pub progress: Progress,
     /// The page's links, when it was an HTML page read for links, and the URL they resolve
@@ -101,7 +104,7 @@ pub struct OutLink {
     /// The absolute, normalised URL.
     pub url: Url,
     /// What element it came from.
-    pub kind: Kind,
+    pub kind: LinkKind,
     /// `true` when the link carries `rel=nofollow` or its page's `<meta name=robots>` says
     /// `nofollow`: the crawl counts it but does not follow it.
     pub nofollow: bool,

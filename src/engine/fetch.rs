@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime};
 
 use futures_util::future::{Either, select};
 
-use super::rng::Rng;
-use super::schedule::{Job, Kind};
+use super::rng::Jitter;
+use super::schedule::{Job, JobKind};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::transport::{FetchError, FetchErrorKind, Request, Response, Transport};
@@ -37,7 +37,7 @@ pub(crate) async fn fetch_once<T: Transport, C: Clock>(
     job: Job,
 ) -> Fetched {
     let (timeout, html_bodies_only) = (config.timeout, config.html_bodies_only);
-    let html_only = html_bodies_only && job.kind == Kind::Page;
+    let html_only = html_bodies_only && job.kind == JobKind::Page;
     let request = Request::get(job.url.clone()).with_html_body_only(html_only);
     let request = pin!(transport.fetch(request));
     let timer = pin!(clock.sleep(timeout));
@@ -73,7 +73,7 @@ pub(crate) fn retry_wait(
     config: &Config,
     outcome: &Result<Response, FetchError>,
     next_try: u32,
-    rng: &mut Rng,
+    rng: &mut Jitter,
 ) -> Duration {
     if let Ok(r) = outcome {
         if matches!(r.status, 429 | 503) {
@@ -129,7 +129,7 @@ mod tests {
     #[test]
     fn jitter_stays_within_half_to_full_backoff() {
         let c = config();
-        let mut rng = Rng::new(7);
+        let mut rng = Jitter::new(7);
         let err = Err(FetchError::new(FetchErrorKind::Reset, ""));
         let waits: Vec<Duration> = (0..200)
             .map(|_| retry_wait(&c, &err, 3, &mut rng))
@@ -162,7 +162,7 @@ mod tests {
         // A date without the server's Date to measure it against is not usable.
         assert_eq!(retry_after(&r("Wed, 21 Oct 2015 07:28:30 GMT")), None);
         // Capped, and only for 429/503.
-        let mut rng = Rng::new(1);
+        let mut rng = Jitter::new(1);
         let c = config();
         assert_eq!(
             retry_wait(&c, &Ok(r("99999")), 2, &mut rng),

@@ -43,7 +43,7 @@ impl Label {
 
 /// What became of a URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum State {
+pub(crate) enum UrlState {
     /// Known, but no label allows fetching it yet (a cut redirect target, a link past max depth).
     Unqueued,
     /// Outside the scope: never fetched.
@@ -64,7 +64,7 @@ pub(crate) enum State {
 #[derive(Debug)]
 pub(crate) struct Entry {
     /// The URL's lifecycle.
-    pub state: State,
+    pub state: UrlState,
     /// Pareto-best ways this URL was reached (empty until it is offered).
     labels: SmallVec<[Label; 1]>,
 }
@@ -130,9 +130,20 @@ impl Table {
         self.keys.find(key, hash)
     }
 
-    /// The hash [`known`](Self::known) takes for `key`.
+    /// The hash [`known`](Self::known) and [`warm`](Self::warm) take for `key`.
     pub fn hash(&self, key: &str) -> u64 {
         self.keys.hash(key)
+    }
+
+    /// Brings into the cache what looking up the keys with these hashes (from
+    /// [`hash`](Self::hash)) and then offering them a label will read; see [`StrIds::warm`].
+    pub fn warm(&self, hashes: &[u64]) {
+        let entries = &self.entries;
+        self.keys.warm(hashes, |id| {
+            entries
+                .get(id as usize)
+                .map_or(0, |e| e.labels.len() as u32)
+        });
     }
 
     /// The id of `url`, adding it when new. `in_scope` is asked only for new URLs.
@@ -145,9 +156,9 @@ impl Table {
         let id = self.keys.push(key, hash).expect("more than 4 billion URLs");
         debug_assert_eq!(id as usize, self.entries.len());
         let state = if in_scope(url) {
-            State::Unqueued
+            UrlState::Unqueued
         } else {
-            State::OutOfScope
+            UrlState::OutOfScope
         };
         self.entries.push(Entry {
             state,
@@ -174,21 +185,21 @@ impl Table {
     ) -> bool {
         let keys = &self.keys;
         let entry = &mut self.entries[id as usize];
-        if entry.state == State::OutOfScope || entry.labels.iter().any(|l| l.dominates(label)) {
+        if entry.state == UrlState::OutOfScope || entry.labels.iter().any(|l| l.dominates(label)) {
             return false;
         }
         entry.labels.retain(|l| !label.dominates(*l));
         entry.labels.push(label);
         match entry.state {
-            State::Unqueued => {
-                entry.state = State::Queued;
+            UrlState::Unqueued => {
+                entry.state = UrlState::Queued;
                 let url = url
                     .or_else(|| Url::parse(keys.get(id)).ok())
                     .expect("keys are valid urls");
                 self.arrivals.push_back((id, url));
                 true
             }
-            State::Redirected(Some(target)) if label.budget > 0 => {
+            UrlState::Redirected(Some(target)) if label.budget > 0 => {
                 follow_up.push((
                     target,
                     Label {
@@ -198,7 +209,7 @@ impl Table {
                 ));
                 false
             }
-            State::Fetched => {
+            UrlState::Fetched => {
                 if let (Some(max), Some(links)) = (max_depth, self.out_links.get(&id)) {
                     if label.depth < max {
                         let next = Label {
@@ -217,12 +228,12 @@ impl Table {
     /// Takes the oldest newly queued URL and marks it in flight (handed to the scheduler).
     pub fn pop(&mut self) -> Option<(u32, Url)> {
         let (id, url) = self.arrivals.pop_front()?;
-        self.entries[id as usize].state = State::InFlight;
+        self.entries[id as usize].state = UrlState::InFlight;
         Some((id, url))
     }
 
     /// Marks `id` as done with `state`.
-    pub fn finish(&mut self, id: u32, state: State) {
+    pub fn finish(&mut self, id: u32, state: UrlState) {
         self.entries[id as usize].state = state;
     }
 
@@ -237,7 +248,7 @@ impl Table {
     pub fn never_allowed(&self) -> u64 {
         self.entries
             .iter()
-            .filter(|e| e.state == State::Unqueued)
+            .filter(|e| e.state == UrlState::Unqueued)
             .count() as u64
     }
 
@@ -251,7 +262,8 @@ impl Table {
 mod tests {
     use super::*;
 
-    /// Interning gives ids in order of first sight and `Known` after,  and `known` agrees. (The index itself is held to an oracle in
+    /// Interning gives ids in order of first sight and `Known` after, and `known` agrees, with a
+    /// warm in between that changes nothing. (The index itself is held to an oracle in
     /// `strids`.)
     #[test]
     fn intern_gives_ids_in_order_of_first_sight() {
@@ -266,6 +278,8 @@ mod tests {
         let got: Vec<Interned> = urls.iter().map(|s| t.intern(&u(s), |_| true)).collect();
         use Interned::{Known, New};
         assert_eq!(got, [New(0), New(1), Known(0), New(2), Known(1)]);
+        let hashes: Vec<u64> = urls.iter().map(|s| t.hash(s)).collect();
+        t.warm(&hashes);
         for (s, want) in [
             ("http://h/a", Some(0)),
             ("http://i/", Some(2)),
@@ -308,7 +322,7 @@ mod tests {
         let l = |depth, budget| Label { depth, budget };
         t.offer(src, l(0, 0), Some(u("http://h/r")), &mut follow, 10, None);
         t.pop();
-        t.finish(src, State::Redirected(Some(dst)));
+        t.finish(src, UrlState::Redirected(Some(dst)));
         t.offer(src, l(0, 3), None, &mut follow, 10, None);
         assert_eq!(follow, [(dst, l(0, 2))]);
     }

@@ -29,6 +29,7 @@ use futures_util::stream::FuturesUnordered;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::problem::Cut;
 use crate::report::Summary;
 use crate::scope::Scope;
 use crate::transport::Transport;
@@ -185,7 +186,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
         let not_followed = state.table.never_allowed();
         let mut summary = state.summary;
         if not_followed > 0 {
-            summary.cuts.insert("not_followed".into(), not_followed);
+            summary.cuts.insert(Cut::NotFollowed, not_followed);
         }
         summary.todo += (state.schedule.queued() + state.table.queued()) as u64;
         summary.elapsed = self.clock.now().saturating_sub(start);
@@ -206,3 +207,5 @@ async fn stopped(stop: Option<&Stop>) {
 mod tests;
 #[cfg(test)]
 mod tests_links;
+#[cfg(test)]
+mod tests_robots;

@@ -5,13 +5,13 @@
 
 /// SplitMix64 (Steele, Lea, Flood 2014).
 #[derive(Debug, Clone)]
-pub(crate) struct Rng {
+pub(crate) struct Jitter {
     state: u64,
 }
 
-impl Rng {
+impl Jitter {
     pub fn new(seed: u64) -> Self {
-        Rng { state: seed }
+        Jitter { state: seed }
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -35,10 +35,10 @@ mod tests {
     #[test]
     fn known_sequence() {
         // Reference values of SplitMix64 seeded with 0.
-        let mut r = Rng::new(0);
+        let mut r = Jitter::new(0);
         assert_eq!(r.next_u64(), 0xE220_A839_7B1D_CDAF);
         assert_eq!(r.next_u64(), 0x6E78_9E6A_A1B9_65F4);
-        let u = Rng::new(3).unit();
+        let u = Jitter::new(3).unit();
         assert!((0.0..1.0).contains(&u));
     }
 }

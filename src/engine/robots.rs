@@ -22,6 +22,7 @@ use url::Url;
 
 use super::state::{is_redirect, redirect_target};
 use crate::normalize::Canon;
+use crate::problem::Cut;
 use crate::transport::{FetchError, Response};
 
 /// How many redirects a robots.txt fetch follows.
@@ -45,16 +46,16 @@ pub(crate) enum Rules {
 }
 
 impl Rules {
-    /// `Ok(())` when `url` may be fetched, else the cut counter name.
-    pub fn check(&self, url: &Url) -> Result<(), &'static str> {
+    /// `Ok(())` when `url` may be fetched, else why not.
+    pub fn check(&self, url: &Url) -> Result<(), Cut> {
         match self {
             Rules::Unknown | Rules::AllowAll => Ok(()),
-            Rules::Unavailable => Err("robots_unavailable"),
+            Rules::Unavailable => Err(Cut::RobotsUnavailable),
             Rules::Parsed(robot) => {
                 if robot.allowed(url.as_str()) {
                     Ok(())
                 } else {
-                    Err("robots")
+                    Err(Cut::Robots)
                 }
             }
         }
@@ -96,7 +97,7 @@ struct Chain {
 
 /// What the engine must do after asking the [`Book`].
 #[derive(Debug)]
-pub(crate) enum Step {
+pub(crate) enum RobotsStep {
     /// Fetch the URL for this chain.
     Fetch(usize),
     /// Nothing: another chain will deliver.
@@ -122,7 +123,7 @@ impl Book {
     }
 
     /// `host` needs rules; its robots.txt has URL id `id`.
-    pub fn start(&mut self, host: u32, id: u32) -> Step {
+    pub fn start(&mut self, host: u32, id: u32) -> RobotsStep {
         let i = host as usize;
         if self.started.len() <= i {
             self.started.resize(i + 1, false);
@@ -137,13 +138,13 @@ impl Book {
                 });
                 let c = self.chains.len() - 1;
                 self.chain_of.insert(id, c);
-                Step::Fetch(c)
+                RobotsStep::Fetch(c)
             }
         }
     }
 
     /// Chain `chain`'s fetch was redirected to URL id `id`.
-    pub fn redirect(&mut self, chain: usize, id: u32) -> Step {
+    pub fn redirect(&mut self, chain: usize, id: u32) -> RobotsStep {
         match self.chain_of.get(&id) {
             Some(&other) if other != chain => {
                 let hosts = std::mem::take(&mut self.chains[chain].hosts);
@@ -153,33 +154,33 @@ impl Book {
             Some(_) => self.finish(chain, HostRules::default_allow()),
             None => {
                 self.chain_of.insert(id, chain);
-                Step::Fetch(chain)
+                RobotsStep::Fetch(chain)
             }
         }
     }
 
     /// Chain `chain` ended with `outcome`.
-    pub fn finish(&mut self, chain: usize, outcome: HostRules) -> Step {
+    pub fn finish(&mut self, chain: usize, outcome: HostRules) -> RobotsStep {
         let outcome = Rc::new(outcome);
         self.chains[chain].outcome = Some(outcome.clone());
         let hosts = std::mem::take(&mut self.chains[chain].hosts);
         for &h in &hosts {
             self.set(h, outcome.clone());
         }
-        Step::Known(hosts, outcome)
+        RobotsStep::Known(hosts, outcome)
     }
 
-    fn join(&mut self, chain: usize, hosts: Vec<u32>) -> Step {
+    fn join(&mut self, chain: usize, hosts: Vec<u32>) -> RobotsStep {
         match self.chains[chain].outcome.clone() {
             Some(outcome) => {
                 for &h in &hosts {
                     self.set(h, outcome.clone());
                 }
-                Step::Known(hosts, outcome)
+                RobotsStep::Known(hosts, outcome)
             }
             None => {
                 self.chains[chain].hosts.extend(hosts);
-                Step::Wait
+                RobotsStep::Wait
             }
         }
     }
@@ -258,7 +259,7 @@ pub(crate) fn verdict(
                 format!("redirect not followed after {hops} hops"),
                 Some(target),
             ),
-            Err(why) => Verdict::DeadEnd(why, None),
+            Err(why) => Verdict::DeadEnd(why.to_string(), None),
         },
         429 | 500..=599 => Verdict::Rules(Rules::Unavailable, None, Vec::new()),
         _ => Verdict::Rules(Rules::AllowAll, None, Vec::new()),
@@ -303,14 +304,14 @@ mod tests {
         assert!(rules_for(Ok(Response::new(403))).check(&page).is_ok());
         assert_eq!(
             rules_for(Ok(Response::new(503))).check(&page),
-            Err("robots_unavailable")
+            Err(Cut::RobotsUnavailable)
         );
         assert_eq!(
             rules_for(Ok(Response::new(429))).check(&page),
-            Err("robots_unavailable")
+            Err(Cut::RobotsUnavailable)
         );
         let failed = Err(FetchError::new(FetchErrorKind::Connect, "refused"));
-        assert_eq!(rules_for(failed).check(&page), Err("robots_unavailable"));
+        assert_eq!(rules_for(failed).check(&page), Err(Cut::RobotsUnavailable));
     }
 
     #[test]
@@ -322,11 +323,11 @@ mod tests {
         ));
         let check = |p: &str| rules.check(&u(&format!("http://h{p}")));
         assert!(check("/public").is_ok());
-        assert_eq!(check("/private/x"), Err("robots"));
+        assert_eq!(check("/private/x"), Err(Cut::Robots));
         assert!(check("/private/ok/y").is_ok());
-        assert_eq!(check("/doc.pdf"), Err("robots"));
+        assert_eq!(check("/doc.pdf"), Err(Cut::Robots));
         assert!(check("/doc.pdf?x=1").is_ok());
-        assert_eq!(check("/list?session=1"), Err("robots"));
+        assert_eq!(check("/list?session=1"), Err(Cut::Robots));
         match verdict(
             &u("http://h/robots.txt"),
             &txt("Crawl-delay: 2\nSitemap: http://h/s.xml"),
@@ -379,39 +380,39 @@ mod book_tests {
     fn hosts_whose_robots_urls_meet_share_one_fetch() {
         let mut b = Book::default();
         // Host 0's robots.txt (url id 10) redirects to url id 11, host 1's robots.txt.
-        let Step::Fetch(c0) = b.start(0, 10) else {
+        let RobotsStep::Fetch(c0) = b.start(0, 10) else {
             panic!()
         };
-        assert!(matches!(b.redirect(c0, 11), Step::Fetch(c) if c == c0));
-        assert!(matches!(b.start(1, 11), Step::Wait));
-        let Step::Known(hosts, _) = b.finish(c0, HostRules::default_allow()) else {
+        assert!(matches!(b.redirect(c0, 11), RobotsStep::Fetch(c) if c == c0));
+        assert!(matches!(b.start(1, 11), RobotsStep::Wait));
+        let RobotsStep::Known(hosts, _) = b.finish(c0, HostRules::default_allow()) else {
             panic!()
         };
         assert_eq!(hosts, [0, 1]);
         assert!(b.rules(1).is_some());
         // A third host meeting the finished chain gets its outcome at once.
-        assert!(matches!(b.start(2, 10), Step::Known(h, _) if h == [2]));
+        assert!(matches!(b.start(2, 10), RobotsStep::Known(h, _) if h == [2]));
         assert!(b.claimed(10) && b.claimed(11) && !b.claimed(12));
     }
 
     #[test]
     fn a_redirect_into_a_running_chain_waits_for_it() {
         let mut b = Book::default();
-        let Step::Fetch(a) = b.start(0, 1) else {
+        let RobotsStep::Fetch(a) = b.start(0, 1) else {
             panic!()
         };
-        let Step::Fetch(c) = b.start(1, 2) else {
+        let RobotsStep::Fetch(c) = b.start(1, 2) else {
             panic!()
         };
-        assert!(matches!(b.redirect(a, 2), Step::Wait));
-        let Step::Known(hosts, _) = b.finish(c, HostRules::default_allow()) else {
+        assert!(matches!(b.redirect(a, 2), RobotsStep::Wait));
+        let RobotsStep::Known(hosts, _) = b.finish(c, HostRules::default_allow()) else {
             panic!()
         };
         assert_eq!(hosts, [1, 0]);
         // A loop back into its own chain ends it.
-        let Step::Fetch(d) = b.start(3, 5) else {
+        let RobotsStep::Fetch(d) = b.start(3, 5) else {
             panic!()
         };
-        assert!(matches!(b.redirect(d, 5), Step::Known(h, _) if h == [3]));
+        assert!(matches!(b.redirect(d, 5), RobotsStep::Known(h, _) if h == [3]));
     }
 }

@@ -32,12 +32,12 @@ pub(crate) struct Job {
     /// 1 for the first try.
     pub try_no: u32,
     /// What the request is for.
-    pub kind: Kind,
+    pub kind: JobKind,
 }
 
 /// What a job fetches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub(crate) enum JobKind {
     /// A URL of the crawl.
     Page,
     /// A sitemap, `depth` indexes below the one that was named (0 for a named one).
@@ -91,7 +91,7 @@ impl Host {
             || self
                 .queue
                 .front()
-                .is_some_and(|j| matches!(j.kind, Kind::Robots { .. }))
+                .is_some_and(|j| matches!(j.kind, JobKind::Robots { .. }))
     }
 }
 
@@ -319,7 +319,7 @@ mod tests {
             url,
             host,
             try_no: 1,
-            kind: Kind::Page,
+            kind: JobKind::Page,
         }
     }
 
@@ -405,9 +405,9 @@ mod blocking_tests {
             try_no: 1,
             kind,
         };
-        s.push(job(1, Kind::Page), Duration::ZERO);
+        s.push(job(1, JobKind::Page), Duration::ZERO);
         assert!(s.pop(Duration::ZERO, |_| true).is_none());
-        let robots = Kind::Robots { chain: 0, hops: 0 };
+        let robots = JobKind::Robots { chain: 0, hops: 0 };
         s.push_front(job(0, robots), Duration::ZERO);
         assert_eq!(s.pop(Duration::ZERO, |_| true).map(|j| j.id), Some(0));
         assert!(s.pop(Duration::ZERO, |_| true).is_none());
@@ -427,7 +427,7 @@ mod keep_tests {
         for id in 0..3 {
             let url = Url::parse(&format!("http://a/{id}")).unwrap();
             let (host, _) = s.host_of(&url);
-            let kind = Kind::Page;
+            let kind = JobKind::Page;
             s.push(
                 Job {
                     id,

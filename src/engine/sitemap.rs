@@ -30,7 +30,7 @@ pub(crate) const MAX_INDEX_DEPTH: u32 = 2;
 
 /// What a sitemap file lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub(crate) enum SitemapKind {
     /// Page URLs (`<urlset>`).
     Pages,
     /// More sitemaps (`<sitemapindex>`).
@@ -41,7 +41,7 @@ pub(crate) enum Kind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Sitemap {
     /// Whether the locations are pages or sitemaps.
-    pub kind: Kind,
+    pub kind: SitemapKind,
     /// The `<loc>` values, entities decoded, whitespace trimmed.
     pub locs: Vec<String>,
     /// What went wrong, if reading stopped early (the locations before it are kept).
@@ -92,8 +92,8 @@ fn read_locs(xml: &[u8]) -> Sitemap {
                 let name = name.as_ref();
                 if kind.is_none() {
                     kind = match name {
-                        b"urlset" => Some(Kind::Pages),
-                        b"sitemapindex" => Some(Kind::Sitemaps),
+                        b"urlset" => Some(SitemapKind::Pages),
+                        b"sitemapindex" => Some(SitemapKind::Sitemaps),
                         _ => {
                             break Some(
                                 "not a sitemap (root is neither urlset nor sitemapindex)".into(),
@@ -146,7 +146,7 @@ fn read_locs(xml: &[u8]) -> Sitemap {
         buf.clear();
     };
     Sitemap {
-        kind: kind.unwrap_or(Kind::Pages),
+        kind: kind.unwrap_or(SitemapKind::Pages),
         locs,
         problem: if kind.is_none() && problem.is_none() {
             Some("empty sitemap".into())
@@ -161,7 +161,7 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn check(xml: &str, kind: Kind, locs: &[&str], problem: bool) {
+    fn check(xml: &str, kind: SitemapKind, locs: &[&str], problem: bool) {
         let s = parse(xml.as_bytes());
         assert_eq!(s.kind, kind, "{xml}");
         assert_eq!(s.locs, locs, "{xml}");
@@ -178,7 +178,7 @@ mod tests {
               <url><loc><![CDATA[http://h/c]]></loc></url>
               <url><loc></loc></url>
             </urlset>"#,
-            Kind::Pages,
+            SitemapKind::Pages,
             &["http://h/a?x=1&y=2", "http://h/été", "http://h/c"],
             false,
         );
@@ -186,7 +186,7 @@ mod tests {
             r#"<sm:sitemapindex xmlns:sm="http://www.sitemaps.org/schemas/sitemap/0.9">
               <sm:sitemap><sm:loc>http://h/s1.xml.gz</sm:loc></sm:sitemap>
             </sm:sitemapindex>"#,
-            Kind::Sitemaps,
+            SitemapKind::Sitemaps,
             &["http://h/s1.xml.gz"],
             false,
         );
@@ -196,19 +196,19 @@ mod tests {
     fn broken_input_keeps_what_came_before() {
         check(
             "<urlset><url><loc>http://h/a</loc></url><url><loc>http://h/b",
-            Kind::Pages,
+            SitemapKind::Pages,
             &["http://h/a"],
             true,
         );
-        check("<html><a href=x></a></html>", Kind::Pages, &[], true);
-        check("", Kind::Pages, &[], true);
+        check("<html><a href=x></a></html>", SitemapKind::Pages, &[], true);
+        check("", SitemapKind::Pages, &[], true);
         check(
             "<urlset><url><loc>&bogus;</loc></url></urlset>",
-            Kind::Pages,
+            SitemapKind::Pages,
             &[],
             true,
         );
-        check("\u{0}\u{1}garbage<<<", Kind::Pages, &[], true);
+        check("\u{0}\u{1}garbage<<<", SitemapKind::Pages, &[], true);
     }
 
     #[test]

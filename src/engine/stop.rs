@@ -22,11 +22,11 @@ use futures_util::task::AtomicWaker;
 /// A cloneable, thread-safe, one-way stop signal.
 #[derive(Debug, Clone, Default)]
 pub struct Stop {
-    inner: Arc<Inner>,
+    inner: Arc<StopInner>,
 }
 
 #[derive(Debug, Default)]
-struct Inner {
+struct StopInner {
     stopped: AtomicBool,
     waker: AtomicWaker,
 }

@@ -60,7 +60,7 @@ fn every_page_link_kind_is_followed_and_nofollow_is_not() {
     assert!(records.iter().filter(|r| r.noindex).count() == 1);
     // `/nf` from the root, `/hidden` and `/also-nf` from `/refresh`; `/also-nf` was still
     // fetched, through the frame. Its canonical link to itself has `rel=nofollow` too.
-    assert_eq!(summary.cuts.get("nofollow"), Some(&4));
+    assert_eq!(summary.cuts.get(&crate::Cut::Nofollow), Some(&4));
     // With a depth limit the engine keeps each page's out-links (to pass on better depths later):
     // nofollow links are not among them, so the same pages are fetched.
     let (deep, _) = crawl(&MapSite::new(SITE), |b| b.max_depth(10));
@@ -81,14 +81,14 @@ fn assets_are_followed_only_when_asked_for() {
     assert_eq!(fetched.len(), 10, "{fetched:?}");
     assert_eq!(records[0].links, Some(9));
     assert_eq!(summary.other, 4);
-    assert_eq!(summary.cuts.get("nofollow"), Some(&4));
+    assert_eq!(summary.cuts.get(&crate::Cut::Nofollow), Some(&4));
 }
 
-/// A page with many links: the same URL far apart, an href the shortcut leaves to the parser,
-/// a nofollow link and an asset in between. Every
+/// A page with more links than the engine warms at a time: the same URL in two windows, an
+/// href the shortcut leaves to the parser, a nofollow link and an asset in between. Every
 /// link counts once per occurrence; each URL is new once and fetched once.
 #[test]
-fn many_links_count_and_dedup_as_one_list() {
+fn links_across_warm_windows_count_and_dedup_as_one_list() {
     let mut html = String::from("raw:<!doctype html><body>");
     let mut pages = Vec::new();
     for i in 0..40 {
@@ -113,5 +113,5 @@ fn many_links_count_and_dedup_as_one_list() {
     let root = &records[0];
     // 80 + 40 followed links, and 6 nofollow ones (counted as found, not as new).
     assert_eq!((root.links, root.new_links), (Some(126), Some(80)));
-    assert_eq!(summary.cuts.get("nofollow"), Some(&6));
+    assert_eq!(summary.cuts.get(&crate::Cut::Nofollow), Some(&6));
 }

@@ -15,37 +15,20 @@
 //! labels; their cuts are counted too.
 
 use crate::config::Config;
+use crate::problem::Cut;
 use url::Url;
 
-/// Why a URL was cut.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Trap {
-    UrlLength,
-    PathDepth,
-    RepeatedSegment,
-}
-
-impl Trap {
-    /// The summary counter name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trap::UrlLength => "url_length",
-            Trap::PathDepth => "path_depth",
-            Trap::RepeatedSegment => "repeated_segment",
-        }
-    }
-}
-
-/// The first trap rule `url` breaks, if any.
-pub(crate) fn check(url: &Url, config: &Config) -> Option<Trap> {
+/// The first trap rule `url` breaks, if any: [`Cut::UrlLength`], [`Cut::PathDepth`] or
+/// [`Cut::RepeatedSegment`].
+pub(crate) fn check(url: &Url, config: &Config) -> Option<Cut> {
     if url.as_str().len() > config.max_url_length {
-        return Some(Trap::UrlLength);
+        return Some(Cut::UrlLength);
     }
     let path = url.path();
     let segments = path.split('/').filter(|s| !s.is_empty());
     let count = segments.clone().count();
     if count > config.max_path_segments {
-        return Some(Trap::PathDepth);
+        return Some(Cut::PathDepth);
     }
     // No segment can occur more often than there are segments: most paths stop here, before
     // anything is collected.
@@ -58,7 +41,7 @@ pub(crate) fn check(url: &Url, config: &Config) -> Option<Trap> {
         .iter()
         .any(|s| segs.iter().filter(|t| *t == s).count() > limit)
     {
-        return Some(Trap::RepeatedSegment);
+        return Some(Cut::RepeatedSegment);
     }
     None
 }
@@ -67,7 +50,7 @@ pub(crate) fn check(url: &Url, config: &Config) -> Option<Trap> {
 mod tests {
     use super::*;
 
-    fn check_url(url: &str, expected: Option<Trap>) {
+    fn check_url(url: &str, expected: Option<Cut>) {
         let config = Config::builder()
             .root("http://h/")
             .max_url_length(60)
@@ -83,14 +66,14 @@ mod tests {
         check_url("http://h/a/b/c", None);
         check_url(
             &format!("http://h/{}", "x".repeat(60)),
-            Some(Trap::UrlLength),
+            Some(Cut::UrlLength),
         );
         check_url("http://h/1/2/3/4/5/6/", None);
-        check_url("http://h/1/2/3/4/5/6/7", Some(Trap::PathDepth));
+        check_url("http://h/1/2/3/4/5/6/7", Some(Cut::PathDepth));
         check_url("http://h/a/b/a/c", None);
         check_url("http://h/a/a/", None);
-        check_url("http://h/a/a/a", Some(Trap::RepeatedSegment));
-        check_url("http://h/a/b/a/c/a", Some(Trap::RepeatedSegment));
-        check_url("http://h/cal/2026/01/01/01", Some(Trap::RepeatedSegment));
+        check_url("http://h/a/a/a", Some(Cut::RepeatedSegment));
+        check_url("http://h/a/b/a/c/a", Some(Cut::RepeatedSegment));
+        check_url("http://h/cal/2026/01/01/01", Some(Cut::RepeatedSegment));
     }
 }

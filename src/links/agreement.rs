@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Kind, Links, extract_dom, extract_into};
+use super::{LinkKind, Links, extract_dom, extract_into};
 
 /// `Err` with the message unless `cond` holds.
 macro_rules! ensure {
@@ -428,9 +428,9 @@ fn foreign_content_may_be_misread(text: &str) -> bool {
 }
 
 /// One link as the comparison sees it.
-type Key = (String, Kind, bool);
+type LinkKey = (String, LinkKind, bool);
 
-fn keys(links: &Links) -> Vec<Key> {
+fn keys(links: &Links) -> Vec<LinkKey> {
     links
         .links
         .iter()
@@ -438,7 +438,7 @@ fn keys(links: &Links) -> Vec<Key> {
         .collect()
 }
 
-fn counts(keys: &[Key]) -> BTreeMap<&Key, usize> {
+fn counts(keys: &[LinkKey]) -> BTreeMap<&LinkKey, usize> {
     let mut counts = BTreeMap::new();
     for k in keys {
         *counts.entry(k).or_insert(0) += 1;
@@ -447,7 +447,7 @@ fn counts(keys: &[Key]) -> BTreeMap<&Key, usize> {
 }
 
 /// The first occurrences of `keys`, in order.
-fn firsts(keys: &[Key]) -> Vec<&Key> {
+fn firsts(keys: &[LinkKey]) -> Vec<&LinkKey> {
     let mut seen = BTreeSet::new();
     keys.iter().filter(|k| seen.insert(*k)).collect()
 }

@@ -18,16 +18,16 @@
 //!
 //! | element | attribute | reported as |
 //! |---|---|---|
-//! | `a`, `area` | `href` | [`Kind::Anchor`], `nofollow` when `rel` has the token `nofollow` |
-//! | `link` | `href`, when `rel` has `stylesheet` | [`Kind::Stylesheet`] (an asset) |
-//! | `link` | `href`, when `rel` has `alternate`, `next`, `prev` or `canonical` (and not `stylesheet`) | [`Kind::Related`], `nofollow` as for `a` |
-//! | `link` | `href`, when `rel` has `icon` or `apple-touch-icon` (and none of the above) | [`Kind::Image`] (an asset) |
-//! | `link` | `href`, when `rel` has `preload` or `modulepreload` (and none of the above) | [`Kind::Preload`] (an asset) |
-//! | `iframe`, `frame` | `src` | [`Kind::Frame`] |
-//! | `meta` | `content`, when `http-equiv` is `refresh` and the content names a URL | [`Kind::Refresh`]: that URL, parsed as browsers do |
-//! | `img` (and `<image>`, which HTML reads as `img`) | `src`, then each candidate URL of `srcset` | [`Kind::Image`] (assets) |
-//! | `source` | each candidate URL of `srcset` | [`Kind::Image`] (assets) |
-//! | `script` | `src` | [`Kind::Script`] (an asset) |
+//! | `a`, `area` | `href` | [`LinkKind::Anchor`], `nofollow` when `rel` has the token `nofollow` |
+//! | `link` | `href`, when `rel` has `stylesheet` | [`LinkKind::Stylesheet`] (an asset) |
+//! | `link` | `href`, when `rel` has `alternate`, `next`, `prev` or `canonical` (and not `stylesheet`) | [`LinkKind::Related`], `nofollow` as for `a` |
+//! | `link` | `href`, when `rel` has `icon` or `apple-touch-icon` (and none of the above) | [`LinkKind::Image`] (an asset) |
+//! | `link` | `href`, when `rel` has `preload` or `modulepreload` (and none of the above) | [`LinkKind::Preload`] (an asset) |
+//! | `iframe`, `frame` | `src` | [`LinkKind::Frame`] |
+//! | `meta` | `content`, when `http-equiv` is `refresh` and the content names a URL | [`LinkKind::Refresh`]: that URL, parsed as browsers do |
+//! | `img` (and `<image>`, which HTML reads as `img`) | `src`, then each candidate URL of `srcset` | [`LinkKind::Image`] (assets) |
+//! | `source` | each candidate URL of `srcset` | [`LinkKind::Image`] (assets) |
+//! | `script` | `src` | [`LinkKind::Script`] (an asset) |
 //! | `meta` | `content`, when `name` is `robots` | [`Links::robots`]: `noindex`, `nofollow`, `none` (both), from every such tag |
 //! | `base` | `href` | [`Links::base`], from the first `base` that has one |
 //!
@@ -45,7 +45,7 @@
 //! them with [`base_url`] and [`crate::normalize::resolve`].
 //!
 //! ```
-//! use crawler::links::{extract_dom, Kind};
+//! use crawler::links::{extract_dom, LinkKind};
 //!
 //! let links = extract_dom(
 //!     r#"<base href="/d/"><a href="x.html" rel=nofollow>x</a><img srcset="s.png 1x, t.png 2x">
@@ -56,10 +56,10 @@
 //! assert_eq!(
 //!     found,
 //!     [
-//!         ("x.html", Kind::Anchor, true),
-//!         ("s.png", Kind::Image, false),
-//!         ("t.png", Kind::Image, false),
-//!         ("/next", Kind::Refresh, false),
+//!         ("x.html", LinkKind::Anchor, true),
+//!         ("s.png", LinkKind::Image, false),
+//!         ("t.png", LinkKind::Image, false),
+//!         ("/next", LinkKind::Refresh, false),
 //!     ]
 //! );
 //! assert!(links.robots.noindex && !links.robots.nofollow);
@@ -98,7 +98,7 @@ impl Links {
     pub fn anchors(&self) -> impl Iterator<Item = &str> {
         self.links
             .iter()
-            .filter(|l| l.kind == Kind::Anchor)
+            .filter(|l| l.kind == LinkKind::Anchor)
             .map(|l| l.url.as_str())
     }
 }
@@ -109,7 +109,7 @@ pub struct Link {
     /// The URL as written.
     pub url: String,
     /// Which element and attribute it came from.
-    pub kind: Kind,
+    pub kind: LinkKind,
     /// Its `rel` has `nofollow` (only `a`, `area` and `link` have one).
     pub nofollow: bool,
 }
@@ -117,7 +117,7 @@ pub struct Link {
 /// Where a [`Link`] came from (the module header has the full table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
-pub enum Kind {
+pub enum LinkKind {
     /// `a` or `area` `href`.
     Anchor,
     /// `link` `href` with `rel` alternate, next, prev or canonical.
@@ -137,13 +137,13 @@ pub enum Kind {
     Preload,
 }
 
-impl Kind {
+impl LinkKind {
     /// `true` for what a page needs to display (stylesheets, images and icons, scripts,
     /// preloads), which the crawler follows only when asked to (`--assets`).
     pub fn is_asset(self) -> bool {
         matches!(
             self,
-            Kind::Stylesheet | Kind::Image | Kind::Script | Kind::Preload
+            LinkKind::Stylesheet | LinkKind::Image | LinkKind::Script | LinkKind::Preload
         )
     }
 }
@@ -284,7 +284,7 @@ mod tests {
     }
 
     /// Asserts that both extractors find exactly `expected` (URL, kind, nofollow) in `html`.
-    fn check_links(html: &str, expected: &[(&str, Kind, bool)]) -> Robots {
+    fn check_links(html: &str, expected: &[(&str, LinkKind, bool)]) -> Robots {
         let links = both(html.as_bytes());
         let found: Vec<_> = links
             .links
@@ -297,7 +297,7 @@ mod tests {
 
     #[test]
     fn every_kind_in_document_order() {
-        use Kind::*;
+        use LinkKind::*;
         check_links(
             r#"<!doctype html><html><head>
             <link rel=stylesheet href=/s.css><link rel="alternate" hreflang=de href=/de/>
@@ -385,7 +385,7 @@ mod tests {
         // One tag can be a refresh and robots directives at once.
         let r = check_links(
             "<meta name=robots http-equiv=refresh content='0, nofollow'>",
-            &[("nofollow", Kind::Refresh, false)],
+            &[("nofollow", LinkKind::Refresh, false)],
         );
         assert_eq!((r.noindex, r.nofollow), (false, true));
     }
@@ -466,8 +466,8 @@ mod tests {
             "<head><noscript><link rel=stylesheet href=/ns.css><meta name=robots content=noindex>\
              </noscript></head><body><noscript><iframe src=toc.html>",
             &[
-                ("/ns.css", Kind::Stylesheet, false),
-                ("toc.html", Kind::Frame, false),
+                ("/ns.css", LinkKind::Stylesheet, false),
+                ("toc.html", LinkKind::Frame, false),
             ],
         );
         assert!(links.noindex);

@@ -15,7 +15,7 @@ use select::document::Document;
 use select::node::{Data, Raw};
 use select::predicate::Element;
 
-use super::{Kind, Link, Links, values};
+use super::{Link, LinkKind, Links, values};
 
 /// `html` parsed as a browser with scripting disabled would, as a `select` document: every
 /// element, text and comment node of the tree (template contents are not in it), in tree order.
@@ -96,7 +96,7 @@ pub(super) fn extract(html: &str) -> Links {
                 if let Some(href) = node.attr("href") {
                     let rel = node.attr("rel").unwrap_or("");
                     let nofollow = values::has_token(rel.as_bytes(), b"nofollow");
-                    push(&mut links, Kind::Anchor, nofollow, href);
+                    push(&mut links, LinkKind::Anchor, nofollow, href);
                 }
             }
             "base" if links.base.is_none() => {
@@ -113,20 +113,20 @@ pub(super) fn extract(html: &str) -> Links {
             "iframe" | "frame" | "script" => {
                 if let Some(src) = node.attr("src") {
                     let kind = if name == "script" {
-                        Kind::Script
+                        LinkKind::Script
                     } else {
-                        Kind::Frame
+                        LinkKind::Frame
                     };
                     push(&mut links, kind, false, src);
                 }
             }
             "img" | "source" => {
                 if let Some(src) = node.attr("src").filter(|_| name == "img") {
-                    push(&mut links, Kind::Image, false, src);
+                    push(&mut links, LinkKind::Image, false, src);
                 }
                 if let Some(set) = node.attr("srcset") {
                     values::srcset(set.as_bytes(), |r| {
-                        push(&mut links, Kind::Image, false, &set[r])
+                        push(&mut links, LinkKind::Image, false, &set[r])
                     });
                 }
             }
@@ -136,7 +136,7 @@ pub(super) fn extract(html: &str) -> Links {
                 };
                 if has("http-equiv", "refresh") {
                     if let Some(r) = values::refresh_url(content.as_bytes()) {
-                        push(&mut links, Kind::Refresh, false, &content[r]);
+                        push(&mut links, LinkKind::Refresh, false, &content[r]);
                     }
                 }
                 if has("name", "robots") {

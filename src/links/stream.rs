@@ -31,7 +31,7 @@ use lol_html::{
     ElementContentHandlers, HandlerResult, HtmlRewriter, MemorySettings, Selector, Settings,
 };
 
-use super::{Kind, Link, Links, values};
+use super::{Link, LinkKind, Links, values};
 
 /// The namespace of HTML elements (as opposed to SVG and MathML ones).
 const HTML: &str = "http://www.w3.org/1999/xhtml";
@@ -67,7 +67,7 @@ impl std::fmt::Display for ExtractError {
 impl std::error::Error for ExtractError {}
 
 /// What the handlers of one document share.
-struct Page<'l> {
+struct DocumentState<'l> {
     /// Where the links go.
     links: &'l mut Links,
     /// Text of the `<noscript>` being read, when it is an HTML one (not an SVG element of that
@@ -77,7 +77,7 @@ struct Page<'l> {
 
 /// Adds the links of `body` to `links`, parsing `<noscript>` contents at nesting `depth`.
 pub(super) fn extract(body: &[u8], links: &mut Links, depth: u32) -> Result<(), ExtractError> {
-    let page = RefCell::new(Page {
+    let page = RefCell::new(DocumentState {
         links,
         noscript: None,
     });
@@ -157,11 +157,11 @@ static SELECTORS: LazyLock<Selectors> = LazyLock::new(|| {
 /// The handlers, by the table in the module header of `links`.
 fn settings<'h>(
     body: &'h [u8],
-    page: &'h RefCell<Page<'_>>,
+    page: &'h RefCell<DocumentState<'_>>,
     templates: &Rc<Cell<u32>>,
     depth: u32,
 ) -> Settings<'h, 'static> {
-    let push = move |kind: Kind, nofollow: bool, url: String| {
+    let push = move |kind: LinkKind, nofollow: bool, url: String| {
         page.borrow_mut().links.links.push(Link {
             url,
             kind,
@@ -204,7 +204,7 @@ fn settings<'h>(
     let srcset = move |el: &Element<'_, '_>| {
         if let Some(set) = attr(body, el, "srcset") {
             values::srcset(set.as_bytes(), |r| {
-                push(Kind::Image, false, set[r].to_string())
+                push(LinkKind::Image, false, set[r].to_string())
             });
         }
     };
@@ -226,7 +226,7 @@ fn settings<'h>(
                 assert!(href != "test:panic", "a panic for the tests");
                 let nofollow = attr(body, el, "rel")
                     .is_some_and(|r| values::has_token(r.as_bytes(), b"nofollow"));
-                push(Kind::Anchor, nofollow, href);
+                push(LinkKind::Anchor, nofollow, href);
             }
             Ok(())
         }))
@@ -242,13 +242,13 @@ fn settings<'h>(
         }))
         .append_element_content_handler(on(&sel.frame, templates, move |el| {
             if let Some(src) = attr(body, el, "src") {
-                push(Kind::Frame, false, src);
+                push(LinkKind::Frame, false, src);
             }
             Ok(())
         }))
         .append_element_content_handler(on(&sel.script, templates, move |el| {
             if let Some(src) = attr(body, el, "src") {
-                push(Kind::Script, false, src);
+                push(LinkKind::Script, false, src);
             }
             Ok(())
         }))
@@ -258,7 +258,7 @@ fn settings<'h>(
                 return Ok(());
             }
             if let Some(src) = attr(body, el, "src") {
-                push(Kind::Image, false, src);
+                push(LinkKind::Image, false, src);
             }
             srcset(el);
             Ok(())
@@ -276,7 +276,7 @@ fn settings<'h>(
             };
             if is("http-equiv", "refresh") {
                 if let Some(r) = values::refresh_url(content.as_bytes()) {
-                    push(Kind::Refresh, false, content[r].to_string());
+                    push(LinkKind::Refresh, false, content[r].to_string());
                 }
             }
             if is("name", "robots") {

@@ -462,15 +462,10 @@ fn node() -> impl Strategy<Value = String> {
 
 /// Numbers each `@` so that any reordering or cloning of links shows.
 fn number(text: String) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut n = 0;
-    for c in text.chars() {
-        if c == '@' {
-            n += 1;
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
-        }
+    let mut pieces = text.split('@');
+    let mut out = pieces.next().unwrap_or_default().to_string();
+    for (n, piece) in pieces.enumerate() {
+        out.push_str(&format!("{}{piece}", n + 1));
     }
     out
 }

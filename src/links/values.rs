@@ -41,13 +41,13 @@ pub(crate) struct Rel {
 impl Rel {
     /// What a `link` with this `rel` is, by the first of: `stylesheet`, one of the related
     /// tokens, an icon, a preload; `None` for a `link` the crawler does not report.
-    pub(crate) fn kind(&self) -> Option<super::Kind> {
-        use super::Kind;
+    pub(crate) fn kind(&self) -> Option<super::LinkKind> {
+        use super::LinkKind;
         [
-            (self.stylesheet, Kind::Stylesheet),
-            (self.related, Kind::Related),
-            (self.icon, Kind::Image),
-            (self.preload, Kind::Preload),
+            (self.stylesheet, LinkKind::Stylesheet),
+            (self.related, LinkKind::Related),
+            (self.icon, LinkKind::Image),
+            (self.preload, LinkKind::Preload),
         ]
         .into_iter()
         .find_map(|(has, kind)| has.then_some(kind))
@@ -305,12 +305,15 @@ mod tests {
         assert_eq!(rel(b"nofollowx prev-ish iconic"), Rel::default());
         assert!(rel(b"Shortcut ICON").icon && rel(b"apple-touch-icon").icon);
         assert!(rel(b"preload").preload && rel(b"modulepreload").preload);
-        use super::super::Kind;
+        use super::super::LinkKind;
         let kind = |v: &[u8]| rel(v).kind();
-        assert_eq!(kind(b"icon alternate stylesheet"), Some(Kind::Stylesheet));
-        assert_eq!(kind(b"preload icon next"), Some(Kind::Related));
-        assert_eq!(kind(b"modulepreload icon"), Some(Kind::Image));
-        assert_eq!(kind(b"preload"), Some(Kind::Preload));
+        assert_eq!(
+            kind(b"icon alternate stylesheet"),
+            Some(LinkKind::Stylesheet)
+        );
+        assert_eq!(kind(b"preload icon next"), Some(LinkKind::Related));
+        assert_eq!(kind(b"modulepreload icon"), Some(LinkKind::Image));
+        assert_eq!(kind(b"preload"), Some(LinkKind::Preload));
         assert_eq!(kind(b"dns-prefetch nofollow"), None);
         assert!(rel(b" canonical ").related);
         assert!(has_token(b"a NOFOLLOW", b"nofollow"));

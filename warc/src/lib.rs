@@ -16,14 +16,14 @@
 //! holds every exchange completed before it.
 //!
 //! ```
-//! use crawler_warc::{Exchange, Outcome, WarcWriter, read_records};
+//! use crawler_warc::{Exchange, Attempt, WarcWriter, read_records};
 //! let mut buf = Vec::new();
 //! let mut w = WarcWriter::new(&mut buf, false);
 //! w.write_exchange(&Exchange {
 //!     url: "http://h/",
 //!     date: "2026-11-22T00:00:00Z",
 //!     request_headers: &[("User-Agent".into(), "crawler".into())],
-//!     outcome: Outcome::Response {
+//!     outcome: Attempt::Response {
 //!         status: 200,
 //!         headers: &[("Content-Type".into(), "text/html".into())],
 //!         body: b"<a href=x>",
@@ -63,13 +63,13 @@ pub struct Exchange<'a> {
     /// Request header fields sent besides `Host` (user agent, accept-encoding, ...).
     pub request_headers: &'a [(String, String)],
     /// What came back.
-    pub outcome: Outcome<'a>,
+    pub outcome: Attempt<'a>,
 }
 
 /// The result of one fetch attempt.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
-pub enum Outcome<'a> {
+pub enum Attempt<'a> {
     /// A response arrived.
     Response {
         /// Status code.
@@ -134,7 +134,7 @@ impl<W: Write> WarcWriter<W> {
     pub fn write_exchange(&mut self, x: &Exchange<'_>) -> io::Result<()> {
         let target = one_line(x.url);
         match x.outcome {
-            Outcome::Response {
+            Attempt::Response {
                 status,
                 headers,
                 body,
@@ -175,7 +175,7 @@ impl<W: Write> WarcWriter<W> {
                 }
                 self.write_record(&resp_head, &block)?;
             }
-            Outcome::Failed { error } => {
+            Attempt::Failed { error } => {
                 let block = format!("crawler-fetch-error: {}\r\n", one_line(error));
                 let head = [
                     ("WARC-Type", "metadata".to_string()),
@@ -507,114 +507,4 @@ pub fn parse_http_response(block: &[u8]) -> Result<HttpResponse, WarcError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn exchange<'a>(url: &'a str, outcome: Outcome<'a>) -> Exchange<'a> {
-        Exchange {
-            url,
-            date: "2026-11-22T00:00:00Z",
-            request_headers: &[],
-            outcome,
-        }
-    }
-
-    fn write(gzip: bool) -> Vec<u8> {
-        let headers = vec![
-            ("Content-Type".to_string(), "text/html".to_string()),
-            ("Transfer-Encoding".to_string(), "chunked".to_string()),
-        ];
-        let mut w = WarcWriter::new(Vec::new(), gzip);
-        w.write_warcinfo("2026-11-22T00:00:00Z", "t.warc", &[("software", "crawler")])
-            .unwrap();
-        let ok = Outcome::Response {
-            status: 301,
-            headers: &headers,
-            body: b"moved\r\n\r\nstill body",
-            truncated: true,
-        };
-        w.write_exchange(&exchange("http://h:8080/a?q=1", ok))
-            .unwrap();
-        let failed = Outcome::Failed {
-            error: "timeout: no response\nwithin 30s",
-        };
-        w.write_exchange(&exchange("http://h/b", failed)).unwrap();
-        w.into_inner()
-    }
-
-    #[test]
-    fn round_trip_plain_and_gzip() {
-        for gzip in [false, true] {
-            let data = write(gzip);
-            assert_eq!(data.starts_with(&[0x1f, 0x8b]), gzip);
-            let records = read_records(&data).unwrap();
-            let types: Vec<_> = records
-                .iter()
-                .map(|r| r.header("warc-type").unwrap())
-                .collect();
-            assert_eq!(types, ["warcinfo", "request", "response", "metadata"]);
-            let req = String::from_utf8(records[1].block.clone()).unwrap();
-            assert!(
-                req.starts_with("GET /a?q=1 HTTP/1.1\r\nHost: h:8080\r\n"),
-                "{req}"
-            );
-            assert_eq!(
-                records[1].header("WARC-Concurrent-To"),
-                records[2].header("WARC-Record-ID")
-            );
-            let resp = records[2].http_response().unwrap();
-            assert_eq!(resp.status, 301);
-            assert_eq!(resp.body, b"moved\r\n\r\nstill body");
-            assert_eq!(
-                resp.headers,
-                [("Content-Type".to_string(), "text/html".to_string())]
-            );
-            assert_eq!(records[2].header("WARC-Truncated"), Some("length"));
-            assert_eq!(
-                records[3].fetch_error(),
-                Some("timeout: no response within 30s")
-            );
-        }
-    }
-
-    #[test]
-    fn record_ids_are_unique() {
-        let records = read_records(&write(false)).unwrap();
-        let mut ids: Vec<_> = records
-            .iter()
-            .map(|r| r.header("WARC-Record-ID").unwrap())
-            .collect();
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), 4);
-    }
-
-    #[test]
-    fn digests_are_sha1_base32() {
-        // Known value: SHA-1("") = da39a3ee5e6b4b0d3255bfef95601890afd80709.
-        assert_eq!(sha1_label(b""), "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ");
-    }
-
-    #[test]
-    fn a_file_cut_short_keeps_the_complete_records() {
-        let data = write(false);
-        let cut = &data[..data.len() - 10];
-        let (records, err) = read_records_lenient(cut);
-        assert_eq!(records.len(), 3);
-        assert!(err.unwrap().to_string().contains("cut short"));
-        assert!(read_records(cut).is_err());
-    }
-
-    #[test]
-    fn garbage_is_an_error_not_a_panic() {
-        for data in [
-            &b"hello"[..],
-            b"WARC/1.1\r\n\r\n",
-            b"WARC/1.1\r\nContent-Length: 99\r\n\r\nx",
-            b"\x1f\x8bxx",
-        ] {
-            assert!(read_records(data).is_err(), "{data:?}");
-        }
-        assert!(parse_http_response(b"nonsense\r\n\r\n").is_err());
-    }
-}
+mod tests;

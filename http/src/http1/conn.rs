@@ -62,27 +62,27 @@ fn give_buf(buf: Box<[u8]>) {
 
 /// Where a request goes: the parts of its URL a connection is made from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct Target {
+pub(crate) struct Endpoint {
     /// `true` for `https`.
     pub tls: bool,
     /// The host as a name or an IP address (no brackets).
-    pub host: Host,
+    pub host: HostName,
     /// The port (the scheme's default when the URL has none).
     pub port: u16,
 }
 
 /// A host name or an IP literal.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) enum Host {
+pub(crate) enum HostName {
     /// A DNS name, resolved on connect.
     Name(String),
     /// An address used as it is.
     Ip(IpAddr),
 }
 
-impl Target {
+impl Endpoint {
     /// The target of `url`, or why it cannot be fetched.
-    pub fn of(url: &url::Url) -> Result<Target, WireError> {
+    pub fn of(url: &url::Url) -> Result<Endpoint, WireError> {
         let tls = match url.scheme() {
             "http" => false,
             "https" => true,
@@ -94,15 +94,15 @@ impl Target {
             }
         };
         let host = match url.host() {
-            Some(url::Host::Domain(d)) => Host::Name(d.to_string()),
-            Some(url::Host::Ipv4(ip)) => Host::Ip(IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => Host::Ip(IpAddr::V6(ip)),
+            Some(url::Host::Domain(d)) => HostName::Name(d.to_string()),
+            Some(url::Host::Ipv4(ip)) => HostName::Ip(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => HostName::Ip(IpAddr::V6(ip)),
             None => return Err(WireError::new(FetchErrorKind::Other, "url has no host")),
         };
         let port = url
             .port_or_known_default()
             .unwrap_or(if tls { 443 } else { 80 });
-        Ok(Target { tls, host, port })
+        Ok(Endpoint { tls, host, port })
     }
 }
 
@@ -310,7 +310,7 @@ impl Write for TlsSocket {
 /// Opens a connection to `target` (TCP, then TLS for `https`), all within `timeout`.
 /// `tls` is the context for an `https` target (`None` for `http`).
 pub(crate) async fn connect(
-    target: &Target,
+    target: &Endpoint,
     tls: Option<&TlsConnector>,
     timeout: Duration,
 ) -> Result<Conn, WireError> {
@@ -324,10 +324,10 @@ pub(crate) async fn connect(
     }
 }
 
-async fn open(target: &Target, tls: Option<&TlsConnector>) -> Result<Conn, WireError> {
+async fn open(target: &Endpoint, tls: Option<&TlsConnector>) -> Result<Conn, WireError> {
     let addrs: Vec<SocketAddr> = match &target.host {
-        Host::Ip(ip) => vec![SocketAddr::new(*ip, target.port)],
-        Host::Name(name) => {
+        HostName::Ip(ip) => vec![SocketAddr::new(*ip, target.port)],
+        HostName::Name(name) => {
             use async_std::net::ToSocketAddrs;
             let found = (name.as_str(), target.port)
                 .to_socket_addrs()
@@ -355,12 +355,12 @@ async fn open(target: &Target, tls: Option<&TlsConnector>) -> Result<Conn, WireE
 
 async fn handshake(
     io: Async<TcpStream>,
-    target: &Target,
+    target: &Endpoint,
     tls: &TlsConnector,
 ) -> Result<Conn, WireError> {
     let domain = match &target.host {
-        Host::Name(n) => n.clone(),
-        Host::Ip(ip) => ip.to_string(),
+        HostName::Name(n) => n.clone(),
+        HostName::Ip(ip) => ip.to_string(),
     };
     let failed = |e: &dyn std::fmt::Display| {
         WireError::new(

@@ -25,7 +25,7 @@ const MAX_LINE: usize = 8 * 1024;
 const MAX_TRAILERS: usize = super::head::MAX_HEAD;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+enum BodyState {
     /// This many bytes left (Content-Length).
     Length(u64),
     /// Before a chunk-size line.
@@ -47,7 +47,7 @@ enum State {
 pub(crate) struct BodyReader {
     /// The connection; `None` once the body is over (pooled or closed).
     checkout: Option<Checkout>,
-    state: State,
+    state: BodyState,
     /// The connection may serve another request after this body.
     keep_alive: bool,
     /// Trailer bytes read so far.
@@ -58,9 +58,9 @@ impl BodyReader {
     /// A reader of a body framed by `framing` on `checkout`'s connection.
     pub fn new(checkout: Checkout, framing: Framing, keep_alive: bool) -> BodyReader {
         let state = match framing {
-            Framing::Length(n) => State::Length(n),
-            Framing::Chunked => State::ChunkSize,
-            Framing::Close => State::Close,
+            Framing::Length(n) => BodyState::Length(n),
+            Framing::Chunked => BodyState::ChunkSize,
+            Framing::Close => BodyState::Close,
         };
         let mut reader = BodyReader {
             checkout: Some(checkout),
@@ -68,7 +68,7 @@ impl BodyReader {
             keep_alive: keep_alive && framing != Framing::Close,
             trailers: 0,
         };
-        if state == State::Length(0) {
+        if state == BodyState::Length(0) {
             reader.finish();
         }
         reader
@@ -76,7 +76,7 @@ impl BodyReader {
 
     /// The body is over: pool the connection if it can serve again, else close it.
     fn finish(&mut self) {
-        self.state = State::Done;
+        self.state = BodyState::Done;
         if let Some(checkout) = self.checkout.take() {
             let clean = checkout
                 .conn
@@ -97,12 +97,12 @@ impl BodyReader {
             };
             let line_end = |buf: &[u8]| buf.iter().position(|&b| b == b'\n');
             match self.state {
-                State::Done => return Poll::Ready(Ok(None)),
-                State::Length(0) => {
+                BodyState::Done => return Poll::Ready(Ok(None)),
+                BodyState::Length(0) => {
                     self.finish();
                     return Poll::Ready(Ok(None));
                 }
-                State::Length(left) | State::ChunkData(left) => {
+                BodyState::Length(left) | BodyState::ChunkData(left) => {
                     if conn.buffered().is_empty() && ready!(conn.poll_fill(cx, 0))? == 0 {
                         return Poll::Ready(Err(error(
                             FetchErrorKind::Reset,
@@ -115,14 +115,14 @@ impl BodyReader {
                         .min(usize::try_from(left).unwrap_or(usize::MAX));
                     return Poll::Ready(Ok(Some(n)));
                 }
-                State::Close => {
+                BodyState::Close => {
                     if conn.buffered().is_empty() && ready!(conn.poll_fill(cx, 0))? == 0 {
                         self.finish();
                         return Poll::Ready(Ok(None));
                     }
                     return Poll::Ready(Ok(Some(conn.buffered().len())));
                 }
-                State::ChunkSize | State::ChunkEnd | State::Trailers => {
+                BodyState::ChunkSize | BodyState::ChunkEnd | BodyState::Trailers => {
                     let Some(end) = line_end(conn.buffered()) else {
                         if conn.buffered().len() >= MAX_LINE {
                             return Poll::Ready(Err(error(
@@ -141,9 +141,9 @@ impl BodyReader {
                     let line = &conn.buffered()[..end];
                     let line = line.strip_suffix(b"\r").unwrap_or(line);
                     let next = match self.state {
-                        State::ChunkSize => match chunk_size(line) {
-                            Some(0) => State::Trailers,
-                            Some(n) => State::ChunkData(n),
+                        BodyState::ChunkSize => match chunk_size(line) {
+                            Some(0) => BodyState::Trailers,
+                            Some(n) => BodyState::ChunkData(n),
                             None => {
                                 return Poll::Ready(Err(error(
                                     FetchErrorKind::Protocol,
@@ -154,14 +154,14 @@ impl BodyReader {
                                 )));
                             }
                         },
-                        State::ChunkEnd if line.is_empty() => State::ChunkSize,
-                        State::ChunkEnd => {
+                        BodyState::ChunkEnd if line.is_empty() => BodyState::ChunkSize,
+                        BodyState::ChunkEnd => {
                             return Poll::Ready(Err(error(
                                 FetchErrorKind::Protocol,
                                 "chunk data longer than its size".to_string(),
                             )));
                         }
-                        _ if line.is_empty() => State::Done,
+                        _ if line.is_empty() => BodyState::Done,
                         _ => {
                             self.trailers += end + 1;
                             if self.trailers > MAX_TRAILERS {
@@ -170,12 +170,12 @@ impl BodyReader {
                                     format!("trailer fields over {MAX_TRAILERS} bytes"),
                                 )));
                             }
-                            State::Trailers
+                            BodyState::Trailers
                         }
                     };
                     conn.consume(end + 1);
                     self.state = next;
-                    if next == State::Done {
+                    if next == BodyState::Done {
                         self.finish();
                         return Poll::Ready(Ok(None));
                     }
@@ -212,7 +212,7 @@ impl AsyncBufRead for BodyReader {
             Err(e) => {
                 // The connection is in an unknown state: close it now.
                 this.checkout = None;
-                this.state = State::Done;
+                this.state = BodyState::Done;
                 let e = match e.get_ref().is_some_and(|i| i.is::<WireError>()) {
                     true => e,
                     false => io::Error::new(e.kind(), io_error(&e, FetchErrorKind::Reset)),
@@ -232,16 +232,16 @@ impl AsyncBufRead for BodyReader {
             conn.consume(amt);
         }
         match &mut this.state {
-            State::Length(left) => *left -= amt as u64,
-            State::ChunkData(left) => {
+            BodyState::Length(left) => *left -= amt as u64,
+            BodyState::ChunkData(left) => {
                 *left -= amt as u64;
                 if *left == 0 {
-                    this.state = State::ChunkEnd;
+                    this.state = BodyState::ChunkEnd;
                 }
             }
             _ => {}
         }
-        if this.state == State::Length(0) {
+        if this.state == BodyState::Length(0) {
             this.finish();
         }
     }

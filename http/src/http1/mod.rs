@@ -1,7 +1,7 @@
 //! The crawler's own HTTP/1.1 client, plugged into surf as an `http_client::HttpClient`.
 //!
-//! Why its own: curl (through isahc) costs 75-90 µs of CPU per request here, most of it handing
-//! each transfer to and from curl's agent thread; async-h1 is cheaper but returns an empty body
+//! Why its own: curl (through isahc) costs over twice its CPU per request (BENCHMARKS.md),
+//! most of it handing each transfer to and from curl's agent thread; async-h1 is cheaper but returns an empty body
 //! for a response delimited by the connection closing, puts connections whose response was
 //! abandoned back into its pool (the next request reads the leftovers), and cannot bound
 //! connect time. This client does one thing, a request and its response on a pooled
@@ -39,7 +39,7 @@ use http_client::http_types::{StatusCode, Version};
 use http_client::{Body, Config, Error, HttpClient, Request, Response};
 
 use super::fields::RawHead;
-use conn::Target;
+use conn::Endpoint;
 use crawler::FetchErrorKind;
 use framing::BodyReader;
 use head::Framing;
@@ -159,7 +159,7 @@ impl Http1Client {
 
     async fn exchange(&self, req: Request) -> Result<Response, WireError> {
         let url = req.url();
-        let target = Target::of(url)?;
+        let target = Endpoint::of(url)?;
         let method = req.method();
         let method = method.as_ref();
         let mut fields: Vec<(&str, &str)> = req

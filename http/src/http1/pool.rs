@@ -16,19 +16,19 @@ use std::task::{Context, Poll, Waker};
 
 use rustc_hash::FxHashMap;
 
-use super::conn::{Conn, Target};
+use super::conn::{Conn, Endpoint};
 
 /// Connections by origin, shared by every request of one client.
 #[derive(Debug)]
 pub(crate) struct Pool {
-    state: Mutex<State>,
+    state: Mutex<PoolState>,
     cap: usize,
     max_idle: usize,
 }
 
 #[derive(Debug, Default)]
-struct State {
-    ids: FxHashMap<Target, u32>,
+struct PoolState {
+    ids: FxHashMap<Endpoint, u32>,
     origins: Vec<Origin>,
     /// Idle connections, oldest first.
     idle: VecDeque<(u32, Conn)>,
@@ -65,13 +65,13 @@ impl Pool {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
         // A panic while holding the lock leaves plain counters behind; keep going with them.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The id of `target`'s origin (scheme, host and port).
-    pub fn origin(&self, target: &Target) -> u32 {
+    pub fn origin(&self, target: &Endpoint) -> u32 {
         let mut state = self.lock();
         if let Some(&id) = state.ids.get(target) {
             return id;
@@ -99,7 +99,7 @@ impl Pool {
     }
 
     /// Frees a slot of `origin` and lets the next waiter in.
-    fn release(&self, state: &mut State, origin: u32) {
+    fn release(&self, state: &mut PoolState, origin: u32) {
         let o = &mut state.origins[origin as usize];
         o.open -= 1;
         if let Some((_, waker)) = o.waiters.pop_front() {
@@ -144,7 +144,7 @@ impl Waiter<'_> {
     }
 
     /// Leaves the line, if in it.
-    fn leave(&mut self, state: &mut State) {
+    fn leave(&mut self, state: &mut PoolState) {
         if let Some(id) = self.id.take() {
             state.origins[self.origin as usize]
                 .waiters
@@ -211,8 +211,8 @@ mod tests {
     use futures_util::FutureExt;
     use std::future::Future;
 
-    fn target(host: &str) -> Target {
-        Target::of(&url::Url::parse(&format!("http://{host}/")).unwrap()).unwrap()
+    fn target(host: &str) -> Endpoint {
+        Endpoint::of(&url::Url::parse(&format!("http://{host}/")).unwrap()).unwrap()
     }
 
     #[test]

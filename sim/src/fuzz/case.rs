@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crawler::{Config, ScopeMode};
-use crawler_site::{Faults, Latency, Outcome, PageSpec, SiteSpec};
+use crawler_site::{Faults, Latency, PageSpec, Scripted, SiteSpec};
 
 /// The hosts a node can live on. `www.a.test` is in strict scope of `a.test` (www toggled),
 /// `sub.a.test` only in lenient scope, `other.test` in neither; `down.a.test` always refuses
@@ -80,7 +80,7 @@ pub enum Target {
 /// A link of an HTML page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Link {
+pub enum Edge {
     /// To a node.
     Node(Target, Form),
     /// An entry of [`GARBAGE`].
@@ -106,12 +106,12 @@ pub enum Location {
 /// What a node answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Kind {
+pub enum NodeKind {
     /// An HTML page with links and maybe a `<base href>` (`Ok`: a host index; `Err`: a
     /// [`GARBAGE`] index).
     Html {
         /// The links, in document order.
-        links: Vec<Link>,
+        links: Vec<Edge>,
         /// The `<base href>`, if any.
         base: Option<Result<usize, usize>>,
     },
@@ -139,16 +139,16 @@ pub struct Node {
     /// Its path starts with `/x` (matched by [`EXCLUDE`]).
     pub excluded: bool,
     /// What it answers.
-    pub kind: Kind,
+    pub kind: NodeKind,
     /// Scripted outcomes of successive requests (empty: none).
-    pub script: Vec<Outcome>,
+    pub script: Vec<Scripted>,
     /// Its own fault rates, instead of the network's.
     pub faults: Option<Faults>,
 }
 
 impl Node {
     /// A node on `a.test` with no script and no faults of its own.
-    pub fn new(kind: Kind) -> Self {
+    pub fn new(kind: NodeKind) -> Self {
         Node {
             host: 0,
             excluded: false,
@@ -276,10 +276,10 @@ impl Case {
     }
 
     /// The href of a link.
-    pub fn href(&self, link: &Link) -> String {
+    pub fn href(&self, link: &Edge) -> String {
         match link {
-            Link::Node(i, form) => self.spell(self.index(i), *form),
-            Link::Garbage(g) => GARBAGE[*g].to_string(),
+            Edge::Node(i, form) => self.spell(self.index(i), *form),
+            Edge::Garbage(g) => GARBAGE[*g].to_string(),
         }
     }
 
@@ -340,23 +340,23 @@ impl Case {
         for (i, node) in self.nodes.iter().enumerate() {
             let mut page = PageSpec::default();
             match &node.kind {
-                Kind::Html { links, base } => {
+                NodeKind::Html { links, base } => {
                     page.links = Some(links.iter().map(|l| self.href(l)).collect());
                     page.base = Case::base(base);
                 }
-                Kind::Redirect { status, location } => {
+                NodeKind::Redirect { status, location } => {
                     page.redirect = Some(*status);
                     page.location = self.location(i, location);
                 }
-                Kind::Status(status) => {
+                NodeKind::Status(status) => {
                     page.status = Some(*status);
                     page.body = Some(format!("status {status}"));
                 }
-                Kind::Text => {
+                NodeKind::Text => {
                     page.body = Some(format!("<a href=\"{}\">not a link</a>", self.url(0)));
                     page.content_type = Some("text/plain".into());
                 }
-                Kind::Unlisted => continue,
+                NodeKind::Unlisted => continue,
             }
             page.script = node.script.clone();
             page.faults = node.faults;
@@ -406,8 +406,8 @@ impl Case {
             .max()
             .map_or(Duration::ZERO, |s| Duration::from_secs(u64::from(s)));
         config
-            .max_backoff
-            .max(retry_after.min(config.max_retry_after))
+            .max_backoff()
+            .max(retry_after.min(config.max_retry_after()))
     }
 
     /// A virtual-time bound no correct crawl can exceed, in whole seconds: every URL the graph
@@ -418,14 +418,14 @@ impl Case {
             .nodes
             .iter()
             .map(|n| match &n.kind {
-                Kind::Html { links, .. } => links.len(),
+                NodeKind::Html { links, .. } => links.len(),
                 _ => 1,
             })
             .sum();
         // Every URL a node names, and one robots.txt per host.
         let urls = (self.nodes.len() + edges + HOSTS.len() + 1) as u32;
-        let per_try = config.timeout + self.max_wait(config) + config.delay;
-        let bound = per_try * config.max_tries * urls + Duration::from_secs(1);
+        let per_try = config.timeout() + self.max_wait(config) + config.delay();
+        let bound = per_try * config.max_tries() * urls + Duration::from_secs(1);
         Duration::from_secs(bound.as_secs() + 1)
     }
 
@@ -433,7 +433,7 @@ impl Case {
     /// server or a record: a request running into its timeout, then the longest wait before the
     /// next try and the host's delay (plus a second of slack).
     pub fn stall_budget(&self, config: &Config) -> Duration {
-        config.timeout + self.max_wait(config) + config.delay + Duration::from_secs(1)
+        config.timeout() + self.max_wait(config) + config.delay() + Duration::from_secs(1)
     }
 
     /// When the faulty phase of URL `url`'s node (or the network's) ends, in virtual ms; `None`
@@ -450,7 +450,7 @@ mod tests {
 
     #[test]
     fn spellings_and_targets() {
-        let mut case = Case::new(vec![Node::new(Kind::Unlisted); 4]);
+        let mut case = Case::new(vec![Node::new(NodeKind::Unlisted); 4]);
         case.nodes[2].host = 1;
         case.nodes[3].excluded = true;
         assert_eq!(case.url(2), "http://www.a.test/n2");
@@ -492,15 +492,15 @@ mod tests {
     #[test]
     fn the_site_and_config_of_a_case() {
         let mut case = Case::new(vec![
-            Node::new(Kind::Html {
-                links: vec![Link::Node(Target::Node(1), Form::Path), Link::Garbage(0)],
+            Node::new(NodeKind::Html {
+                links: vec![Edge::Node(Target::Node(1), Form::Path), Edge::Garbage(0)],
                 base: None,
             }),
-            Node::new(Kind::Redirect {
+            Node::new(NodeKind::Redirect {
                 status: 302,
                 location: Location::Next(Form::Absolute),
             }),
-            Node::new(Kind::Unlisted),
+            Node::new(NodeKind::Unlisted),
         ]);
         case.delay_64ths = 1;
         case.timeout_ms = 1250;
@@ -516,9 +516,9 @@ mod tests {
         let redirect = &site.pages["http://a.test/n1"];
         assert_eq!(redirect.location.as_deref(), Some("http://a.test/n2"));
         let config = case.config();
-        assert_eq!(config.delay, Duration::from_micros(15_625));
-        assert_eq!(config.timeout, Duration::from_millis(1250));
-        assert!(!config.robots);
+        assert_eq!(config.delay(), Duration::from_micros(15_625));
+        assert_eq!(config.timeout(), Duration::from_millis(1250));
+        assert!(!config.robots());
         let budget = case.budget(&config);
         assert_eq!(budget.subsec_nanos(), 0);
         assert!(budget > case.stall_budget(&config));

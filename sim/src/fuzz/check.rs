@@ -166,10 +166,10 @@ pub fn check(case: &Case) -> Result<Passed, Failure> {
     );
     ensure!(
         Property::MaxTasks,
-        run.max_in_flight <= config.max_tasks,
+        run.max_in_flight <= config.max_tasks(),
         "{} requests in flight at once, max_tasks {}",
         run.max_in_flight,
-        config.max_tasks
+        config.max_tasks()
     );
     let again = sim.run(&config).map_err(|e| {
         Failure::new(
@@ -357,12 +357,12 @@ fn check_against_oracle(
                 let last = oracle.final_of(&parsed, Some(record));
                 ensure!(
                     Property::Outcome,
-                    (!retryable(&last) || record.tries == config.max_tries)
-                        && record.tries <= config.max_tries,
+                    (!retryable(&last) || record.tries == config.max_tries())
+                        && record.tries <= config.max_tries(),
                     "{url}: ended with {:?} after {} tries, max_tries {}",
                     record.status,
                     record.tries,
-                    config.max_tries
+                    config.max_tries()
                 );
             }
         }
@@ -430,10 +430,10 @@ fn check_redirect_chains(
         let h = hops.get(url).copied();
         ensure!(
             Property::RedirectChain,
-            h.is_some_and(|h| h <= config.max_redirect),
+            h.is_some_and(|h| h <= config.max_redirect()),
             "{url} was fetched, but the shortest redirect chain to it is {h:?} hops \
              (max_redirect {})",
-            config.max_redirect
+            config.max_redirect()
         );
     }
     Ok(())
@@ -478,18 +478,18 @@ fn check_liveness(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fuzz::case::{Form, Kind, Link, Node, Target};
+    use crate::fuzz::case::{Edge, Form, Node, NodeKind, Target};
 
     /// A root on a host that is down while random faults rage until 1 s: its failure is
     /// predicted (connection refused), not a liveness failure, however late its last try.
     #[test]
     fn a_down_host_is_no_liveness_failure() {
         let mut case = Case::new(vec![
-            Node::new(Kind::Html {
-                links: vec![Link::Node(Target::Node(1), Form::Path)],
+            Node::new(NodeKind::Html {
+                links: vec![Edge::Node(Target::Node(1), Form::Path)],
                 base: None,
             }),
-            Node::new(Kind::Text),
+            Node::new(NodeKind::Text),
         ]);
         case.network.unreachable.push(0);
         case.network.faults.reset = 0.5;
@@ -503,7 +503,7 @@ mod tests {
     /// doctored here; the engine itself does not do that).
     #[test]
     fn liveness_catches_a_failure_after_the_calm() {
-        let mut case = Case::new(vec![Node::new(Kind::Text)]);
+        let mut case = Case::new(vec![Node::new(NodeKind::Text)]);
         case.network.faults.reset = 1.0;
         case.network.faults.until_ms = Some(0.0);
         let config = case.config();
@@ -523,7 +523,7 @@ mod tests {
     /// 20 s without progress.
     #[test]
     fn a_long_silence_is_a_stall() {
-        let mut case = Case::new(vec![Node::new(Kind::Text)]);
+        let mut case = Case::new(vec![Node::new(NodeKind::Text)]);
         case.max_tries = 2;
         case.network.faults.error_5xx = 1.0;
         case.network.faults.retry_after = Some(20);

@@ -20,9 +20,11 @@
 //! page. Whether the final page is fetched must not depend on which path reaches `X` first;
 //! random graphs rarely make the worse path arrive first, the gadget makes it common.
 
-use crawler_site::{Faults, Latency, Outcome};
+use crawler_site::{Faults, Latency, Scripted};
 
-use super::case::{Case, DOWN, Form, GARBAGE, HOSTS, Kind, Link, Location, Network, Node, Target};
+use super::case::{
+    Case, DOWN, Edge, Form, GARBAGE, HOSTS, Location, Network, Node, NodeKind, Target,
+};
 use crate::Rng;
 
 /// The most nodes a generated graph has (the gadget adds up to 12 more). The bound itself is
@@ -66,11 +68,11 @@ fn target(rng: &mut Rng) -> Target {
     Target::Any(rng.u64())
 }
 
-fn link(rng: &mut Rng) -> Link {
+fn link(rng: &mut Rng) -> Edge {
     if rng.below(9) < 8 {
-        Link::Node(target(rng), form(rng))
+        Edge::Node(target(rng), form(rng))
     } else {
-        Link::Garbage(rng.below(GARBAGE.len() as u64) as usize)
+        Edge::Garbage(rng.below(GARBAGE.len() as u64) as usize)
     }
 }
 
@@ -84,7 +86,7 @@ fn location(rng: &mut Rng) -> Location {
     }
 }
 
-fn html(rng: &mut Rng, max_links: u64) -> Kind {
+fn html(rng: &mut Rng, max_links: u64) -> NodeKind {
     let links = (0..rng.below(max_links)).map(|_| link(rng)).collect();
     let base = rng.chance(0.15).then(|| {
         if rng.below(4) < 3 {
@@ -93,37 +95,37 @@ fn html(rng: &mut Rng, max_links: u64) -> Kind {
             Err(rng.below(GARBAGE.len() as u64) as usize)
         }
     });
-    Kind::Html { links, base }
+    NodeKind::Html { links, base }
 }
 
-fn kind(rng: &mut Rng, max_links: u64) -> Kind {
+fn kind(rng: &mut Rng, max_links: u64) -> NodeKind {
     match rng.below(11) {
         0..=3 => html(rng, max_links),
-        4..=7 => Kind::Redirect {
+        4..=7 => NodeKind::Redirect {
             status: pick(rng, &[301, 302, 303, 307, 308]),
             location: location(rng),
         },
-        8 => Kind::Status(pick(rng, &[404, 410, 500, 503])),
-        9 => Kind::Text,
-        _ => Kind::Unlisted,
+        8 => NodeKind::Status(pick(rng, &[404, 410, 500, 503])),
+        9 => NodeKind::Text,
+        _ => NodeKind::Unlisted,
     }
 }
 
 /// What a scripted try may answer (`Ok` twice: the site's own answer is the most common).
-pub const SCRIPT_OUTCOMES: [Outcome; 10] = [
-    Outcome::Ok,
-    Outcome::Ok,
-    Outcome::Status(500),
-    Outcome::Status(503),
-    Outcome::Status(429),
-    Outcome::Status(404),
-    Outcome::Reset,
-    Outcome::Drop,
-    Outcome::Refused,
-    Outcome::Truncate,
+pub const SCRIPT_OUTCOMES: [Scripted; 10] = [
+    Scripted::Ok,
+    Scripted::Ok,
+    Scripted::Status(500),
+    Scripted::Status(503),
+    Scripted::Status(429),
+    Scripted::Status(404),
+    Scripted::Reset,
+    Scripted::Drop,
+    Scripted::Refused,
+    Scripted::Truncate,
 ];
 
-fn outcome(rng: &mut Rng) -> Outcome {
+fn outcome(rng: &mut Rng) -> Scripted {
     pick(rng, &SCRIPT_OUTCOMES)
 }
 
@@ -260,18 +262,18 @@ pub fn generate(seed: u64) -> Case {
     case
 }
 
-fn redirect_to(k: usize) -> Kind {
-    Kind::Redirect {
+fn redirect_to(k: usize) -> NodeKind {
+    NodeKind::Redirect {
         status: 301,
         location: Location::Node(Target::Node(k), Form::Absolute),
     }
 }
 
-fn links_to(targets: &[usize]) -> Kind {
-    Kind::Html {
+fn links_to(targets: &[usize]) -> NodeKind {
+    NodeKind::Html {
         links: targets
             .iter()
-            .map(|&k| Link::Node(Target::Node(k), Form::Absolute))
+            .map(|&k| Edge::Node(Target::Node(k), Form::Absolute))
             .collect(),
         base: None,
     }
@@ -352,7 +354,7 @@ mod tests {
 
     #[test]
     fn the_gadget_is_a_root_with_converging_chains() {
-        let mut case = Case::new(vec![Node::new(Kind::Unlisted)]);
+        let mut case = Case::new(vec![Node::new(NodeKind::Unlisted)]);
         add_gadget(&mut case, 2, 1, 1);
         // entry 1 -> redirects 2, 3 -> X (5); page 4 -> X; X -> 6 -> final 7.
         assert_eq!(case.nodes.len(), 8);

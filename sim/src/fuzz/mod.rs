@@ -33,11 +33,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use case::{
-    Case, DOWN, EXCLUDE, Form, GARBAGE, HOSTS, Kind, Link, Location, Network, Node, Target,
+    Case, DOWN, EXCLUDE, Edge, Form, GARBAGE, HOSTS, Location, Network, Node, NodeKind, Target,
 };
 pub use check::{Failure, Passed, Property, check, first_difference};
 pub use generate::{MAX_NODES, SCRIPT_OUTCOMES, add_gadget, generate};
-pub use oracle::{Final, Label, Oracle, Prediction, own_status, resolve, retryable};
+pub use oracle::{Final, Oracle, OracleLabel, Prediction, own_status, resolve, retryable};
 pub use shrink::{MAX_ATTEMPTS, Shrunk, shrink, shrink_with};
 
 use crate::replay_command;

@@ -19,10 +19,10 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crawler::Record;
-use crawler_site::Outcome;
+use crawler_site::Scripted;
 use url::Url;
 
-use super::case::{Case, EXCLUDE, HOSTS, Kind};
+use super::case::{Case, EXCLUDE, HOSTS, NodeKind};
 
 /// What the last try of a URL got, as far as edges are concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +59,7 @@ pub fn retryable(last: &Final) -> bool {
 }
 
 /// A label: (link hops from a root, redirect hops still allowed).
-pub type Label = (u32, u32);
+pub type OracleLabel = (u32, u32);
 
 /// Everything the oracle derives from a case.
 #[derive(Debug)]
@@ -76,7 +76,7 @@ impl<'a> Oracle<'a> {
     pub fn new(case: &'a Case) -> Self {
         let mut nodes = BTreeMap::new();
         for (i, node) in case.nodes.iter().enumerate() {
-            if !matches!(node.kind, Kind::Unlisted) {
+            if !matches!(node.kind, NodeKind::Unlisted) {
                 nodes.insert(case.url(i), i);
             }
         }
@@ -179,8 +179,8 @@ impl<'a> Oracle<'a> {
         for t in 0..max {
             let outcome = script[(t as usize).min(script.len() - 1)];
             last = match outcome {
-                Outcome::Ok => own.clone(),
-                Outcome::Status(status) => Final::Status { status, page: None },
+                Scripted::Ok => own.clone(),
+                Scripted::Status(status) => Final::Status { status, page: None },
                 _ => Final::Fail,
             };
             if !retryable(&last) {
@@ -219,7 +219,7 @@ impl<'a> Oracle<'a> {
         };
         let mut out = Vec::new();
         match &self.case.nodes[*i].kind {
-            Kind::Html { links, base } if *status == 200 => {
+            NodeKind::Html { links, base } if *status == 200 => {
                 let base_url = Case::base(base)
                     .and_then(|b| url.join(&b).ok())
                     .filter(|b| !matches!(b.scheme(), "data" | "javascript"))
@@ -230,7 +230,7 @@ impl<'a> Oracle<'a> {
                     }
                 }
             }
-            Kind::Redirect { location, .. } => {
+            NodeKind::Redirect { location, .. } => {
                 if let Some(target) = self
                     .case
                     .location(*i, location)
@@ -270,14 +270,17 @@ impl<'a> Oracle<'a> {
     /// With robots.txt on, every host with a URL to fetch has its robots.txt fetched; the
     /// URLs of a host whose robots.txt could not be had are reached but not fetched, so their
     /// links are never found.
-    pub fn reachable(&self, records: &BTreeMap<String, &Record>) -> BTreeMap<String, Vec<Label>> {
+    pub fn reachable(
+        &self,
+        records: &BTreeMap<String, &Record>,
+    ) -> BTreeMap<String, Vec<OracleLabel>> {
         let max_redirect = self.case.max_redirect;
-        let mut labels: BTreeMap<String, Vec<Label>> = BTreeMap::new();
-        let mut queue: VecDeque<(Url, Label)> = VecDeque::new();
-        let offer = |labels: &mut BTreeMap<String, Vec<Label>>,
-                     queue: &mut VecDeque<(Url, Label)>,
+        let mut labels: BTreeMap<String, Vec<OracleLabel>> = BTreeMap::new();
+        let mut queue: VecDeque<(Url, OracleLabel)> = VecDeque::new();
+        let offer = |labels: &mut BTreeMap<String, Vec<OracleLabel>>,
+                     queue: &mut VecDeque<(Url, OracleLabel)>,
                      url: Url,
-                     label: Label| {
+                     label: OracleLabel| {
             let have = labels.entry(url.as_str().to_string()).or_default();
             if have.iter().any(|&(d, b)| d <= label.0 && b >= label.1) {
                 return;
@@ -336,12 +339,12 @@ fn node_of_root(case: &Case, root: &str) -> usize {
 }
 
 /// The status a node's own response has.
-pub fn own_status(kind: &Kind) -> u16 {
+pub fn own_status(kind: &NodeKind) -> u16 {
     match kind {
-        Kind::Html { .. } | Kind::Text => 200,
-        Kind::Redirect { status, .. } => *status,
-        Kind::Status(status) => *status,
-        Kind::Unlisted => 404,
+        NodeKind::Html { .. } | NodeKind::Text => 200,
+        NodeKind::Redirect { status, .. } => *status,
+        NodeKind::Status(status) => *status,
+        NodeKind::Unlisted => 404,
     }
 }
 

@@ -9,7 +9,7 @@
 
 use crawler_site::Faults;
 
-use super::case::{Case, Form, Kind, Link, Location, Target};
+use super::case::{Case, Edge, Form, Location, NodeKind, Target};
 use super::check::{Failure, check};
 
 /// Simpler variants tried at most this many times in all.
@@ -80,14 +80,14 @@ fn pinned(case: &Case) -> Case {
     out.roots = case.roots.iter().map(pin).collect();
     for (i, node) in out.nodes.iter_mut().enumerate() {
         match &mut node.kind {
-            Kind::Html { links, .. } => {
+            NodeKind::Html { links, .. } => {
                 for link in links {
-                    if let Link::Node(t, _) = link {
+                    if let Edge::Node(t, _) = link {
                         *t = pin(t);
                     }
                 }
             }
-            Kind::Redirect { location, .. } => match location {
+            NodeKind::Redirect { location, .. } => match location {
                 Location::Node(t, _) => *t = pin(t),
                 Location::Next(form) => {
                     *location = Location::Node(Target::Node((i + 1) % n), *form)
@@ -115,30 +115,30 @@ fn variants(case: &Case) -> Vec<Case> {
     }
     for i in 0..n {
         let node = &case.nodes[i];
-        if !matches!(node.kind, Kind::Unlisted) {
-            out.push(with_node(case, i, |n| n.kind = Kind::Unlisted));
+        if !matches!(node.kind, NodeKind::Unlisted) {
+            out.push(with_node(case, i, |n| n.kind = NodeKind::Unlisted));
         }
         match &node.kind {
-            Kind::Html { links, base } => {
+            NodeKind::Html { links, base } => {
                 for j in 0..links.len() {
                     out.push(with_node(case, i, |n| {
-                        if let Kind::Html { links, .. } = &mut n.kind {
+                        if let NodeKind::Html { links, .. } = &mut n.kind {
                             links.remove(j);
                         }
                     }));
                 }
                 if base.is_some() {
                     out.push(with_node(case, i, |n| {
-                        if let Kind::Html { base, .. } = &mut n.kind {
+                        if let NodeKind::Html { base, .. } = &mut n.kind {
                             *base = None;
                         }
                     }));
                 }
                 for j in 0..links.len() {
-                    if matches!(links[j], Link::Node(_, f) if f != Form::Absolute) {
+                    if matches!(links[j], Edge::Node(_, f) if f != Form::Absolute) {
                         out.push(with_node(case, i, |n| {
-                            if let Kind::Html { links, .. } = &mut n.kind {
-                                if let Link::Node(_, f) = &mut links[j] {
+                            if let NodeKind::Html { links, .. } = &mut n.kind {
+                                if let Edge::Node(_, f) = &mut links[j] {
                                     *f = Form::Absolute;
                                 }
                             }
@@ -146,16 +146,16 @@ fn variants(case: &Case) -> Vec<Case> {
                     }
                 }
             }
-            Kind::Redirect { location, .. } => {
+            NodeKind::Redirect { location, .. } => {
                 out.push(with_node(case, i, |n| {
-                    n.kind = Kind::Html {
+                    n.kind = NodeKind::Html {
                         links: Vec::new(),
                         base: None,
                     }
                 }));
                 if matches!(location, Location::Node(_, f) if *f != Form::Absolute) {
                     out.push(with_node(case, i, |n| {
-                        if let Kind::Redirect {
+                        if let NodeKind::Redirect {
                             location: Location::Node(_, f),
                             ..
                         } = &mut n.kind
@@ -276,19 +276,19 @@ fn without_node(case: &Case, k: usize) -> Case {
     c.roots = c.roots.iter().filter_map(renumber).collect();
     for node in &mut c.nodes {
         match &mut node.kind {
-            Kind::Html { links, .. } => {
+            NodeKind::Html { links, .. } => {
                 links.retain_mut(|l| match l {
-                    Link::Node(t, _) => match renumber(t) {
+                    Edge::Node(t, _) => match renumber(t) {
                         Some(new) => {
                             *t = new;
                             true
                         }
                         None => false,
                     },
-                    Link::Garbage(_) => true,
+                    Edge::Garbage(_) => true,
                 });
             }
-            Kind::Redirect { location, .. } => {
+            NodeKind::Redirect { location, .. } => {
                 if let Location::Node(t, _) = location {
                     match renumber(t) {
                         Some(new) => *t = new,
@@ -318,7 +318,7 @@ mod tests {
                 c.nodes.len() > 10
                     && c.nodes
                         .iter()
-                        .filter(|n| n.kind == Kind::Status(410))
+                        .filter(|n| n.kind == NodeKind::Status(410))
                         .count()
                         == 1
             })
@@ -327,7 +327,7 @@ mod tests {
         let fails = |c: &Case| {
             c.nodes
                 .iter()
-                .any(|n| n.kind == Kind::Status(410))
+                .any(|n| n.kind == NodeKind::Status(410))
                 .then(|| Failure {
                     property: Property::Outcome,
                     evidence: "a 410".into(),
@@ -336,7 +336,7 @@ mod tests {
         let first = fails(&case).unwrap();
         let shrunk = shrink_with(&case, &first, fails);
         assert_eq!(shrunk.case.nodes.len(), 1, "{:?}", shrunk.case);
-        assert_eq!(shrunk.case.nodes[0].kind, Kind::Status(410));
+        assert_eq!(shrunk.case.nodes[0].kind, NodeKind::Status(410));
         assert!(shrunk.case.roots.is_empty());
         assert!(shrunk.case.network.faults.is_none());
         assert_eq!(shrunk.case.max_tasks, 1);

@@ -104,7 +104,7 @@ impl ReplayBuilder {
 /// [`ReplayRun::unrecorded`].
 ///
 /// ```
-/// use crawler_warc::{Exchange, Outcome, WarcWriter};
+/// use crawler_warc::{Exchange, Attempt, WarcWriter};
 /// use crawler_sim::{Recording, Replay};
 ///
 /// let html = [("Content-Type".to_string(), "text/html".to_string())];
@@ -114,7 +114,7 @@ impl ReplayBuilder {
 ///     ("http://a.test/b", 500, b""),
 ///     ("http://a.test/b", 200, b""),
 /// ] {
-///     let outcome = Outcome::Response { status, headers: &html, body, truncated: false };
+///     let outcome = Attempt::Response { status, headers: &html, body, truncated: false };
 ///     let date = "2026-11-22T00:00:00Z";
 ///     warc.write_exchange(&Exchange { url, date, request_headers: &[], outcome }).unwrap();
 /// }

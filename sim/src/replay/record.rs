@@ -16,7 +16,7 @@ use std::io::{self, Write};
 use std::rc::Rc;
 
 use crawler::{Config, FetchError, Request, Response, Transport};
-use crawler_warc::{Exchange, Outcome, WarcWriter};
+use crawler_warc::{Attempt, Exchange, WarcWriter};
 
 use super::recording::ROOT_FIELD;
 use crate::sim::{Sim, SimError, SimRun};
@@ -27,13 +27,13 @@ const DATE: &str = "2000-01-01T00:00:00Z";
 /// What the real recorder writes for a request the crawl gave up on.
 const ABANDONED: &str = "timeout: abandoned by the crawl before a response arrived";
 
-type Writer = Rc<RefCell<WarcWriter<Shared>>>;
+type Writer = Rc<RefCell<WarcWriter<RecordingState>>>;
 
 /// The file's bytes, shared by the writer (inside the crawl) and the caller (after it).
 #[derive(Clone, Default)]
-struct Shared(Rc<RefCell<Vec<u8>>>);
+struct RecordingState(Rc<RefCell<Vec<u8>>>);
 
-impl Write for Shared {
+impl Write for RecordingState {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         self.0.borrow_mut().extend_from_slice(data);
         Ok(data.len())
@@ -69,9 +69,9 @@ impl Sim {
     /// assert_eq!(replayed.run.records.len(), run.records.len());
     /// ```
     pub fn run_recorded(&self, config: &Config, gzip: bool) -> Result<(SimRun, Vec<u8>), SimError> {
-        let bytes = Shared::default();
+        let bytes = RecordingState::default();
         let mut writer = WarcWriter::new(bytes.clone(), gzip);
-        let roots: Vec<String> = config.roots.iter().map(|r| r.to_string()).collect();
+        let roots: Vec<String> = config.roots().iter().map(|r| r.to_string()).collect();
         let mut fields = vec![("software", "crawler-sim")];
         fields.extend(roots.iter().map(|r| (ROOT_FIELD, r.as_str())));
         // Writing to memory cannot fail.
@@ -83,7 +83,7 @@ impl Sim {
             config,
             None,
             move |r| sink.borrow_mut().push(r.clone()),
-            move |network| Recorder {
+            move |network| SimRecorder {
                 inner: network,
                 writer,
             },
@@ -96,16 +96,16 @@ impl Sim {
 }
 
 /// Writes every exchange of `inner` to the shared WARC writer as it completes.
-struct Recorder<T> {
+struct SimRecorder<T> {
     inner: T,
     writer: Writer,
 }
 
-impl<T> Recorder<T> {
+impl<T> SimRecorder<T> {
     fn write(&self, url: &str, result: &Result<Response, FetchError>) {
         let error;
         let outcome = match result {
-            Ok(r) => Outcome::Response {
+            Ok(r) => Attempt::Response {
                 status: r.status,
                 headers: &r.headers,
                 body: &r.body,
@@ -113,14 +113,14 @@ impl<T> Recorder<T> {
             },
             Err(e) => {
                 error = e.to_string();
-                Outcome::Failed { error: &error }
+                Attempt::Failed { error: &error }
             }
         };
         write(&self.writer, url, outcome);
     }
 }
 
-fn write(writer: &Writer, url: &str, outcome: Outcome<'_>) {
+fn write(writer: &Writer, url: &str, outcome: Attempt<'_>) {
     let exchange = Exchange {
         url,
         date: DATE,
@@ -132,23 +132,23 @@ fn write(writer: &Writer, url: &str, outcome: Outcome<'_>) {
 }
 
 /// A request under way; dropped while still open, the crawl abandoned it.
-struct Pending<'a> {
+struct Unwritten<'a> {
     writer: &'a Writer,
     url: String,
     open: bool,
 }
 
-impl Drop for Pending<'_> {
+impl Drop for Unwritten<'_> {
     fn drop(&mut self) {
         if self.open {
-            write(self.writer, &self.url, Outcome::Failed { error: ABANDONED });
+            write(self.writer, &self.url, Attempt::Failed { error: ABANDONED });
         }
     }
 }
 
-impl<T: Transport> Transport for Recorder<T> {
+impl<T: Transport> Transport for SimRecorder<T> {
     async fn fetch(&self, request: Request) -> Result<Response, FetchError> {
-        let mut pending = Pending {
+        let mut pending = Unwritten {
             writer: &self.writer,
             url: request.url.to_string(),
             open: true,

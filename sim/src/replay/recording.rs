@@ -133,7 +133,7 @@ pub(crate) enum Recorded {
 /// replayed at all.
 ///
 /// ```
-/// use crawler_warc::{Exchange, Outcome, WarcWriter};
+/// use crawler_warc::{Exchange, Attempt, WarcWriter};
 /// use crawler_sim::Recording;
 ///
 /// let mut warc = WarcWriter::new(Vec::new(), true);
@@ -142,7 +142,7 @@ pub(crate) enum Recorded {
 ///         url,
 ///         date: "2026-11-22T00:00:00Z",
 ///         request_headers: &[],
-///         outcome: Outcome::Response { status, headers: &[], body: b"", truncated: false },
+///         outcome: Attempt::Response { status, headers: &[], body: b"", truncated: false },
 ///     })
 ///     .unwrap();
 /// }
@@ -329,9 +329,9 @@ fn kind_named(name: &str) -> Option<FetchErrorKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crawler_warc::{Exchange, Outcome, WarcWriter};
+    use crawler_warc::{Attempt, Exchange, WarcWriter};
 
-    fn exchange<'a>(url: &'a str, outcome: Outcome<'a>) -> Exchange<'a> {
+    fn exchange<'a>(url: &'a str, outcome: Attempt<'a>) -> Exchange<'a> {
         Exchange {
             url,
             date: "2026-11-22T00:00:00Z",
@@ -340,8 +340,8 @@ mod tests {
         }
     }
 
-    fn response(status: u16, body: &[u8], truncated: bool) -> Outcome<'_> {
-        Outcome::Response {
+    fn response(status: u16, body: &[u8], truncated: bool) -> Attempt<'_> {
+        Attempt::Response {
             status,
             headers: &[],
             body,
@@ -356,12 +356,12 @@ mod tests {
             .unwrap();
         w.write_exchange(&exchange("http://a.test/x", response(500, b"", false)))
             .unwrap();
-        let failed = Outcome::Failed {
+        let failed = Attempt::Failed {
             error: "reset: connection reset by peer",
         };
         w.write_exchange(&exchange("http://a.test/x", failed))
             .unwrap();
-        let abandoned = Outcome::Failed {
+        let abandoned = Attempt::Failed {
             error: "timeout: abandoned by the crawl before a response arrived",
         };
         w.write_exchange(&exchange("HTTP://A.test:80/x#f", abandoned))
@@ -452,7 +452,7 @@ mod tests {
             e.finish().unwrap()
         };
         let encoded = [("Content-Encoding".to_string(), "gzip".to_string())];
-        let gzipped = Outcome::Response {
+        let gzipped = Attempt::Response {
             status: 200,
             headers: &encoded,
             body: &gz,

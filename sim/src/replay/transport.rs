@@ -22,7 +22,7 @@ use crate::clock::VirtualClock;
 use crate::net::LoggedRequest;
 use crate::rng::Rng;
 use crate::running::Observed;
-use crate::trace::{Event, Trace};
+use crate::trace::{Trace, TraceEvent};
 
 /// The message of the error a request that was never recorded gets.
 pub const NOT_RECORDED: &str = "not in the recording";
@@ -46,11 +46,11 @@ pub const NOT_RECORDED: &str = "not in the recording";
 /// [`Rng`]), so a replay runs in virtual time and the same seed gives the same trace.
 #[derive(Debug, Clone)]
 pub struct ReplayTransport {
-    net: Rc<Net>,
+    net: Rc<ReplayNet>,
 }
 
 #[derive(Debug)]
-struct Net {
+struct ReplayNet {
     clock: VirtualClock,
     recording: Rc<Recording>,
     /// Normalised URL to its slot in `tries`; lookups only, nothing iterates it.
@@ -61,12 +61,12 @@ struct Net {
     max_body: usize,
     rng: RefCell<Rng>,
     trace: RefCell<Trace>,
-    server: RefCell<Server>,
+    server: RefCell<ReplayServer>,
 }
 
 /// What the replay server knows.
 #[derive(Debug, Default)]
-struct Server {
+struct ReplayServer {
     log: Vec<LoggedRequest>,
     /// Requests so far, by slot.
     served: Vec<u32>,
@@ -116,12 +116,12 @@ impl ReplayTransport {
             });
             tries[slot].push(i);
         }
-        let server = Server {
+        let server = ReplayServer {
             served: vec![0; tries.len()],
-            ..Server::default()
+            ..ReplayServer::default()
         };
         ReplayTransport {
-            net: Rc::new(Net {
+            net: Rc::new(ReplayNet {
                 clock,
                 recording,
                 index,
@@ -196,7 +196,7 @@ impl Observed for ReplayTransport {
     fn trace_record(&self, record: &Record) {
         self.net.trace.borrow_mut().event(
             self.net.clock.now(),
-            Event::Record {
+            TraceEvent::Record {
                 url: &record.url,
                 status: record.status,
                 tries: record.tries,
@@ -207,7 +207,7 @@ impl Observed for ReplayTransport {
     }
 }
 
-impl Net {
+impl ReplayNet {
     /// Logs the request, counts it in flight, and decides its answer and delay. Returns the
     /// request's index in the log.
     fn begin(&self, request: Request) -> (usize, Duration, Answer) {
@@ -239,12 +239,12 @@ impl Net {
             }
         };
         let mut trace = self.trace.borrow_mut();
-        trace.event(now, Event::Request { url: url.as_str() });
+        trace.event(now, TraceEvent::Request { url: url.as_str() });
         if let Answer::Hang = answer {
             let fault = "drop";
             trace.event(
                 now,
-                Event::Fault {
+                TraceEvent::Fault {
                     url: url.as_str(),
                     fault,
                 },
@@ -298,13 +298,13 @@ impl Net {
 }
 
 /// Counts a request in flight for as long as its future lives.
-struct InFlight<'a> {
-    net: &'a Net,
+struct ReplayInFlight<'a> {
+    net: &'a ReplayNet,
     index: usize,
     completed: bool,
 }
 
-impl Drop for InFlight<'_> {
+impl Drop for ReplayInFlight<'_> {
     fn drop(&mut self) {
         let mut server = self.net.server.borrow_mut();
         server.in_flight -= 1;
@@ -315,7 +315,7 @@ impl Drop for InFlight<'_> {
             self.net
                 .trace
                 .borrow_mut()
-                .event(now, Event::Abandoned { url });
+                .event(now, TraceEvent::Abandoned { url });
         }
     }
 }
@@ -326,7 +326,7 @@ impl Transport for ReplayTransport {
         // An async block does nothing until its first poll: that is when the replay sees it.
         async move {
             let (index, delay, answer) = net.begin(request);
-            let mut guard = InFlight {
+            let mut guard = ReplayInFlight {
                 net,
                 index,
                 completed: false,

@@ -15,7 +15,7 @@ use crawler::Record;
 
 /// The parts of a record a replay must reproduce.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub struct Seen {
     pub status: Option<u16>,
     pub location: Option<String>,
     pub error: Option<String>,
@@ -26,9 +26,9 @@ pub struct Outcome {
     pub truncated: bool,
 }
 
-impl Outcome {
-    pub fn of(r: &Record) -> Outcome {
-        Outcome {
+impl Seen {
+    pub fn of(r: &Record) -> Seen {
+        Seen {
             status: r.status,
             location: r.location.clone(),
             error: r.status.is_none().then(|| r.error.clone()).flatten(),
@@ -65,7 +65,7 @@ pub fn same_outcomes(recorded: &[Record], replayed: &[Record]) -> Result<(), Str
     }
     for (url, r) in &want {
         if let Some(g) = got.get(url) {
-            let (a, b) = (Outcome::of(r), Outcome::of(g));
+            let (a, b) = (Seen::of(r), Seen::of(g));
             if a != b {
                 problems.push(format!("{url}: recorded {a:?}, replayed {b:?}"));
             }

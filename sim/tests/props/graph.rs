@@ -9,9 +9,9 @@
 //! Half the cases also get the converging-redirects gadget (`fuzz::add_gadget`).
 
 use crawler_sim::fuzz::{
-    Case, Form, GARBAGE, HOSTS, Kind, Link, Location, Node, SCRIPT_OUTCOMES, Target, add_gadget,
+    Case, Edge, Form, GARBAGE, HOSTS, Location, Node, NodeKind, SCRIPT_OUTCOMES, Target, add_gadget,
 };
-use crawler_site::{Faults, Outcome};
+use crawler_site::{Faults, Scripted};
 use proptest::prelude::*;
 
 fn form() -> impl Strategy<Value = Form> {
@@ -26,10 +26,10 @@ fn form() -> impl Strategy<Value = Form> {
     ]
 }
 
-fn link() -> impl Strategy<Value = Link> {
+fn link() -> impl Strategy<Value = Edge> {
     prop_oneof![
-        8 => (any::<u64>(), form()).prop_map(|(i, f)| Link::Node(Target::Any(i), f)),
-        1 => (0..GARBAGE.len()).prop_map(Link::Garbage),
+        8 => (any::<u64>(), form()).prop_map(|(i, f)| Edge::Node(Target::Any(i), f)),
+        1 => (0..GARBAGE.len()).prop_map(Edge::Garbage),
     ]
 }
 
@@ -43,23 +43,23 @@ fn location() -> impl Strategy<Value = Location> {
     ]
 }
 
-fn kind() -> impl Strategy<Value = Kind> {
+fn kind() -> impl Strategy<Value = NodeKind> {
     let base = prop_oneof![
         3 => (0..HOSTS.len()).prop_map(Ok),
         1 => (0..GARBAGE.len()).prop_map(Err),
     ];
     prop_oneof![
         4 => (prop::collection::vec(link(), 0..7), prop::option::weighted(0.15, base))
-            .prop_map(|(links, base)| Kind::Html { links, base }),
+            .prop_map(|(links, base)| NodeKind::Html { links, base }),
         4 => (prop::sample::select(vec![301u16, 302, 303, 307, 308]), location())
-            .prop_map(|(status, location)| Kind::Redirect { status, location }),
-        1 => prop::sample::select(vec![404u16, 410, 500, 503]).prop_map(Kind::Status),
-        1 => Just(Kind::Text),
-        1 => Just(Kind::Unlisted),
+            .prop_map(|(status, location)| NodeKind::Redirect { status, location }),
+        1 => prop::sample::select(vec![404u16, 410, 500, 503]).prop_map(NodeKind::Status),
+        1 => Just(NodeKind::Text),
+        1 => Just(NodeKind::Unlisted),
     ]
 }
 
-fn outcome() -> impl Strategy<Value = Outcome> {
+fn outcome() -> impl Strategy<Value = Scripted> {
     prop::sample::select(SCRIPT_OUTCOMES.to_vec())
 }
 

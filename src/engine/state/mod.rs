@@ -18,15 +18,16 @@ use url::Url;
 
 use super::event::{Event, FetchKind, Progress};
 use super::fetch::{self, Fetched};
-use super::frontier::{Label, State, Table};
+use super::frontier::{Label, Table, UrlState};
 use super::memo::{Ids, Memo};
-use super::rng::Rng;
+use super::rng::Jitter;
 use super::robots::{self, Book};
-use super::schedule::{Job, Kind, Scheduler};
+use super::schedule::{Job, JobKind, Scheduler};
 use super::traps;
 use crate::config::Config;
 use crate::links;
 use crate::normalize::{self, Canon};
+use crate::problem::{Cut, Problem, StatusClass};
 use crate::report::{Record, Summary};
 use crate::scope::Scope;
 use crate::transport::{FetchError, Response};
@@ -38,7 +39,7 @@ pub(super) struct CrawlState<'a> {
     scope: &'a Scope,
     pub(super) table: Table,
     pub(super) schedule: Scheduler,
-    rng: Rng,
+    rng: Jitter,
     pub(super) summary: Summary,
     /// robots.txt fetches and the rules they produced.
     book: Book,
@@ -53,8 +54,11 @@ pub(super) struct CrawlState<'a> {
     /// The links of the page read last, lent to its [`Event`] and then kept for the next page's
     /// (see [`links::extract_into`]).
     found: links::Links,
-    /// Where a link's shortcut key is written (see [`super::shortcut`]).
-    key: String,
+    /// The shortcut keys of the page's links, a window at a time (see [`page::Warm`]).
+    warm: page::Warm,
+    /// What went wrong with the URL whose record is being made: set while the record is made,
+    /// taken by [`CrawlState::finish`], which writes it into the record.
+    problem: Option<Problem>,
 }
 
 /// A URL's last try, turned into its record: what the loop hands the caller as an [`Event`].
@@ -62,6 +66,7 @@ pub(super) struct Done {
     record: Record,
     fetch: FetchKind,
     outcome: Result<Response, FetchError>,
+    problem: Option<Problem>,
     /// The URL the page's links resolve against, when they were read (into
     /// [`CrawlState::found`]); `None` for anything but an HTML page.
     base: Option<Url>,
@@ -74,13 +79,17 @@ pub(super) fn is_redirect(status: u16) -> bool {
 
 /// Where the redirect `response` to a request for `url` points: its `Location` resolved and
 /// normalised with `canon`; else why it points nowhere (missing, or not an http(s) URL).
-pub(super) fn redirect_target(url: &Url, response: &Response, canon: Canon) -> Result<Url, String> {
+pub(super) fn redirect_target(
+    url: &Url,
+    response: &Response,
+    canon: Canon,
+) -> Result<Url, Problem> {
     let location = response.header("location");
     location
         .and_then(|l| normalize::resolve_with(url, l, canon))
         .ok_or_else(|| match location {
-            Some(l) => format!("redirect with unusable location {l:?}"),
-            None => "redirect without location".to_string(),
+            Some(l) => Problem::UnusableLocation(l.to_string()),
+            None => Problem::RedirectWithoutLocation,
         })
 }
 
@@ -89,7 +98,7 @@ struct Found<'s> {
     table: &'s mut Table,
     scope: &'s Scope,
     config: &'s Config,
-    cuts: &'s mut std::collections::BTreeMap<String, u64>,
+    cuts: &'s mut std::collections::BTreeMap<Cut, u64>,
 }
 
 impl Ids for Found<'_> {
@@ -104,7 +113,7 @@ fn intern_found(
     table: &mut Table,
     scope: &Scope,
     config: &Config,
-    cuts: &mut std::collections::BTreeMap<String, u64>,
+    cuts: &mut std::collections::BTreeMap<Cut, u64>,
     url: &Url,
 ) -> u32 {
     let allowed = |u: &Url| {
@@ -113,7 +122,7 @@ fn intern_found(
         }
         match traps::check(u, config) {
             Some(trap) => {
-                *cuts.entry(trap.as_str().to_string()).or_default() += 1;
+                *cuts.entry(trap).or_default() += 1;
                 false
             }
             None => true,
@@ -129,7 +138,7 @@ impl<'a> CrawlState<'a> {
             scope,
             table: Table::default(),
             schedule: Scheduler::new(config.max_per_host.unwrap_or(usize::MAX), config.delay),
-            rng: Rng::new(config.seed),
+            rng: Jitter::new(config.seed),
             summary: Summary::default(),
             book: Book::default(),
             agent: robots::agent_token(&config.user_agent).to_string(),
@@ -137,7 +146,8 @@ impl<'a> CrawlState<'a> {
             follow_up: Vec::new(),
             memo: Memo::default(),
             found: links::Links::default(),
-            key: String::new(),
+            warm: page::Warm::default(),
+            problem: None,
         }
     }
 
@@ -149,11 +159,11 @@ impl<'a> CrawlState<'a> {
             let (book, table, cuts) = (&self.book, &mut self.table, &mut self.summary.cuts);
             let admitted = &mut self.admitted;
             let job = self.schedule.pop(now, |job| {
-                let go = matches!(job.kind, Kind::Robots { .. })
+                let go = matches!(job.kind, JobKind::Robots { .. })
                     || robots_allow(book, table, cuts, job.id, job.host, &job.url);
                 // A page admitted before its host's robots.txt was known, and cut now, gives
                 // its place in `max_pages` back.
-                if !go && job.kind == Kind::Page && job.try_no == 1 {
+                if !go && job.kind == JobKind::Page && job.try_no == 1 {
                     *admitted -= 1;
                 }
                 go
@@ -178,11 +188,8 @@ impl<'a> CrawlState<'a> {
             Ok(response) => response,
             Err(error) => {
                 self.summary.failures += 1;
-                *self
-                    .summary
-                    .failures_by_kind
-                    .entry(error.kind.as_str().to_string())
-                    .or_default() += 1;
+                *self.summary.failures_by_kind.entry(error.kind).or_default() += 1;
+                self.problem = Some(Problem::Fetch(error.clone()));
                 return Record::failure(job.url.as_str(), job.try_no, depth, error.to_string());
             }
         };
@@ -191,14 +198,8 @@ impl<'a> CrawlState<'a> {
         record.size = (!response.body_skipped).then_some(response.body.len() as u64);
         record.truncated = response.truncated;
         self.summary.truncated += u64::from(response.truncated);
-        // Counted under a borrowed name when the class was seen before: no `String` per response.
-        let class = response.status / 100;
-        let name = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx"].get(usize::from(class));
-        let classes = &mut self.summary.status_classes;
-        match name.and_then(|&name| classes.get_mut(name)) {
-            Some(count) => *count += 1,
-            None => *classes.entry(format!("{class}xx")).or_default() += 1,
-        }
+        let class = StatusClass::of(response.status);
+        *self.summary.status_classes.entry(class).or_default() += 1;
         record
     }
 
@@ -221,12 +222,8 @@ impl<'a> CrawlState<'a> {
                 .max_pages_per_host
                 .is_some_and(|max| per_host > max)
             {
-                self.table.finish(id, State::Cut);
-                *self
-                    .summary
-                    .cuts
-                    .entry("pages_per_host".into())
-                    .or_default() += 1;
+                self.table.finish(id, UrlState::Cut);
+                *self.summary.cuts.entry(Cut::PagesPerHost).or_default() += 1;
                 continue;
             }
             let job = Job {
@@ -234,7 +231,7 @@ impl<'a> CrawlState<'a> {
                 url,
                 host,
                 try_no: 1,
-                kind: Kind::Page,
+                kind: JobKind::Page,
             };
             self.admitted += 1;
             self.schedule.push(job, now);
@@ -258,7 +255,7 @@ impl<'a> CrawlState<'a> {
         }
         let Fetched { job, outcome } = fetched;
         let (record, fetch, base) = match job.kind {
-            Kind::Page => {
+            JobKind::Page => {
                 let (record, base) = self.complete(job, &outcome);
                 let redirect = outcome.as_ref().is_ok_and(|r| is_redirect(r.status));
                 let fetch = if redirect {
@@ -268,19 +265,23 @@ impl<'a> CrawlState<'a> {
                 };
                 (record, fetch, base)
             }
-            Kind::Robots { chain, hops } => {
+            JobKind::Robots { chain, hops } => {
                 let record = self.complete_robots(job, &outcome, chain, hops, now);
                 (record, FetchKind::Robots, None)
             }
-            Kind::Sitemap { depth, hops } => {
+            JobKind::Sitemap { depth, hops } => {
                 let record = self.complete_sitemap(job, &outcome, depth, hops, now);
                 (record, FetchKind::Sitemap, None)
             }
         };
+        let problem = self.problem.take();
+        let mut record = record;
+        record.error = problem.as_ref().map(Problem::to_string);
         Some(Done {
             record,
             fetch,
             outcome,
+            problem,
             base,
         })
     }
@@ -333,6 +334,7 @@ impl<'a> CrawlState<'a> {
             record: &done.record,
             fetch: done.fetch,
             outcome: &done.outcome,
+            problem: done.problem.as_ref(),
             progress,
             found: done.base.as_ref().map(|base| (&self.found, base)),
             canon: self.config.canon(),

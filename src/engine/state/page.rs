@@ -7,13 +7,14 @@
 
 use url::Url;
 
-use super::super::frontier::{Label, State};
-use super::super::memo::Memo;
+use super::super::frontier::{Label, Table, UrlState};
+use super::super::memo::{BaseContexts, Memo};
 use super::super::schedule::Job;
 use super::{CrawlState, Found, is_redirect, redirect_target};
 use crate::config::Config;
 use crate::links;
 use crate::normalize;
+use crate::problem::{Cut, Problem};
 use crate::report::Record;
 use crate::transport::{FetchError, Response};
 
@@ -26,6 +27,61 @@ fn ignored(config: &Config, link: &links::Link) -> bool {
 /// says `nofollow`.
 fn not_followed(found: &links::Links, link: &links::Link) -> bool {
     link.nofollow || found.robots.nofollow
+}
+
+/// Links warmed at a time: enough for their cache misses to overlap, few enough that what the
+/// first loads bring in is still there when the lookups come, and that a page with a million
+/// links needs no more scratch than one with 32.
+const WARM_WINDOW: usize = 32;
+
+/// The normalised URLs of a window of a page's simple links (see [`super::super::shortcut`]),
+/// worked out before those links are looked up: for warming the cache, and then for the
+/// lookups. On a large crawl each lookup misses the cache; issued together, the misses overlap
+/// (BENCHMARKS.md, "Link resolution tiers").
+#[derive(Debug, Default)]
+pub(super) struct Warm {
+    /// The keys, back to back.
+    keys: String,
+    /// By link index in the window: where its key lies in `keys`, and its hash; `None` for a
+    /// link that is skipped or not simple.
+    spans: Vec<Option<(usize, usize, u64)>>,
+    /// The hashes of the keys, in order (what [`Table::warm`] takes).
+    hashes: Vec<u64>,
+    /// Where one key is written before it is appended to `keys`.
+    scratch: String,
+}
+
+impl Warm {
+    /// Works out the keys of the simple links among the [`WARM_WINDOW`] links of `found` from
+    /// `from` and brings into the cache the URL-table slots, keys and entries their lookups will
+    /// read (see [`crate::strids::StrIds::warm`]). Reads only: what the crawl does does not
+    /// change.
+    fn load(
+        &mut self,
+        table: &Table,
+        config: &Config,
+        page: BaseContexts,
+        base: &Url,
+        found: &links::Links,
+        from: usize,
+    ) {
+        self.keys.clear();
+        self.spans.clear();
+        self.hashes.clear();
+        for link in found.links.iter().skip(from).take(WARM_WINDOW) {
+            let looked_up = !ignored(config, link) && !not_followed(found, link);
+            let simple = looked_up && Memo::shortcut_key(page, base, &link.url, &mut self.scratch);
+            let span = simple.then(|| {
+                let start = self.keys.len();
+                self.keys.push_str(&self.scratch);
+                let hash = table.hash(&self.scratch);
+                self.hashes.push(hash);
+                (start, self.keys.len(), hash)
+            });
+            self.spans.push(span);
+        }
+        table.warm(&self.hashes);
+    }
 }
 
 impl CrawlState<'_> {
@@ -41,7 +97,7 @@ impl CrawlState<'_> {
         let mut record = self.base_record(&job, outcome, depth);
         let url = job.url;
         let Ok(response) = outcome else {
-            self.table.finish(id, State::Fetched);
+            self.table.finish(id, UrlState::Fetched);
             return (record, None);
         };
         let mut base = None;
@@ -60,7 +116,7 @@ impl CrawlState<'_> {
             } else {
                 self.summary.error_status += 1;
             }
-            self.table.finish(id, State::Fetched);
+            self.table.finish(id, UrlState::Fetched);
         }
         (record, base)
     }
@@ -70,15 +126,15 @@ impl CrawlState<'_> {
             Ok(target) => target,
             Err(why) => {
                 self.summary.bad_redirects += 1;
-                record.error = Some(why);
-                self.table.finish(id, State::Redirected(None));
+                self.problem = Some(why);
+                self.table.finish(id, UrlState::Redirected(None));
                 return;
             }
         };
         self.summary.redirects += 1;
         record.location = Some(target.to_string());
         let target_id = self.intern(&target);
-        self.table.finish(id, State::Redirected(Some(target_id)));
+        self.table.finish(id, UrlState::Redirected(Some(target_id)));
         let labels: Vec<Label> = self.table.entry(id).labels().to_vec();
         let mut followed = false;
         for label in labels.into_iter().filter(|l| l.budget > 0) {
@@ -91,10 +147,9 @@ impl CrawlState<'_> {
         }
         if !followed {
             self.summary.redirect_cuts += 1;
-            record.error = Some(format!(
-                "redirect limit reached (max_redirect={})",
-                self.config.max_redirect
-            ));
+            self.problem = Some(Problem::RedirectLimit {
+                max_redirect: self.config.max_redirect,
+            });
         }
     }
 
@@ -111,12 +166,12 @@ impl CrawlState<'_> {
         response: &Response,
         record: &mut Record,
     ) -> Url {
-        self.table.finish(id, State::Fetched);
+        self.table.finish(id, UrlState::Fetched);
         let mut found = std::mem::take(&mut self.found);
         if let Err(why) = links::extract_into(&response.body, &mut found) {
             // The links found before the parser gave up are followed; the page says why the
             // rest are not.
-            record.error = Some(format!("links: {why}"));
+            self.problem = Some(Problem::Links(why.to_string()));
         }
         record.noindex = found.robots.noindex;
         let base = links::base_url(url, found.base.as_deref());
@@ -130,7 +185,11 @@ impl CrawlState<'_> {
         let canon = self.config.canon();
         let (mut count, mut new, mut nofollow) = (0u32, 0u32, 0u64);
         let mut out_links = Vec::new();
-        for link in &found.links {
+        for (i, link) in found.links.iter().enumerate() {
+            if i % WARM_WINDOW == 0 {
+                self.warm
+                    .load(&self.table, self.config, page, &base, &found, i);
+            }
             if ignored(self.config, link) {
                 continue;
             }
@@ -145,13 +204,12 @@ impl CrawlState<'_> {
             }
             // A simple link already known needs nothing but its key; the rest (mostly new URLs)
             // go through the memo and the parser.
-            let simple = Memo::shortcut_key(page, &base, &link.url, &mut self.key);
-            let (simple, known) = match simple {
-                true => {
-                    let key = self.key.as_str();
-                    (Some(key), self.table.known(key, self.table.hash(key)))
+            let (simple, known) = match self.warm.spans[i % WARM_WINDOW] {
+                Some((start, end, hash)) => {
+                    let key = &self.warm.keys[start..end];
+                    (Some(key), self.table.known(key, hash))
                 }
-                false => (None, None),
+                None => (None, None),
             };
             let resolved = match known {
                 Some(id) => Some((id, None)),
@@ -178,7 +236,7 @@ impl CrawlState<'_> {
             }
         }
         if nofollow > 0 {
-            *self.summary.cuts.entry("nofollow".into()).or_default() += nofollow;
+            *self.summary.cuts.entry(Cut::Nofollow).or_default() += nofollow;
         }
         if keep_out_links {
             self.table.set_out_links(id, out_links);

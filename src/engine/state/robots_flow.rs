@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::super::frontier::{State, Table};
-use super::super::robots::{self, Book, HostRules, Rules, Step, Verdict};
-use super::super::schedule::{Job, Kind};
+use super::super::frontier::{Table, UrlState};
+use super::super::robots::{self, Book, HostRules, RobotsStep, Rules, Verdict};
+use super::super::schedule::{Job, JobKind};
 use super::CrawlState;
 use crate::normalize;
+use crate::problem::{Cut, Problem};
 use crate::report::Record;
 use crate::transport::{FetchError, Response};
 
@@ -20,7 +21,7 @@ use crate::transport::{FetchError, Response};
 pub(super) fn robots_allow(
     book: &Book,
     table: &mut Table,
-    cuts: &mut std::collections::BTreeMap<String, u64>,
+    cuts: &mut std::collections::BTreeMap<Cut, u64>,
     id: u32,
     host: u32,
     url: &Url,
@@ -30,8 +31,8 @@ pub(super) fn robots_allow(
     }
     match book.rules(host).map(|r| r.rules.check(url)) {
         Some(Err(reason)) => {
-            table.finish(id, State::Cut);
-            *cuts.entry(reason.to_string()).or_default() += 1;
+            table.finish(id, UrlState::Cut);
+            *cuts.entry(reason).or_default() += 1;
             false
         }
         _ => true,
@@ -60,25 +61,25 @@ impl CrawlState<'_> {
         let url = robots::robots_url(page);
         let id = self.table.intern(&url, |_| true).id();
         match self.book.start(host, id) {
-            Step::Fetch(chain) => {
+            RobotsStep::Fetch(chain) => {
                 self.schedule.block(host);
                 self.push_robots(id, url, chain, 0, now);
             }
-            Step::Wait => self.schedule.block(host),
-            Step::Known(hosts, outcome) => self.apply_robots(&hosts, &outcome, now),
+            RobotsStep::Wait => self.schedule.block(host),
+            RobotsStep::Known(hosts, outcome) => self.apply_robots(&hosts, &outcome, now),
         }
     }
 
     fn push_robots(&mut self, id: u32, url: Url, chain: usize, hops: u32, now: Duration) {
         // Claimed by the robots flow: never queued as a page.
-        self.table.finish(id, State::Fetched);
+        self.table.finish(id, UrlState::Fetched);
         let (host, _) = self.schedule.host_of(&url);
         let job = Job {
             id,
             url,
             host,
             try_no: 1,
-            kind: Kind::Robots { chain, hops },
+            kind: JobKind::Robots { chain, hops },
         };
         self.schedule.push_front(job, now);
     }
@@ -109,13 +110,13 @@ impl CrawlState<'_> {
                 record.location = Some(target.to_string());
                 let target_id = self.table.intern(&target, |_| true).id();
                 let step = self.book.redirect(chain, target_id);
-                if let Step::Fetch(chain) = step {
+                if let RobotsStep::Fetch(chain) = step {
                     self.push_robots(target_id, target, chain, hops + 1, now);
                 }
                 step
             }
             Verdict::DeadEnd(why, target) => {
-                record.error = Some(format!("robots.txt: {why}: all allowed"));
+                self.problem = Some(Problem::Robots(why));
                 record.location = target.map(|t| t.to_string());
                 self.book.finish(
                     chain,
@@ -138,7 +139,7 @@ impl CrawlState<'_> {
                 self.book.finish(chain, HostRules { rules, delay })
             }
         };
-        if let Step::Known(hosts, outcome) = step {
+        if let RobotsStep::Known(hosts, outcome) = step {
             self.apply_robots(&hosts, &outcome, now);
         }
         record

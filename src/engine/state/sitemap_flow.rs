@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::super::frontier::{Label, State};
-use super::super::schedule::{Job, Kind};
+use super::super::frontier::{Label, UrlState};
+use super::super::schedule::{Job, JobKind};
 use super::super::sitemap;
 use super::{CrawlState, is_redirect, redirect_target};
 use crate::normalize;
+use crate::problem::Problem;
 use crate::report::Record;
 use crate::transport::{FetchError, Response};
 
@@ -25,12 +26,12 @@ impl CrawlState<'_> {
     ) {
         let interned = self.table.intern(&url, |_| true);
         let id = interned.id();
-        if interned.is_known() && self.table.entry(id).state != State::Unqueued {
+        if interned.is_known() && self.table.entry(id).state != UrlState::Unqueued {
             return;
         }
-        self.table.finish(id, State::Fetched); // Claimed: never queued as a page.
+        self.table.finish(id, UrlState::Fetched); // Claimed: never queued as a page.
         let host = self.host_of(&url, now);
-        let kind = Kind::Sitemap { depth, hops };
+        let kind = JobKind::Sitemap { depth, hops };
         let job = Job {
             id,
             url,
@@ -61,17 +62,18 @@ impl CrawlState<'_> {
                 Ok(target) => {
                     record.location = Some(target.to_string());
                     if hops >= self.config.max_redirect {
-                        record.error = Some(format!(
-                            "sitemap: redirect not followed: max_redirect ({hops}) reached"
-                        ));
+                        self.problem = Some(Problem::Sitemap(format!(
+                            "redirect not followed: max_redirect ({hops}) reached"
+                        )));
                     } else if self.scope.host_allowed(&target) {
                         self.add_sitemap(target, depth, hops + 1, now);
                     } else {
-                        record.error =
-                            Some("sitemap: redirect not followed: host out of scope".into());
+                        self.problem = Some(Problem::Sitemap(
+                            "redirect not followed: host out of scope".into(),
+                        ));
                     }
                 }
-                Err(why) => record.error = Some(format!("sitemap: {why}")),
+                Err(why) => self.problem = Some(Problem::Sitemap(why.to_string())),
             }
             return record;
         }
@@ -79,7 +81,9 @@ impl CrawlState<'_> {
             return record;
         }
         let found = sitemap::parse(&response.body);
-        record.error = found.problem.map(|p| format!("sitemap: {p}"));
+        if let Some(problem) = found.problem {
+            self.problem = Some(Problem::Sitemap(problem));
+        }
         let (mut count, mut new) = (0u32, 0u32);
         let canon = self.config.canon();
         for loc in &found.locs {
@@ -88,13 +92,13 @@ impl CrawlState<'_> {
             };
             count += 1;
             match found.kind {
-                sitemap::Kind::Sitemaps if depth < sitemap::MAX_INDEX_DEPTH => {
+                sitemap::SitemapKind::Sitemaps if depth < sitemap::MAX_INDEX_DEPTH => {
                     if self.scope.host_allowed(&url) {
                         self.add_sitemap(url, depth + 1, 0, now);
                     }
                 }
-                sitemap::Kind::Sitemaps => {}
-                sitemap::Kind::Pages => {
+                sitemap::SitemapKind::Sitemaps => {}
+                sitemap::SitemapKind::Pages => {
                     // Listed pages count as links of the roots: one hop deep.
                     if self.config.max_depth.is_some_and(|max| max < 1) {
                         continue;

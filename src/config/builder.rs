@@ -1,21 +1,5 @@
-//! Crawl configuration: a builder with documented defaults, validated once.
-//!
-//! Every option the command line and the simulator share lives here, so a simulated crawl and a
-//! real one run with exactly the same rules. [`ConfigBuilder::build`] checks everything a user can
-//! get wrong and returns a [`ConfigError`]; nothing here panics on bad input.
-//!
-//! ```
-//! use std::time::Duration;
-//! let config = crawler::Config::builder()
-//!     .root("http://example.com/")
-//!     .max_tasks(10)
-//!     .timeout(Duration::from_secs(5))
-//!     .exclude(r"\.pdf$")
-//!     .build()
-//!     .unwrap();
-//! assert_eq!(config.max_redirect, 10);
-//! assert!(crawler::Config::builder().build().is_err()); // no roots
-//! ```
+//! [`ConfigBuilder`]: the options with their defaults, and [`ConfigBuilder::build`], which
+//! validates them once into a [`Config`] or says what is wrong ([`ConfigError`]).
 
 use std::fmt;
 use std::time::Duration;
@@ -23,89 +7,9 @@ use std::time::Duration;
 use regex::Regex;
 use url::Url;
 
+use super::Config;
 use crate::normalize::{Canon, UrlError, parse_root_with};
-use crate::scope::{Scope, ScopeMode};
-
-/// A validated crawl configuration. Make one with [`Config::builder`].
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Config {
-    /// Where the crawl starts; normalised, at least one.
-    pub roots: Vec<Url>,
-    /// Fetches in flight at once. Default: 100.
-    pub max_tasks: usize,
-    /// Redirect hops followed from one link before the chain is cut. Default: 10.
-    pub max_redirect: u32,
-    /// Attempts per URL (the first try included) on transport errors, 5xx and 429. Default: 4.
-    pub max_tries: u32,
-    /// Per-try timeout, measured on the crawl's clock. Default: 30 s.
-    pub timeout: Duration,
-    /// Backoff before the second try; doubled for each later try. Default: 500 ms.
-    pub backoff: Duration,
-    /// Upper bound on one backoff. Default: 30 s.
-    pub max_backoff: Duration,
-    /// Host scope. Default: [`ScopeMode::Strict`].
-    pub scope: ScopeMode,
-    /// URLs matching this are not fetched. Default: none.
-    pub exclude: Option<Regex>,
-    /// Stop taking new URLs once this many have been started. Default: unlimited.
-    pub max_pages: Option<u64>,
-    /// Follow links at most this many hops from a root (redirects do not count). Default:
-    /// unlimited.
-    pub max_depth: Option<u32>,
-    /// Sort query parameters when normalising URLs (see [`crate::normalize`]). Default: off.
-    pub sort_query: bool,
-    /// Requests in flight to one host (origin) at once. Default: no cap beyond `max_tasks`.
-    pub max_per_host: Option<usize>,
-    /// Minimum time between the starts of two requests to one host. Default: 0.
-    pub delay: Duration,
-    /// Upper bound on a `Retry-After` wait (429/503). Default: 60 s.
-    pub max_retry_after: Duration,
-    /// Seed of the crawl's random choices (retry jitter). Default: 0.
-    pub seed: u64,
-    /// Longer URLs are not fetched (spider trap). Default: 2048 bytes.
-    pub max_url_length: usize,
-    /// URLs whose path has more segments are not fetched (spider trap). Default: 32.
-    pub max_path_segments: usize,
-    /// URLs with a path segment occurring more often are not fetched (spider trap). Default: 3.
-    pub max_segment_repeats: usize,
-    /// Fetch at most this many URLs of one host. Default: unlimited.
-    pub max_pages_per_host: Option<u64>,
-    /// Fetch and obey each host's robots.txt before its first page. Default: on.
-    pub robots: bool,
-    /// The `User-Agent` the crawler presents; its product token (before `/`) is what robots.txt
-    /// groups are matched against. Default: `crawler/<version>`.
-    pub user_agent: String,
-    /// Upper bound on a robots.txt `Crawl-delay`. Default: 10 s.
-    pub max_crawl_delay: Duration,
-    /// Sitemaps to read at the start (robots.txt may name more). Default: none.
-    pub sitemaps: Vec<Url>,
-    /// Ask the transport for page bodies only when they are HTML (the only bodies the engine
-    /// parses): other responses may come back with their head alone (see
-    /// [`Request::html_body_only`](crate::Request::html_body_only)). robots.txt and sitemaps are
-    /// always read whole. Default: off.
-    pub html_bodies_only: bool,
-    /// Follow links to page assets too: `img` `src`/`srcset`, `script` `src`, stylesheet
-    /// `link`s (see [`crate::links`]). Default: off.
-    pub assets: bool,
-}
-
-impl Config {
-    /// A builder holding the defaults.
-    pub fn builder() -> ConfigBuilder {
-        ConfigBuilder::default()
-    }
-
-    /// The URL canonicalisation options this configuration describes.
-    pub fn canon(&self) -> Canon {
-        Canon::sorting_query(self.sort_query)
-    }
-
-    /// The scope rule this configuration describes.
-    pub fn scope(&self) -> Scope {
-        Scope::new(self.scope, &self.roots, self.exclude.clone())
-    }
-}
+use crate::scope::ScopeMode;
 
 /// Collects options; [`build`](ConfigBuilder::build) validates them.
 #[derive(Debug, Clone)]
@@ -456,59 +360,3 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_are_the_documented_ones() {
-        let c = Config::builder().root("http://h/").build().unwrap();
-        assert_eq!(c.max_tasks, 100);
-        assert_eq!(c.max_redirect, 10);
-        assert_eq!(c.max_tries, 4);
-        assert_eq!(c.timeout, Duration::from_secs(30));
-        assert_eq!(c.scope, ScopeMode::Strict);
-        assert!(c.exclude.is_none() && c.max_pages.is_none() && c.max_depth.is_none());
-    }
-
-    #[test]
-    fn bad_input_is_an_error_with_a_clear_message() {
-        let err = |b: ConfigBuilder| b.build().unwrap_err().to_string();
-        let b = || Config::builder().root("http://h/");
-        assert_eq!(err(Config::builder()), "no root url given");
-        assert_eq!(
-            err(Config::builder().root("ftp://h/")),
-            "root \"ftp://h/\": unsupported scheme \"ftp\" (only http and https)"
-        );
-        assert_eq!(err(b().max_tasks(0)), "max_tasks must be greater than zero");
-        assert_eq!(err(b().max_tries(0)), "max_tries must be greater than zero");
-        assert_eq!(
-            err(b().timeout(Duration::ZERO)),
-            "timeout must be greater than zero"
-        );
-        assert_eq!(err(b().max_pages(0)), "max_pages must be greater than zero");
-        assert_eq!(
-            err(b().exclude("(")),
-            "invalid exclude pattern: regex parse error: unclosed group"
-        );
-        assert_eq!(
-            err(b().user_agent(" ")),
-            "user agent must be one non-empty line"
-        );
-        assert_eq!(
-            err(b().user_agent("a\nb")),
-            "user agent must be one non-empty line"
-        );
-    }
-
-    #[test]
-    fn roots_are_normalised_and_deduplicated() {
-        let c = Config::builder()
-            .roots(["HTTP://H:80/#a", "http://h/"])
-            .build()
-            .unwrap();
-        assert_eq!(c.roots.len(), 1);
-        assert_eq!(c.roots[0].as_str(), "http://h/");
-    }
-}
