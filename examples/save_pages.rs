@@ -6,8 +6,9 @@
 //!
 //! It shows what the engine hands an embedder for each fetched URL (a [`crawler::Event`]): the
 //! record, the response's head and its body, shared with the crawl rather than copied. The file
-//! of `http://host:port/a/b?q` is `DIR/host_port/a/b?q.html`, and a path ending in `/` gets
-//! `index.html`, so a page and the pages below it never want the same name.
+//! of `http://host:port/a/b?q` is `DIR/host_port/a/b?q.html` (`.html` is not added twice), and a
+//! path ending in `/` gets `index.html`, so a page and the pages below it never want the same
+//! name; two pages that would (`/a` and `/a.html`) get `a.html` and `a~2.html`.
 
 use std::collections::BTreeSet;
 use std::error::Error;
@@ -52,7 +53,7 @@ pub fn save_pages(root: &str, dir: &Path) -> Result<BTreeSet<PathBuf>, Box<dyn E
         let (true, Some(body), None) = (page, event.body(), &failed) else {
             return;
         };
-        let path = dir.join(file_of(&event.record.url));
+        let path = unique(dir.join(file_of(&event.record.url)), &saved);
         let written = path
             .parent()
             .map_or(Ok(()), fs::create_dir_all)
@@ -93,7 +94,30 @@ fn file_of(url: &str) -> PathBuf {
         name.push('?');
         name.push_str(&query.replace('/', "%2F"));
     }
-    name.push_str(".html");
+    if url.query().is_some() || !(name.ends_with(".html") || name.ends_with(".htm")) {
+        name.push_str(".html");
+    }
     path.push(name);
     path
+}
+
+/// `path`, or `path` with `~2`, `~3`, ... before its extension when a page saved before took it.
+fn unique(path: PathBuf, saved: &BTreeSet<PathBuf>) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let extension = path
+        .extension()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    (1..)
+        .map(|n| match n {
+            1 => path.clone(),
+            n => path.with_file_name(format!("{stem}~{n}.{extension}")),
+        })
+        .find(|candidate| !saved.contains(candidate))
+        .expect("a free name")
 }

@@ -23,13 +23,14 @@ use support::server::{Body, Reply, Server};
 fn site() -> Server {
     Server::start(|req| match req.path.as_str() {
         "/" => Reply::html(
-            r#"<a href="/a">a</a> <a href="/a/b">b</a> <a href="/list?page=2">2</a>
+            r#"<a href="/a">a</a> <a href="/a/b">b</a> <a href="/list?page=2">2</a> <a href="/a.html">a.html</a>
                <a href="/old">old</a> <a href="/gone">gone</a> <a href="/notes.txt">txt</a>
                <link rel=stylesheet href="/style.css">"#,
         ),
         "/a" => Reply::html(r#"<a href="/">home</a> <a href="a/">dir</a>"#),
         "/a/" => Reply::html("the a directory"),
         "/a/b" => Reply::html("b, below a"),
+        "/a.html" => Reply::html(r#"<a href="/">home</a>"#),
         "/list?page=2" => Reply::html(r#"<a href="/list?page=2">again</a>"#),
         "/old" => Reply::redirect(301, "/a"),
         "/notes.txt" => Reply::status(200)
@@ -57,6 +58,7 @@ fn save_pages_writes_every_html_page_once() {
     let want: BTreeSet<PathBuf> = [
         "index.html",
         "a.html",
+        "a~2.html",
         "a/index.html",
         "a/b.html",
         "list?page=2.html",
@@ -90,10 +92,10 @@ fn save_pages_writes_every_html_page_once() {
 fn the_custom_transport_answers_a_second_crawl_from_its_cache() {
     let server = site();
     let [first, second] = custom_transport::crawl_twice(&server.url("/")).unwrap();
-    // robots.txt (a 404), six pages, the 404, the redirect and the text file (not the
+    // robots.txt (a 404), seven pages, the 404, the redirect and the text file (not the
     // stylesheet: assets are not followed by default), each asked for once.
-    assert_eq!(first.requests, 9, "{first:#?}");
-    assert_eq!(server.requests().len(), 9);
+    assert_eq!(first.requests, 10, "{first:#?}");
+    assert_eq!(server.requests().len(), 10);
     assert_eq!(second.requests, 0);
     assert_eq!(first.records, second.records);
 }
