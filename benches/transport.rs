@@ -2,7 +2,7 @@
 //! pages/s, CPU and peak RSS. A figure, not a test.
 //!
 //! ```text
-//! cargo bench --bench transport -- URLS_FILE [CONCURRENCY] [ROUNDS] [BACKENDS]
+//! cargo bench -p crawler-http --bench transport -- URLS_FILE [CONCURRENCY] [ROUNDS] [BACKENDS]
 //! ```
 //!
 //! `URLS_FILE` holds one absolute URL per line (the harness's `expected.txt` works: it lists every

@@ -9,7 +9,8 @@
 //! [`Response`] (or a [`FetchError`]) will do. Here the real [`SurfTransport`] is wrapped by a
 //! [`Cache`] that keeps every response by URL and marks the ones it serves itself with an
 //! `x-cache: hit` header field. The crawl runs twice with the same cache; the second run makes
-//! no request at all and reports the same pages. Failures are not kept, so they are tried again.
+//! no request at all and reports the same pages. Failures, 5xx and 429 are not kept, so they are
+//! tried again (by the engine's retries, and by the next run).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -55,7 +56,11 @@ impl<T: Transport> Transport for Cache<T> {
         self.misses.set(self.misses.get() + 1);
         // No borrow is held across this await: another fetch may use the cache meanwhile.
         let response = self.inner.fetch(request).await?;
-        self.kept.borrow_mut().insert(key, response.clone());
+        // 5xx and 429 are retried by the engine, through this transport: kept, they would
+        // answer the retries too.
+        if !(response.status >= 500 || response.status == 429) {
+            self.kept.borrow_mut().insert(key, response.clone());
+        }
         Ok(response)
     }
 }

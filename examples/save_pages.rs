@@ -7,8 +7,9 @@
 //! It shows what the engine hands an embedder for each fetched URL (a [`crawler::Event`]): the
 //! record, the response's head and its body, shared with the crawl rather than copied. The file
 //! of `http://host:port/a/b?q` is `DIR/host_port/a/b?q.html` (`.html` is not added twice), and a
-//! path ending in `/` gets `index.html`, so a page and the pages below it never want the same
-//! name; two pages that would (`/a` and `/a.html`) get `a.html` and `a~2.html`.
+//! path ending in `/` gets `index.html`, and a folder named like a page's file gets `.d`
+//! (`/a.html/b` is `a.html.d/b.html`), so a page and the pages below it never want the same
+//! name; two pages that would share a file (`/a` and `/a.html`) get `a.html` and `a~2.html`.
 
 use std::collections::BTreeSet;
 use std::error::Error;
@@ -83,7 +84,13 @@ fn file_of(url: &str) -> PathBuf {
     let segments: Vec<&str> = url.path().split('/').skip(1).collect();
     let (last, dirs) = segments.split_last().unwrap_or((&"", &[]));
     for segment in dirs {
-        path.push(if segment.is_empty() { "_" } else { segment });
+        // A folder never takes a name a page's file could have: `/a.html` and `/a.html/b` are
+        // `a.html` and `a.html.d/b.html`.
+        match *segment {
+            "" => path.push("_"),
+            s if s.ends_with(".html") || s.ends_with(".htm") => path.push(format!("{s}.d")),
+            s => path.push(s),
+        }
     }
     let mut name = if last.is_empty() {
         "index".to_string()

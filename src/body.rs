@@ -4,9 +4,9 @@
 //! The transport feeds each chunk read from the wire to a [`BodySink`] and stops reading as soon
 //! as the sink says it is full, so neither a huge body nor a small gzip bomb costs more than the
 //! cap in memory (and at most one chunk's worth of inflating past it). Decoding is done here, not
-//! by the HTTP backend, so the cap means the same thing on every backend. It needs no network
-//! (no `http` feature): the simulator's replay decodes recorded bodies with the same sink, so a
-//! replay sees exactly the body the real transport would have handed the engine.
+//! by the HTTP backend, so the cap means the same thing on every backend. It needs no network,
+//! so it lives in the engine's package: the simulator's replay decodes recorded bodies with the
+//! same sink, so a replay sees exactly the body the real transport would have handed the engine.
 //!
 //! ```
 //! # use crawler::body::BodySink;

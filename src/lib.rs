@@ -17,9 +17,10 @@
 //! - [`body`]: response body decoding and caps, for transports;
 //! - [`strids`]: the string table behind the URL table, shared with the site format.
 //!
-//! The rest of the workspace builds on this package and adds no job to it: `crawler-http` (the
-//! real transport and clock), `crawler-warc` (recordings), `crawler-site` (site files),
-//! `crawler-cli` (options and outputs), `crawl` (the command) and `crawler-sim` (the simulator).
+//! The rest of the workspace does one job per package around this one: `crawler-http` (the
+//! real transport and clock), `crawler-warc` (recordings; it needs nothing of the engine),
+//! `crawler-site` (site files), `crawler-cli` (options and outputs), `crawl` (the command) and
+//! `crawler-sim` (the simulator).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]

@@ -7,15 +7,6 @@
 //! [`Summary`](crate::Summary) counts cuts by [`Cut`], failures by
 //! [`FetchErrorKind`](crate::FetchErrorKind) and statuses by [`StatusClass`]; each serialises to
 //! the JSON keys the summary has always had.
-//!
-//! ```
-//! use crawler::{Cut, FetchError, FetchErrorKind, Problem};
-//! let timeout = Problem::Fetch(FetchError::new(FetchErrorKind::Timeout, "no response within 30s"));
-//! assert_eq!(timeout.to_string(), "timeout: no response within 30s");
-//! assert!(timeout.no_page());
-//! assert_eq!(Problem::RedirectLimit { max_redirect: 10 }.to_string(), "redirect limit reached (max_redirect=10)");
-//! assert_eq!(serde_json::to_string(&Cut::PagesPerHost).unwrap(), r#""pages_per_host""#);
-//! ```
 
 use std::fmt;
 
@@ -25,6 +16,18 @@ use crate::transport::FetchError;
 
 /// What went wrong with a fetched URL: why it has no page, or what is wrong around the page it
 /// has.
+///
+/// A [`Record`](crate::Record) carries it as text (its `error`); the
+/// [`Event`](crate::Event) carries it as this type, to match on.
+///
+/// ```
+/// use crawler::{Cut, FetchError, FetchErrorKind, Problem};
+/// let timeout = Problem::Fetch(FetchError::new(FetchErrorKind::Timeout, "no response within 30s"));
+/// assert_eq!(timeout.to_string(), "timeout: no response within 30s");
+/// assert!(timeout.no_page());
+/// assert_eq!(Problem::RedirectLimit { max_redirect: 10 }.to_string(), "redirect limit reached (max_redirect=10)");
+/// assert_eq!(serde_json::to_string(&Cut::PagesPerHost).unwrap(), r#""pages_per_host""#);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Problem {
@@ -124,21 +127,21 @@ impl fmt::Display for Cut {
     }
 }
 
-/// The class of an HTTP status, its first digit: the summary's `status_classes`, written
-/// `2xx`. Statuses outside 100-599 never reach a record (the transport calls them protocol
-/// errors), but a transport of one's own may hand one over: it counts under its own first
-/// digit.
+/// The class of an HTTP status, the status divided by 100: the summary's `status_classes`,
+/// written `2xx`. Statuses outside 100-599 never reach a record from the real transport (it
+/// calls them protocol errors), but a transport of one's own may hand one over: 1234 counts as
+/// `12xx`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct StatusClass(u8);
+pub struct StatusClass(u16);
 
 impl StatusClass {
     /// The class of `status`.
     pub fn of(status: u16) -> StatusClass {
-        StatusClass(u8::try_from(status / 100).unwrap_or(u8::MAX))
+        StatusClass(status / 100)
     }
 
-    /// The first digit (`2` for `2xx`).
-    pub fn digit(self) -> u8 {
+    /// The status divided by 100 (`2` for `2xx`).
+    pub fn hundreds(self) -> u16 {
         self.0
     }
 }
@@ -159,7 +162,7 @@ impl<'de> Deserialize<'de> for StatusClass {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         text.strip_suffix("xx")
-            .and_then(|digit| digit.parse::<u8>().ok())
+            .and_then(|hundreds| hundreds.parse::<u16>().ok())
             .map(StatusClass)
             .ok_or_else(|| serde::de::Error::custom(format!("not a status class: {text:?}")))
     }

@@ -15,22 +15,28 @@ mod custom_transport;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use crawler::Record;
 use support::server::{Body, Reply, Server};
 
-/// A small site: HTML pages (one with a query, one below a page of the same name), a redirect,
-/// a 404, a stylesheet and a plain-text file.
+/// A small site: HTML pages (one with a query, one below a page of the same name, one that
+/// answers 503 the first time), a redirect, a 404, a stylesheet and a plain-text file.
 fn site() -> Server {
-    Server::start(|req| match req.path.as_str() {
+    let flaky = AtomicBool::new(true);
+    Server::start(move |req| match req.path.as_str() {
+        "/flaky" if flaky.swap(false, Ordering::SeqCst) => Reply::status(503),
+        "/flaky" => Reply::html("up again"),
         "/" => Reply::html(
             r#"<a href="/a">a</a> <a href="/a/b">b</a> <a href="/list?page=2">2</a> <a href="/a.html">a.html</a>
-               <a href="/old">old</a> <a href="/gone">gone</a> <a href="/notes.txt">txt</a>
+               <a href="/old">old</a> <a href="/flaky">flaky</a> <a href="/gone">gone</a> <a href="/notes.txt">txt</a>
                <link rel=stylesheet href="/style.css">"#,
         ),
         "/a" => Reply::html(r#"<a href="/">home</a> <a href="a/">dir</a>"#),
         "/a/" => Reply::html("the a directory"),
         "/a/b" => Reply::html("b, below a"),
-        "/a.html" => Reply::html(r#"<a href="/">home</a>"#),
+        "/a.html" => Reply::html(r#"<a href="/a.html/b">below a.html</a>"#),
+        "/a.html/b" => Reply::html("b, below a.html"),
         "/list?page=2" => Reply::html(r#"<a href="/list?page=2">again</a>"#),
         "/old" => Reply::redirect(301, "/a"),
         "/notes.txt" => Reply::status(200)
@@ -59,6 +65,8 @@ fn save_pages_writes_every_html_page_once() {
         "index.html",
         "a.html",
         "a~2.html",
+        "a.html.d/b.html",
+        "flaky.html",
         "a/index.html",
         "a/b.html",
         "list?page=2.html",
@@ -92,10 +100,23 @@ fn save_pages_writes_every_html_page_once() {
 fn the_custom_transport_answers_a_second_crawl_from_its_cache() {
     let server = site();
     let [first, second] = custom_transport::crawl_twice(&server.url("/")).unwrap();
-    // robots.txt (a 404), seven pages, the 404, the redirect and the text file (not the
-    // stylesheet: assets are not followed by default), each asked for once.
-    assert_eq!(first.requests, 10, "{first:#?}");
-    assert_eq!(server.requests().len(), 10);
+    // robots.txt (a 404), eight pages, the 404, the redirect and the text file, each asked for
+    // once, and the flaky page's 503 a second time (not the stylesheet: assets are not followed
+    // by default).
+    assert_eq!(first.requests, 13, "{first:#?}");
+    assert_eq!(server.requests().len(), 13);
+    // The second crawl asks the network for nothing, and sees the same answers; the 503 was
+    // not kept, so it is the page that answers at once.
     assert_eq!(second.requests, 0);
-    assert_eq!(first.records, second.records);
+    let answers = |run: &custom_transport::Run| -> Vec<_> {
+        let answer = |r: &Record| (r.url.clone(), r.status, r.links, r.location.clone());
+        run.records.iter().map(answer).collect()
+    };
+    assert_eq!(answers(&first), answers(&second));
+    let tries = |run: &custom_transport::Run| {
+        let flaky = run.records.iter().find(|r| r.url.ends_with("/flaky"));
+        flaky.map(|r| (r.status, r.tries))
+    };
+    assert_eq!(tries(&first), Some((Some(200), 2)));
+    assert_eq!(tries(&second), Some((Some(200), 1)));
 }

@@ -5,7 +5,7 @@
 //! The same sites make the committed fixtures in `fixtures/replay/` (a recording, the real
 //! crawl's JSON lines and its options per site), which `sim/tests/fixtures.rs` replays on every
 //! test run without a network. To rewrite them after a change to the sites or to what the crawl
-//! records: `CRAWLER_UPDATE_FIXTURES=1 cargo test --test replay` (see `fixtures/replay/README.md`).
+//! records: `CRAWLER_UPDATE_FIXTURES=1 cargo test -p crawl --test replay` (see `fixtures/replay/README.md`).
 
 mod support;
 

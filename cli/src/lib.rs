@@ -424,13 +424,14 @@ mod tests {
     use clap::Parser;
 
     #[derive(Parser)]
-    struct Cli {
+    struct TestCli {
         #[command(flatten)]
         crawl: CrawlArgs,
     }
 
     fn parse(args: &[&str]) -> Result<CrawlArgs, clap::Error> {
-        Cli::try_parse_from(std::iter::once("crawl").chain(args.iter().copied())).map(|c| c.crawl)
+        TestCli::try_parse_from(std::iter::once("crawl").chain(args.iter().copied()))
+            .map(|c| c.crawl)
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! end (whatever `Crawl-delay` says).
 #![no_main]
 
-use crawler::{Config, Response};
+use crawler::{Config, Cut, Response};
 use crawler_fuzz::{Serve, assert_once, crawl, html};
 use libfuzzer_sys::fuzz_target;
 use texting_robots::Robot;
@@ -70,9 +70,9 @@ fuzz_target!(|data: &[u8]| {
             assert!(allowed(&url), "fetched, but robots.txt forbids it: {url}");
         } else {
             // Allowed but not fetched: only a spider-trap rule may have cut it.
-            let traps: u64 = ["url_length", "path_depth", "repeated_segment"]
+            let traps: u64 = [Cut::UrlLength, Cut::PathDepth, Cut::RepeatedSegment]
                 .iter()
-                .filter_map(|k| summary.cuts.get(*k))
+                .filter_map(|k| summary.cuts.get(k))
                 .sum();
             assert!(
                 !allowed(&url) || traps > 0,

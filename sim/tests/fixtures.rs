@@ -3,7 +3,7 @@
 //!
 //! A fixture is three files: `NAME.warc.gz` (written by `crawl --record`), `NAME.jsonl` (the
 //! same crawl's `--jsonl`), and `NAME.args` (its crawl options and root, one argument per
-//! line). They are made by the root package's `tests/replay.rs`, which runs
+//! line). They are made by the `crawl` package's `tests/replay.rs` (top level), which runs
 //! the real crawl against hand-made sites on a local server; see `fixtures/replay/README.md`.
 
 mod common;

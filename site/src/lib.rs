@@ -8,7 +8,7 @@
 //! `latency` and `faults` describe the network. Unlisted URLs answer 404. The format is
 //! documented, with examples, in `sim/README.md`.
 //!
-//! This module is pure data: [`SiteSpec`] is what the file says (serde, so tests can build one
+//! This crate is pure data: [`SiteSpec`] is what the file says (serde, so tests can build one
 //! and write it out for a replay), [`Site`] is the loaded, validated site with every response
 //! body rendered once (as [`Bytes`], so serving a page clones a pointer, not the body). Random
 //! draws and request counting belong to whoever serves the site (the simulator's transport, or

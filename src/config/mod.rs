@@ -64,7 +64,8 @@ pub struct Config {
     pub(crate) delay: Duration,
     /// Upper bound on a `Retry-After` wait (429/503). Default: 60 s.
     pub(crate) max_retry_after: Duration,
-    /// Seed of the crawl's random choices (retry jitter). Default: 0.
+    /// Seed of the crawl's random choices (retry jitter). Default: 0. The simulator replaces it
+    /// with the run's own seed (see [`Config::with_seed`]).
     pub(crate) seed: u64,
     /// Longer URLs are not fetched (spider trap). Default: 2048 bytes.
     pub(crate) max_url_length: usize,
@@ -183,7 +184,8 @@ impl Config {
         self.max_retry_after
     }
 
-    /// Seed of the crawl's random choices (retry jitter). Default: 0.
+    /// Seed of the crawl's random choices (retry jitter). Default: 0. The simulator replaces it
+    /// with the run's own seed (see [`Config::with_seed`]).
     pub fn seed(&self) -> u64 {
         self.seed
     }

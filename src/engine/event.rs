@@ -5,40 +5,6 @@
 //! at all or the crawl's own robots.txt or sitemap. The event lends all of it for the length of
 //! the callback: nothing is copied to build it (the body is shared [`Bytes`]: keeping it is a
 //! reference count), and links are resolved only when [`Event::links`] is called.
-//!
-//! ```
-//! use crawler::{Clock, Config, Crawler, FetchError, FetchKind, Request, Response, Transport};
-//! use std::time::Duration;
-//!
-//! struct Site;
-//! impl Transport for Site {
-//!     async fn fetch(&self, req: Request) -> Result<Response, FetchError> {
-//!         Ok(match req.url.path() {
-//!             "/" => Response::new(200)
-//!                 .with_header("content-type", "text/html")
-//!                 .with_body(r#"<a href="/a">a</a> <img src="/i.png">"#),
-//!             _ => Response::new(404),
-//!         })
-//!     }
-//! }
-//! struct Frozen;
-//! impl Clock for Frozen {
-//!     fn now(&self) -> Duration { Duration::ZERO }
-//!     async fn sleep(&self, _: Duration) {}
-//! }
-//!
-//! let config = Config::builder().root("http://h/").robots(false).build().unwrap();
-//! let crawler = Crawler::new(config, Site, Frozen);
-//! let mut seen = Vec::new();
-//! futures_executor::block_on(crawler.run(|event| {
-//!     if event.fetch == FetchKind::Page && event.status() == Some(200) {
-//!         let links: Vec<String> = event.links().map(|l| l.url.to_string()).collect();
-//!         seen.push((event.record.url.clone(), event.body().map(|b| b.len()), links));
-//!     }
-//! }));
-//! let links = vec!["http://h/a".to_string(), "http://h/i.png".to_string()];
-//! assert_eq!(seen, [("http://h/".to_string(), Some(37), links)]);
-//! ```
 
 use bytes::Bytes;
 use url::Url;
@@ -77,7 +43,43 @@ pub enum FetchKind {
     Sitemap,
 }
 
-/// One fetched URL, after its last try: its record, its response, and its links.
+/// One fetched URL, after its last try: its record, its response, and its links. The crawl
+/// lends it to the callback of [`Crawler::run`](crate::Crawler::run); nothing is copied to build
+/// it, and links are resolved only when [`links`](Event::links) is called.
+///
+/// ```
+/// use crawler::{Clock, Config, Crawler, FetchError, FetchKind, Request, Response, Transport};
+/// use std::time::Duration;
+///
+/// struct Site;
+/// impl Transport for Site {
+///     async fn fetch(&self, req: Request) -> Result<Response, FetchError> {
+///         Ok(match req.url.path() {
+///             "/" => Response::new(200)
+///                 .with_header("content-type", "text/html")
+///                 .with_body(r#"<a href="/a">a</a> <img src="/i.png">"#),
+///             _ => Response::new(404),
+///         })
+///     }
+/// }
+/// struct Frozen;
+/// impl Clock for Frozen {
+///     fn now(&self) -> Duration { Duration::ZERO }
+///     async fn sleep(&self, _: Duration) {}
+/// }
+///
+/// let config = Config::builder().root("http://h/").robots(false).build().unwrap();
+/// let crawler = Crawler::new(config, Site, Frozen);
+/// let mut seen = Vec::new();
+/// futures_executor::block_on(crawler.run(|event| {
+///     if event.fetch == FetchKind::Page && event.status() == Some(200) {
+///         let links: Vec<String> = event.links().map(|l| l.url.to_string()).collect();
+///         seen.push((event.record.url.clone(), event.body().map(|b| b.len()), links));
+///     }
+/// }));
+/// let links = vec!["http://h/a".to_string(), "http://h/i.png".to_string()];
+/// assert_eq!(seen, [("http://h/".to_string(), Some(37), links)]);
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Event<'a> {

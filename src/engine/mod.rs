@@ -206,6 +206,8 @@ async fn stopped(stop: Option<&Stop>) {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_events;
+#[cfg(test)]
 mod tests_links;
 #[cfg(test)]
 mod tests_robots;

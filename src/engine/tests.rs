@@ -70,7 +70,7 @@ impl Transport for MapSite {
 /// A clock whose timers complete at once, moving time forward by their duration. Good enough for
 /// these tests, where a timer is only awaited when nothing else can happen.
 #[derive(Default)]
-struct SkipClock {
+pub(super) struct SkipClock {
     now: std::cell::Cell<Duration>,
 }
 

@@ -240,6 +240,10 @@ impl<'a> CrawlState<'a> {
 
     /// Takes a finished request: schedules a retry, or turns it into the URL's record.
     pub(super) fn finish(&mut self, fetched: Fetched, now: Duration) -> Option<Done> {
+        debug_assert!(
+            self.problem.is_none(),
+            "a problem left over from another URL"
+        );
         self.summary.requests += 1;
         self.schedule.finish(fetched.job.host, now);
         let job = &fetched.job;
