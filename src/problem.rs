@@ -9,6 +9,7 @@
 //! the JSON keys the summary has always had.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -51,6 +52,14 @@ pub enum Problem {
     /// A sitemap that could not be read whole, or whose redirect was not followed: what it
     /// listed before the problem is used.
     Sitemap(String),
+    /// A 429 or 503 asked, with `Retry-After`, for a longer wait than the crawl's cap: the URL
+    /// is not tried again (its record is that answer) rather than retried early or waited on.
+    RetryAfterBeyondCap {
+        /// The wait the server asked for.
+        asked: Duration,
+        /// The crawl's `max_retry_after`.
+        cap: Duration,
+    },
 }
 
 impl Problem {
@@ -74,6 +83,12 @@ impl fmt::Display for Problem {
             Problem::Links(why) => write!(f, "links: {why}"),
             Problem::Robots(why) => write!(f, "robots.txt: {why}: all allowed"),
             Problem::Sitemap(why) => write!(f, "sitemap: {why}"),
+            Problem::RetryAfterBeyondCap { asked, cap } => write!(
+                f,
+                "retry-after {} s exceeds the {} s cap",
+                asked.as_secs_f64(),
+                cap.as_secs_f64()
+            ),
         }
     }
 }
@@ -204,6 +219,13 @@ mod tests {
             (
                 Problem::Sitemap("empty sitemap".into()),
                 "sitemap: empty sitemap",
+            ),
+            (
+                Problem::RetryAfterBeyondCap {
+                    asked: Duration::from_secs(31_536_000),
+                    cap: Duration::from_secs(60),
+                },
+                "retry-after 31536000 s exceeds the 60 s cap",
             ),
         ];
         for (problem, text) in cases {

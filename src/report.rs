@@ -134,7 +134,8 @@ pub struct Summary {
     /// `rel=nofollow` or their page's `<meta name=robots content=nofollow>`, one per link).
     #[serde(default)]
     pub cuts: BTreeMap<Cut, u64>,
-    /// Time on the crawl's clock from start to end.
+    /// Time on the crawl's clock from start to end; in JSON, seconds as a number (`1.25`).
+    #[serde(with = "seconds")]
     pub elapsed: Duration,
     /// The `max_tasks` the crawl ran with.
     pub max_tasks: usize,
@@ -250,6 +251,33 @@ pub fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
     writeln!(out, "Done: {}", s.urls)
 }
 
+/// A `Duration` in JSON as seconds, a number. Summaries written before (`{"secs": 1, "nanos":
+/// 250000000}`) still read.
+mod seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Seconds(f64),
+        Parts { secs: u64, nanos: u32 },
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        match Written::deserialize(d)? {
+            Written::Seconds(secs) => Duration::try_from_secs_f64(secs)
+                .map_err(|e| serde::de::Error::custom(format!("elapsed {secs}: {e}"))),
+            Written::Parts { secs, nanos } => Ok(Duration::new(secs, nanos)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,5 +341,25 @@ mod tests {
         assert!(text.contains("Finished 2 urls in 0.500 secs (max_tasks=4) (1.000 urls/sec/task)"));
         assert!(text.contains("  fail_timeout 1\n"));
         assert!(text.ends_with("Requests: 3\nTodo: 0\nDone: 2\n"));
+    }
+
+    /// `elapsed` is a number of seconds in JSON; the old `{secs, nanos}` form still reads.
+    #[test]
+    fn elapsed_is_seconds_in_json() {
+        let s = Summary {
+            elapsed: Duration::from_millis(1250),
+            ..Summary::default()
+        };
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["elapsed"], serde_json::json!(1.25));
+        let back: Summary = serde_json::from_value(json).unwrap();
+        assert_eq!(back.elapsed, Duration::from_millis(1250));
+        let mut old = serde_json::to_value(&s).unwrap();
+        old["elapsed"] = serde_json::json!({"secs": 1, "nanos": 250_000_000});
+        let back: Summary = serde_json::from_value(old).unwrap();
+        assert_eq!(back.elapsed, Duration::from_millis(1250));
+        let mut bad = serde_json::to_value(&s).unwrap();
+        bad["elapsed"] = serde_json::json!(-1.0);
+        assert!(serde_json::from_value::<Summary>(bad).is_err());
     }
 }

@@ -94,6 +94,65 @@ fn a_closed_stdout_is_not_an_error() {
     assert!(stderr.is_empty(), "{stderr}");
 }
 
+/// `--jsonl -` puts the JSON lines on stdout, one record per line and nothing else, and the
+/// report on stderr; `--report json` gives `elapsed` as a number of seconds.
+#[test]
+fn jsonl_dash_is_stdout_and_the_report_moves_to_stderr() {
+    let server = Server::start(|req| match req.path.as_str() {
+        "/" => Reply::html("<a href=/a>a</a><a href=/b>b</a>"),
+        _ => Reply::html("page"),
+    });
+    let out = support::run(&["--jsonl", "-", "--report", "json", &server.url("/")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let urls: Vec<String> = stdout
+        .lines()
+        .map(|line| serde_json::from_str::<crawler::Record>(line).unwrap().url)
+        .collect();
+    let mut want = ["/robots.txt", "/", "/a", "/b"]
+        .map(|p| server.url(p))
+        .to_vec();
+    let mut got = urls.clone();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stderr).unwrap();
+    assert!(report["elapsed"].is_f64(), "{report}");
+    assert_eq!(report["urls"], 4);
+}
+
+/// The reader of `--jsonl -` going away (`crawl --jsonl - URL | head -1`) ends the crawl
+/// quietly: exit 0 (not 130), and the report, which says the crawl stopped early, still goes
+/// to stderr.
+#[test]
+fn a_closed_jsonl_stdout_ends_the_crawl_quietly() {
+    let server = Server::start(|req| match req.path.as_str() {
+        // More JSON lines than a pipe holds (64 KiB), so the crawl cannot end before the
+        // reader goes away.
+        "/" => Reply::html(
+            (0..2000)
+                .map(|i| format!("<a href=/p{i}>p</a>"))
+                .collect::<String>(),
+        ),
+        _ => Reply::html("page"),
+    });
+    let mut child = support::crawl(&["--jsonl", "-", &server.url("/")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.starts_with("{\"url\":"), "{first}");
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?} {stderr}", out.status);
+    assert!(stderr.contains("Interrupted\nFinished "), "{stderr}");
+}
+
 /// A crawl told to stop by `signal` (`kill`'s spelling) while its one fetch in flight hangs.
 /// The root links to a page that never answers, and the engine reports the root's record before
 /// it starts the link: once the server sees /hang, that record has been handed to the JSONL

@@ -481,3 +481,36 @@ fn noscript_links_are_followed_and_a_page_the_parser_gives_up_on_is_recorded() {
     );
     assert_eq!(hostile.links, Some(1));
 }
+
+/// A server that asks, with `Retry-After`, to come back in a year gets one request: the URL's
+/// record is that 503 and says why it was not tried again; the crawl does not wait.
+#[test]
+fn a_retry_after_of_a_year_ends_the_tries_at_once() {
+    let server = Server::start(|req| match req.path.as_str() {
+        "/" => Reply::html(links(&["/busy"])),
+        "/busy" => Reply::status(503).header("retry-after", "31536000"),
+        _ => Reply::status(404),
+    });
+    let jsonl = support::out_path("retry-after-year");
+    let out = support::run(&["--jsonl", jsonl.to_str().unwrap(), &server.url("/")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let busy = support::records(&jsonl)
+        .into_iter()
+        .find(|r| r.url.ends_with("/busy"))
+        .unwrap();
+    assert_eq!((busy.status, busy.tries), (Some(503), 1));
+    assert_eq!(
+        busy.error.as_deref(),
+        Some("retry-after 31536000 s exceeds the 60 s cap")
+    );
+    let busy_requests = server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/busy")
+        .count();
+    assert_eq!(busy_requests, 1);
+}

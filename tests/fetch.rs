@@ -333,8 +333,8 @@ fn bytes_that_arrive_on_an_idle_connection_are_never_read_as_the_next_response()
     });
     let t = client(Backend::Native);
     assert_eq!(&get(&t, &server, "/late").unwrap().body[..], b"ok");
-    // The stray response is in by now, well within the idle time a pool would trust.
-    std::thread::sleep(Duration::from_millis(300));
+    // The stray response is in, well within the idle time a pool would trust.
+    server.wait_for_late();
     assert_eq!(&get(&t, &server, "/next").unwrap().body[..], b"/next");
     assert_eq!(
         server.connections(),

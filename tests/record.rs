@@ -1,9 +1,10 @@
 //! `crawl --record`: the WARC file of a real crawl, checked by an independent reader, Python's
 //! `warcio` (`warcio check` for the digests and the format, then every record read back).
 //!
-//! warcio must be installed: `.ci/run` puts it in a venv at `target/warcio-venv`; elsewhere set
-//! `WARCIO_PYTHON` to a Python that has it. Without it these tests fail, saying so: they never
-//! skip.
+//! The tests provide warcio themselves: unless `WARCIO_PYTHON` names a Python that has it, the
+//! first test to need it makes a venv at `target/warcio-venv` with `python3 -m venv` and installs
+//! warcio there from PyPI (once; later runs reuse it). Without `python3`, or without PyPI, these
+//! tests fail, saying so: they never skip.
 
 mod support;
 
@@ -11,35 +12,69 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde::Deserialize;
 use support::server::{Body, Reply, Server};
 
-/// A Python interpreter that can `import warcio`, or a loud failure.
+/// A Python interpreter that can `import warcio`: `WARCIO_PYTHON`, else the venv these tests
+/// make (see the module docs), made once per test run; or a loud failure.
 fn warcio_python() -> PathBuf {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/warcio-venv/bin/python");
-    let candidates = std::env::var_os("WARCIO_PYTHON")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([venv, PathBuf::from("python3")]);
-    for python in candidates {
-        let ok = Command::new(&python)
-            .args(["-c", "import warcio"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return python;
-        }
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    PYTHON
+        .get_or_init(find_or_make_warcio)
+        .clone()
+        .unwrap_or_else(|why| panic!("{why}"))
+}
+
+fn has_warcio(python: &Path) -> bool {
+    Command::new(python)
+        .args(["-c", "import warcio"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn find_or_make_warcio() -> Result<PathBuf, String> {
+    if let Some(python) = std::env::var_os("WARCIO_PYTHON").map(PathBuf::from) {
+        return match has_warcio(&python) {
+            true => Ok(python),
+            false => Err(format!(
+                "WARCIO_PYTHON={} cannot import warcio",
+                python.display()
+            )),
+        };
     }
-    panic!(
-        "warcio is not installed: run `python3 -m venv target/warcio-venv && \
-         target/warcio-venv/bin/pip install warcio` (as .ci/run does), or set WARCIO_PYTHON"
-    );
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/warcio-venv");
+    let python = venv.join("bin/python");
+    if has_warcio(&python) {
+        return Ok(python);
+    }
+    let run = |program: &Path, args: &[&str]| -> Result<(), String> {
+        let out = Command::new(program)
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+        match out.status.success() {
+            true => Ok(()),
+            false => Err(format!(
+                "{} {args:?} failed: {}",
+                program.display(),
+                String::from_utf8_lossy(&out.stderr)
+            )),
+        }
+    };
+    let _ = std::fs::remove_dir_all(&venv);
+    let venv_arg = venv.to_str().ok_or("the target directory is not UTF-8")?;
+    run(Path::new("python3"), &["-m", "venv", venv_arg])?;
+    run(&python, &["-m", "pip", "install", "-q", "warcio"])?;
+    match has_warcio(&python) {
+        true => Ok(python),
+        false => Err(format!("{} still cannot import warcio", python.display())),
+    }
 }
 
 /// One record as warcio reads it.

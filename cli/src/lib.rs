@@ -134,12 +134,13 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_secs)]
     pub timeout: f64,
 
-    /// Write one JSON line per fetched URL to FILE, as the crawl goes.
+    /// Write one JSON line per fetched URL to FILE, as the crawl goes; `-` writes them to stdout
+    /// (and the report to stderr).
     #[arg(long, value_name = "FILE")]
     pub jsonl: Option<PathBuf>,
 
-    /// What to print on stdout at the end: a text report like 500 Lines' reporting.py, the
-    /// summary as JSON, or nothing.
+    /// What to print at the end (on stdout, or on stderr with `--jsonl -`): a text report like
+    /// 500 Lines' reporting.py, the summary as JSON, or nothing.
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ReportFormat::Text)]
     pub report: ReportFormat,
 
@@ -260,6 +261,7 @@ pub fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), String> {
     let outputs: Vec<(&str, &Path)> = outputs
         .iter()
         .filter_map(|&(flag, path)| Some((flag, path?)))
+        .filter(|(_, path)| !is_stdout(path))
         .collect();
     // Devices and pipes (`/dev/null`, `/dev/stdout`, a FIFO) are left alone: nothing there is
     // truncated, they may be shared, and opening a FIFO would wait for its reader.
@@ -293,6 +295,11 @@ pub fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `true` for the path `-`: standard output.
+fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
 }
 
 /// What identifies a file, whether or not it exists yet.
@@ -336,10 +343,13 @@ pub fn verbose_line(record: &Record) -> String {
 /// Writes a crawl's outputs: JSON lines as records arrive, the report at the end.
 ///
 /// A failed write does not panic: the first error is kept, further records are not written,
-/// and [`Output::error`] reports it so the caller can stop the crawl and exit non-zero.
-#[derive(Debug)]
+/// and [`Output::error`] reports it so the caller can stop the crawl and exit non-zero. JSON
+/// lines on stdout whose reader goes away (`crawl --jsonl - URL | head`) are not an error:
+/// [`Output::closed`] says so, and the caller stops the crawl.
 pub struct Output {
-    jsonl: Option<(PathBuf, BufWriter<File>)>,
+    jsonl: Option<(PathBuf, BufWriter<Box<dyn Write>>)>,
+    /// The JSON lines go to stdout, whose reader has gone away.
+    closed: bool,
     /// Records kept for the sorted text report (only when it will print them).
     records: Option<Vec<Record>>,
     format: ReportFormat,
@@ -351,16 +361,22 @@ impl Output {
     /// is an error up front, not after an hour of crawling.
     pub fn open(args: &CrawlArgs) -> Result<Output, String> {
         let jsonl = match &args.jsonl {
+            Some(path) if is_stdout(path) => {
+                let out: Box<dyn Write> = Box::new(io::stdout());
+                Some((path.clone(), BufWriter::with_capacity(64 * 1024, out)))
+            }
             Some(path) => {
                 let file = File::create(path)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                Some((path.clone(), BufWriter::with_capacity(64 * 1024, file)))
+                let out: Box<dyn Write> = Box::new(file);
+                Some((path.clone(), BufWriter::with_capacity(64 * 1024, out)))
             }
             None => None,
         };
         let keep = args.report == ReportFormat::Text && !args.quiet;
         Ok(Output {
             jsonl,
+            closed: false,
             records: keep.then(Vec::new),
             format: args.report,
             error: None,
@@ -371,9 +387,13 @@ impl Output {
     /// The line is written out at once (one write per record): a crawl that is killed, or
     /// stopped by a second Ctrl-C, leaves every record it reported, none of them cut.
     pub fn record(&mut self, record: &Record) {
-        if let (Some((path, w)), None) = (&mut self.jsonl, &self.error) {
-            if let Err(e) = report::write_jsonl(w, record).and_then(|()| w.flush()) {
-                self.error = Some(format!("cannot write {}: {e}", path.display()));
+        if let (Some((path, w)), None, false) = (&mut self.jsonl, &self.error, self.closed) {
+            match report::write_jsonl(w, record).and_then(|()| w.flush()) {
+                Err(e) if is_stdout(path) && e.kind() == io::ErrorKind::BrokenPipe => {
+                    self.closed = true;
+                }
+                Err(e) => self.error = Some(format!("cannot write {}: {e}", path.display())),
+                Ok(()) => {}
             }
         }
         if let Some(records) = &mut self.records {
@@ -386,11 +406,24 @@ impl Output {
         self.error.as_deref()
     }
 
+    /// `true` when the JSON lines go to stdout and its reader has gone away: nobody reads the
+    /// crawl any more, so the caller stops it (and exits as if it had finished).
+    pub fn closed(&self) -> bool {
+        self.closed
+    }
+
+    /// `true` when the JSON lines go to stdout (`--jsonl -`): the report goes elsewhere.
+    pub fn lines_on_stdout(&self) -> bool {
+        self.jsonl.as_ref().is_some_and(|(path, _)| is_stdout(path))
+    }
+
     /// Flushes the JSONL file and prints the report on `out`. Returns the first error.
     pub fn finish(mut self, summary: &Summary, out: &mut impl Write) -> Result<(), String> {
-        if let (Some((path, w)), None) = (&mut self.jsonl, &self.error) {
-            if let Err(e) = w.flush() {
-                self.error = Some(format!("cannot write {}: {e}", path.display()));
+        if let (Some((path, w)), None, false) = (&mut self.jsonl, &self.error, self.closed) {
+            match w.flush() {
+                Err(e) if is_stdout(path) && e.kind() == io::ErrorKind::BrokenPipe => {}
+                Err(e) => self.error = Some(format!("cannot write {}: {e}", path.display())),
+                Ok(()) => {}
             }
         }
         let printed = match self.format {
@@ -412,9 +445,20 @@ impl Output {
         }
     }
 
-    /// The JSONL path, if one was asked for.
+    /// The JSONL path, if one was asked for (`-` for stdout).
     pub fn jsonl_path(&self) -> Option<&Path> {
         self.jsonl.as_ref().map(|(p, _)| p.as_path())
+    }
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Output")
+            .field("jsonl", &self.jsonl_path())
+            .field("closed", &self.closed)
+            .field("format", &self.format)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
     }
 }
 

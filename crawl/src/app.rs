@@ -217,15 +217,17 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
         }
         log_record(record);
         output.record(record);
-        if output.error().is_some() || crawler.transport().error().is_some() {
+        if output.error().is_some() || output.closed() || crawler.transport().error().is_some() {
             stop.stop();
         }
         progress.update(&event.progress);
     }));
     progress.finish();
     let recording = crawler.transport().error();
-    // A stop with an output error is the error's doing, not the user's.
-    let interrupted = summary.interrupted && output.error().is_none() && recording.is_none();
+    // A stop with an output error is the error's doing, not the user's; a stop because the
+    // reader of `--jsonl -` went away is nobody's (`crawl --jsonl - URL | head`).
+    let interrupted =
+        summary.interrupted && output.error().is_none() && !output.closed() && recording.is_none();
     if !summary.interrupted {
         for root in &unfetched {
             log::warn!(
@@ -234,8 +236,11 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
             );
         }
     }
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+    // The report goes to stdout, unless the JSON lines are there.
+    let mut out: Box<dyn Write> = match output.lines_on_stdout() {
+        true => Box::new(io::stderr().lock()),
+        false => Box::new(io::stdout().lock()),
+    };
     output
         .finish(&summary, &mut out)
         .map_err(AppError::Output)?;

@@ -169,7 +169,7 @@ fn run(cli: &SimCli) -> Result<(), (u8, String)> {
         }
         let mut out = sink.borrow_mut();
         out.record(record);
-        if out.error().is_some() {
+        if out.error().is_some() || out.closed() {
             on_error.stop();
         }
     };
@@ -239,9 +239,13 @@ fn run(cli: &SimCli) -> Result<(), (u8, String)> {
     let output = Rc::try_unwrap(output)
         .map_err(|_| (BAD_OUTPUT, "output still in use".to_string()))?
         .into_inner();
-    let stdout = std::io::stdout();
+    // The report goes to stdout, unless the JSON lines are there.
+    let mut out: Box<dyn std::io::Write> = match output.lines_on_stdout() {
+        true => Box::new(std::io::stderr().lock()),
+        false => Box::new(std::io::stdout().lock()),
+    };
     output
-        .finish(&run.summary, &mut stdout.lock())
+        .finish(&run.summary, &mut out)
         .map_err(|e| (BAD_OUTPUT, e))?;
     match unrecorded {
         Some(message) => Err((UNRECORDED, message)),

@@ -217,3 +217,26 @@ fn verbose_shows_a_line_per_url_on_stderr() {
         "{err}"
     );
 }
+
+/// `--jsonl -`: the JSON lines on stdout, the report on stderr, as `crawl` does.
+#[test]
+fn jsonl_dash_writes_the_lines_to_stdout_and_the_report_to_stderr() {
+    let site = fixture("small.json");
+    let out = crawl_sim(&["--site", site.to_str().unwrap(), "--jsonl", "-"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    let records: Vec<crawler::Record> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(
+        records.iter().any(|r| r.url == "http://a.test/"),
+        "{stdout}"
+    );
+    let err = stderr(&out);
+    let done = format!("Done: {}\n", records.len());
+    assert!(
+        err.contains("*** Report ***") && err.contains(&done),
+        "{err}"
+    );
+}

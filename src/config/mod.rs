@@ -62,7 +62,8 @@ pub struct Config {
     pub(crate) max_per_host: Option<usize>,
     /// Minimum time between the starts of two requests to one host. Default: 0.
     pub(crate) delay: Duration,
-    /// Upper bound on a `Retry-After` wait (429/503). Default: 60 s.
+    /// The longest `Retry-After` (429/503) waited on; one longer ends the URL's tries at once,
+    /// and its record says so. Default: 60 s.
     pub(crate) max_retry_after: Duration,
     /// Seed of the crawl's random choices (retry jitter). Default: 0. The simulator replaces it
     /// with the run's own seed (see [`Config::with_seed`]).
@@ -179,7 +180,8 @@ impl Config {
         self.delay
     }
 
-    /// Upper bound on a `Retry-After` wait (429/503). Default: 60 s.
+    /// The longest `Retry-After` (429/503) waited on; one longer ends the URL's tries at once,
+    /// and its record says so. Default: 60 s.
     pub fn max_retry_after(&self) -> Duration {
         self.max_retry_after
     }

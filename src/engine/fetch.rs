@@ -68,6 +68,19 @@ pub(crate) fn backoff(config: &Config, next_try: u32) -> Duration {
         .min(config.max_backoff)
 }
 
+/// The wait a 429 or 503 `outcome` asks for with `Retry-After`, when it is longer than the
+/// crawl's cap: such a URL is not tried again.
+pub(crate) fn retry_after_beyond_cap(
+    config: &Config,
+    outcome: &Result<Response, FetchError>,
+) -> Option<Duration> {
+    let response = outcome.as_ref().ok()?;
+    if !matches!(response.status, 429 | 503) {
+        return None;
+    }
+    retry_after(response).filter(|&asked| asked > config.max_retry_after)
+}
+
 /// How long to wait before try `next_try` after `outcome`.
 pub(crate) fn retry_wait(
     config: &Config,

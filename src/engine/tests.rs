@@ -326,11 +326,30 @@ fn retry_after_is_waited_on_the_clock() {
     assert_eq!((busy.status, busy.tries), (Some(503), 3));
     assert_eq!(summary.elapsed, Duration::from_secs(14));
     assert_eq!(summary.requests, 4);
-    // Capped by max_retry_after.
-    let (_, summary) = crawl(&site, |b| {
-        b.max_tries(2).max_retry_after(Duration::from_secs(2))
+}
+
+/// A `Retry-After` longer than `max_retry_after` ends the URL's tries at once: its record is
+/// the 503, and says why; the crawl does not wait at all.
+#[test]
+fn a_retry_after_beyond_the_cap_ends_the_tries_at_once() {
+    let site = MapSite::new(&[
+        ("/", "html:/busy /year"),
+        ("/busy", "503ra:7"),
+        ("/year", "503ra:31536000"),
+    ]);
+    let (records, summary) = crawl(&site, |b| {
+        b.max_tries(4).max_retry_after(Duration::from_secs(2))
     });
-    assert_eq!(summary.elapsed, Duration::from_secs(2));
+    for url in ["http://h/busy", "http://h/year"] {
+        let r = records.iter().find(|r| r.url == url).unwrap();
+        assert_eq!((r.status, r.tries), (Some(503), 1), "{url}");
+        let asked = if url.ends_with("busy") { 7 } else { 31_536_000 };
+        let why = format!("retry-after {asked} s exceeds the 2 s cap");
+        assert_eq!(r.error.as_deref(), Some(why.as_str()));
+    }
+    assert_eq!(summary.elapsed, Duration::ZERO);
+    assert_eq!(summary.requests, 3);
+    assert_eq!(summary.error_status, 2);
 }
 
 #[test]

@@ -115,6 +115,8 @@ struct Shared {
     release: (Mutex<bool>, Condvar),
     /// Told the path of each hanging request as it arrives.
     hung: Mutex<Sender<String>>,
+    /// Told when the late bytes of a [`Body::Late`] reply have been written.
+    late: Mutex<Sender<()>>,
 }
 
 /// A running server; dropping it stops it.
@@ -123,6 +125,7 @@ pub struct Server {
     shared: Arc<Shared>,
     accept: Option<JoinHandle<()>>,
     hung: Receiver<String>,
+    late: Receiver<()>,
 }
 
 impl Server {
@@ -131,6 +134,7 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = channel();
+        let (late_tx, late_rx) = channel();
         let shared = Arc::new(Shared {
             handler: Box::new(handler),
             log: Mutex::new(Vec::new()),
@@ -138,6 +142,7 @@ impl Server {
             done: AtomicBool::new(false),
             release: (Mutex::new(false), Condvar::new()),
             hung: Mutex::new(tx),
+            late: Mutex::new(late_tx),
         });
         let s = shared.clone();
         let accept = thread::spawn(move || {
@@ -157,6 +162,7 @@ impl Server {
             shared,
             accept: Some(accept),
             hung: rx,
+            late: late_rx,
         }
     }
 
@@ -178,6 +184,12 @@ impl Server {
     /// Blocks until a request that hangs has arrived, and returns its path.
     pub fn wait_for_hang(&self) -> String {
         self.hung.recv().expect("server gone")
+    }
+
+    /// Blocks until the late bytes of a [`Body::Late`] reply have been written (on loopback,
+    /// they are then in the client's socket).
+    pub fn wait_for_late(&self) {
+        self.late.recv().expect("server gone")
     }
 }
 
@@ -318,9 +330,12 @@ fn write_reply(
             wire.extend_from_slice(b);
             out.write_all(&wire)?;
             out.flush()?;
+            // A pause, so that the client has read the response by the time the extra bytes
+            // come; tests wait for them with `wait_for_late`, not for a time.
             std::thread::sleep(std::time::Duration::from_millis(50));
             out.write_all(extra)?;
             out.flush()?;
+            let _ = shared.late.lock().unwrap().send(());
             return Ok(true);
         }
         Body::Hang | Body::Stall(_) | Body::Raw(_) => unreachable!(),

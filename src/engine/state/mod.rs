@@ -247,7 +247,13 @@ impl<'a> CrawlState<'a> {
         self.summary.requests += 1;
         self.schedule.finish(fetched.job.host, now);
         let job = &fetched.job;
-        if job.try_no < self.config.max_tries && fetch::retryable(&fetched.outcome) {
+        let beyond_cap = fetch::retry_after_beyond_cap(self.config, &fetched.outcome);
+        if let Some(asked) = beyond_cap {
+            // Recorded now, with the answer it got: waiting a year, or retrying early, would
+            // both be wrong.
+            let cap = self.config.max_retry_after;
+            self.problem = Some(Problem::RetryAfterBeyondCap { asked, cap });
+        } else if job.try_no < self.config.max_tries && fetch::retryable(&fetched.outcome) {
             let next_try = job.try_no + 1;
             let wait = fetch::retry_wait(self.config, &fetched.outcome, next_try, &mut self.rng);
             let job = Job {
