@@ -21,16 +21,19 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+mod command_line;
+mod output;
+
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, ValueEnum};
 
 use crawler::ScopeMode;
-use crawler::report::{self, Record, Summary};
 use crawler::{Config, ConfigError};
+
+pub use command_line::args_of;
+pub use output::{Output, check_outputs, verbose_line};
 
 /// The crawl options every command shares.
 #[derive(Debug, Clone, Args)]
@@ -134,6 +137,19 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_secs)]
     pub timeout: f64,
 
+    /// Seconds to wait before the second try of a URL; doubled for each later try, with jitter.
+    #[arg(long, value_name = "SECS", default_value_t = 0.5, value_parser = parse_secs_or_zero)]
+    pub backoff: f64,
+
+    /// Upper bound in seconds on one backoff.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_secs_or_zero)]
+    pub max_backoff: f64,
+
+    /// The longest Retry-After (429, 503) waited on, in seconds; one longer ends the URL's tries
+    /// at once, and its record says so.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = parse_secs_or_zero)]
+    pub max_retry_after: f64,
+
     /// Write one JSON line per fetched URL to FILE, as the crawl goes; `-` writes them to stdout
     /// (and the report to stderr).
     #[arg(long, value_name = "FILE")]
@@ -195,6 +211,9 @@ impl CrawlArgs {
             .max_tries(self.max_tries)
             .max_tasks(self.max_tasks)
             .timeout(Duration::from_secs_f64(self.timeout))
+            .backoff(Duration::from_secs_f64(self.backoff))
+            .max_backoff(Duration::from_secs_f64(self.max_backoff))
+            .max_retry_after(Duration::from_secs_f64(self.max_retry_after))
             .sort_query(self.sort_query)
             .delay(Duration::from_secs_f64(self.delay))
             .max_url_length(self.max_url_length)
@@ -253,217 +272,10 @@ pub fn with_scheme(root: &str) -> String {
     }
 }
 
-/// Checks the output files before any is opened, and so truncated: no two of them may be the
-/// same file, and each must be writable. `outputs` are (flag, path) pairs, `None` for a flag not
-/// given. Without this, a bad `--record` path would end the run only after `--jsonl` had emptied
-/// an old file, and two flags naming one file would write both formats into it.
-pub fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), String> {
-    let outputs: Vec<(&str, &Path)> = outputs
-        .iter()
-        .filter_map(|&(flag, path)| Some((flag, path?)))
-        .filter(|(_, path)| !is_stdout(path))
-        .collect();
-    // Devices and pipes (`/dev/null`, `/dev/stdout`, a FIFO) are left alone: nothing there is
-    // truncated, they may be shared, and opening a FIFO would wait for its reader.
-    let special = |path: &Path| path.metadata().is_ok_and(|m| !m.is_file());
-    let keys: Vec<Option<FileKey>> = outputs
-        .iter()
-        .map(|(_, path)| (!special(path)).then(|| file_key(path)))
-        .collect();
-    for (i, (flag, path)) in outputs.iter().enumerate() {
-        let same = |k: &Option<FileKey>| k.is_some() && *k == keys[i];
-        if let Some(j) = keys[..i].iter().position(same) {
-            return Err(format!(
-                "{} and {flag} both name {}: give each output its own file",
-                outputs[j].0,
-                path.display()
-            ));
-        }
-    }
-    for (_, path) in outputs.iter().filter(|(_, path)| !special(path)) {
-        // `symlink_metadata`: a dangling link exists (what it points to is created, and kept).
-        let existed = path.symlink_metadata().is_ok();
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        if !existed {
-            // Created by the check only; the output itself creates it again.
-            let _ = std::fs::remove_file(path);
-        }
-    }
-    Ok(())
-}
-
-/// `true` for the path `-`: standard output.
-fn is_stdout(path: &Path) -> bool {
-    path.as_os_str() == "-"
-}
-
-/// What identifies a file, whether or not it exists yet.
-#[derive(Debug, PartialEq, Eq)]
-enum FileKey {
-    /// An existing file on Unix: its device and inode, so that hard links are one file.
-    Inode(u64, u64),
-    /// Elsewhere, its canonical path; for a file still to be created, its directory's and its
-    /// name.
-    Path(PathBuf),
-}
-
-fn file_key(path: &Path) -> FileKey {
-    #[cfg(unix)]
-    if let Ok(meta) = path.metadata() {
-        use std::os::unix::fs::MetadataExt;
-        return FileKey::Inode(meta.dev(), meta.ino());
-    }
-    if let Ok(real) = path.canonicalize() {
-        return FileKey::Path(real);
-    }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    match (dir.canonicalize(), path.file_name()) {
-        (Ok(dir), Some(name)) => FileKey::Path(dir.join(name)),
-        _ => FileKey::Path(path.to_path_buf()),
-    }
-}
-
-/// The line `-v` shows on stderr for a record: its status (or failure) and URL.
-pub fn verbose_line(record: &Record) -> String {
-    match (&record.status, &record.error) {
-        (None, Some(e)) => format!("{} failed after {} tries: {e}", record.url, record.tries),
-        (Some(s), _) => format!("{s} {}", record.url),
-        (None, None) => format!("? {}", record.url),
-    }
-}
-
-/// Writes a crawl's outputs: JSON lines as records arrive, the report at the end.
-///
-/// A failed write does not panic: the first error is kept, further records are not written,
-/// and [`Output::error`] reports it so the caller can stop the crawl and exit non-zero. JSON
-/// lines on stdout whose reader goes away (`crawl --jsonl - URL | head`) are not an error:
-/// [`Output::closed`] says so, and the caller stops the crawl.
-pub struct Output {
-    jsonl: Option<(PathBuf, BufWriter<Box<dyn Write>>)>,
-    /// The JSON lines go to stdout, whose reader has gone away.
-    closed: bool,
-    /// Records kept for the sorted text report (only when it will print them).
-    records: Option<Vec<Record>>,
-    format: ReportFormat,
-    error: Option<String>,
-}
-
-impl Output {
-    /// Opens the JSONL file (created or truncated) before the crawl starts, so an unwritable path
-    /// is an error up front, not after an hour of crawling.
-    pub fn open(args: &CrawlArgs) -> Result<Output, String> {
-        let jsonl = match &args.jsonl {
-            Some(path) if is_stdout(path) => {
-                let out: Box<dyn Write> = Box::new(io::stdout());
-                Some((path.clone(), BufWriter::with_capacity(64 * 1024, out)))
-            }
-            Some(path) => {
-                let file = File::create(path)
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                let out: Box<dyn Write> = Box::new(file);
-                Some((path.clone(), BufWriter::with_capacity(64 * 1024, out)))
-            }
-            None => None,
-        };
-        let keep = args.report == ReportFormat::Text && !args.quiet;
-        Ok(Output {
-            jsonl,
-            closed: false,
-            records: keep.then(Vec::new),
-            format: args.report,
-            error: None,
-        })
-    }
-
-    /// Takes one record: appends it to the JSONL file, whole, and keeps it for the report.
-    /// The line is written out at once (one write per record): a crawl that is killed, or
-    /// stopped by a second Ctrl-C, leaves every record it reported, none of them cut.
-    pub fn record(&mut self, record: &Record) {
-        if let (Some((path, w)), None, false) = (&mut self.jsonl, &self.error, self.closed) {
-            match report::write_jsonl(w, record).and_then(|()| w.flush()) {
-                Err(e) if is_stdout(path) && e.kind() == io::ErrorKind::BrokenPipe => {
-                    self.closed = true;
-                }
-                Err(e) => self.error = Some(format!("cannot write {}: {e}", path.display())),
-                Ok(()) => {}
-            }
-        }
-        if let Some(records) = &mut self.records {
-            records.push(record.clone());
-        }
-    }
-
-    /// The first write error, if any.
-    pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
-    }
-
-    /// `true` when the JSON lines go to stdout and its reader has gone away: nobody reads the
-    /// crawl any more, so the caller stops it (and exits as if it had finished).
-    pub fn closed(&self) -> bool {
-        self.closed
-    }
-
-    /// `true` when the JSON lines go to stdout (`--jsonl -`): the report goes elsewhere.
-    pub fn lines_on_stdout(&self) -> bool {
-        self.jsonl.as_ref().is_some_and(|(path, _)| is_stdout(path))
-    }
-
-    /// Flushes the JSONL file and prints the report on `out`. Returns the first error.
-    pub fn finish(mut self, summary: &Summary, out: &mut impl Write) -> Result<(), String> {
-        if let (Some((path, w)), None, false) = (&mut self.jsonl, &self.error, self.closed) {
-            match w.flush() {
-                Err(e) if is_stdout(path) && e.kind() == io::ErrorKind::BrokenPipe => {}
-                Err(e) => self.error = Some(format!("cannot write {}: {e}", path.display())),
-                Ok(()) => {}
-            }
-        }
-        let printed = match self.format {
-            ReportFormat::Text => {
-                let records = self.records.as_deref().unwrap_or(&[]);
-                report::write_text(out, records, summary)
-            }
-            ReportFormat::Json => serde_json::to_writer_pretty(&mut *out, summary)
-                .map_err(io::Error::from)
-                .and_then(|()| writeln!(out)),
-            ReportFormat::None => Ok(()),
-        };
-        match (self.error, printed) {
-            (Some(e), _) => Err(e),
-            // A closed stdout (`crawl ... | head`) is not an error worth a non-zero exit.
-            (None, Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-            (None, Err(e)) => Err(format!("cannot write the report: {e}")),
-            (None, Ok(())) => Ok(()),
-        }
-    }
-
-    /// The JSONL path, if one was asked for (`-` for stdout).
-    pub fn jsonl_path(&self) -> Option<&Path> {
-        self.jsonl.as_ref().map(|(p, _)| p.as_path())
-    }
-}
-
-impl std::fmt::Debug for Output {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Output")
-            .field("jsonl", &self.jsonl_path())
-            .field("closed", &self.closed)
-            .field("format", &self.format)
-            .field("error", &self.error)
-            .finish_non_exhaustive()
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
     use clap::Parser;
 

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crawler::{Config, Record, ScopeMode, Stop, Summary, Transport};
+use crawler::{Config, Record, Stop, Summary, Transport};
 use crawler_site::{Faults, Latency, Site};
 
 use crate::client::DEFAULT_MAX_BODY;
@@ -312,8 +312,8 @@ impl Running {
 
 /// The `crawl-sim` command that replays a run of `config` with `seed` and `budget` against the
 /// site file at `site`. The seed decides the whole run, the network's draws and the engine's
-/// retry jitter alike, so the replay is exact when the options that `crawl-sim` cannot set
-/// (backoff) are at their defaults.
+/// retry jitter alike, and the options are [`crawler_cli::args_of`] the configuration, so the
+/// replay is exact.
 pub fn replay_command(site: &Path, seed: u64, budget: Duration, config: &Config) -> String {
     let mut args: Vec<String> = vec![
         "crawl-sim".into(),
@@ -323,43 +323,10 @@ pub fn replay_command(site: &Path, seed: u64, budget: Duration, config: &Config)
         seed.to_string(),
         "--budget".into(),
         budget.as_secs_f64().to_string(),
-        "--max-tasks".into(),
-        config.max_tasks().to_string(),
-        "--max-redirect".into(),
-        config.max_redirect().to_string(),
-        "--max-tries".into(),
-        config.max_tries().to_string(),
-        "--timeout".into(),
-        config.timeout().as_secs_f64().to_string(),
     ];
-    if config.scope_mode() == ScopeMode::Lenient {
-        args.push("--lenient".into());
-    }
-    if let Some(re) = &config.exclude() {
-        args.extend(["--exclude".into(), re.as_str().to_string()]);
-    }
-    if let Some(n) = config.max_pages() {
-        args.extend(["--max-pages".into(), n.to_string()]);
-    }
-    if let Some(n) = config.max_depth() {
-        args.extend(["--max-depth".into(), n.to_string()]);
-    }
-    if config.sort_query() {
-        args.push("--sort-query".into());
-    }
-    if let Some(n) = config.max_per_host() {
-        args.extend(["--max-per-host".into(), n.to_string()]);
-    }
-    if !config.delay().is_zero() {
-        args.extend(["--delay".into(), config.delay().as_secs_f64().to_string()]);
-    }
-    if let Some(n) = config.max_pages_per_host() {
-        args.extend(["--max-pages-per-host".into(), n.to_string()]);
-    }
-    if !config.robots() {
-        args.push("--ignore-robots".into());
-    }
-    args.extend(config.roots().iter().map(|r| r.to_string()));
+    // Every option that differs from the command line's defaults, from the one tested way back
+    // from a configuration to its arguments.
+    args.extend(crawler_cli::args_of(config));
     args.iter()
         .map(|a| shell_quote(a))
         .collect::<Vec<_>>()
@@ -389,7 +356,7 @@ mod tests {
             .root("http://a.test/?q=1&r=2")
             .max_tasks(3)
             .exclude(r"\.pdf$")
-            .scope(ScopeMode::Lenient)
+            .scope(crawler::ScopeMode::Lenient)
             .max_depth(2)
             .timeout(Duration::from_millis(1500))
             .robots(false)
@@ -404,7 +371,7 @@ mod tests {
         assert_eq!(
             cmd,
             "crawl-sim --site '/tmp/x y.json' --seed 7 --budget 60 --max-tasks 3 \
-             --max-redirect 10 --max-tries 4 --timeout 1.5 --lenient --exclude '\\.pdf$' \
+             --timeout 1.5 --lenient --exclude '\\.pdf$' \
              --max-depth 2 --ignore-robots 'http://a.test/?q=1&r=2'"
         );
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
