@@ -59,11 +59,27 @@ struct Totals {
     records: u64,
     virtual_time: Duration,
     failures: Vec<(u64, Failure)>,
+    /// Cases that drew each of [`fuzz::FEATURES`].
+    drawn: [u64; fuzz::FEATURES.len()],
 }
 
-/// Checks one seed; a panic anywhere in it is a failure too.
-fn run_seed(seed: u64) -> Result<fuzz::Passed, Failure> {
-    run_case(&fuzz::generate(seed))
+/// Checks one seed, counting what its case drew; a panic anywhere in it is a failure too.
+fn run_seed(seed: u64, drawn: &mut [u64; fuzz::FEATURES.len()]) -> Result<fuzz::Passed, Failure> {
+    let case = fuzz::generate(seed);
+    for (count, on) in drawn.iter_mut().zip(case.drawn()) {
+        *count += u64::from(on);
+    }
+    run_case(&case)
+}
+
+/// The `drawn:` line: how many cases drew each feature.
+fn drawn_line(drawn: &[u64; fuzz::FEATURES.len()]) -> String {
+    let pairs: Vec<String> = fuzz::FEATURES
+        .iter()
+        .zip(drawn)
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect();
+    format!("drawn: {}", pairs.join(", "))
 }
 
 fn run_case(case: &fuzz::Case) -> Result<fuzz::Passed, Failure> {
@@ -109,7 +125,7 @@ pub fn run(args: &FuzzArgs) -> Result<(), (u8, String)> {
                     }
                     let seed = start_seed.wrapping_add(n);
                     mine.cases += 1;
-                    match run_seed(seed) {
+                    match run_seed(seed, &mut mine.drawn) {
                         Ok(p) => {
                             mine.requests += p.requests as u64;
                             mine.records += p.records as u64;
@@ -128,6 +144,9 @@ pub fn run(args: &FuzzArgs) -> Result<(), (u8, String)> {
                 all.requests += mine.requests;
                 all.records += mine.records;
                 all.virtual_time += mine.virtual_time;
+                for (all, mine) in all.drawn.iter_mut().zip(mine.drawn) {
+                    *all += mine;
+                }
                 all.failures.append(&mut mine.failures);
             });
         }
@@ -146,6 +165,7 @@ pub fn run(args: &FuzzArgs) -> Result<(), (u8, String)> {
         totals.virtual_time.as_secs_f64(),
         totals.failures.len()
     );
+    println!("{}", drawn_line(&totals.drawn));
     totals.failures.sort_by_key(|(seed, _)| *seed);
     let Some((seed, failure)) = totals.failures.into_iter().next() else {
         return Ok(());

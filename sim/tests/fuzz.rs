@@ -136,6 +136,26 @@ fn crawl_sim_fuzz_runs_seeds_and_prints_the_rate() {
     assert!(stdout.contains("crawl-sim fuzz: 40 cases in "), "{stdout}");
     assert!(stdout.contains(" cases/s "), "{stdout}");
     assert!(stdout.contains("; 0 failed"), "{stdout}");
+    // One line counts, per feature, the cases that drew it; each count is the generator's own.
+    let drawn = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("drawn: "))
+        .unwrap_or_else(|| panic!("no drawn: line in {stdout}"));
+    let counts: Vec<(&str, u64)> = drawn
+        .split(", ")
+        .map(|pair| {
+            let (name, n) = pair.split_once(' ').unwrap();
+            (name, n.parse().unwrap())
+        })
+        .collect();
+    let names: Vec<&str> = counts.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, fuzz::FEATURES, "{stdout}");
+    for (i, (name, n)) in counts.iter().enumerate() {
+        let want = (5..45)
+            .filter(|&seed| fuzz::generate(seed).drawn()[i])
+            .count() as u64;
+        assert_eq!(*n, want, "{name}: {stdout}");
+    }
     // The crawl options belong to the crawl, not to the subcommand.
     let mixed: Vec<String> = ["fuzz", "--site", "x.json"]
         .iter()

@@ -182,6 +182,24 @@ impl Default for Network {
     }
 }
 
+/// The features a case may draw, as `crawl-sim fuzz` counts them on its `drawn:` line. Some
+/// are not drawn yet (their count stays 0): the fuzzer and its oracle do not model them.
+pub const FEATURES: [&str; 13] = [
+    "robots",
+    "sitemaps",
+    "max_pages",
+    "max_pages_per_host",
+    "max_depth",
+    "nofollow",
+    "assets",
+    "html_bodies_only",
+    "exclude",
+    "sort_query",
+    "delay",
+    "max_per_host",
+    "retry_after",
+];
+
 /// One generated case: a graph, its network, crawl options and a seed.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -219,6 +237,23 @@ pub struct Case {
 }
 
 impl Case {
+    /// Which of [`FEATURES`] this case draws, by index in that list.
+    pub fn drawn(&self) -> [bool; FEATURES.len()] {
+        let mut drawn = [false; FEATURES.len()];
+        let mut set = |name: &str, on: bool| {
+            if let Some(i) = FEATURES.iter().position(|&f| f == name) {
+                drawn[i] |= on;
+            }
+        };
+        set("robots", self.robots);
+        set("max_depth", self.max_depth.is_some());
+        set("exclude", self.exclude);
+        set("delay", self.delay_64ths > 0);
+        set("max_per_host", self.max_per_host.is_some());
+        set("retry_after", self.network.faults.retry_after.is_some());
+        drawn
+    }
+
     /// A case over `nodes` with the defaults: no extra roots, the default network, redirects
     /// followed 10 hops, 4 tries, 4 tasks, a 1 s timeout, strict scope, no robots.txt, seed 0.
     pub fn new(nodes: Vec<Node>) -> Self {

@@ -33,7 +33,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use case::{
-    Case, DOWN, EXCLUDE, Edge, Form, GARBAGE, HOSTS, Location, Network, Node, NodeKind, Target,
+    Case, DOWN, EXCLUDE, Edge, FEATURES, Form, GARBAGE, HOSTS, Location, Network, Node, NodeKind,
+    Target,
 };
 pub use check::{Failure, Passed, Property, check, first_difference};
 pub use generate::{MAX_NODES, SCRIPT_OUTCOMES, add_gadget, generate};
