@@ -232,6 +232,9 @@ pub struct Case {
     /// (everything allowed) unless the host is down or a fault strikes (then, per RFC 9309,
     /// nothing of that host is fetched).
     pub robots: bool,
+    /// Download a body only when it is HTML (robots.txt aside): other responses are recorded
+    /// with no size.
+    pub html_bodies_only: bool,
     /// The seed of the simulation and of the engine's retry jitter.
     pub seed: u64,
 }
@@ -251,6 +254,7 @@ impl Case {
         set("delay", self.delay_64ths > 0);
         set("max_per_host", self.max_per_host.is_some());
         set("retry_after", self.network.faults.retry_after.is_some());
+        set("html_bodies_only", self.html_bodies_only);
         drawn
     }
 
@@ -271,6 +275,7 @@ impl Case {
             max_per_host: None,
             delay_64ths: 0,
             robots: false,
+            html_bodies_only: false,
             seed: 0,
         }
     }
@@ -411,6 +416,7 @@ impl Case {
             .timeout(self.timeout())
             .delay(self.delay())
             .robots(self.robots)
+            .html_bodies_only(self.html_bodies_only)
             .seed(self.seed)
             .scope(if self.lenient {
                 ScopeMode::Lenient

@@ -15,7 +15,9 @@
 //!   ([`Property::Outcome`]);
 //! - no redirect chain is followed past `max_redirect` ([`Property::RedirectChain`]);
 //! - once the faulty phase is over (`until_ms`), every try gets the site's own answer, so a URL
-//!   whose last try came after it ends with its own status ([`Property::Liveness`]).
+//!   whose last try came after it ends with its own status ([`Property::Liveness`]);
+//! - every response's body was read, except with `html_bodies_only` those that are not HTML
+//!   (robots.txt aside), whose records have no size ([`Property::Bodies`]).
 //!
 //! A failure is a [`Failure`]: the property and the evidence, one line where possible.
 
@@ -57,6 +59,8 @@ pub enum Property {
     RedirectChain,
     /// After the faulty phase, a try did not get the site's own answer.
     Liveness,
+    /// A body downloaded that `html_bodies_only` says to skip, or one skipped that should not be.
+    Bodies,
     /// The engine or the simulator panicked.
     Panic,
     /// The case itself could not be run (a bug in the generator).
@@ -77,6 +81,7 @@ impl Property {
             Property::Outcome => "outcome",
             Property::RedirectChain => "redirect-chain",
             Property::Liveness => "liveness",
+            Property::Bodies => "bodies",
             Property::Panic => "panic",
             Property::Case => "case",
         }
@@ -185,11 +190,32 @@ pub fn check(case: &Case) -> Result<Passed, Failure> {
     check_against_oracle(&oracle, &config, &by_url)?;
     check_redirect_chains(case, &oracle, &config, &records, &by_url)?;
     check_liveness(case, &oracle, &run, &by_url)?;
+    check_bodies(case, &records)?;
     Ok(Passed {
         requests: run.requests.len(),
         records: records.len(),
         end: run.end,
     })
+}
+
+/// Every response's record has a size (its body was read), except, with `html_bodies_only`,
+/// those whose content type is not HTML: their bodies are skipped. robots.txt is always read.
+fn check_bodies(case: &Case, records: &[Record]) -> Result<(), Failure> {
+    for r in records.iter().filter(|r| r.status.is_some()) {
+        let html = r.content_type.as_deref() == Some("text/html");
+        let robots = case.robots && r.url.ends_with("/robots.txt");
+        let read = !case.html_bodies_only || html || robots;
+        ensure!(
+            Property::Bodies,
+            r.size.is_some() == read,
+            "{} ({:?}, html_bodies_only {}) has size {:?}",
+            r.url,
+            r.content_type,
+            case.html_bodies_only,
+            r.size
+        );
+    }
+    Ok(())
 }
 
 fn sim(case: &Case, config: &Config, site: &Rc<Site>, text: bool) -> Sim {

@@ -259,6 +259,8 @@ pub fn generate(seed: u64) -> Case {
         let (before, pages, after) = (rng.below(4), rng.below(4), rng.below(3));
         add_gadget(&mut case, before as usize, pages as usize, after as usize);
     }
+    // Drawn after everything else, so that options added later leave earlier draws alone.
+    case.html_bodies_only = rng.chance(0.25);
     case
 }
 

@@ -250,6 +250,7 @@ fn option_variants(case: &Case) -> Vec<Case> {
     push(&|c| c.max_per_host = None);
     push(&|c| c.delay_64ths = 0);
     push(&|c| c.robots = false);
+    push(&|c| c.html_bodies_only = false);
     push(&|c| c.max_tasks = 1);
     push(&|c| c.max_tries = 1);
     push(&|c| c.max_redirect = c.max_redirect.min(10).saturating_sub(1));
