@@ -22,6 +22,7 @@ pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
         }
         let html_or_body = [
             ("links", spec.links.is_some()),
+            ("nofollow", spec.nofollow.is_some()),
             ("base", spec.base.is_some()),
             ("pad", spec.pad.is_some()),
             ("body", spec.body.is_some()),
@@ -50,6 +51,7 @@ pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
             Some(body) => {
                 let html_only = [
                     ("links", spec.links.is_some()),
+                    ("nofollow", spec.nofollow.is_some()),
                     ("base", spec.base.is_some()),
                     ("pad", spec.pad.is_some()),
                 ];
@@ -67,14 +69,16 @@ pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
                     .unwrap_or_else(|| "text/html; charset=utf-8".into());
                 headers.push(("content-type".into(), ct));
                 let links = spec.links.unwrap_or_default();
+                let nofollow = spec.nofollow.unwrap_or_default();
                 let pad = spec.pad.unwrap_or(0);
                 if pad > MAX_PAD {
                     return Err(format!("pad {pad} is over {MAX_PAD} bytes"));
                 }
                 let mut html = String::new();
-                html.try_reserve_exact(html_size(&links, pad))
+                let size = html_size(&links, pad) + html_size(&nofollow, 0);
+                html.try_reserve_exact(size)
                     .map_err(|_| format!("no memory for a body of {pad} bytes of pad"))?;
-                write_html(&mut html, &links, spec.base.as_deref(), pad);
+                write_html(&mut html, &links, &nofollow, spec.base.as_deref(), pad);
                 Bytes::from(html)
             }
         };
@@ -99,7 +103,7 @@ const MAX_PAD: usize = 1 << 30;
 pub fn render_html(links: &[String], base: Option<&str>, pad: Option<usize>) -> String {
     let pad = pad.unwrap_or(0);
     let mut html = String::with_capacity(html_size(links, pad));
-    write_html(&mut html, links, base, pad);
+    write_html(&mut html, links, &[], base, pad);
     html
 }
 
@@ -108,7 +112,13 @@ fn html_size(links: &[String], pad: usize) -> usize {
     64 + links.iter().map(|l| l.len() + 24).sum::<usize>() + pad
 }
 
-fn write_html(html: &mut String, links: &[String], base: Option<&str>, pad: usize) {
+fn write_html(
+    html: &mut String,
+    links: &[String],
+    nofollow: &[String],
+    base: Option<&str>,
+    pad: usize,
+) {
     html.push_str("<!doctype html><html><head>");
     if let Some(base) = base {
         html.push_str("<base href=\"");
@@ -118,6 +128,11 @@ fn write_html(html: &mut String, links: &[String], base: Option<&str>, pad: usiz
     html.push_str("</head><body>\n");
     for link in links {
         html.push_str("<a href=\"");
+        escape_into(html, link);
+        html.push_str("\">link</a>\n");
+    }
+    for link in nofollow {
+        html.push_str("<a rel=\"nofollow\" href=\"");
         escape_into(html, link);
         html.push_str("\">link</a>\n");
     }

@@ -44,6 +44,10 @@ pub struct PageSpec {
     /// Links rendered as `<a href>`s, verbatim (relative, absolute or garbage).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<String>>,
+    /// Links rendered after those as `<a rel="nofollow" href>`s: counted by a crawler, never
+    /// followed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nofollow: Option<Vec<String>>,
     /// A `<base href>` for the HTML page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<String>,

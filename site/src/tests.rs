@@ -71,6 +71,25 @@ fn html_pages_round_trip_through_the_reference_extractor() {
     assert!(html.len() >= 1000 && html.len() < 1300, "{}", html.len());
 }
 
+/// `nofollow` hrefs come after the links, with `rel="nofollow"`; only an HTML page has them.
+#[test]
+fn nofollow_links_are_rendered_with_rel() {
+    let site = Site::from_json(
+        r#"{"pages": {"http://a.test/": {"links": ["/a"], "nofollow": ["/b", "c"]}}}"#,
+    )
+    .unwrap();
+    let body = site.page(0).response().body;
+    let found = links::extract_dom(std::str::from_utf8(&body).unwrap());
+    let got: Vec<(&str, bool)> = found
+        .links
+        .iter()
+        .map(|l| (l.url.as_str(), l.nofollow))
+        .collect();
+    assert_eq!(got, [("/a", false), ("/b", true), ("c", true)]);
+    let e = err(r#"{"pages": {"http://a.test/": {"body": "x", "nofollow": ["/b"]}}}"#);
+    assert!(e.contains("cannot have \"nofollow\""), "{e}");
+}
+
 #[test]
 fn kinds_of_page() {
     let site = Site::from_json(

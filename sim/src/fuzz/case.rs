@@ -144,6 +144,9 @@ pub struct Node {
     pub script: Vec<Scripted>,
     /// Its own fault rates, instead of the network's.
     pub faults: Option<Faults>,
+    /// Links with `rel=nofollow`, after its own links (an HTML node's only): never followed, so
+    /// never edges of the graph a crawl explores.
+    pub nofollow: Vec<Edge>,
 }
 
 impl Node {
@@ -155,6 +158,7 @@ impl Node {
             kind,
             script: Vec::new(),
             faults: None,
+            nofollow: Vec::new(),
         }
     }
 }
@@ -255,6 +259,10 @@ impl Case {
         set("max_per_host", self.max_per_host.is_some());
         set("retry_after", self.network.faults.retry_after.is_some());
         set("html_bodies_only", self.html_bodies_only);
+        set(
+            "nofollow",
+            self.nodes.iter().any(|n| !n.nofollow.is_empty()),
+        );
         drawn
     }
 
@@ -383,6 +391,9 @@ impl Case {
                 NodeKind::Html { links, base } => {
                     page.links = Some(links.iter().map(|l| self.href(l)).collect());
                     page.base = Case::base(base);
+                    if !node.nofollow.is_empty() {
+                        page.nofollow = Some(node.nofollow.iter().map(|l| self.href(l)).collect());
+                    }
                 }
                 NodeKind::Redirect { status, location } => {
                     page.redirect = Some(*status);

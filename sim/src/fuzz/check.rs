@@ -17,7 +17,9 @@
 //! - once the faulty phase is over (`until_ms`), every try gets the site's own answer, so a URL
 //!   whose last try came after it ends with its own status ([`Property::Liveness`]);
 //! - every response's body was read, except with `html_bodies_only` those that are not HTML
-//!   (robots.txt aside), whose records have no size ([`Property::Bodies`]).
+//!   (robots.txt aside), whose records have no size ([`Property::Bodies`]);
+//! - the `nofollow` cuts are exactly the `rel=nofollow` links of the pages fetched
+//!   ([`Property::Nofollow`]; the reachable set already says none was followed).
 //!
 //! A failure is a [`Failure`]: the property and the evidence, one line where possible.
 
@@ -27,7 +29,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crawler::{Config, Record};
+use crawler::{Config, Cut, Record};
 use crawler_site::Site;
 use url::Url;
 
@@ -61,6 +63,8 @@ pub enum Property {
     Liveness,
     /// A body downloaded that `html_bodies_only` says to skip, or one skipped that should not be.
     Bodies,
+    /// The `nofollow` cuts differ from the `rel=nofollow` links of the pages fetched.
+    Nofollow,
     /// The engine or the simulator panicked.
     Panic,
     /// The case itself could not be run (a bug in the generator).
@@ -82,6 +86,7 @@ impl Property {
             Property::RedirectChain => "redirect-chain",
             Property::Liveness => "liveness",
             Property::Bodies => "bodies",
+            Property::Nofollow => "nofollow",
             Property::Panic => "panic",
             Property::Case => "case",
         }
@@ -191,6 +196,7 @@ pub fn check(case: &Case) -> Result<Passed, Failure> {
     check_redirect_chains(case, &oracle, &config, &records, &by_url)?;
     check_liveness(case, &oracle, &run, &by_url)?;
     check_bodies(case, &records)?;
+    check_nofollow(&oracle, &run, &by_url)?;
     Ok(Passed {
         requests: run.requests.len(),
         records: records.len(),
@@ -215,6 +221,27 @@ fn check_bodies(case: &Case, records: &[Record]) -> Result<(), Failure> {
             r.size
         );
     }
+    Ok(())
+}
+
+/// The crawl's `nofollow` cuts are exactly the `rel=nofollow` links (those that are URLs) of
+/// the pages it fetched; that none was followed, the reachable set already says.
+fn check_nofollow(
+    oracle: &Oracle,
+    run: &SimRun,
+    by_url: &BTreeMap<String, &Record>,
+) -> Result<(), Failure> {
+    let mut want = 0;
+    for (url, record) in by_url {
+        let parsed = Url::parse(url).expect("records hold absolute URLs");
+        want += oracle.nofollow_links(&parsed, &oracle.final_of(&parsed, Some(record)));
+    }
+    let got = run.summary.cuts.get(&Cut::Nofollow).copied().unwrap_or(0);
+    ensure!(
+        Property::Nofollow,
+        got == want as u64,
+        "{got} nofollow cuts, but the fetched pages have {want} rel=nofollow links"
+    );
     Ok(())
 }
 

@@ -213,6 +213,7 @@ fn node(rng: &mut Rng, until_ms: Option<f64>, max_links: u64) -> Node {
         kind,
         script,
         faults,
+        nofollow: Vec::new(),
     }
 }
 
@@ -261,6 +262,14 @@ pub fn generate(seed: u64) -> Case {
     }
     // Drawn after everything else, so that options added later leave earlier draws alone.
     case.html_bodies_only = rng.chance(0.25);
+    if rng.chance(0.25) {
+        // A few pages also link with rel=nofollow, often to nodes nothing else links to.
+        for node in &mut case.nodes {
+            if matches!(node.kind, NodeKind::Html { .. }) && rng.chance(1.0 / 3.0) {
+                node.nofollow = (0..1 + rng.below(2)).map(|_| link(&mut rng)).collect();
+            }
+        }
+    }
     case
 }
 

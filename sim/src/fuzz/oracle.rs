@@ -245,6 +245,30 @@ impl<'a> Oracle<'a> {
         out
     }
 
+    /// How many of the `rel=nofollow` links of `url`'s response are URLs (in scope or not): what
+    /// a crawl counts as `nofollow` cuts for that page, and never follows.
+    pub fn nofollow_links(&self, url: &Url, last: &Final) -> usize {
+        let Final::Status {
+            page: Some(i),
+            status: 200,
+        } = last
+        else {
+            return 0;
+        };
+        let node = &self.case.nodes[*i];
+        let NodeKind::Html { base, .. } = &node.kind else {
+            return 0;
+        };
+        let base_url = Case::base(base)
+            .and_then(|b| url.join(&b).ok())
+            .filter(|b| !matches!(b.scheme(), "data" | "javascript"))
+            .unwrap_or_else(|| url.clone());
+        node.nofollow
+            .iter()
+            .filter(|link| resolve(&base_url, &self.case.href(link)).is_some())
+            .count()
+    }
+
     /// The robots.txt URL of `url`'s origin.
     pub fn robots_url(url: &Url) -> Url {
         let mut robots = url.clone();

@@ -79,6 +79,11 @@ fn pinned(case: &Case) -> Case {
     let pin = |t: &Target| Target::Node(case.index(t));
     out.roots = case.roots.iter().map(pin).collect();
     for (i, node) in out.nodes.iter_mut().enumerate() {
+        for link in &mut node.nofollow {
+            if let Edge::Node(t, _) = link {
+                *t = pin(t);
+            }
+        }
         match &mut node.kind {
             NodeKind::Html { links, .. } => {
                 for link in links {
@@ -251,6 +256,7 @@ fn option_variants(case: &Case) -> Vec<Case> {
     push(&|c| c.delay_64ths = 0);
     push(&|c| c.robots = false);
     push(&|c| c.html_bodies_only = false);
+    push(&|c| c.nodes.iter_mut().for_each(|n| n.nofollow.clear()));
     push(&|c| c.max_tasks = 1);
     push(&|c| c.max_tries = 1);
     push(&|c| c.max_redirect = c.max_redirect.min(10).saturating_sub(1));
@@ -275,19 +281,21 @@ fn without_node(case: &Case, k: usize) -> Case {
         any => Some(any),
     };
     c.roots = c.roots.iter().filter_map(renumber).collect();
+    let keep = |l: &mut Edge| match l {
+        Edge::Node(t, _) => match renumber(t) {
+            Some(new) => {
+                *t = new;
+                true
+            }
+            None => false,
+        },
+        Edge::Garbage(_) => true,
+    };
     for node in &mut c.nodes {
+        node.nofollow.retain_mut(keep);
         match &mut node.kind {
             NodeKind::Html { links, .. } => {
-                links.retain_mut(|l| match l {
-                    Edge::Node(t, _) => match renumber(t) {
-                        Some(new) => {
-                            *t = new;
-                            true
-                        }
-                        None => false,
-                    },
-                    Edge::Garbage(_) => true,
-                });
+                links.retain_mut(keep);
             }
             NodeKind::Redirect { location, .. } => {
                 if let Location::Node(t, _) = location {
