@@ -23,6 +23,7 @@ pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
         let html_or_body = [
             ("links", spec.links.is_some()),
             ("nofollow", spec.nofollow.is_some()),
+            ("images", spec.images.is_some()),
             ("base", spec.base.is_some()),
             ("pad", spec.pad.is_some()),
             ("body", spec.body.is_some()),
@@ -52,6 +53,7 @@ pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
                 let html_only = [
                     ("links", spec.links.is_some()),
                     ("nofollow", spec.nofollow.is_some()),
+                    ("images", spec.images.is_some()),
                     ("base", spec.base.is_some()),
                     ("pad", spec.pad.is_some()),
                 ];
@@ -70,15 +72,20 @@ pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
                 headers.push(("content-type".into(), ct));
                 let links = spec.links.unwrap_or_default();
                 let nofollow = spec.nofollow.unwrap_or_default();
+                let images = spec.images.unwrap_or_default();
                 let pad = spec.pad.unwrap_or(0);
                 if pad > MAX_PAD {
                     return Err(format!("pad {pad} is over {MAX_PAD} bytes"));
                 }
                 let mut html = String::new();
-                let size = html_size(&links, pad) + html_size(&nofollow, 0);
+                let size = html_size(&links, pad) + html_size(&nofollow, 0) + html_size(&images, 0);
                 html.try_reserve_exact(size)
                     .map_err(|_| format!("no memory for a body of {pad} bytes of pad"))?;
-                write_html(&mut html, &links, &nofollow, spec.base.as_deref(), pad);
+                let extra = Extra {
+                    nofollow: &nofollow,
+                    images: &images,
+                };
+                write_html(&mut html, &links, extra, spec.base.as_deref(), pad);
                 Bytes::from(html)
             }
         };
@@ -103,7 +110,11 @@ const MAX_PAD: usize = 1 << 30;
 pub fn render_html(links: &[String], base: Option<&str>, pad: Option<usize>) -> String {
     let pad = pad.unwrap_or(0);
     let mut html = String::with_capacity(html_size(links, pad));
-    write_html(&mut html, links, &[], base, pad);
+    let extra = Extra {
+        nofollow: &[],
+        images: &[],
+    };
+    write_html(&mut html, links, extra, base, pad);
     html
 }
 
@@ -112,10 +123,19 @@ fn html_size(links: &[String], pad: usize) -> usize {
     64 + links.iter().map(|l| l.len() + 24).sum::<usize>() + pad
 }
 
+/// The links of an HTML page besides its plain `<a href>`s.
+#[derive(Clone, Copy)]
+struct Extra<'a> {
+    /// Rendered as `<a rel="nofollow" href>`.
+    nofollow: &'a [String],
+    /// Rendered as `<img src>`.
+    images: &'a [String],
+}
+
 fn write_html(
     html: &mut String,
     links: &[String],
-    nofollow: &[String],
+    extra: Extra<'_>,
     base: Option<&str>,
     pad: usize,
 ) {
@@ -131,10 +151,15 @@ fn write_html(
         escape_into(html, link);
         html.push_str("\">link</a>\n");
     }
-    for link in nofollow {
+    for link in extra.nofollow {
         html.push_str("<a rel=\"nofollow\" href=\"");
         escape_into(html, link);
         html.push_str("\">link</a>\n");
+    }
+    for src in extra.images {
+        html.push_str("<img src=\"");
+        escape_into(html, src);
+        html.push_str("\">\n");
     }
     if pad > 0 {
         const FILLER: &str = "lorem ipsum dolor sit amet, consectetur adipiscing elit. ";

@@ -48,6 +48,10 @@ pub struct PageSpec {
     /// followed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nofollow: Option<Vec<String>>,
+    /// Images rendered after those as `<img src>`s: assets, followed only by a crawl that
+    /// follows assets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<String>>,
     /// A `<base href>` for the HTML page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<String>,

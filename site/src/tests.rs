@@ -71,9 +71,10 @@ fn html_pages_round_trip_through_the_reference_extractor() {
     assert!(html.len() >= 1000 && html.len() < 1300, "{}", html.len());
 }
 
-/// `nofollow` hrefs come after the links, with `rel="nofollow"`; only an HTML page has them.
+/// `nofollow` hrefs come after the links, with `rel="nofollow"`, and `images` as `<img src>`;
+/// only an HTML page has them.
 #[test]
-fn nofollow_links_are_rendered_with_rel() {
+fn nofollow_links_and_images_are_rendered() {
     let site = Site::from_json(
         r#"{"pages": {"http://a.test/": {"links": ["/a"], "nofollow": ["/b", "c"]}}}"#,
     )
@@ -86,6 +87,15 @@ fn nofollow_links_are_rendered_with_rel() {
         .map(|l| (l.url.as_str(), l.nofollow))
         .collect();
     assert_eq!(got, [("/a", false), ("/b", true), ("c", true)]);
+    let site = Site::from_json(r#"{"pages": {"http://a.test/": {"images": ["/i.png"]}}}"#).unwrap();
+    let body = site.page(0).response().body;
+    let found = links::extract_dom(std::str::from_utf8(&body).unwrap());
+    let got: Vec<(&str, links::LinkKind)> = found
+        .links
+        .iter()
+        .map(|l| (l.url.as_str(), l.kind))
+        .collect();
+    assert_eq!(got, [("/i.png", links::LinkKind::Image)]);
     let e = err(r#"{"pages": {"http://a.test/": {"body": "x", "nofollow": ["/b"]}}}"#);
     assert!(e.contains("cannot have \"nofollow\""), "{e}");
 }

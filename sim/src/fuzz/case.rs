@@ -147,6 +147,9 @@ pub struct Node {
     /// Links with `rel=nofollow`, after its own links (an HTML node's only): never followed, so
     /// never edges of the graph a crawl explores.
     pub nofollow: Vec<Edge>,
+    /// Images (`<img src>`), after those (an HTML node's only): assets, edges of the graph only
+    /// when the case follows assets.
+    pub images: Vec<Edge>,
 }
 
 impl Node {
@@ -159,6 +162,7 @@ impl Node {
             script: Vec::new(),
             faults: None,
             nofollow: Vec::new(),
+            images: Vec::new(),
         }
     }
 }
@@ -239,6 +243,8 @@ pub struct Case {
     /// Download a body only when it is HTML (robots.txt aside): other responses are recorded
     /// with no size.
     pub html_bodies_only: bool,
+    /// Follow assets: the nodes' `images` too.
+    pub assets: bool,
     /// The seed of the simulation and of the engine's retry jitter.
     pub seed: u64,
 }
@@ -263,6 +269,7 @@ impl Case {
             "nofollow",
             self.nodes.iter().any(|n| !n.nofollow.is_empty()),
         );
+        set("assets", self.assets);
         drawn
     }
 
@@ -284,6 +291,7 @@ impl Case {
             delay_64ths: 0,
             robots: false,
             html_bodies_only: false,
+            assets: false,
             seed: 0,
         }
     }
@@ -394,6 +402,9 @@ impl Case {
                     if !node.nofollow.is_empty() {
                         page.nofollow = Some(node.nofollow.iter().map(|l| self.href(l)).collect());
                     }
+                    if !node.images.is_empty() {
+                        page.images = Some(node.images.iter().map(|l| self.href(l)).collect());
+                    }
                 }
                 NodeKind::Redirect { status, location } => {
                     page.redirect = Some(*status);
@@ -428,6 +439,7 @@ impl Case {
             .delay(self.delay())
             .robots(self.robots)
             .html_bodies_only(self.html_bodies_only)
+            .assets(self.assets)
             .seed(self.seed)
             .scope(if self.lenient {
                 ScopeMode::Lenient

@@ -214,6 +214,7 @@ fn node(rng: &mut Rng, until_ms: Option<f64>, max_links: u64) -> Node {
         script,
         faults,
         nofollow: Vec::new(),
+        images: Vec::new(),
     }
 }
 
@@ -269,6 +270,15 @@ pub fn generate(seed: u64) -> Case {
                 node.nofollow = (0..1 + rng.below(2)).map(|_| link(&mut rng)).collect();
             }
         }
+    }
+    if rng.chance(0.25) {
+        // Images on a few pages; followed only in the cases that follow assets.
+        for node in &mut case.nodes {
+            if matches!(node.kind, NodeKind::Html { .. }) && rng.chance(1.0 / 3.0) {
+                node.images = (0..1 + rng.below(2)).map(|_| link(&mut rng)).collect();
+            }
+        }
+        case.assets = rng.chance(0.5);
     }
     case
 }

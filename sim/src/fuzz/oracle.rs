@@ -224,7 +224,12 @@ impl<'a> Oracle<'a> {
                     .and_then(|b| url.join(&b).ok())
                     .filter(|b| !matches!(b.scheme(), "data" | "javascript"))
                     .unwrap_or_else(|| url.clone());
-                for link in links {
+                // Images are edges only when the crawl follows assets.
+                let images = self.case.nodes[*i]
+                    .images
+                    .iter()
+                    .filter(|_| self.case.assets);
+                for link in links.iter().chain(images) {
                     if let Some(target) = resolve(&base_url, &self.case.href(link)) {
                         out.push((target, false));
                     }

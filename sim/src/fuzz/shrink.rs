@@ -79,7 +79,7 @@ fn pinned(case: &Case) -> Case {
     let pin = |t: &Target| Target::Node(case.index(t));
     out.roots = case.roots.iter().map(pin).collect();
     for (i, node) in out.nodes.iter_mut().enumerate() {
-        for link in &mut node.nofollow {
+        for link in node.nofollow.iter_mut().chain(&mut node.images) {
             if let Edge::Node(t, _) = link {
                 *t = pin(t);
             }
@@ -257,6 +257,8 @@ fn option_variants(case: &Case) -> Vec<Case> {
     push(&|c| c.robots = false);
     push(&|c| c.html_bodies_only = false);
     push(&|c| c.nodes.iter_mut().for_each(|n| n.nofollow.clear()));
+    push(&|c| c.nodes.iter_mut().for_each(|n| n.images.clear()));
+    push(&|c| c.assets = false);
     push(&|c| c.max_tasks = 1);
     push(&|c| c.max_tries = 1);
     push(&|c| c.max_redirect = c.max_redirect.min(10).saturating_sub(1));
@@ -293,6 +295,7 @@ fn without_node(case: &Case, k: usize) -> Case {
     };
     for node in &mut c.nodes {
         node.nofollow.retain_mut(keep);
+        node.images.retain_mut(keep);
         match &mut node.kind {
             NodeKind::Html { links, .. } => {
                 links.retain_mut(keep);
