@@ -168,8 +168,25 @@ impl Output {
         self.closed
     }
 
+    /// Flushes the JSON lines and prints the report on the console: on stdout, or on stderr
+    /// when the JSON lines are on stdout (`--jsonl -`). Returns the first error; a closed
+    /// console is not one.
+    pub fn finish_on_console(self, summary: &Summary) -> Result<(), String> {
+        let mut out: Box<dyn Write> = match self.lines_on_stdout() {
+            true => Box::new(io::stderr().lock()),
+            false => Box::new(io::stdout().lock()),
+        };
+        self.finish(summary, &mut out)?;
+        match out.flush() {
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                Err(format!("cannot write the report: {e}"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// `true` when the JSON lines go to stdout (`--jsonl -`): the report goes elsewhere.
-    pub fn lines_on_stdout(&self) -> bool {
+    fn lines_on_stdout(&self) -> bool {
         self.jsonl.as_ref().is_some_and(|(path, _)| is_stdout(path))
     }
 

@@ -20,7 +20,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -236,20 +236,9 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
             );
         }
     }
-    // The report goes to stdout, unless the JSON lines are there.
-    let mut out: Box<dyn Write> = match output.lines_on_stdout() {
-        true => Box::new(io::stderr().lock()),
-        false => Box::new(io::stdout().lock()),
-    };
     output
-        .finish(&summary, &mut out)
+        .finish_on_console(&summary)
         .map_err(AppError::Output)?;
-    match out.flush() {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            return Err(AppError::Output(format!("cannot write the report: {e}")));
-        }
-        _ => {}
-    }
     if let Some(e) = recording {
         return Err(AppError::Output(e));
     }

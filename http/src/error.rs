@@ -140,8 +140,9 @@ fn from_words(message: &str) -> FetchErrorKind {
     }
 }
 
-/// Error text as the crate's errors read: lowercase first letter, no trailing period.
-fn lowercase_message(text: &str) -> String {
+/// Error text as the crate's errors read (an OS, library or backend message): lowercase first
+/// letter, no trailing period.
+pub(crate) fn lowercase_message(text: &str) -> String {
     let text = text.trim().trim_end_matches('.');
     let mut chars = text.chars();
     match chars.next() {

@@ -239,13 +239,8 @@ fn run(cli: &SimCli) -> Result<(), (u8, String)> {
     let output = Rc::try_unwrap(output)
         .map_err(|_| (BAD_OUTPUT, "output still in use".to_string()))?
         .into_inner();
-    // The report goes to stdout, unless the JSON lines are there.
-    let mut out: Box<dyn std::io::Write> = match output.lines_on_stdout() {
-        true => Box::new(std::io::stderr().lock()),
-        false => Box::new(std::io::stdout().lock()),
-    };
     output
-        .finish(&run.summary, &mut out)
+        .finish_on_console(&run.summary)
         .map_err(|e| (BAD_OUTPUT, e))?;
     match unrecorded {
         Some(message) => Err((UNRECORDED, message)),

@@ -24,6 +24,7 @@ use futures_util::future::{Either, select};
 use native_tls::{HandshakeError, TlsConnector};
 
 use super::WireError;
+use crate::error::lowercase_message;
 use crawler::FetchErrorKind;
 
 /// Size of each connection's read buffer. A typical page (head and 5-15 KB of HTML) arrives in
@@ -332,7 +333,9 @@ async fn open(target: &Endpoint, tls: Option<&TlsConnector>) -> Result<Conn, Wir
             let found = (name.as_str(), target.port)
                 .to_socket_addrs()
                 .await
-                .map_err(|e| WireError::new(FetchErrorKind::Dns, lower(&e.to_string())))?;
+                .map_err(|e| {
+                    WireError::new(FetchErrorKind::Dns, lowercase_message(&e.to_string()))
+                })?;
             found.collect()
         }
     };
@@ -347,7 +350,9 @@ async fn open(target: &Endpoint, tls: Option<&TlsConnector>) -> Result<Conn, Wir
                     None => Ok(Conn::new(Io::Plain(stream))),
                 };
             }
-            Err(e) => last = WireError::new(FetchErrorKind::Connect, lower(&e.to_string())),
+            Err(e) => {
+                last = WireError::new(FetchErrorKind::Connect, lowercase_message(&e.to_string()))
+            }
         }
     }
     Err(last)
@@ -365,7 +370,10 @@ async fn handshake(
     let failed = |e: &dyn std::fmt::Display| {
         WireError::new(
             FetchErrorKind::Tls,
-            format!("tls handshake failed: {}", lower(&e.to_string())),
+            format!(
+                "tls handshake failed: {}",
+                lowercase_message(&e.to_string())
+            ),
         )
     };
     let mut step = tls.connect(
@@ -386,16 +394,6 @@ async fn handshake(
                 step = mid.handshake();
             }
         }
-    }
-}
-
-/// An OS or library message as this crate's errors read: lowercase first letter, no period.
-pub(crate) fn lower(text: &str) -> String {
-    let text = text.trim().trim_end_matches('.');
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 

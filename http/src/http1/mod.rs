@@ -87,7 +87,7 @@ pub(crate) fn io_error(e: &io::Error, default: FetchErrorKind) -> WireError {
         K::InvalidData => FetchErrorKind::Protocol,
         _ => default,
     };
-    WireError::new(kind, conn::lower(&e.to_string()))
+    WireError::new(kind, crate::error::lowercase_message(&e.to_string()))
 }
 
 /// The client: a connection pool and a TLS context.
