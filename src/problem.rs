@@ -247,9 +247,41 @@ mod tests {
             Cut::UrlLength,
         ];
         let names: Vec<&str> = cuts.iter().map(|c| c.as_str()).collect();
-        let mut sorted = names.clone();
+        // The keys summaries have always had, in the order they have always been listed.
+        let old = [
+            "nofollow",
+            "not_followed",
+            "pages_per_host",
+            "path_depth",
+            "repeated_segment",
+            "robots",
+            "robots_unavailable",
+            "url_length",
+        ];
+        assert_eq!(names, old);
+        use crate::FetchErrorKind as K;
+        let kinds = [
+            K::Connect,
+            K::Dns,
+            K::Other,
+            K::Protocol,
+            K::Reset,
+            K::Timeout,
+            K::Tls,
+        ];
+        let mut sorted = kinds;
         sorted.sort_unstable();
-        assert_eq!(names, sorted);
+        let json: Vec<String> = sorted
+            .iter()
+            .map(|k| serde_json::to_string(k).unwrap())
+            .collect();
+        let old = [
+            "connect", "dns", "other", "protocol", "reset", "timeout", "tls",
+        ];
+        assert_eq!(json, old.map(|k| format!("\"{k}\"")));
+        for kind in kinds {
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{kind}\""));
+        }
         for cut in cuts {
             let json = serde_json::to_string(&cut).unwrap();
             assert_eq!(json, format!("\"{cut}\""));

@@ -205,27 +205,27 @@ impl fmt::Display for FetchError {
 
 impl std::error::Error for FetchError {}
 
-/// The classes of fetch failure. All of them are retried up to `max_tries`. Ordered (and
-/// serialised) by name, as the summary lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The classes of fetch failure. All of them are retried up to `max_tries`. Declared, and so
+/// ordered and listed in the summary, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum FetchErrorKind {
-    /// The host name did not resolve.
-    Dns,
     /// The TCP (or TLS) connection could not be opened: refused, unreachable, connect timeout.
     Connect,
-    /// The TLS handshake or certificate check failed.
-    Tls,
-    /// The connection broke after it was opened: reset, closed early, body cut short.
-    Reset,
+    /// The host name did not resolve.
+    Dns,
+    /// Anything else.
+    Other,
     /// The server's answer was not valid HTTP.
     Protocol,
+    /// The connection broke after it was opened: reset, closed early, body cut short.
+    Reset,
     /// No answer within the per-fetch timeout (raised by the engine, or by the transport's own
     /// connect/read timeouts).
     Timeout,
-    /// Anything else.
-    Other,
+    /// The TLS handshake or certificate check failed.
+    Tls,
 }
 
 impl FetchErrorKind {
@@ -240,18 +240,6 @@ impl FetchErrorKind {
             FetchErrorKind::Timeout => "timeout",
             FetchErrorKind::Other => "other",
         }
-    }
-}
-
-impl PartialOrd for FetchErrorKind {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for FetchErrorKind {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
     }
 }
 

@@ -52,3 +52,23 @@ fn roots_are_normalised_and_deduplicated() {
     assert_eq!(c.roots.len(), 1);
     assert_eq!(c.roots[0].as_str(), "http://h/");
 }
+
+#[test]
+fn getters_give_the_built_options_and_with_seed_changes_only_the_seed() {
+    let c = Config::builder()
+        .root("http://h/")
+        .max_tasks(7)
+        .exclude("x")
+        .seed(3)
+        .build()
+        .unwrap();
+    assert_eq!((c.max_tasks(), c.seed()), (7, 3));
+    assert_eq!(c.exclude().map(|re| re.as_str()), Some("x"));
+    let seeded = c.clone().with_seed(9);
+    assert_eq!(seeded.seed(), 9);
+    assert_eq!(
+        format!("{:?}", seeded.with_seed(3)),
+        format!("{c:?}"),
+        "nothing but the seed moved"
+    );
+}

@@ -141,21 +141,14 @@ impl<'a> Event<'a> {
     /// Empty for anything else.
     pub fn links(&self) -> impl Iterator<Item = OutLink> + 'a {
         let canon = self.canon;
-        let (found, base) = match self.found {
-            Some((found, base)) => (Some(found), Some(base)),
-            None => (None, None),
-        };
-        let page_nofollow = found.is_some_and(|f| f.robots.nofollow);
-        found
-            .into_iter()
-            .flat_map(|f| f.links.iter())
-            .filter_map(move |link: &links::Link| {
-                let url = normalize::resolve_with(base?, &link.url, canon)?;
+        self.found.into_iter().flat_map(move |(found, base)| {
+            found.links.iter().filter_map(move |link: &links::Link| {
                 Some(OutLink {
-                    url,
+                    url: normalize::resolve_with(base, &link.url, canon)?,
                     kind: link.kind,
-                    nofollow: link.nofollow || page_nofollow,
+                    nofollow: link.nofollow || found.robots.nofollow,
                 })
             })
+        })
     }
 }

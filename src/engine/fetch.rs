@@ -68,32 +68,26 @@ pub(crate) fn backoff(config: &Config, next_try: u32) -> Duration {
         .min(config.max_backoff)
 }
 
-/// The wait a 429 or 503 `outcome` asks for with `Retry-After`, when it is longer than the
-/// crawl's cap: such a URL is not tried again.
-pub(crate) fn retry_after_beyond_cap(
-    config: &Config,
-    outcome: &Result<Response, FetchError>,
-) -> Option<Duration> {
+/// The wait a 429 or 503 `outcome` asks for with `Retry-After`, if it asks for one. The crawl
+/// loop waits that long before the next try, or, past `max_retry_after`, tries no more.
+pub(crate) fn asked_wait(outcome: &Result<Response, FetchError>) -> Option<Duration> {
     let response = outcome.as_ref().ok()?;
     if !matches!(response.status, 429 | 503) {
         return None;
     }
-    retry_after(response).filter(|&asked| asked > config.max_retry_after)
+    retry_after(response)
 }
 
-/// How long to wait before try `next_try` after `outcome`.
+/// How long to wait before try `next_try`: the wait the server `asked` for (see
+/// [`asked_wait`]), else the backoff.
 pub(crate) fn retry_wait(
     config: &Config,
-    outcome: &Result<Response, FetchError>,
+    asked: Option<Duration>,
     next_try: u32,
     rng: &mut Jitter,
 ) -> Duration {
-    if let Ok(r) = outcome {
-        if matches!(r.status, 429 | 503) {
-            if let Some(wait) = retry_after(r) {
-                return wait.min(config.max_retry_after);
-            }
-        }
+    if let Some(wait) = asked {
+        return wait;
     }
     // "Equal jitter": half fixed, half random, so retries of many URLs spread out.
     let full = backoff(config, next_try);
@@ -145,7 +139,7 @@ mod tests {
         let mut rng = Jitter::new(7);
         let err = Err(FetchError::new(FetchErrorKind::Reset, ""));
         let waits: Vec<Duration> = (0..200)
-            .map(|_| retry_wait(&c, &err, 3, &mut rng))
+            .map(|_| retry_wait(&c, asked_wait(&err), 3, &mut rng))
             .collect();
         assert!(
             waits
@@ -174,15 +168,18 @@ mod tests {
         assert_eq!(retry_after(&past), Some(Duration::ZERO));
         // A date without the server's Date to measure it against is not usable.
         assert_eq!(retry_after(&r("Wed, 21 Oct 2015 07:28:30 GMT")), None);
-        // Capped, and only for 429/503.
+        // Asked for by 429 and 503 only, and then waited as asked (a wait past the cap ends the
+        // tries instead: engine/tests.rs).
         let mut rng = Jitter::new(1);
         let c = config();
-        assert_eq!(
-            retry_wait(&c, &Ok(r("99999")), 2, &mut rng),
-            Duration::from_secs(60)
-        );
+        let asked = asked_wait(&Ok(r("45")));
+        assert_eq!(asked, Some(Duration::from_secs(45)));
+        assert_eq!(retry_wait(&c, asked, 2, &mut rng), Duration::from_secs(45));
+        let too_many = Response::new(429).with_header("Retry-After", "3");
+        assert_eq!(asked_wait(&Ok(too_many)), Some(Duration::from_secs(3)));
         let not_503 = Response::new(500).with_header("Retry-After", "30");
-        assert!(retry_wait(&c, &Ok(not_503), 2, &mut rng) <= Duration::from_millis(100));
+        assert_eq!(asked_wait(&Ok(not_503)), None);
+        assert!(retry_wait(&c, None, 2, &mut rng) <= Duration::from_millis(100));
     }
 
     #[test]

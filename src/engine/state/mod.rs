@@ -247,15 +247,15 @@ impl<'a> CrawlState<'a> {
         self.summary.requests += 1;
         self.schedule.finish(fetched.job.host, now);
         let job = &fetched.job;
-        let beyond_cap = fetch::retry_after_beyond_cap(self.config, &fetched.outcome);
-        if let Some(asked) = beyond_cap {
+        let asked = fetch::asked_wait(&fetched.outcome);
+        let cap = self.config.max_retry_after;
+        if let Some(asked) = asked.filter(|&asked| asked > cap) {
             // Recorded now, with the answer it got: waiting a year, or retrying early, would
             // both be wrong.
-            let cap = self.config.max_retry_after;
             self.problem = Some(Problem::RetryAfterBeyondCap { asked, cap });
         } else if job.try_no < self.config.max_tries && fetch::retryable(&fetched.outcome) {
             let next_try = job.try_no + 1;
-            let wait = fetch::retry_wait(self.config, &fetched.outcome, next_try, &mut self.rng);
+            let wait = fetch::retry_wait(self.config, asked, next_try, &mut self.rng);
             let job = Job {
                 try_no: next_try,
                 ..fetched.job

@@ -5,6 +5,8 @@
 //! known by its text alone ([`super::super::shortcut`]), an href seen before on a page of the
 //! same origin by the memo ([`super::super::memo`]), anything else by the URL parser.
 
+use std::borrow::Cow;
+
 use url::Url;
 
 use super::super::frontier::{Label, Table, UrlState};
@@ -108,7 +110,11 @@ impl CrawlState<'_> {
         } else if success && html {
             self.summary.html += 1;
             self.summary.html_bytes += response.body.len() as u64;
-            base = Some(self.links(id, &url, depth, response, &mut record));
+            // The page's own URL unless a `<base href>` gave another (no copy of the URL).
+            base = Some(
+                self.links(id, &url, depth, response, &mut record)
+                    .unwrap_or(url),
+            );
         } else {
             if success {
                 self.summary.other += 1;
@@ -157,7 +163,7 @@ impl CrawlState<'_> {
     /// that carries `rel=nofollow`, and none at all when the page's meta robots says `nofollow`
     /// (those count as `nofollow` cuts, one per link). `links` counts every link considered;
     /// `noindex` goes on the record, and so does a parser failure (as `error`).
-    /// Returns the URL the links resolve against.
+    /// Returns the URL the links resolve against when a `<base href>` made it other than `url`.
     fn links(
         &mut self,
         id: u32,
@@ -165,7 +171,7 @@ impl CrawlState<'_> {
         depth: u32,
         response: &Response,
         record: &mut Record,
-    ) -> Url {
+    ) -> Option<Url> {
         self.table.finish(id, UrlState::Fetched);
         let mut found = std::mem::take(&mut self.found);
         if let Err(why) = links::extract_into(&response.body, &mut found) {
@@ -244,6 +250,9 @@ impl CrawlState<'_> {
         record.links = Some(count);
         record.new_links = Some(new);
         self.found = found;
-        base.into_owned()
+        match base {
+            Cow::Owned(base) => Some(base),
+            Cow::Borrowed(_) => None,
+        }
     }
 }
