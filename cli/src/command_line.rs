@@ -23,10 +23,14 @@ pub fn args_of(config: &Config) -> Vec<String> {
         .config()
         .expect("the defaults are valid");
     let mut args = Vec::new();
+    // `--flag=value`, one argument: a value that starts with `-` (an exclude pattern, say)
+    // would otherwise read as a flag.
     let mut put = |differs: bool, flag: &str, value: Option<String>| {
         if differs {
-            args.push(format!("--{flag}"));
-            args.extend(value);
+            args.push(match value {
+                Some(value) => format!("--{flag}={value}"),
+                None => format!("--{flag}"),
+            });
         }
     };
     let (c, d) = (config, &defaults);
@@ -196,13 +200,14 @@ mod tests {
                 Just(r"\.pdf$".to_string()),
                 Just("^http://b".to_string()),
                 Just("a b".to_string()),
+                Just("-draft".to_string()),
             ]),
             limits in (prop::option::of(1u64..1000), prop::option::of(0u32..9)),
             more in (prop::option::of(1usize..50), prop::option::of(1u64..500)),
             traps in (1usize..5000, 0usize..64, 1usize..9),
             flags in (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
             crawl_delay in millis(30_000),
-            agent in "[a-z]{1,8}/[0-9]\\.[0-9]( \\(\\+http://x\\.test\\))?",
+            agent in "-?[a-z]{1,8}/[0-9]\\.[0-9]( \\(\\+http://x\\.test\\))?",
             sitemaps in prop::collection::vec("http://[a-c]\\.test/s[0-9]\\.xml", 0..3),
         ) -> Config {
             let (tasks, redirects, tries) = counts;
@@ -263,7 +268,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             args_of(&config),
-            ["--timeout", "1.5", "--exclude", "x y", "http://a.test/"]
+            ["--timeout=1.5", "--exclude=x y", "http://a.test/"]
         );
     }
 

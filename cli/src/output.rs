@@ -17,6 +17,16 @@ pub fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), String> {
     let outputs: Vec<(&str, &Path)> = outputs
         .iter()
         .filter_map(|&(flag, path)| Some((flag, path?)))
+        .collect();
+    // Only the JSON lines may go to stdout; another output named `-` would be a file of that
+    // name, which is surely not what was meant.
+    for &(flag, path) in &outputs {
+        if is_stdout(path) && flag != "--jsonl" {
+            return Err(format!("{flag} - : only --jsonl can write to stdout"));
+        }
+    }
+    let outputs: Vec<(&str, &Path)> = outputs
+        .into_iter()
         .filter(|(_, path)| !is_stdout(path))
         .collect();
     // Devices and pipes (`/dev/null`, `/dev/stdout`, a FIFO) are left alone: nothing there is
@@ -232,5 +242,21 @@ impl std::fmt::Debug for Output {
             .field("format", &self.format)
             .field("error", &self.error)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `-` is stdout for the JSON lines only; for another output it is refused, not made a
+    /// file named `-`.
+    #[test]
+    fn only_the_jsonl_may_be_stdout() {
+        let dash = Path::new("-");
+        assert_eq!(check_outputs(&[("--jsonl", Some(dash))]), Ok(()));
+        let e = check_outputs(&[("--jsonl", Some(dash)), ("--record", Some(dash))]).unwrap_err();
+        assert_eq!(e, "--record - : only --jsonl can write to stdout");
+        assert!(!dash.exists());
     }
 }

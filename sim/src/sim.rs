@@ -370,9 +370,9 @@ mod tests {
         );
         assert_eq!(
             cmd,
-            "crawl-sim --site '/tmp/x y.json' --seed 7 --budget 60 --max-tasks 3 \
-             --timeout 1.5 --lenient --exclude '\\.pdf$' \
-             --max-depth 2 --ignore-robots 'http://a.test/?q=1&r=2'"
+            "crawl-sim --site '/tmp/x y.json' --seed 7 --budget 60 --max-tasks=3 \
+             --timeout=1.5 --lenient '--exclude=\\.pdf$' \
+             --max-depth=2 --ignore-robots 'http://a.test/?q=1&r=2'"
         );
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");
