@@ -40,6 +40,11 @@ pub fn config(roots: &[String]) -> Config {
         .expect("a valid configuration")
 }
 
+/// `true` for a URL the configuration excludes (its pattern, matched as the crawl matches it).
+fn excluded(config: &Config, url: &str) -> bool {
+    config.exclude().is_some_and(|re| re.is_match(url))
+}
+
 /// Runs the check on `seeds` seeds (from 1); returns how many seeds passed, or the first
 /// failure with the command that replays it.
 pub fn check(site_path: &Path, seeds: u64) -> Result<u64, String> {
@@ -51,7 +56,7 @@ pub fn check(site_path: &Path, seeds: u64) -> Result<u64, String> {
         .pages()
         .iter()
         .map(|page| page.url().to_string())
-        .filter(|url| !url.contains("/private/"))
+        .filter(|url| !excluded(&config, url))
         .collect();
     let budget = Duration::from_secs(3600);
     for seed in 1..=seeds {
@@ -67,7 +72,7 @@ pub fn check(site_path: &Path, seeds: u64) -> Result<u64, String> {
         let mut recorded = BTreeSet::new();
         for request in &run.requests {
             let url = request.url.as_str();
-            if url.contains("/private/") {
+            if excluded(&config, url) {
                 return Err(fail(format!("{url} is excluded but was requested")));
             }
         }

@@ -482,6 +482,8 @@ impl Case {
             .nodes
             .iter()
             .map(|n| match &n.kind {
+                // Images are URLs the crawl fetches too when it follows assets.
+                NodeKind::Html { links, .. } if self.assets => links.len() + n.images.len(),
                 NodeKind::Html { links, .. } => links.len(),
                 _ => 1,
             })

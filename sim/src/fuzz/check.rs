@@ -18,7 +18,7 @@
 //!   whose last try came after it ends with its own status ([`Property::Liveness`]);
 //! - every response's body was read, except with `html_bodies_only` those that are not HTML
 //!   (robots.txt aside), whose records have no size ([`Property::Bodies`]);
-//! - the `nofollow` cuts are exactly the `rel=nofollow` links of the pages fetched
+//! - the `nofollow` cuts, in all, are the `rel=nofollow` links of the pages fetched
 //!   ([`Property::Nofollow`]; the reachable set already says none was followed).
 //!
 //! A failure is a [`Failure`]: the property and the evidence, one line where possible.
@@ -33,7 +33,7 @@ use crawler::{Config, Cut, Record};
 use crawler_site::Site;
 use url::Url;
 
-use super::case::Case;
+use super::case::{Case, NodeKind};
 use super::oracle::{Final, Oracle, retryable};
 use crate::{Sim, SimRun};
 
@@ -63,7 +63,7 @@ pub enum Property {
     Liveness,
     /// A body downloaded that `html_bodies_only` says to skip, or one skipped that should not be.
     Bodies,
-    /// The `nofollow` cuts differ from the `rel=nofollow` links of the pages fetched.
+    /// The `nofollow` cuts differ, in all, from the `rel=nofollow` links of the pages fetched.
     Nofollow,
     /// The engine or the simulator panicked.
     Panic,
@@ -195,7 +195,7 @@ pub fn check(case: &Case) -> Result<Passed, Failure> {
     check_against_oracle(&oracle, &config, &by_url)?;
     check_redirect_chains(case, &oracle, &config, &records, &by_url)?;
     check_liveness(case, &oracle, &run, &by_url)?;
-    check_bodies(case, &records)?;
+    check_bodies(case, &oracle, &records)?;
     check_nofollow(&oracle, &run, &by_url)?;
     Ok(Passed {
         requests: run.requests.len(),
@@ -205,18 +205,21 @@ pub fn check(case: &Case) -> Result<Passed, Failure> {
 }
 
 /// Every response's record has a size (its body was read), except, with `html_bodies_only`,
-/// those whose content type is not HTML: their bodies are skipped. robots.txt is always read.
-fn check_bodies(case: &Case, records: &[Record]) -> Result<(), Failure> {
+/// those that are not HTML: their bodies are skipped. robots.txt is always read. Which
+/// responses are HTML is the case's to say (an HTML node answering its own 200), not the
+/// record's content type.
+fn check_bodies(case: &Case, oracle: &Oracle, records: &[Record]) -> Result<(), Failure> {
     for r in records.iter().filter(|r| r.status.is_some()) {
-        let html = r.content_type.as_deref() == Some("text/html");
+        let node = oracle.node(&r.url).map(|i| &case.nodes[i].kind);
+        let html = matches!(node, Some(NodeKind::Html { .. })) && r.status == Some(200);
         let robots = case.robots && r.url.ends_with("/robots.txt");
         let read = !case.html_bodies_only || html || robots;
         ensure!(
             Property::Bodies,
             r.size.is_some() == read,
-            "{} ({:?}, html_bodies_only {}) has size {:?}",
+            "{} (status {:?}, html_bodies_only {}) has size {:?}",
             r.url,
-            r.content_type,
+            r.status,
             case.html_bodies_only,
             r.size
         );
@@ -224,8 +227,9 @@ fn check_bodies(case: &Case, records: &[Record]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The crawl's `nofollow` cuts are exactly the `rel=nofollow` links (those that are URLs) of
-/// the pages it fetched; that none was followed, the reachable set already says.
+/// The crawl's `nofollow` cuts, in all, are the `rel=nofollow` links (those that are URLs) of
+/// the pages it fetched (the engine counts them per crawl, not per page); that none was
+/// followed, the reachable set already says.
 fn check_nofollow(
     oracle: &Oracle,
     run: &SimRun,
