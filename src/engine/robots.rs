@@ -93,6 +93,9 @@ struct Chain {
     hosts: Vec<u32>,
     /// The outcome, once known.
     outcome: Option<Rc<HostRules>>,
+    /// The chain this one was redirected into (its hosts went there, and so do later ones):
+    /// it never gets an outcome of its own.
+    joined: Option<usize>,
 }
 
 /// What the engine must do after asking the [`Book`].
@@ -135,6 +138,7 @@ impl Book {
                 self.chains.push(Chain {
                     hosts: vec![host],
                     outcome: None,
+                    joined: None,
                 });
                 let c = self.chains.len() - 1;
                 self.chain_of.insert(id, c);
@@ -145,9 +149,10 @@ impl Book {
 
     /// Chain `chain`'s fetch was redirected to URL id `id`.
     pub fn redirect(&mut self, chain: usize, id: u32) -> RobotsStep {
-        match self.chain_of.get(&id) {
-            Some(&other) if other != chain => {
+        match self.chain_of.get(&id).map(|&c| self.last(c)) {
+            Some(other) if other != chain => {
                 let hosts = std::mem::take(&mut self.chains[chain].hosts);
+                self.chains[chain].joined = Some(other);
                 self.join(other, hosts)
             }
             // A redirect back into its own chain: a loop; decided as "no robots.txt".
@@ -170,7 +175,16 @@ impl Book {
         RobotsStep::Known(hosts, outcome)
     }
 
+    /// The chain that decides for `chain`: itself, or the one it was redirected into, and so on.
+    fn last(&self, mut chain: usize) -> usize {
+        while let Some(next) = self.chains[chain].joined {
+            chain = next;
+        }
+        chain
+    }
+
     fn join(&mut self, chain: usize, hosts: Vec<u32>) -> RobotsStep {
+        let chain = self.last(chain);
         match self.chains[chain].outcome.clone() {
             Some(outcome) => {
                 for &h in &hosts {
@@ -241,7 +255,7 @@ pub(crate) fn verdict(
     match response.status {
         200..=299 => {
             let body = &response.body[..response.body.len().min(MAX_ROBOTS_BYTES)];
-            match Robot::new(agent, body) {
+            match Robot::new(agent, &empty_disallows_as_noops(body)) {
                 Ok(robot) => {
                     let delay = robot
                         .delay
@@ -264,6 +278,62 @@ pub(crate) fn verdict(
         429 | 500..=599 => Verdict::Rules(Rules::Unavailable, None, Vec::new()),
         _ => Verdict::Rules(Rules::AllowAll, None, Vec::new()),
     }
+}
+
+/// `body` with every empty `Disallow:` line made an empty `Allow:`.
+///
+/// RFC 9309 gives an empty `Disallow` no effect (it matches no path), so `Disallow: /` next to
+/// it still forbids everything. `texting_robots` reads it as `Allow: /` instead, which wins its
+/// tie with `Disallow: /` and allowed a whole site that said no (found by the fuzzer). An empty
+/// `Allow:` matches every path with the lowest priority, which is no rule at all, and is still
+/// a rule line, so the groups stay as they were. The keywords and separators are the ones that
+/// parser accepts (misspellings included).
+fn empty_disallows_as_noops(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    const KEYWORDS: [&[u8]; 6] = [
+        b"disallow",
+        b"dissallow",
+        b"dissalow",
+        b"disalow",
+        b"diasllow",
+        b"disallaw",
+    ];
+    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
+    let is_empty_disallow = |line: &[u8]| {
+        let start = line.iter().position(|b| !blank(b)).unwrap_or(line.len());
+        let line = &line[start..];
+        KEYWORDS.iter().any(|k| {
+            if line.len() < k.len() || !line[..k.len()].eq_ignore_ascii_case(k) {
+                return false;
+            }
+            let rest = &line[k.len()..];
+            let spaces = rest
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
+            let value = match rest[spaces..].first() {
+                Some(b':') => &rest[spaces + 1..],
+                _ if spaces > 0 => &rest[spaces..],
+                _ => return false,
+            };
+            let value = value.split(|&b| b == b'#').next().unwrap_or_default();
+            value.iter().all(|b| b.is_ascii_whitespace())
+        })
+    };
+    if !body.split(|&b| b == b'\n').any(is_empty_disallow) {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    let mut out = Vec::with_capacity(body.len());
+    for (n, line) in body.split(|&b| b == b'\n').enumerate() {
+        if n > 0 {
+            out.push(b'\n');
+        }
+        if is_empty_disallow(line) {
+            out.extend_from_slice(b"Allow:");
+        } else {
+            out.extend_from_slice(line);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The product token of a User-Agent (`crawler` of `crawler/0.1 (+url)`), which robots.txt
@@ -414,5 +484,71 @@ mod book_tests {
             panic!()
         };
         assert!(matches!(b.redirect(d, 5), RobotsStep::Known(h, _) if h == [3]));
+    }
+
+    /// An empty `Disallow` has no effect (RFC 9309): it neither lifts a `Disallow: /` beside it
+    /// nor splits the groups; alone, it still allows everything.
+    #[test]
+    fn an_empty_disallow_is_no_rule() {
+        let allowed = |body: &str, path: &str| {
+            let robot = Robot::new("crawler", &empty_disallows_as_noops(body.as_bytes())).unwrap();
+            robot.allowed(&format!("http://h{path}"))
+        };
+        let both = "User-agent: *\nDisallow: /\nDisallow:\n";
+        assert!(!allowed(both, "/a"));
+        assert!(!allowed(
+            "User-agent: *\ndisallow  # nothing\nDisallow: /\n",
+            "/a"
+        ));
+        assert!(!allowed(
+            "User-agent: *\r\nDisallow :\r\nDisallow: /\r\n",
+            "/a"
+        ));
+        assert!(allowed("User-agent: *\nDisallow:\n", "/a"));
+        let groups = "User-agent: crawler\nDisallow:\n\nUser-agent: *\nDisallow: /\n";
+        assert!(allowed(groups, "/a"), "our own group still stands apart");
+        let longer = "User-agent: *\nDisallow: /a\nDisallow:\n";
+        assert!(!allowed(longer, "/a/b"));
+        assert!(allowed(longer, "/b"));
+        // Only empty ones change; other lines stay byte for byte.
+        let kept = "User-agent: *\nDisallow: /a\nDisallowed:\n";
+        assert!(matches!(
+            empty_disallows_as_noops(kept.as_bytes()),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    /// A host whose robots.txt redirects to a URL of a chain that was itself redirected into a
+    /// third chain waits for that third chain, not forever on the middle one (found by the
+    /// fuzzer: `a.test` -> `sub.a.test` -> `other.test`, each robots.txt asked for in turn,
+    /// left `a.test`'s pages queued when the crawl ended).
+    #[test]
+    fn a_redirect_into_a_joined_chain_waits_for_the_chain_it_joined() {
+        let mut b = Book::default();
+        let (other, sub, a) = (10, 11, 12); // robots.txt URL ids
+        let RobotsStep::Fetch(c_other) = b.start(0, other) else {
+            panic!()
+        };
+        let RobotsStep::Fetch(c_sub) = b.start(1, sub) else {
+            panic!()
+        };
+        let RobotsStep::Fetch(c_a) = b.start(2, a) else {
+            panic!()
+        };
+        assert!(matches!(b.redirect(c_sub, other), RobotsStep::Wait));
+        assert!(matches!(b.redirect(c_a, sub), RobotsStep::Wait));
+        let step = b.finish(c_other, HostRules::default_allow());
+        assert!(matches!(step, RobotsStep::Known(h, _) if h == [0, 1, 2]));
+        // Once decided, a late joiner through the middle URL learns the outcome at once.
+        assert!(matches!(b.start(3, sub), RobotsStep::Known(h, _) if h == [3]));
+        // A redirect back into the chain it joined is a loop.
+        let RobotsStep::Fetch(c_x) = b.start(4, 20) else {
+            panic!()
+        };
+        let RobotsStep::Fetch(c_y) = b.start(5, 21) else {
+            panic!()
+        };
+        assert!(matches!(b.redirect(c_y, 20), RobotsStep::Wait));
+        assert!(matches!(b.redirect(c_x, 21), RobotsStep::Known(h, _) if h == [4, 5]));
     }
 }

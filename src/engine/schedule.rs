@@ -33,6 +33,11 @@ pub(crate) struct Job {
     pub try_no: u32,
     /// What the request is for.
     pub kind: JobKind,
+    /// The page holds its place in its host's `max_pages_per_host` (other kinds: always
+    /// `true`). A page admitted before its host's robots.txt was known takes its place only
+    /// when it starts: one that robots.txt then forbids must not use a place another page of
+    /// the host could have had.
+    pub placed: bool,
 }
 
 /// What a job fetches.
@@ -78,8 +83,9 @@ struct Host {
     in_ready: bool,
     /// A `Timer::Host` is pending for it.
     timer_armed: bool,
-    /// URLs of this host handed to the scheduler so far.
-    admitted: u64,
+    /// Page places of `max_pages_per_host` taken: pages admitted once the host's robots.txt
+    /// was known, and pages admitted before it that have started.
+    places: u64,
     /// Waiting for its robots.txt: only robots jobs may start.
     blocked: bool,
 }
@@ -153,11 +159,9 @@ impl Scheduler {
         }
     }
 
-    /// Counts one more URL for `host`; returns the new count.
-    pub fn admit(&mut self, host: u32) -> u64 {
-        let h = &mut self.hosts[host as usize];
-        h.admitted += 1;
-        h.admitted
+    /// How many of `host`'s page places (`max_pages_per_host`) are taken, to take one more.
+    pub fn places(&mut self, host: u32) -> &mut u64 {
+        &mut self.hosts[host as usize].places
     }
 
     /// Holds `host`'s pages until [`unblock`](Self::unblock) (its robots.txt is being fetched).
@@ -188,9 +192,14 @@ impl Scheduler {
     }
 
     /// Starts the next job that may start now, if any. Jobs for which `keep` says `false` are
-    /// dropped on the way (a page that robots.txt turned out to forbid) without using the host's
-    /// slot or delay.
-    pub fn pop(&mut self, now: Duration, mut keep: impl FnMut(&Job) -> bool) -> Option<Job> {
+    /// dropped on the way (a page that robots.txt turned out to forbid, or one over its host's
+    /// page cap) without using the host's slot or delay; `keep` also gets the count of the
+    /// host's page places taken (see [`Scheduler::places`]), to take one for an unplaced page.
+    pub fn pop(
+        &mut self,
+        now: Duration,
+        mut keep: impl FnMut(&mut Job, &mut u64) -> bool,
+    ) -> Option<Job> {
         while let Some(h) = self.ready.pop_front() {
             self.hosts[h as usize].in_ready = false;
             loop {
@@ -206,9 +215,9 @@ impl Scheduler {
                     self.arm(h, at);
                     break;
                 }
-                let job = host.queue.pop_front().expect("checked non-empty");
+                let mut job = host.queue.pop_front().expect("checked non-empty");
                 self.queued -= 1;
-                if !keep(&job) {
+                if !keep(&mut job, &mut host.places) {
                     continue;
                 }
                 let host = &mut self.hosts[h as usize];
@@ -320,11 +329,12 @@ mod tests {
             host,
             try_no: 1,
             kind: JobKind::Page,
+            placed: true,
         }
     }
 
     fn ids(s: &mut Scheduler, now: Duration) -> Vec<u32> {
-        std::iter::from_fn(|| s.pop(now, |_| true))
+        std::iter::from_fn(|| s.pop(now, |_, _| true))
             .map(|j| j.id)
             .collect()
     }
@@ -380,7 +390,7 @@ mod tests {
         s.release_due(t(4));
         assert_eq!(s.next_due(), Some(t(5)));
         s.release_due(t(5));
-        let order: Vec<_> = std::iter::from_fn(|| s.pop(t(5), |_| true))
+        let order: Vec<_> = std::iter::from_fn(|| s.pop(t(5), |_, _| true))
             .map(|j| (j.id, j.try_no))
             .collect();
         assert_eq!(order, [(0, 2), (1, 1)]);
@@ -404,15 +414,16 @@ mod blocking_tests {
             host,
             try_no: 1,
             kind,
+            placed: true,
         };
         s.push(job(1, JobKind::Page), Duration::ZERO);
-        assert!(s.pop(Duration::ZERO, |_| true).is_none());
+        assert!(s.pop(Duration::ZERO, |_, _| true).is_none());
         let robots = JobKind::Robots { chain: 0, hops: 0 };
         s.push_front(job(0, robots), Duration::ZERO);
-        assert_eq!(s.pop(Duration::ZERO, |_| true).map(|j| j.id), Some(0));
-        assert!(s.pop(Duration::ZERO, |_| true).is_none());
+        assert_eq!(s.pop(Duration::ZERO, |_, _| true).map(|j| j.id), Some(0));
+        assert!(s.pop(Duration::ZERO, |_, _| true).is_none());
         s.unblock(host, Duration::ZERO);
-        assert_eq!(s.pop(Duration::ZERO, |_| true).map(|j| j.id), Some(1));
+        assert_eq!(s.pop(Duration::ZERO, |_, _| true).map(|j| j.id), Some(1));
     }
 }
 
@@ -435,11 +446,12 @@ mod keep_tests {
                     host,
                     try_no: 1,
                     kind,
+                    placed: true,
                 },
                 t(0),
             );
         }
-        let job = s.pop(t(0), |j| j.id != 0).unwrap();
+        let job = s.pop(t(0), |j, _| j.id != 0).unwrap();
         assert_eq!(job.id, 1);
         assert_eq!(s.queued(), 1);
     }

@@ -292,6 +292,31 @@ fn urls_cut_before_their_fetch_leave_max_pages_to_the_rest() {
     assert_eq!(summary.urls, 4);
 }
 
+/// A page robots.txt forbids uses no place of `max_pages_per_host`, even when it was admitted
+/// before its host's robots.txt was known (found by the fuzzer: the place went to the forbidden
+/// page, and the host's allowed page was cut).
+#[test]
+fn pages_robots_forbids_leave_the_per_host_cap_to_allowed_ones() {
+    let site = MapSite::new(&[
+        ("/robots.txt", "text:User-agent: *"),
+        (
+            "/",
+            "html:http://www.h/private http://www.h/a http://www.h/b",
+        ),
+        (
+            "http://www.h/robots.txt",
+            "text:User-agent: *|Disallow: /private",
+        ),
+    ]);
+    let (_, summary) = crawl(&site, |b| b.robots(true).max_pages_per_host(2));
+    let got = requests(&site);
+    for want in ["http://www.h/a", "http://www.h/b"] {
+        assert!(got.contains(&want.to_string()), "{want} not in {got:?}");
+    }
+    assert_eq!(summary.cuts.get(&crate::Cut::Robots), Some(&1));
+    assert_eq!(summary.cuts.get(&crate::Cut::PagesPerHost), None);
+}
+
 #[test]
 fn query_spellings_merge_and_sorting_is_opt_in() {
     let site = MapSite::new(&[("/", "html:/p?b=1&a=2 /p?a=2&b=1 /p?b=1&a=2&b=1 /p? /p%7e")]);

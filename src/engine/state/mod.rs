@@ -107,6 +107,24 @@ impl Ids for Found<'_> {
     }
 }
 
+/// Takes one of a host's page places (`places` of them are taken), or cuts page `id` when
+/// `max_pages_per_host` are taken already.
+fn take_place(
+    places: &mut u64,
+    max_pages_per_host: Option<u64>,
+    id: u32,
+    table: &mut Table,
+    cuts: &mut std::collections::BTreeMap<Cut, u64>,
+) -> bool {
+    if max_pages_per_host.is_some_and(|max| *places >= max) {
+        table.finish(id, UrlState::Cut);
+        *cuts.entry(Cut::PagesPerHost).or_default() += 1;
+        return false;
+    }
+    *places += 1;
+    true
+}
+
 /// The id of a discovered URL; a new one is checked against the scope and the trap rules (cuts
 /// are counted).
 fn intern_found(
@@ -158,9 +176,16 @@ impl<'a> CrawlState<'a> {
             let before = self.admitted;
             let (book, table, cuts) = (&self.book, &mut self.table, &mut self.summary.cuts);
             let admitted = &mut self.admitted;
-            let job = self.schedule.pop(now, |job| {
-                let go = matches!(job.kind, JobKind::Robots { .. })
+            let per_host = self.config.max_pages_per_host;
+            let job = self.schedule.pop(now, |job, places| {
+                let mut go = matches!(job.kind, JobKind::Robots { .. })
                     || robots_allow(book, table, cuts, job.id, job.host, &job.url);
+                if go && !job.placed {
+                    // Admitted before its host's robots.txt was known: it takes its place in
+                    // `max_pages_per_host` now that robots.txt has let it through.
+                    go = take_place(places, per_host, job.id, table, cuts);
+                    job.placed = go;
+                }
                 // A page admitted before its host's robots.txt was known, and cut now, gives
                 // its place in `max_pages` back.
                 if !go && job.kind == JobKind::Page && job.try_no == 1 {
@@ -216,15 +241,14 @@ impl<'a> CrawlState<'a> {
             if !self.allowed_by_robots(id, host, &url) {
                 continue;
             }
-            let per_host = self.schedule.admit(host);
-            if self
-                .config
-                .max_pages_per_host
-                .is_some_and(|max| per_host > max)
-            {
-                self.table.finish(id, UrlState::Cut);
-                *self.summary.cuts.entry(Cut::PagesPerHost).or_default() += 1;
-                continue;
+            // Likewise its place in `max_pages_per_host`.
+            let placed = !self.config.robots || self.book.rules(host).is_some();
+            if placed {
+                let places = self.schedule.places(host);
+                let (table, cuts) = (&mut self.table, &mut self.summary.cuts);
+                if !take_place(places, self.config.max_pages_per_host, id, table, cuts) {
+                    continue;
+                }
             }
             let job = Job {
                 id,
@@ -232,6 +256,7 @@ impl<'a> CrawlState<'a> {
                 host,
                 try_no: 1,
                 kind: JobKind::Page,
+                placed,
             };
             self.admitted += 1;
             self.schedule.push(job, now);

@@ -80,6 +80,7 @@ impl CrawlState<'_> {
             host,
             try_no: 1,
             kind: JobKind::Robots { chain, hops },
+            placed: true,
         };
         self.schedule.push_front(job, now);
     }

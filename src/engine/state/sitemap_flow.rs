@@ -38,6 +38,7 @@ impl CrawlState<'_> {
             host,
             try_no: 1,
             kind,
+            placed: true,
         };
         self.schedule.push(job, now);
     }
