@@ -1,7 +1,11 @@
 //! Rendering pages into responses: the HTML of a page with links, redirects, raw bodies, and
 //! the 404 of unlisted URLs (see [`crate`]).
 
+use std::io::Write;
+
 use bytes::Bytes;
+use flate2::Compression;
+use flate2::write::GzEncoder;
 
 use super::spec::FINAL_STATUSES;
 use super::{Page, PageSpec};
@@ -27,6 +31,7 @@ pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
             ("base", spec.base.is_some()),
             ("pad", spec.pad.is_some()),
             ("body", spec.body.is_some()),
+            ("gzip", spec.gzip),
             ("status", spec.status.is_some()),
             ("content_type", spec.content_type.is_some()),
         ];
@@ -63,8 +68,17 @@ pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
                 if let Some(ct) = spec.content_type {
                     headers.push(("content-type".into(), ct));
                 }
-                Bytes::from(body)
+                if spec.gzip {
+                    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+                    gz.write_all(body.as_bytes())
+                        .and_then(|()| gz.finish())
+                        .map(Bytes::from)
+                        .map_err(|e| format!("gzip: {e}"))?
+                } else {
+                    Bytes::from(body)
+                }
             }
+            None if spec.gzip => return Err("\"gzip\" needs a raw \"body\"".into()),
             None => {
                 let ct = spec
                     .content_type

@@ -61,6 +61,10 @@ pub struct PageSpec {
     /// A raw body, served as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// Serve the raw `body` gzip-compressed, as a `.gz` file is served (no `Content-Encoding`):
+    /// a gzipped sitemap, for example.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gzip: bool,
     /// The `Content-Type` header. Default: `text/html; charset=utf-8` for HTML pages, none for a
     /// raw body.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -374,3 +374,29 @@ fn a_byte_order_mark_is_read_past_and_types_are_named_for_the_file() {
     assert!(e.contains("expected a page (an object)"), "{e}");
     assert!(err(r#""x""#).contains("expected a site (an object)"));
 }
+
+#[test]
+fn a_gzip_page_serves_its_body_compressed() {
+    use std::io::Read;
+    let site = Site::from_json(
+        r#"{"pages": {"http://a.test/s.xml.gz": {"body": "<urlset/>", "gzip": true}}}"#,
+    )
+    .unwrap();
+    let body = site.page(0).response().body;
+    assert_eq!(body[..2], [0x1f, 0x8b]);
+    let mut out = String::new();
+    flate2::read::GzDecoder::new(&body[..])
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(out, "<urlset/>");
+    let no_body = err(r#"{"pages": {"http://a.test/": {"gzip": true}}}"#);
+    assert!(
+        no_body.contains("\"gzip\" needs a raw \"body\""),
+        "{no_body}"
+    );
+    let redirect = err(r#"{"pages": {"http://a.test/": {"redirect": 301, "gzip": true}}}"#);
+    assert!(
+        redirect.contains("a redirect cannot have \"gzip\""),
+        "{redirect}"
+    );
+}

@@ -17,6 +17,9 @@ use std::time::Duration;
 use crawler::{Config, ScopeMode};
 use crawler_site::{Faults, Latency, PageSpec, Scripted, SiteSpec};
 
+use super::robots::RobotsFile;
+use super::sitemaps::{Sitemap, SitemapFile};
+
 /// The hosts a node can live on. `www.a.test` is in strict scope of `a.test` (www toggled),
 /// `sub.a.test` only in lenient scope, `other.test` in neither; `down.a.test` always refuses
 /// connections (others may too, see [`Network::unreachable`]).
@@ -64,6 +67,10 @@ pub enum Form {
     DefaultPort,
     /// `//host/n3`.
     ProtocolRelative,
+    /// `http://host/n3?b=2&a=1`: the query's parameters swapped, for a node with a query (see
+    /// [`Node::query`]); the same URL only when the crawl sorts query parameters. Without a
+    /// query, the same as [`Form::Absolute`].
+    Swapped,
 }
 
 /// The node an edge points at.
@@ -150,6 +157,8 @@ pub struct Node {
     /// Images (`<img src>`), after those (an HTML node's only): assets, edges of the graph only
     /// when the case follows assets.
     pub images: Vec<Edge>,
+    /// Its URL has the query `?a=1&b=2` (which [`Form::Swapped`] spells `?b=2&a=1`).
+    pub query: bool,
 }
 
 impl Node {
@@ -163,6 +172,7 @@ impl Node {
             faults: None,
             nofollow: Vec::new(),
             images: Vec::new(),
+            query: false,
         }
     }
 }
@@ -190,8 +200,7 @@ impl Default for Network {
     }
 }
 
-/// The features a case may draw, as `crawl-sim fuzz` counts them on its `drawn:` line. Some
-/// are not drawn yet (their count stays 0): the fuzzer and its oracle do not model them.
+/// The features a case may draw, as `crawl-sim fuzz` counts them on its `drawn:` line.
 pub const FEATURES: [&str; 13] = [
     "robots",
     "sitemaps",
@@ -236,15 +245,28 @@ pub struct Case {
     pub max_per_host: Option<usize>,
     /// The per-host delay in 1/64 s (so it prints exactly in seconds).
     pub delay_64ths: u32,
-    /// Fetch and obey each host's robots.txt. No node lives at `/robots.txt`, so it answers 404
-    /// (everything allowed) unless the host is down or a fault strikes (then, per RFC 9309,
-    /// nothing of that host is fetched).
+    /// Fetch and obey each host's robots.txt: its file in `robots_files`, or a 404 (everything
+    /// allowed). A host that is down, or a fault on the last try, means nothing of that host is
+    /// fetched (RFC 9309).
     pub robots: bool,
     /// Download a body only when it is HTML (robots.txt aside): other responses are recorded
     /// with no size.
     pub html_bodies_only: bool,
     /// Follow assets: the nodes' `images` too.
     pub assets: bool,
+    /// Sort query parameters (see [`Config::sort_query`]).
+    pub sort_query: bool,
+    /// See [`Config::max_pages`].
+    pub max_pages: Option<u64>,
+    /// See [`Config::max_pages_per_host`].
+    pub max_pages_per_host: Option<u64>,
+    /// robots.txt files by host index (a host without one answers 404); fetched only when
+    /// `robots` is on.
+    pub robots_files: BTreeMap<usize, RobotsFile>,
+    /// The sitemaps (see [`Sitemap`]).
+    pub sitemaps: Vec<Sitemap>,
+    /// Sitemaps named as crawl options (indices in `sitemaps`).
+    pub sitemap_options: Vec<usize>,
     /// The seed of the simulation and of the engine's retry jitter.
     pub seed: u64,
 }
@@ -270,6 +292,10 @@ impl Case {
             self.nodes.iter().any(|n| !n.nofollow.is_empty()),
         );
         set("assets", self.assets);
+        set("sort_query", self.sort_query);
+        set("max_pages", self.max_pages.is_some());
+        set("max_pages_per_host", self.max_pages_per_host.is_some());
+        set("sitemaps", !self.sitemaps.is_empty());
         drawn
     }
 
@@ -292,6 +318,12 @@ impl Case {
             robots: false,
             html_bodies_only: false,
             assets: false,
+            sort_query: false,
+            max_pages: None,
+            max_pages_per_host: None,
+            robots_files: BTreeMap::new(),
+            sitemaps: Vec::new(),
+            sitemap_options: Vec::new(),
             seed: 0,
         }
     }
@@ -303,7 +335,8 @@ impl Case {
 
     fn path(&self, i: usize) -> String {
         let x = if self.nodes[i].excluded { "x" } else { "n" };
-        format!("/{x}{i}")
+        let query = if self.nodes[i].query { "?a=1&b=2" } else { "" };
+        format!("/{x}{i}{query}")
     }
 
     /// The href or `Location` text that spells node `i` in `form`.
@@ -320,6 +353,7 @@ impl Case {
             Form::Upper => format!("HTTP://{}{path}", host.to_ascii_uppercase()),
             Form::DefaultPort => format!("http://{host}:80{path}"),
             Form::ProtocolRelative => format!("//{host}{path}"),
+            Form::Swapped => format!("http://{host}{}", path.replace("?a=1&b=2", "?b=2&a=1")),
         }
     }
 
@@ -424,6 +458,34 @@ impl Case {
             page.faults = node.faults;
             pages.insert(self.url(i), page);
         }
+        for (&host, file) in &self.robots_files {
+            let mut page = PageSpec::default();
+            match file {
+                RobotsFile::Redirect { status, to } => {
+                    page.redirect = Some(*status);
+                    page.location = Some(format!("http://{}/robots.txt", HOSTS[*to]));
+                }
+                _ => {
+                    page.status = Some(file.status());
+                    page.body = Some(file.text(|k| self.sitemap_url(k)));
+                    page.content_type = Some("text/plain".into());
+                }
+            }
+            pages.insert(format!("http://{}/robots.txt", HOSTS[host]), page);
+        }
+        for (k, sitemap) in self.sitemaps.iter().enumerate() {
+            let mut page = PageSpec::default();
+            if let SitemapFile::Redirect(to) = sitemap.file {
+                page.redirect = Some(301);
+                page.location = Some(self.sitemap_url(to));
+            } else {
+                page.status = Some(self.sitemap_status(k));
+                page.body = Some(self.sitemap_body(k));
+                page.content_type = Some("application/xml".into());
+                page.gzip = sitemap.gzip;
+            }
+            pages.insert(self.sitemap_url(k), page);
+        }
         spec.pages = pages;
         spec
     }
@@ -455,7 +517,18 @@ impl Case {
         if let Some(n) = self.max_per_host {
             b = b.max_per_host(n);
         }
-        b.build().expect("a case's options are valid")
+        if let Some(n) = self.max_pages {
+            b = b.max_pages(n);
+        }
+        if let Some(n) = self.max_pages_per_host {
+            b = b.max_pages_per_host(n);
+        }
+        for &k in &self.sitemap_options {
+            b = b.sitemap(self.sitemap_url(k));
+        }
+        b.sort_query(self.sort_query)
+            .build()
+            .expect("a case's options are valid")
     }
 
     /// The longest wait between two requests of one URL that a correct engine may make: its
@@ -488,9 +561,19 @@ impl Case {
                 _ => 1,
             })
             .sum();
-        // Every URL a node names, and one robots.txt per host.
-        let urls = (self.nodes.len() + edges + HOSTS.len() + 1) as u32;
-        let per_try = config.timeout() + self.max_wait(config) + config.delay();
+        let listed: usize = self
+            .sitemaps
+            .iter()
+            .map(|s| match &s.file {
+                SitemapFile::Urls(edges) => edges.len(),
+                SitemapFile::Index(list) => list.len(),
+                _ => 1,
+            })
+            .sum();
+        // Every URL a node or sitemap names, and one robots.txt per host.
+        let urls =
+            (self.nodes.len() + edges + self.sitemaps.len() + listed + HOSTS.len() + 1) as u32;
+        let per_try = config.timeout() + self.max_wait(config) + self.max_delay(config);
         let bound = per_try * config.max_tries() * urls + Duration::from_secs(1);
         Duration::from_secs(bound.as_secs() + 1)
     }
@@ -499,7 +582,26 @@ impl Case {
     /// server or a record: a request running into its timeout, then the longest wait before the
     /// next try and the host's delay (plus a second of slack).
     pub fn stall_budget(&self, config: &Config) -> Duration {
-        config.timeout() + self.max_wait(config) + config.delay() + Duration::from_secs(1)
+        config.timeout() + self.max_wait(config) + self.max_delay(config) + Duration::from_secs(1)
+    }
+
+    /// The longest time between two requests to one host that politeness asks for: the
+    /// crawl's delay, or a larger robots.txt `Crawl-delay` (capped as the engine caps it).
+    pub fn max_delay(&self, config: &Config) -> Duration {
+        let crawl_delay = self
+            .robots_files
+            .values()
+            .filter_map(|f| match f {
+                RobotsFile::Rules {
+                    crawl_delay_64ths, ..
+                } => *crawl_delay_64ths,
+                _ => None,
+            })
+            .max()
+            .map_or(Duration::ZERO, |d| Duration::from_secs(u64::from(d)) / 64);
+        config
+            .delay()
+            .max(crawl_delay.min(config.max_crawl_delay()))
     }
 
     /// When the faulty phase of URL `url`'s node (or the network's) ends, in virtual ms; `None`
@@ -511,82 +613,5 @@ impl Case {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spellings_and_targets() {
-        let mut case = Case::new(vec![Node::new(NodeKind::Unlisted); 4]);
-        case.nodes[2].host = 1;
-        case.nodes[3].excluded = true;
-        assert_eq!(case.url(2), "http://www.a.test/n2");
-        assert_eq!(case.url(3), "http://a.test/x3");
-        let spelled: Vec<String> = [
-            Form::Absolute,
-            Form::Path,
-            Form::Relative(0),
-            Form::Relative(1),
-            Form::Relative(2),
-            Form::Fragment,
-            Form::Upper,
-            Form::DefaultPort,
-            Form::ProtocolRelative,
-        ]
-        .iter()
-        .map(|&f| case.spell(2, f))
-        .collect();
-        assert_eq!(
-            spelled,
-            [
-                "http://www.a.test/n2",
-                "/n2",
-                "n2",
-                "./n2",
-                "../n2",
-                "http://www.a.test/n2#frag",
-                "HTTP://WWW.A.TEST/n2",
-                "http://www.a.test:80/n2",
-                "//www.a.test/n2"
-            ]
-        );
-        assert_eq!(case.index(&Target::Any(0)), 0);
-        assert_eq!(case.index(&Target::Any(u64::MAX)), 3);
-        assert_eq!(case.index(&Target::Any(1 << 63)), 2);
-        assert_eq!(case.index(&Target::Node(1)), 1);
-    }
-
-    #[test]
-    fn the_site_and_config_of_a_case() {
-        let mut case = Case::new(vec![
-            Node::new(NodeKind::Html {
-                links: vec![Edge::Node(Target::Node(1), Form::Path), Edge::Garbage(0)],
-                base: None,
-            }),
-            Node::new(NodeKind::Redirect {
-                status: 302,
-                location: Location::Next(Form::Absolute),
-            }),
-            Node::new(NodeKind::Unlisted),
-        ]);
-        case.delay_64ths = 1;
-        case.timeout_ms = 1250;
-        let site = case.site();
-        assert_eq!(site.roots, ["http://a.test/n0"]);
-        assert_eq!(site.unreachable, ["down.a.test"]);
-        assert_eq!(site.pages.len(), 2, "unlisted nodes are left out");
-        let root = &site.pages["http://a.test/n0"];
-        assert_eq!(
-            root.links.as_deref(),
-            Some(&["/n1".into(), "http://[".into()][..])
-        );
-        let redirect = &site.pages["http://a.test/n1"];
-        assert_eq!(redirect.location.as_deref(), Some("http://a.test/n2"));
-        let config = case.config();
-        assert_eq!(config.delay(), Duration::from_micros(15_625));
-        assert_eq!(config.timeout(), Duration::from_millis(1250));
-        assert!(!config.robots());
-        let budget = case.budget(&config);
-        assert_eq!(budget.subsec_nanos(), 0);
-        assert!(budget > case.stall_budget(&config));
-    }
-}
+#[path = "case/tests.rs"]
+mod tests;

@@ -6,7 +6,8 @@
 //! - the crawl ends: no deadlock, within the virtual-time budget ([`Property::Crawl`]), and never
 //!   a stretch of virtual time longer than the case's stall budget without a request reaching
 //!   the server or a record while work remains ([`Property::Stall`]);
-//! - nothing is left: no request in flight, nothing queued ([`Property::Leftover`]);
+//! - nothing is left: no request in flight, nothing queued unless `max_pages` stopped the crawl
+//!   ([`Property::Leftover`], [`Property::Limits`]);
 //! - the server never saw more than `max_tasks` requests at once ([`Property::MaxTasks`]);
 //! - the same seed gives the same trace, event for event ([`Property::Determinism`]);
 //! - one record per URL, and exactly `tries` requests per URL ([`Property::FetchedOnce`]);
@@ -19,7 +20,9 @@
 //! - every response's body was read, except with `html_bodies_only` those that are not HTML
 //!   (robots.txt aside), whose records have no size ([`Property::Bodies`]);
 //! - the `nofollow` cuts, in all, are the `rel=nofollow` links of the pages fetched
-//!   ([`Property::Nofollow`]; the reachable set already says none was followed).
+//!   ([`Property::Nofollow`]; the reachable set already says none was followed);
+//! - `max_pages` and `max_pages_per_host` hold, and every URL reached but not fetched is
+//!   explained by a full limit ([`Property::Limits`]).
 //!
 //! A failure is a [`Failure`]: the property and the evidence, one line where possible.
 
@@ -35,6 +38,7 @@ use url::Url;
 
 use super::case::{Case, NodeKind};
 use super::oracle::{Final, Oracle, retryable};
+use super::reach::Reach;
 use crate::{Sim, SimRun};
 
 /// The property a failing case broke.
@@ -65,6 +69,8 @@ pub enum Property {
     Bodies,
     /// The `nofollow` cuts differ, in all, from the `rel=nofollow` links of the pages fetched.
     Nofollow,
+    /// A page limit exceeded, or a URL left unfetched with no limit full.
+    Limits,
     /// The engine or the simulator panicked.
     Panic,
     /// The case itself could not be run (a bug in the generator).
@@ -87,6 +93,7 @@ impl Property {
             Property::Liveness => "liveness",
             Property::Bodies => "bodies",
             Property::Nofollow => "nofollow",
+            Property::Limits => "limits",
             Property::Panic => "panic",
             Property::Case => "case",
         }
@@ -169,7 +176,9 @@ pub fn check(case: &Case) -> Result<Passed, Failure> {
     );
     ensure!(
         Property::Leftover,
-        run.in_flight == 0 && !run.summary.interrupted && run.summary.todo == 0,
+        run.in_flight == 0
+            && !run.summary.interrupted
+            && (run.summary.todo == 0 || case.max_pages.is_some()),
         "{} requests in flight and {} URLs to do when the crawl returned",
         run.in_flight,
         run.summary.todo
@@ -192,11 +201,13 @@ pub fn check(case: &Case) -> Result<Passed, Failure> {
     }
     let by_url = check_requests(&run, &records)?;
     let oracle = Oracle::new(case);
-    check_against_oracle(&oracle, &config, &by_url)?;
+    let reach = oracle.reach(&by_url);
+    check_against_oracle(&oracle, &reach, &config, &by_url)?;
     check_redirect_chains(case, &oracle, &config, &records, &by_url)?;
     check_liveness(case, &oracle, &run, &by_url)?;
     check_bodies(case, &oracle, &records)?;
     check_nofollow(&oracle, &run, &by_url)?;
+    limits::check_limits(case, &reach, &by_url, run.summary.todo)?;
     Ok(Passed {
         requests: run.requests.len(),
         records: records.len(),
@@ -213,7 +224,8 @@ fn check_bodies(case: &Case, oracle: &Oracle, records: &[Record]) -> Result<(), 
         let node = oracle.node(&r.url).map(|i| &case.nodes[i].kind);
         let html = matches!(node, Some(NodeKind::Html { .. })) && r.status == Some(200);
         let robots = case.robots && r.url.ends_with("/robots.txt");
-        let read = !case.html_bodies_only || html || robots;
+        let sitemap = (0..case.sitemaps.len()).any(|k| case.sitemap_url(k) == r.url);
+        let read = !case.html_bodies_only || html || robots || sitemap;
         ensure!(
             Property::Bodies,
             r.size.is_some() == read,
@@ -377,14 +389,17 @@ fn check_requests<'r>(
 /// The fetched set is the oracle's; every outcome is the predicted one.
 fn check_against_oracle(
     oracle: &Oracle<'_>,
+    reach: &Reach,
     config: &Config,
     records: &BTreeMap<String, &Record>,
 ) -> Result<(), Failure> {
-    let expected = oracle.reachable(records);
     let fetched: BTreeSet<&str> = records.keys().map(String::as_str).collect();
-    let want: BTreeSet<&str> = expected.keys().map(String::as_str).collect();
+    let want: BTreeSet<&str> = reach.labels.keys().map(String::as_str).collect();
     let missing: Vec<_> = want.difference(&fetched).collect();
-    let extra: Vec<_> = fetched.difference(&want).collect();
+    let extra: Vec<_> = fetched
+        .difference(&want)
+        .filter(|u| !reach.optional.contains(**u))
+        .collect();
     ensure!(
         Property::Reachable,
         missing.is_empty() && extra.is_empty(),
@@ -464,6 +479,15 @@ fn check_redirect_chains(
             }
         }
     }
+    // The pages a sitemap fetched whole lists are link targets too.
+    for k in 0..case.sitemaps.len() {
+        let listed = by_url.get(&case.sitemap_url(k)).map(|r| r.status);
+        if listed == Some(Some(200)) {
+            for target in oracle.sitemap_pages(k) {
+                hops.insert(target.to_string(), 0);
+            }
+        }
+    }
     // Relax along recorded redirects until nothing improves (at most one pass per URL).
     for _ in 0..=records.len() {
         let mut changed = false;
@@ -483,6 +507,9 @@ fn check_redirect_chains(
     for url in by_url.keys() {
         if case.robots && url.ends_with("/robots.txt") {
             continue; // fetched by the robots flow, not reached through links or redirects
+        }
+        if (0..case.sitemaps.len()).any(|k| &case.sitemap_url(k) == url) {
+            continue; // fetched by the sitemap flow, whose redirects the oracle follows itself
         }
         let h = hops.get(url).copied();
         ensure!(
@@ -531,6 +558,9 @@ fn check_liveness(
     }
     Ok(())
 }
+
+#[path = "check/limits.rs"]
+mod limits;
 
 #[cfg(test)]
 #[path = "check/tests.rs"]

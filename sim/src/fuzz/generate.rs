@@ -25,6 +25,8 @@ use crawler_site::{Faults, Latency, Scripted};
 use super::case::{
     Case, DOWN, Edge, Form, GARBAGE, HOSTS, Location, Network, Node, NodeKind, Target,
 };
+use super::robots::{Agent, Group, RobotsFile, Rule};
+use super::sitemaps::{Sitemap, SitemapFile};
 use crate::Rng;
 
 /// The most nodes a generated graph has (the gadget adds up to 12 more). The bound itself is
@@ -215,6 +217,7 @@ fn node(rng: &mut Rng, until_ms: Option<f64>, max_links: u64) -> Node {
         faults,
         nofollow: Vec::new(),
         images: Vec::new(),
+        query: false,
     }
 }
 
@@ -280,7 +283,131 @@ pub fn generate(seed: u64) -> Case {
         }
         case.assets = rng.chance(0.5);
     }
+    if rng.chance(0.25) {
+        // Query strings on some nodes, spelled with their parameters swapped by some links.
+        case.sort_query = rng.chance(0.5);
+        for node in &mut case.nodes {
+            node.query = rng.chance(1.0 / 3.0);
+            if let NodeKind::Html { links, .. } = &mut node.kind {
+                for link in links {
+                    if let Edge::Node(_, form) = link {
+                        if rng.chance(0.25) {
+                            *form = Form::Swapped;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    case.max_pages = rng.chance(0.2).then(|| 1 + rng.below(12));
+    case.max_pages_per_host = rng.chance(0.2).then(|| 1 + rng.below(4));
+    if rng.chance(0.3) {
+        sitemaps(&mut rng, &mut case);
+    }
+    if case.robots && rng.chance(0.6) {
+        for host in 0..DOWN {
+            if rng.chance(0.5) {
+                let file = robots_file(&mut rng, &case, host);
+                case.robots_files.insert(host, file);
+            }
+        }
+    }
     case
+}
+
+/// One to three plain sitemaps (page lists or error statuses), then up to two that name them
+/// (indexes and redirects, which only ever name plain ones, so how deep a sitemap sits never
+/// depends on the order they are found in); some are named as crawl options, robots.txt files
+/// may name the others.
+fn sitemaps(rng: &mut Rng, case: &mut Case) {
+    let plain = 1 + rng.below(3);
+    let host = |rng: &mut Rng| pick(rng, &[0, 0, 0, 1, 2, 3, DOWN]);
+    for _ in 0..plain {
+        let file = if rng.below(6) < 5 {
+            SitemapFile::Urls((0..rng.below(6)).map(|_| link(rng)).collect())
+        } else {
+            SitemapFile::Status(pick(rng, &[404, 500, 503]))
+        };
+        let (host, gzip) = (host(rng), rng.chance(0.25));
+        case.sitemaps.push(Sitemap { host, gzip, file });
+    }
+    for _ in 0..rng.below(3) {
+        let file = if rng.chance(0.5) {
+            SitemapFile::Index(
+                (0..1 + rng.below(3))
+                    .map(|_| rng.below(plain) as usize)
+                    .collect(),
+            )
+        } else {
+            SitemapFile::Redirect(rng.below(plain) as usize)
+        };
+        let (host, gzip) = (host(rng), rng.chance(0.25));
+        case.sitemaps.push(Sitemap { host, gzip, file });
+    }
+    let n = case.sitemaps.len() as u64;
+    case.sitemap_options = (0..rng.below(3)).map(|_| rng.below(n) as usize).collect();
+}
+
+/// A robots.txt for `host`: rules most often, else a status or a redirect to a later host's.
+fn robots_file(rng: &mut Rng, case: &Case, host: usize) -> RobotsFile {
+    match rng.below(10) {
+        6 => return RobotsFile::Status(pick(rng, &[401, 403, 404, 410])),
+        7 => return RobotsFile::Status(pick(rng, &[429, 500, 503])),
+        8 | 9 if host + 1 < HOSTS.len() => {
+            let later = (HOSTS.len() - host - 1) as u64;
+            return RobotsFile::Redirect {
+                status: pick(rng, &[301, 302, 307, 308]),
+                to: host + 1 + rng.below(later) as usize,
+            };
+        }
+        _ => {}
+    }
+    let nodes = case.nodes.len() as u64;
+    let groups = (0..1 + rng.below(3))
+        .map(|_| Group {
+            agents: (0..1 + rng.below(2))
+                .map(|_| pick(rng, &[Agent::Us, Agent::Star, Agent::Star, Agent::Other]))
+                .collect(),
+            rules: (0..rng.below(5))
+                .map(|_| Rule {
+                    allow: rng.chance(0.4),
+                    pattern: pattern(rng, nodes),
+                })
+                .collect(),
+        })
+        .collect();
+    let crawl_delay_64ths = rng.chance(0.2).then(|| pick(rng, &[1, 4, 16]));
+    let sitemaps = case.sitemaps.len() as u64;
+    let sitemaps = if sitemaps == 0 {
+        Vec::new()
+    } else {
+        (0..rng.below(3))
+            .map(|_| rng.below(sitemaps) as usize)
+            .collect()
+    };
+    RobotsFile::Rules {
+        groups,
+        crawl_delay_64ths,
+        sitemaps,
+    }
+}
+
+/// A rule's pattern over the paths a case has (`/n<i>`, `/x<i>`, `?a=1&b=2`, `/s<k>.xml`).
+fn pattern(rng: &mut Rng, nodes: u64) -> String {
+    let i = rng.below(nodes);
+    match rng.below(12) {
+        0 => "/".into(),
+        1 => String::new(),
+        2 => "/x".into(),
+        3 => "/n".into(),
+        4 | 5 => format!("/n{i}"),
+        6 => format!("/n{i}$"),
+        7 => format!("/*{}$", i % 10),
+        8 => "/*?".into(),
+        9 => "/*b=2".into(),
+        10 => "/s".into(),
+        _ => format!("/n*{}", i % 10),
+    }
 }
 
 fn redirect_to(k: usize) -> NodeKind {

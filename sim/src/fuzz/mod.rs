@@ -27,7 +27,10 @@ mod case;
 mod check;
 mod generate;
 mod oracle;
+mod reach;
+mod robots;
 mod shrink;
+mod sitemaps;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -39,7 +42,10 @@ pub use case::{
 pub use check::{Failure, Passed, Property, check, first_difference};
 pub use generate::{MAX_NODES, SCRIPT_OUTCOMES, add_gadget, generate};
 pub use oracle::{Final, Oracle, OracleLabel, Prediction, own_status, resolve, retryable};
+pub use reach::Reach;
+pub use robots::{Agent, Group, RobotsFile, Rule};
 pub use shrink::{MAX_ATTEMPTS, Shrunk, shrink, shrink_with};
+pub use sitemaps::{Sitemap, SitemapFile};
 
 use crate::replay_command;
 

@@ -12,11 +12,13 @@
 //! says whether the URL ended as a failure; the oracle then treats it as a dead end, and the
 //! checks require that such a record ran out of tries.
 //!
-//! URLs are resolved with `url::Url::join` and compared as strings; the scope rule is written
-//! out for the fixed [`HOSTS`](super::HOSTS), so nothing here calls the engine's normalisation,
-//! scope or frontier code.
+//! URLs are resolved with `url::Url::join` (query parameters sorted by name when the case sorts
+//! them) and compared as strings; the scope rule is written out for the fixed
+//! [`HOSTS`](super::HOSTS), so nothing here calls the engine's normalisation, scope or frontier
+//! code. This file holds predictions and edges; the search itself, with robots.txt, sitemaps
+//! and page limits, is in `reach.rs`.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::BTreeMap;
 
 use crawler::Record;
 use crawler_site::Scripted;
@@ -67,6 +69,8 @@ pub struct Oracle<'a> {
     case: &'a Case,
     /// Node index by URL (listed pages only).
     nodes: BTreeMap<String, usize>,
+    /// The status of every other URL the site lists: robots.txt files and sitemaps.
+    others: BTreeMap<String, u16>,
     roots: Vec<String>,
     root_hosts: Vec<String>,
 }
@@ -80,6 +84,13 @@ impl<'a> Oracle<'a> {
                 nodes.insert(case.url(i), i);
             }
         }
+        let mut others = BTreeMap::new();
+        for (&host, file) in &case.robots_files {
+            others.insert(format!("http://{}/robots.txt", HOSTS[host]), file.status());
+        }
+        for k in 0..case.sitemaps.len() {
+            others.insert(case.sitemap_url(k), case.sitemap_status(k));
+        }
         let roots = case.root_urls();
         let root_hosts = roots
             .iter()
@@ -88,20 +99,37 @@ impl<'a> Oracle<'a> {
         Oracle {
             case,
             nodes,
+            others,
             roots,
             root_hosts,
         }
     }
 
-    /// The scope rule, written for the fixed host names: strict is a root's host with `www.`
-    /// toggled; lenient is "same last two labels", which is the registrable domain for every
-    /// host in `HOSTS` (`test` is not a listed public suffix, so the default rule applies).
+    /// The case.
+    pub fn case(&self) -> &Case {
+        self.case
+    }
+
+    /// The root URLs.
+    pub fn roots(&self) -> &[String] {
+        &self.roots
+    }
+
+    /// The scope rule, written for the fixed host names (see [`Oracle::in_scope_host`]), with
+    /// the exclude pattern; roots are always in scope.
     pub fn in_scope(&self, url: &Url) -> bool {
         if self.roots.iter().any(|r| r == url.as_str()) {
             return true; // roots are fetched whatever the exclude pattern says
         }
+        self.in_scope_host(url) && !(self.case.exclude && url.as_str().contains(EXCLUDE))
+    }
+
+    /// The host rule of the scope: strict is a root's host with `www.` toggled; lenient is
+    /// "same last two labels", which is the registrable domain for every host in `HOSTS`
+    /// (`test` is not a listed public suffix, so the default rule applies).
+    pub fn in_scope_host(&self, url: &Url) -> bool {
         let host = url.host_str().unwrap_or_default();
-        let host_ok = if self.case.lenient {
+        if self.case.lenient {
             let domain = |h: &str| h.rsplitn(3, '.').take(2).collect::<Vec<_>>().join(".");
             self.root_hosts.iter().any(|r| domain(r) == domain(host))
         } else {
@@ -112,8 +140,21 @@ impl<'a> Oracle<'a> {
             self.root_hosts
                 .iter()
                 .any(|r| r == host || toggle(r) == host)
-        };
-        host_ok && !(self.case.exclude && url.as_str().contains(EXCLUDE))
+        }
+    }
+
+    /// Resolves `href` against `base` (see [`resolve`]), then sorts the query's parameters by
+    /// name (stable) when the case sorts queries.
+    pub fn join(&self, base: &Url, href: &str) -> Option<Url> {
+        let mut url = resolve(base, href)?;
+        if self.case.sort_query {
+            if let Some(query) = url.query().map(str::to_string) {
+                let mut params: Vec<&str> = query.split('&').collect();
+                params.sort_by_key(|p| p.split('=').next().unwrap_or_default());
+                url.set_query(Some(&params.join("&")));
+            }
+        }
+        Some(url)
     }
 
     /// The node listed at `url`, if any.
@@ -144,8 +185,10 @@ impl<'a> Oracle<'a> {
 
     /// The status of `url`'s own response: its node's, or 404 when unlisted.
     pub fn own_status(&self, url: &str) -> u16 {
-        self.node(url)
-            .map_or(404, |i| own_status(&self.case.nodes[i].kind))
+        match self.node(url) {
+            Some(i) => own_status(&self.case.nodes[i].kind),
+            None => self.others.get(url).copied().unwrap_or(404),
+        }
     }
 
     /// The deterministic prediction for `url`, or `None` when fault rates make it random.
@@ -163,7 +206,7 @@ impl<'a> Oracle<'a> {
         }
         let Some(i) = self.node(url.as_str()) else {
             return Some(give_up(Final::Status {
-                status: 404,
+                status: self.own_status(url.as_str()),
                 page: None,
             }));
         };
@@ -230,7 +273,7 @@ impl<'a> Oracle<'a> {
                     .iter()
                     .filter(|_| self.case.assets);
                 for link in links.iter().chain(images) {
-                    if let Some(target) = resolve(&base_url, &self.case.href(link)) {
+                    if let Some(target) = self.join(&base_url, &self.case.href(link)) {
                         out.push((target, false));
                     }
                 }
@@ -239,7 +282,7 @@ impl<'a> Oracle<'a> {
                 if let Some(target) = self
                     .case
                     .location(*i, location)
-                    .and_then(|l| resolve(url, &l))
+                    .and_then(|l| self.join(url, &l))
                 {
                     out.push((target, true));
                 }
@@ -280,83 +323,6 @@ impl<'a> Oracle<'a> {
         robots.set_path("/robots.txt");
         robots.set_query(None);
         robots
-    }
-
-    /// With robots.txt on: `true` when `url`'s host may be crawled. robots.txt is never a
-    /// node, so it answers 404 (allowed) unless it ends with no answer, 429 or 5xx, which RFC
-    /// 9309 reads as "disallow everything".
-    pub fn robots_allow(&self, url: &Url, records: &BTreeMap<String, &Record>) -> bool {
-        if !self.case.robots {
-            return true;
-        }
-        let robots = Oracle::robots_url(url);
-        !retryable(&self.final_of(&robots, records.get(robots.as_str()).copied()))
-    }
-
-    /// The URLs a correct crawl fetches, with their labels (robots.txt URLs have none), given
-    /// the engine's records for random outcomes.
-    ///
-    /// With robots.txt on, every host with a URL to fetch has its robots.txt fetched; the
-    /// URLs of a host whose robots.txt could not be had are reached but not fetched, so their
-    /// links are never found.
-    pub fn reachable(
-        &self,
-        records: &BTreeMap<String, &Record>,
-    ) -> BTreeMap<String, Vec<OracleLabel>> {
-        let max_redirect = self.case.max_redirect;
-        let mut labels: BTreeMap<String, Vec<OracleLabel>> = BTreeMap::new();
-        let mut queue: VecDeque<(Url, OracleLabel)> = VecDeque::new();
-        let offer = |labels: &mut BTreeMap<String, Vec<OracleLabel>>,
-                     queue: &mut VecDeque<(Url, OracleLabel)>,
-                     url: Url,
-                     label: OracleLabel| {
-            let have = labels.entry(url.as_str().to_string()).or_default();
-            if have.iter().any(|&(d, b)| d <= label.0 && b >= label.1) {
-                return;
-            }
-            have.retain(|&(d, b)| !(label.0 <= d && label.1 >= b));
-            have.push(label);
-            queue.push_back((url, label));
-        };
-        for root in &self.roots {
-            let url = Url::parse(root).expect("case URLs parse");
-            offer(&mut labels, &mut queue, url, (0, max_redirect));
-        }
-        let mut blocked = BTreeSet::new();
-        let mut robots = BTreeSet::new();
-        while let Some((url, (depth, budget))) = queue.pop_front() {
-            if !labels[url.as_str()].contains(&(depth, budget)) {
-                continue; // superseded by a better label
-            }
-            if self.case.robots {
-                robots.insert(Oracle::robots_url(&url).to_string());
-                if !self.robots_allow(&url, records) {
-                    blocked.insert(url.to_string());
-                    continue;
-                }
-            }
-            let last = self.final_of(&url, records.get(url.as_str()).copied());
-            for (target, redirect) in self.edges(&url, &last) {
-                if redirect {
-                    if budget > 0 {
-                        offer(&mut labels, &mut queue, target, (depth, budget - 1));
-                    }
-                } else {
-                    match self.case.max_depth {
-                        Some(max) if depth >= max => {}
-                        Some(_) => {
-                            offer(&mut labels, &mut queue, target, (depth + 1, max_redirect))
-                        }
-                        None => offer(&mut labels, &mut queue, target, (0, max_redirect)),
-                    }
-                }
-            }
-        }
-        labels.retain(|url, _| !blocked.contains(url));
-        for url in robots {
-            labels.entry(url).or_default();
-        }
-        labels
     }
 }
 
