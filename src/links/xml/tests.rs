@@ -47,15 +47,19 @@ fn rss_2_channel_and_item_links() {
             <item><link></link><link/><title>no link</title></item>
           </channel>
         </rss>"#,
-        &["http://h/", "http://h/d/feed.xml", "http://h/posts/1", "/posts/2"],
+        &[
+            "http://h/",
+            "http://h/d/feed.xml",
+            "http://h/posts/1",
+            "/posts/2",
+        ],
     );
 }
 
 #[test]
 fn the_stylesheet_instruction_is_an_asset() {
-    let (found, result) = read(
-        r#"<?xml-stylesheet type="text/xsl" href="/feed.xsl"?><?other href="/no"?><rss/>"#,
-    );
+    let (found, result) =
+        read(r#"<?xml-stylesheet type="text/xsl" href="/feed.xsl"?><?other href="/no"?><rss/>"#);
     assert_eq!(result, Ok(()));
     assert_eq!(found, [("/feed.xsl".to_string(), LinkKind::Stylesheet)]);
     assert!(LinkKind::Stylesheet.is_asset() && !LinkKind::Xml.is_asset());
@@ -131,7 +135,10 @@ fn entities_and_cdata_are_decoded() {
         ],
     );
     // A CDATA section is text, never markup.
-    check("<r><![CDATA[<a href='/no'/>]]><a href='/yes'/></r>", &["/yes"]);
+    check(
+        "<r><![CDATA[<a href='/no'/>]]><a href='/yes'/></r>",
+        &["/yes"],
+    );
     // So are comments and processing instructions.
     check("<r><!-- <a href='/no'/> --><?pi href='/no'?></r>", &[]);
 }
@@ -162,7 +169,10 @@ fn xml_base_resolves_the_links_in_its_scope() {
 #[test]
 fn malformed_xml_keeps_the_links_before_the_error() {
     for (xml, kept) in [
-        ("<r><a href='/1'/><a href=unquoted/><a href='/2'/></r>", &["/1"][..]),
+        (
+            "<r><a href='/1'/><a href=unquoted/><a href='/2'/></r>",
+            &["/1"][..],
+        ),
         ("<r><a href='/1'/><a href='/2", &["/1"]),
         ("<r><a href='/1'/><!-- unterminated", &["/1"]),
         ("<r><link>/1</link><link>/2", &["/1"]),
@@ -177,11 +187,17 @@ fn malformed_xml_keeps_the_links_before_the_error() {
         } else {
             let err = result.unwrap_err();
             assert!(matches!(err, ExtractError::Xml(_)), "{err:?} in {xml:?}");
-            assert!(err.to_string().starts_with("xml parser failed: at byte "), "{err}");
+            assert!(
+                err.to_string().starts_with("xml parser failed: at byte "),
+                "{err}"
+            );
         }
     }
     // Lenient where feeds are sloppy: mismatched and stray end tags.
-    check("<r><a href='/1'></b></c><a href='/2'/></r></r>", &["/1", "/2"]);
+    check(
+        "<r><a href='/1'></b></c><a href='/2'/></r></r>",
+        &["/1", "/2"],
+    );
 }
 
 #[test]
@@ -205,7 +221,11 @@ fn huge_and_deep_documents_are_one_pass() {
     let depth = 200_000;
     let mut xml = String::with_capacity(depth * 8);
     for i in 0..depth {
-        xml.push_str(if i % 1000 == 0 { "<e href='/d'>" } else { "<e>" });
+        xml.push_str(if i % 1000 == 0 {
+            "<e href='/d'>"
+        } else {
+            "<e>"
+        });
     }
     xml.push_str(&"</e>".repeat(depth));
     let (found, result) = read(&xml);
@@ -216,7 +236,10 @@ fn huge_and_deep_documents_are_one_pass() {
     let xml = format!("{}<a href='x'/>", "<e xml:base='s/'>".repeat(levels));
     let (found, result) = read(&xml);
     assert_eq!(result, Ok(()));
-    assert_eq!(found, [(format!("http://h/d/{}x", "s/".repeat(16)), LinkKind::Xml)]);
+    assert_eq!(
+        found,
+        [(format!("http://h/d/{}x", "s/".repeat(16)), LinkKind::Xml)]
+    );
     // Sibling xml:bases, each long: one whose URL would pass 4 KiB is ignored.
     let long = "l".repeat(3000);
     let xml = format!(
@@ -226,7 +249,11 @@ fn huge_and_deep_documents_are_one_pass() {
     let (found, result) = read(&xml);
     assert_eq!(result, Ok(()));
     assert_eq!(found.len(), 1000);
-    assert!(found.iter().all(|(u, _)| *u == format!("http://h/{long}/x")));
+    assert!(
+        found
+            .iter()
+            .all(|(u, _)| *u == format!("http://h/{long}/x"))
+    );
     // An RSS <link> that never closes gathers text to the end, and is not counted.
     let xml = format!("<rss><link>{}", "x".repeat(10 << 20));
     assert_eq!(read(&xml), (Vec::new(), Ok(())));
@@ -234,7 +261,8 @@ fn huge_and_deep_documents_are_one_pass() {
 
 #[test]
 fn extract_xml_into_replaces_what_was_there() {
-    let mut links = crate::links::extract(b"<base href=/b/><a href=/a><meta name=robots content=none>");
+    let mut links =
+        crate::links::extract(b"<base href=/b/><a href=/a><meta name=robots content=none>");
     assert!(links.base.is_some() && links.robots.nofollow);
     extract_xml_into(b"<r href='/x'/>", &url("http://h/"), &mut links).unwrap();
     assert_eq!(links, extract_xml(b"<r href='/x'/>", &url("http://h/")));
@@ -315,4 +343,54 @@ fn xhtml_is_read_as_html_with_empty_raw_text_elements_closed() {
         xhtml("<html><head><title/></head><body><a href=/1>1</a><!x><title/><a href=/2>"),
         [("/1".to_string(), Anchor)]
     );
+}
+
+/// XML-ish tag soup: the pieces feeds are made of, in any order, cut anywhere.
+fn soup() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let piece = prop::sample::select(vec![
+        "<rss>",
+        "<link>",
+        "</link>",
+        "<a href='/x'/>",
+        "<e xml:base='b/'>",
+        "</e>",
+        "<title/>",
+        "<script src='/s'/>",
+        "<![CDATA[",
+        "]]>",
+        "<!--",
+        "-->",
+        "<?xml-stylesheet href='/s'?>",
+        "&amp;",
+        "&#x41;",
+        "&",
+        "<",
+        ">",
+        "'",
+        "\"",
+        "href=",
+        "/",
+        "text",
+        "\u{e9}",
+        "\0",
+        "\r\n",
+    ]);
+    (prop::collection::vec(piece, 0..40), any::<usize>()).prop_map(|(pieces, cut)| {
+        let mut bytes = pieces.concat().into_bytes();
+        bytes.truncate(cut % (bytes.len() + 1));
+        bytes
+    })
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_input_is_an_outcome_not_a_panic(body in soup()) {
+        let document = url("http://h/d/feed.xml");
+        let mut links = Links::default();
+        let xml = extract_xml_into(&body, &document, &mut links);
+        proptest::prop_assert!(!matches!(xml, Err(ExtractError::Panic(_))), "{xml:?}");
+        let xhtml = extract_xhtml_into(&body, &mut links);
+        proptest::prop_assert!(!matches!(xhtml, Err(ExtractError::Panic(_))), "{xhtml:?}");
+    }
 }
