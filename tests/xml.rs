@@ -67,12 +67,8 @@ fn site(req: &Req) -> Reply {
             "image/svg+xml",
             "<svg xmlns='http://www.w3.org/2000/svg'><a href='/from-svg.html'/></svg>".to_string(),
         ),
-        "/posts/one.html"
-        | "/posts/two.html"
-        | "/posts/three.html"
-        | "/blog/four.html"
-        | "/data/five.html"
-        | "/from-svg.html" => Reply::html("<!doctype html><p>a post</p>"),
+        "/posts/one.html" | "/posts/two.html" | "/posts/three.html" | "/blog/four.html"
+        | "/data/five.html" | "/from-svg.html" => Reply::html("<!doctype html><p>a post</p>"),
         _ => Reply::status(404),
     }
 }
@@ -127,7 +123,12 @@ fn feeds_and_xml_documents_are_read_for_links() {
             "{name}"
         );
         for r in records.values() {
-            assert_eq!((r.status, &r.error), (Some(200), &None), "{name}: {}", r.url);
+            assert_eq!(
+                (r.status, &r.error),
+                (Some(200), &None),
+                "{name}: {}",
+                r.url
+            );
         }
         let counts = |path: &str| (records[path].links, records[path].new_links);
         // The channel link, the self link and three items; the guid and the enclosure are not

@@ -76,7 +76,13 @@ pub(crate) fn receive(
     html_only: bool,
     max_body: usize,
 ) -> Result<Response, FetchError> {
-    if html_only && response.media_type().as_deref().and_then(format_of).is_none() {
+    if html_only
+        && response
+            .media_type()
+            .as_deref()
+            .and_then(format_of)
+            .is_none()
+    {
         response.body = Bytes::new();
         response.body_skipped = true;
         return Ok(response);

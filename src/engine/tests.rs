@@ -53,7 +53,8 @@ impl Transport for MapSite {
                 .with_header("content-type", "application/xml")
                 .with_body(xml.to_string()));
         }
-        if let Some((media_type, body)) = spec.strip_prefix("type:").and_then(|s| s.split_once(' ')) {
+        if let Some((media_type, body)) = spec.strip_prefix("type:").and_then(|s| s.split_once(' '))
+        {
             return Ok(Response::new(200)
                 .with_header("content-type", media_type)
                 .with_body(body.to_string()));

@@ -142,13 +142,19 @@ const XML_SITE: &[(&str, &str)] = &[
         "type:application/atom+xml <feed xmlns='http://www.w3.org/2005/Atom' xml:base='/blog/'>\
          <link href='/'/><entry><link rel='alternate' href='3'/></entry></feed>",
     ),
-    ("/doc.xml", "xml:<doc><ref href='/post/1'/><ref href='/d1'/><!x><ref href='/d2'/></doc>"),
+    (
+        "/doc.xml",
+        "xml:<doc><ref href='/post/1'/><ref href='/d1'/><!x><ref href='/d2'/></doc>",
+    ),
     (
         "/page.xhtml",
         "type:application/xhtml+xml <html xmlns='http://www.w3.org/1999/xhtml'><head>\
          <title/><script src='/x.js'/></head><body><a href='/from-xhtml'/></body></html>",
     ),
-    ("/pic.svg", "type:image/svg+xml <svg><a href='/from-svg'/></svg>"),
+    (
+        "/pic.svg",
+        "type:image/svg+xml <svg><a href='/from-svg'/></svg>",
+    ),
     ("/post/1", "html:"),
     ("/post/2?a=1&b=2", "html:"),
     ("/blog/3", "html:"),
@@ -188,7 +194,10 @@ fn feeds_xml_and_xhtml_are_read_for_links() {
     // The reader stops at the error and keeps the links before it; the record says why.
     assert_eq!(links("/doc.xml"), (Some(2), Some(1)));
     let error = record("/doc.xml").error.as_deref().unwrap_or_default();
-    assert!(error.starts_with("links: xml parser failed: at byte "), "{error}");
+    assert!(
+        error.starts_with("links: xml parser failed: at byte "),
+        "{error}"
+    );
     // XHTML: the empty `<title/>` and `<script/>` do not hide the anchor after them.
     assert_eq!(links("/page.xhtml"), (Some(1), Some(1)));
     // HTML and XHTML pages count as HTML, XML documents as other responses.
