@@ -121,11 +121,12 @@ const RAW_TEXT: [&[u8]; 8] = [
 ];
 
 /// [`extract_into`](super::extract_into) for an XHTML document: read as HTML, except that an
-/// empty element HTML would read as raw text to the end (`<script src="a.js"/>`, `<title/>`; see
-/// [`RAW_TEXT`]) is closed where XML closes it. Everything else XML and HTML read alike enough
-/// for links: `<a href="x"/>` is an anchor either way, `<br/>` and `<link .../>` are void, the
-/// five XML entities and character references are HTML's too. A CDATA section outside SVG and
-/// MathML is where they differ: HTML reads it as a comment ending at the first `>`.
+/// empty element HTML would read as raw text to the end (`<script src="a.js"/>`, `<title/>`,
+/// `style`, `textarea`, `iframe`, `xmp`, `noembed`, `noframes`), as an XML reader finds them up
+/// to its first error, is closed where XML closes it. Everything else XML and HTML read alike
+/// enough for links: `<a href="x"/>` is an anchor either way, `<br/>` and `<link .../>` are void,
+/// the five XML entities and character references are HTML's too. A CDATA section outside SVG
+/// and MathML is where they differ: HTML reads it as a comment ending at the first `>`.
 pub fn extract_xhtml_into(body: &[u8], links: &mut Links) -> Result<(), ExtractError> {
     super::extract_into(&close_raw_text(body), links)
 }
