@@ -40,11 +40,11 @@ pub struct Record {
     /// The media type of the response (`text/html`), without parameters.
     pub content_type: Option<String>,
     /// Body bytes received (after content decoding); `null` when no response arrived, or when
-    /// its body was not downloaded (`--html-bodies-only` and not HTML).
+    /// its body was not downloaded (`--html-bodies-only` and not read for links).
     pub size: Option<u64>,
-    /// Links found in an HTML body: every kind the crawl follows (assets only with `--assets`, see
-    /// [`crate::links`]), those not followed because of `nofollow` included; `null` when the body
-    /// was not parsed.
+    /// Links found in an HTML body, or in an XML one (a feed): every kind the crawl follows
+    /// (assets only with `--assets`, see [`crate::links`]), those not followed because of
+    /// `nofollow` included; `null` when the body was not parsed.
     pub links: Option<u32>,
     /// How many of those links were URLs never seen before in this crawl.
     pub new_links: Option<u32>,
@@ -98,11 +98,12 @@ pub struct Summary {
     pub requests: u64,
     /// Records by status class: `"2xx"`, `"3xx"`, ...
     pub status_classes: BTreeMap<StatusClass, u64>,
-    /// Successful HTML pages (2xx, parsed for links).
+    /// Successful HTML and XHTML pages (2xx, parsed for links).
     pub html: u64,
     /// Bytes of those pages.
     pub html_bytes: u64,
-    /// Other successful responses (2xx, not HTML).
+    /// Other successful responses (2xx, not HTML; XML documents and feeds, read for links too,
+    /// included).
     pub other: u64,
     /// Bytes of those.
     pub other_bytes: u64,

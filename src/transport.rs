@@ -28,9 +28,10 @@ use url::Url;
 ///   must cancel the request and leak nothing.
 /// - Enforce a body cap if you have one by cutting the body and setting [`Response::truncated`],
 ///   not by failing.
-/// - When [`Request::html_body_only`] is set and the response is not HTML (its media type is not
-///   `text/html` or `application/xhtml+xml`), you may skip the body: return the head with an
-///   empty body and [`Response::body_skipped`] set. Reading it anyway is also correct.
+/// - When [`Request::html_body_only`] is set and the engine does not read the response for links
+///   (its media type is none of HTML, XHTML or the XML types of
+///   [`links::format_of`](crate::links::format_of)), you may skip the body: return the head with
+///   an empty body and [`Response::body_skipped`] set. Reading it anyway is also correct.
 /// - Futures need not be `Send`: the engine runs on one thread.
 ///
 /// ```
@@ -62,10 +63,12 @@ impl<T: Transport + ?Sized> Transport for &T {
 pub struct Request {
     /// The normalised, absolute `http`/`https` URL to fetch (no fragment).
     pub url: Url,
-    /// The body is wanted only if the response is HTML: the engine parses nothing else, so the
-    /// transport may stop after any other response's head (see [`Transport`]). Set for pages
-    /// when [`Config::html_bodies_only`](crate::Config::html_bodies_only) is on; never for
-    /// robots.txt or sitemaps.
+    /// The body is wanted only if the engine reads the response for links (HTML, and the XML
+    /// types [`links::format_of`](crate::links::format_of) names; the name is older than those):
+    /// the engine parses nothing else, so the transport may stop after any other response's head
+    /// (see [`Transport`]). Set for pages when
+    /// [`Config::html_bodies_only`](crate::Config::html_bodies_only) is on; never for robots.txt
+    /// or sitemaps.
     pub html_body_only: bool,
 }
 
@@ -101,7 +104,7 @@ pub struct Response {
     /// `true` when the transport cut the body at its size cap.
     pub truncated: bool,
     /// `true` when the transport did not download the body at all (the request asked for HTML
-    /// bodies only and this response is not HTML); `body` is then empty.
+    /// bodies only and this response is not read for links); `body` is then empty.
     pub body_skipped: bool,
     /// What went over the wire, when the transport was asked to keep it (for recording a crawl;
     /// the engine never looks at it). `None` otherwise.

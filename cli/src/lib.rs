@@ -115,9 +115,9 @@ pub struct CrawlArgs {
     #[arg(long)]
     pub ignore_robots: bool,
 
-    /// Download a page's body only when it is HTML (by its Content-Type): for anything else
-    /// (images, PDFs, archives) stop after the response head. robots.txt and sitemaps are always
-    /// read whole.
+    /// Download a page's body only when it is read for links, by its Content-Type: HTML, XHTML,
+    /// XML, RSS and Atom. For anything else (images, PDFs, archives) stop after the response
+    /// head. robots.txt and sitemaps are always read whole.
     #[arg(long)]
     pub html_bodies_only: bool,
 

@@ -6,7 +6,8 @@
 //! empty middleware stack (so surf never follows a redirect: a 3xx comes back as it arrived),
 //! `Accept-Encoding: gzip, deflate`, the configured `User-Agent`, and the body read in chunks,
 //! each under the read timeout, decoded and cut at `max_body` as it streams (see [`crawler::body`]). A
-//! request marked [`html_body_only`](crawler::Request::html_body_only) whose response is not HTML
+//! request marked [`html_body_only`](crawler::Request::html_body_only) whose response the engine
+//! does not read for links (not HTML, XHTML or XML: [`format_of`](crawler::links::format_of))
 //! stops after the head: the body is not read and its connection is closed (a body announced at
 //! 16 KiB or less is read off and dropped instead, which keeps the connection).
 //! Failures become a [`FetchErrorKind`](crawler::FetchErrorKind) (see `error`).

@@ -249,10 +249,11 @@ impl TransportInner {
             .header("content-length")
             .and_then(|l| l.trim().parse::<usize>().ok());
         let skip = html_only
-            && !response
+            && response
                 .media_type()
                 .as_deref()
-                .is_some_and(crawler::links::is_html);
+                .and_then(crawler::links::format_of)
+                .is_none();
         if skip && length.is_none_or(|n| n > SMALL_BODY) {
             // Not wanted: dropping the body closes the connection without reading further.
             response.body_skipped = true;

@@ -6,7 +6,8 @@
 //! which applies the real client's rules:
 //!
 //! - a request with [`Request::html_body_only`](crawler::Request::html_body_only) whose response
-//!   is not HTML (by its `Content-Type`) gets no body (`body_skipped`), before anything else, so
+//!   the engine does not read for links (by its `Content-Type`: not HTML, XHTML or XML; see
+//!   [`format_of`](crawler::links::format_of)) gets no body (`body_skipped`), before anything else, so
 //!   a body it never reads cannot fail the fetch;
 //! - 204 and 304 have no body (RFC 9110 §6.4.1): the real client reads none, whatever follows;
 //! - a `Content-Encoding` is decoded by the real transport's own decoder ([`decode`]); bytes that
@@ -20,7 +21,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use crawler::links::is_html;
+use crawler::links::format_of;
 use crawler::{FetchError, FetchErrorKind, Response};
 
 use crate::replay::decode::decode;
@@ -75,7 +76,13 @@ pub(crate) fn receive(
     html_only: bool,
     max_body: usize,
 ) -> Result<Response, FetchError> {
-    if html_only && !response.media_type().as_deref().is_some_and(is_html) {
+    if html_only
+        && response
+            .media_type()
+            .as_deref()
+            .and_then(format_of)
+            .is_none()
+    {
         response.body = Bytes::new();
         response.body_skipped = true;
         return Ok(response);

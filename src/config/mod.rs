@@ -85,8 +85,9 @@ pub struct Config {
     pub(crate) max_crawl_delay: Duration,
     /// Sitemaps to read at the start (robots.txt may name more). Default: none.
     pub(crate) sitemaps: Vec<Url>,
-    /// Ask the transport for page bodies only when they are HTML (the only bodies the engine
-    /// parses): other responses may come back with their head alone (see
+    /// Ask the transport for page bodies only when the engine reads them for links (HTML, XHTML,
+    /// and XML documents and feeds: [`links::format_of`](crate::links::format_of)): other
+    /// responses may come back with their head alone (see
     /// [`Request::html_body_only`](crate::Request::html_body_only)). robots.txt and sitemaps are
     /// always read whole. Default: off.
     pub(crate) html_bodies_only: bool,
@@ -233,8 +234,9 @@ impl Config {
         &self.sitemaps
     }
 
-    /// Ask the transport for page bodies only when they are HTML (the only bodies the engine
-    /// parses): other responses may come back with their head alone (see
+    /// Ask the transport for page bodies only when the engine reads them for links (HTML, XHTML,
+    /// and XML documents and feeds: [`links::format_of`](crate::links::format_of)): other
+    /// responses may come back with their head alone (see
     /// [`Request::html_body_only`](crate::Request::html_body_only)). robots.txt and sitemaps are
     /// always read whole. Default: off.
     pub fn html_bodies_only(&self) -> bool {

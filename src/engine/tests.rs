@@ -8,8 +8,9 @@ use super::*;
 use crate::transport::{FetchError, FetchErrorKind, Request, Response};
 use crate::{Config, Record, Summary};
 
-/// Pages by path: `html:<links separated by spaces>`, `raw:<an HTML body>`, `301:<location>`,
-/// `reset`, or a status.
+/// Pages by path: `html:<links separated by spaces>`, `raw:<an HTML body>`, `xml:<an
+/// application/xml body>`, `text:<a text/plain body>`, `type:<media type> <body>`,
+/// `301:<location>`, `reset`, or a status.
 pub(super) struct MapSite {
     pages: BTreeMap<&'static str, &'static str>,
     requests: RefCell<Vec<String>>,
@@ -51,6 +52,12 @@ impl Transport for MapSite {
             return Ok(Response::new(200)
                 .with_header("content-type", "application/xml")
                 .with_body(xml.to_string()));
+        }
+        if let Some((media_type, body)) = spec.strip_prefix("type:").and_then(|s| s.split_once(' '))
+        {
+            return Ok(Response::new(200)
+                .with_header("content-type", media_type)
+                .with_body(body.to_string()));
         }
         if let Some(text) = spec.strip_prefix("text:") {
             return Ok(Response::new(200)

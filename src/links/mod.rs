@@ -1,4 +1,5 @@
-//! Link extraction from HTML bodies.
+//! Link extraction from HTML bodies (and, in `xml.rs`, from XML ones: feeds and other XML
+//! documents, by [`extract_xml`]; [`format_of`] says which bodies are read, and how).
 //!
 //! [`extract`], which the engine uses, reads a body with lol_html, a maintained streaming HTML
 //! parser that builds no tree (`stream.rs`). [`extract_dom`] is the reference: it builds the whole
@@ -73,6 +74,7 @@ mod stream;
 #[cfg(test)]
 mod testgen;
 mod values;
+mod xml;
 
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -81,6 +83,7 @@ use url::Url;
 
 pub use stream::ExtractError;
 pub use values::Robots;
+pub use xml::{Format, extract_xhtml_into, extract_xml, extract_xml_into, format_of, is_xml};
 
 /// The links of one HTML document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -135,6 +138,8 @@ pub enum LinkKind {
     Script,
     /// `link` `href` with `rel` `preload` or `modulepreload` (an asset).
     Preload,
+    /// In an XML document: an element's `href`, or an RSS `<link>`'s text (see `xml.rs`).
+    Xml,
 }
 
 impl LinkKind {
@@ -148,7 +153,8 @@ impl LinkKind {
     }
 }
 
-/// `true` for the media types whose bodies are parsed for links.
+/// `true` for the media types whose bodies are parsed as HTML for links (XHTML included, see
+/// [`extract_xhtml_into`]).
 pub fn is_html(media_type: &str) -> bool {
     matches!(media_type, "text/html" | "application/xhtml+xml")
 }
@@ -179,13 +185,22 @@ pub fn extract(body: &[u8]) -> Links {
 /// }
 /// ```
 pub fn extract_into(body: &[u8], links: &mut Links) -> Result<(), ExtractError> {
+    fresh(links, |links| stream::extract(body, links, 0))
+}
+
+/// Empties `links` (keeping at most [`KEEP_LINKS`] of room) and runs `extract` on it, a panic
+/// caught and returned as [`ExtractError::Panic`].
+fn fresh(
+    links: &mut Links,
+    extract: impl FnOnce(&mut Links) -> Result<(), ExtractError>,
+) -> Result<(), ExtractError> {
     links.links.clear();
     if links.links.capacity() > KEEP_LINKS {
         links.links = Vec::new();
     }
     links.base = None;
     links.robots = Robots::default();
-    catch_unwind(AssertUnwindSafe(|| stream::extract(body, links, 0))).unwrap_or_else(|panic| {
+    catch_unwind(AssertUnwindSafe(|| extract(links))).unwrap_or_else(|panic| {
         let why = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())

@@ -53,13 +53,16 @@ pub enum ExtractError {
     Parser(String),
     /// The parser panicked; the panic was caught and is this page's outcome only.
     Panic(String),
+    /// The XML reader stopped at an error in the document (where, and why).
+    Xml(String),
 }
 
 impl std::fmt::Display for ExtractError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ExtractError::Parser(why) => write!(f, "html parser failed: {why}"),
-            ExtractError::Panic(why) => write!(f, "html parser panicked: {why}"),
+            ExtractError::Panic(why) => write!(f, "link extractor panicked: {why}"),
+            ExtractError::Xml(why) => write!(f, "xml parser failed: {why}"),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The record of a page: a redirect passes the URL's labels on to its target; an HTML page's
-//! links are read, resolved and offered to the frontier.
+//! The record of a page: a redirect passes the URL's labels on to its target; the links of an
+//! HTML page or an XML document (a feed) are read, resolved and offered to the frontier.
 //!
 //! A link is resolved by the cheapest path that is exact for it: a plain path to a URL already
 //! known by its text alone ([`super::super::shortcut`]), an href seen before on a page of the
@@ -14,7 +14,7 @@ use super::super::memo::{BaseContexts, Memo};
 use super::super::schedule::Job;
 use super::{CrawlState, Found, is_redirect, redirect_target};
 use crate::config::Config;
-use crate::links;
+use crate::links::{self, Format};
 use crate::normalize;
 use crate::problem::{Cut, Problem};
 use crate::report::Record;
@@ -104,15 +104,20 @@ impl CrawlState<'_> {
         };
         let mut base = None;
         let success = (200..300).contains(&response.status);
-        let html = record.content_type.as_deref().is_some_and(links::is_html);
+        let format = record.content_type.as_deref().and_then(links::format_of);
         if is_redirect(response.status) {
             self.redirect(id, &url, response, &mut record);
-        } else if success && html {
-            self.summary.html += 1;
-            self.summary.html_bytes += response.body.len() as u64;
+        } else if let Some(format) = format.filter(|_| success) {
+            if matches!(format, Format::Html | Format::Xhtml) {
+                self.summary.html += 1;
+                self.summary.html_bytes += response.body.len() as u64;
+            } else {
+                self.summary.other += 1;
+                self.summary.other_bytes += response.body.len() as u64;
+            }
             // The page's own URL unless a `<base href>` gave another (no copy of the URL).
             base = Some(
-                self.links(id, &url, depth, response, &mut record)
+                self.links(id, &url, depth, format, response, &mut record)
                     .unwrap_or(url),
             );
         } else {
@@ -159,22 +164,29 @@ impl CrawlState<'_> {
         }
     }
 
-    /// Follows the links of an HTML page: every kind but assets (unless `config.assets`), none
-    /// that carries `rel=nofollow`, and none at all when the page's meta robots says `nofollow`
-    /// (those count as `nofollow` cuts, one per link). `links` counts every link considered;
-    /// `noindex` goes on the record, and so does a parser failure (as `error`).
+    /// Follows the links of an HTML page or an XML document (read as `format` says): every
+    /// kind but assets (unless `config.assets`), none that carries `rel=nofollow`, and none at
+    /// all when the page's meta robots says `nofollow` (those count as `nofollow` cuts, one per
+    /// link). `links` counts every link considered; `noindex` goes on the record, and so does a
+    /// parser failure (as `error`).
     /// Returns the URL the links resolve against when a `<base href>` made it other than `url`.
     fn links(
         &mut self,
         id: u32,
         url: &Url,
         depth: u32,
+        format: Format,
         response: &Response,
         record: &mut Record,
     ) -> Option<Url> {
         self.table.finish(id, UrlState::Fetched);
         let mut found = std::mem::take(&mut self.found);
-        if let Err(why) = links::extract_into(&response.body, &mut found) {
+        let read = match format {
+            Format::Xml => links::extract_xml_into(&response.body, url, &mut found),
+            Format::Xhtml => links::extract_xhtml_into(&response.body, &mut found),
+            Format::Html => links::extract_into(&response.body, &mut found),
+        };
+        if let Err(why) = read {
             // The links found before the parser gave up are followed; the page says why the
             // rest are not.
             self.problem = Some(Problem::Links(why.to_string()));
