@@ -11,6 +11,8 @@
 //!   [`Property`] and the evidence.
 //! - [`shrink`]: minimises a failing case, deterministically, to a small site file.
 //! - [`Counterexample`]: a shrunk case written out, with the `crawl-sim` command that replays it.
+//! - [`Regression`]: a case kept as its site file, options and seed, read back into a case by
+//!   [`Case::from_site`], so committed regressions outlive changes to the generator.
 //!
 //! The property tests (`tests/props/`) draw cases with shrinkable proptest strategies and use
 //! the same oracle and checks; `crawl-sim fuzz` draws them from seeds until time runs out.
@@ -27,6 +29,7 @@ mod case;
 mod check;
 mod generate;
 mod oracle;
+mod regress;
 mod shrink;
 
 use std::io;
@@ -39,6 +42,7 @@ pub use case::{
 pub use check::{Failure, Passed, Property, check, first_difference};
 pub use generate::{MAX_NODES, SCRIPT_OUTCOMES, add_gadget, generate};
 pub use oracle::{Final, Oracle, OracleLabel, Prediction, own_status, resolve, retryable};
+pub use regress::{REGRESSION_FORMAT, Regression, RegressionError, options_of};
 pub use shrink::{MAX_ATTEMPTS, Shrunk, shrink, shrink_with};
 
 use crate::replay_command;
