@@ -7,9 +7,10 @@
 //! read here, in the driver, to stop on time and print rates; it never reaches the simulation.
 //!
 //! On a failure the workers stop; the smallest failing seed is reported (so two threads racing
-//! to a failure always report the same one), shrunk, written to `--out`, and printed with the
-//! `crawl-sim` command that replays its crawl and the `crawl-sim fuzz` command that re-checks
-//! the seed. Exit code 3.
+//! to a failure always report the same one), shrunk, written to `--out` as a site file and a
+//! regression file (to commit under `fixtures/regressions/` once its note says why), and
+//! printed with the `crawl-sim` command that replays its crawl and the `crawl-sim fuzz` command
+//! that re-checks the seed. Exit code 3.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -191,11 +192,22 @@ fn report_failure(seed: u64, failure: &Failure, args: &FuzzArgs) -> String {
         .out
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join("crawl-sim-fuzz"));
-    let written = Counterexample::write(&dir, &format!("seed-{seed}-shrunk"), &shrunk.case);
+    let why = format!(
+        "found by crawl-sim fuzz as seed {seed}, shrunk: {}; (say what was wrong and what fixed \
+         it)",
+        shrunk.failure
+    );
+    let name = format!("seed-{seed}-shrunk");
+    let written = Counterexample::write_noted(&dir, &name, &shrunk.case, &why);
     let recheck = format!("crawl-sim fuzz --seed-start {seed} --cases 1");
     match written {
         Ok(c) => {
             println!("crawl-sim fuzz: shrunk site file: {}", c.site.display());
+            println!(
+                "crawl-sim fuzz: regression file (say why in it, then commit it under \
+                 fixtures/regressions/): {}",
+                c.regression.display()
+            );
             println!(
                 "crawl-sim fuzz: replay the shrunk crawl with:\n  {}",
                 c.replay
@@ -249,6 +261,14 @@ mod tests {
         let written = std::fs::read_to_string(dir.join("seed-3-shrunk.json")).unwrap();
         let site = crawler_site::Site::from_json(&written).unwrap();
         assert_eq!(site.roots()[0], fuzz::generate(3).url(0));
+        // The regression file beside it keeps the case, noted with the failure.
+        let kept = fuzz::Regression::load(&dir.join("seed-3-shrunk.regression.json")).unwrap();
+        assert!(
+            kept.why.contains("seed 3, shrunk: panic: pretend"),
+            "{}",
+            kept.why
+        );
+        assert_eq!(kept.case().unwrap().site(), fuzz::generate(3).site());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

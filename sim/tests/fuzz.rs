@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crawler_sim::Sim;
-use crawler_sim::fuzz::{self, Counterexample};
+use crawler_sim::fuzz::{self, Counterexample, Regression};
 use crawler_site::Site;
 
 /// Seeds `crawl-sim fuzz` found failing, replayed on every test run. Each note says what was
@@ -89,8 +89,15 @@ fn written_cases_replay_with_crawl_sim_event_for_event() {
     for seed in 0..24 {
         let case = fuzz::generate(seed);
         let written = Counterexample::write(&dir, &format!("seed-{seed}"), &case).unwrap();
+        // The regression file written beside it reads back to the case that was checked.
+        let kept = Regression::load(&written.regression).unwrap();
+        let again = kept.case().unwrap();
+        assert_eq!(again.site(), case.site(), "seed {seed}");
+        assert_eq!(again.seed, seed);
         let args = shell_split(&written.replay);
         assert_eq!(args[0], "crawl-sim");
+        // Its options are the replay command's, between `--budget B` and the roots.
+        assert_eq!(args[7..7 + kept.args.len()], kept.args[..], "seed {seed}");
         let mut args = args[1..].to_vec();
         args.extend(["--report".into(), "none".into()]);
         let out = crawl_sim(&args);
