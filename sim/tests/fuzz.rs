@@ -1,34 +1,48 @@
-//! The fuzz machinery: seeds that once failed, a sweep of seeds, replays through `crawl-sim`,
-//! and the `crawl-sim fuzz` command.
+//! The fuzz machinery: committed regression files, a sweep of seeds, replays through
+//! `crawl-sim`, and the `crawl-sim fuzz` command.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crawler_sim::Sim;
 use crawler_sim::fuzz::{self, Counterexample, Regression};
 use crawler_site::Site;
 
-/// Seeds `crawl-sim fuzz` found failing, replayed on every test run. Each note says what was
-/// wrong; the fix has a unit test of its own next to it, because a seed names a case only for
-/// one version of the generator (these two were found before the first root was biased towards
-/// HTML pages and graphs grew to up to 96 nodes; they still run, as two more cases).
-const REGRESSION_SEEDS: &[(u64, &str)] = &[
-    (
-        40,
-        "liveness check read a swarm-unreachable host as a random page (fuzz checker bug)",
-    ),
-    (
-        268,
-        "latency alone (mean 101 ms) ran past a 250 ms timeout, which the oracle cannot \
-         predict; timeouts are now drawn at least 40 mean latencies long (generator bug)",
-    ),
-];
+/// The committed regression files: every `*.json` of `fixtures/regressions/`, sorted by name.
+fn regression_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/regressions");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
 
+/// Every committed regression reads back to a case and passes every check. Each file keeps the
+/// case as its site file, options and seed, so it means the same whatever the generator does
+/// next; its `why` says what was wrong, and the fix has a unit test of its own next to it.
 #[test]
-fn seeds_that_once_failed_pass() {
-    for &(seed, why) in REGRESSION_SEEDS {
-        if let Err(failure) = fuzz::check_seed(seed) {
-            panic!("seed {seed} ({why}) fails again: {failure}");
+fn committed_regressions_pass() {
+    let files = regression_files();
+    assert!(files.len() >= 2, "{files:?}");
+    for path in files {
+        let name = path.display();
+        let kept = Regression::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            !kept.why.trim().is_empty() && !kept.why.contains("(say what was wrong"),
+            "{name}: say why it is kept"
+        );
+        let case = kept.case().unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The file is exactly what writing its case gives, so a rewrite shows in review.
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, Regression::of(&case, &kept.why).to_json(), "{name}");
+        if let Err(failure) = fuzz::check(&case) {
+            panic!(
+                "{name} fails again: {failure}\nwhy it is kept: {}",
+                kept.why
+            );
         }
     }
 }
