@@ -132,6 +132,45 @@ fn written_cases_replay_with_crawl_sim_event_for_event() {
     }
 }
 
+/// `crawl-sim fuzz --regression FILE` checks a committed file and prints its replay command,
+/// which replays it; a file that does not read back is bad input.
+#[test]
+fn crawl_sim_fuzz_checks_a_regression_file() {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-regression");
+    let path = &regression_files()[0];
+    let args = |file: &Path| -> Vec<String> {
+        let (file, out) = (file.display(), out.display());
+        vec![
+            "fuzz".into(),
+            format!("--regression={file}"),
+            format!("--out={out}"),
+        ]
+    };
+    let run = crawl_sim(&args(path));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(stdout.contains(" passed: "), "{stdout}");
+    let replay = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("  crawl-sim "))
+        .unwrap_or_else(|| panic!("no replay command in {stdout}"));
+    let replayed = crawl_sim(&shell_split(replay));
+    assert!(
+        replayed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replayed.stderr)
+    );
+    let bare = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sites/small.json");
+    let run = crawl_sim(&args(&bare));
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("no \"format\" field"), "{stderr}");
+}
+
 #[test]
 fn crawl_sim_fuzz_runs_seeds_and_prints_the_rate() {
     let args: Vec<String> = [

@@ -164,10 +164,9 @@ impl Regression {
         serde_json::from_value(value).map_err(|e| RegressionError::Json(e.to_string()))
     }
 
-    /// Reads the regression file at `path`.
+    /// Reads the regression file at `path` (errors do not repeat the path).
     pub fn load(path: &Path) -> Result<Regression, RegressionError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| RegressionError::Io(format!("{}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| RegressionError::Io(e.to_string()))?;
         Regression::from_json(&text)
     }
 
