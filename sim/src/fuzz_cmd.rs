@@ -7,18 +7,22 @@
 //! read here, in the driver, to stop on time and print rates; it never reaches the simulation.
 //!
 //! On a failure the workers stop; the smallest failing seed is reported (so two threads racing
-//! to a failure always report the same one), shrunk, written to `--out`, and printed with the
-//! `crawl-sim` command that replays its crawl and the `crawl-sim fuzz` command that re-checks
-//! the seed. Exit code 3.
+//! to a failure always report the same one), shrunk, written to `--out` as a site file and a
+//! regression file (to commit under `fixtures/regressions/` once its note says why), and
+//! printed with the `crawl-sim` command that replays its crawl and the `crawl-sim fuzz` command
+//! that re-checks the seed. Exit code 3.
+//!
+//! `--regression FILE` checks one committed regression file instead (exit 3 when it fails, 2
+//! when it does not read back), and prints the command that replays its crawl.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
-use crawler_sim::fuzz::{self, Counterexample, Failure};
+use crawler_sim::fuzz::{self, Counterexample, Failure, Regression};
 
 /// Options of `crawl-sim fuzz`.
 #[derive(Debug, Clone, Args)]
@@ -42,6 +46,11 @@ pub struct FuzzArgs {
     /// Where to write the shrunk site file of a failing case (default: the temp directory).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+
+    /// Check this regression file (`fixtures/regressions/*.json`) instead of drawing seeds;
+    /// its site file goes to `--out`, and the command that replays its crawl is printed.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["seed_start", "cases"])]
+    regression: Option<PathBuf>,
 }
 
 fn parse_secs(text: &str) -> Result<f64, String> {
@@ -95,6 +104,9 @@ fn run_case(case: &fuzz::Case) -> Result<fuzz::Passed, Failure> {
 
 /// Runs `crawl-sim fuzz`; `Err` is an exit code and a message.
 pub fn run(args: &FuzzArgs) -> Result<(), (u8, String)> {
+    if let Some(path) = &args.regression {
+        return check_regression(path, args);
+    }
     let start_seed = args.seed_start.unwrap_or_else(clock_seed);
     let jobs = args.jobs.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -191,11 +203,22 @@ fn report_failure(seed: u64, failure: &Failure, args: &FuzzArgs) -> String {
         .out
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join("crawl-sim-fuzz"));
-    let written = Counterexample::write(&dir, &format!("seed-{seed}-shrunk"), &shrunk.case);
+    let why = format!(
+        "found by crawl-sim fuzz as seed {seed}, shrunk: {}; (say what was wrong and what fixed \
+         it)",
+        shrunk.failure
+    );
+    let name = format!("seed-{seed}-shrunk");
+    let written = Counterexample::write_noted(&dir, &name, &shrunk.case, &why);
     let recheck = format!("crawl-sim fuzz --seed-start {seed} --cases 1");
     match written {
         Ok(c) => {
             println!("crawl-sim fuzz: shrunk site file: {}", c.site.display());
+            println!(
+                "crawl-sim fuzz: regression file (say why in it, then commit it under \
+                 fixtures/regressions/): {}",
+                c.regression.display()
+            );
             println!(
                 "crawl-sim fuzz: replay the shrunk crawl with:\n  {}",
                 c.replay
@@ -212,6 +235,39 @@ fn report_failure(seed: u64, failure: &Failure, args: &FuzzArgs) -> String {
             failure.property,
             dir.display()
         ),
+    }
+}
+
+/// Checks the case a regression file keeps, after writing it out with its replay command.
+fn check_regression(path: &Path, args: &FuzzArgs) -> Result<(), (u8, String)> {
+    let unreadable = |e: &dyn std::fmt::Display| (2, format!("{}: {e}", path.display()));
+    let kept = Regression::load(path).map_err(|e| unreadable(&e))?;
+    let case = kept.case().map_err(|e| unreadable(&e))?;
+    let name = path
+        .file_stem()
+        .map_or("regression".into(), |s| s.to_string_lossy());
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("crawl-sim-fuzz"));
+    let written = Counterexample::write_noted(&dir, &name, &case, &kept.why)
+        .map_err(|e| (2, format!("cannot write to {}: {e}", dir.display())))?;
+    println!("crawl-sim fuzz: {}: {}", path.display(), kept.why);
+    println!(
+        "crawl-sim fuzz: replay its crawl with:\n  {}",
+        written.replay
+    );
+    match run_case(&case) {
+        Ok(p) => {
+            println!(
+                "crawl-sim fuzz: {} passed: {} requests, {} records",
+                path.display(),
+                p.requests,
+                p.records
+            );
+            Ok(())
+        }
+        Err(failure) => Err((3, format!("{} FAILED: {failure}", path.display()))),
     }
 }
 
@@ -237,6 +293,7 @@ mod tests {
             cases: None,
             jobs: None,
             out: Some(dir.clone()),
+            regression: None,
         };
         // Seed 3 passes, so nothing shrinks: the case is written as generated.
         let failure = Failure::panic("pretend");
@@ -249,6 +306,14 @@ mod tests {
         let written = std::fs::read_to_string(dir.join("seed-3-shrunk.json")).unwrap();
         let site = crawler_site::Site::from_json(&written).unwrap();
         assert_eq!(site.roots()[0], fuzz::generate(3).url(0));
+        // The regression file beside it keeps the case, noted with the failure.
+        let kept = fuzz::Regression::load(&dir.join("seed-3-shrunk.regression.json")).unwrap();
+        assert!(
+            kept.why.contains("seed 3, shrunk: panic: pretend"),
+            "{}",
+            kept.why
+        );
+        assert_eq!(kept.case().unwrap().site(), fuzz::generate(3).site());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -1,34 +1,48 @@
-//! The fuzz machinery: seeds that once failed, a sweep of seeds, replays through `crawl-sim`,
-//! and the `crawl-sim fuzz` command.
+//! The fuzz machinery: committed regression files, a sweep of seeds, replays through
+//! `crawl-sim`, and the `crawl-sim fuzz` command.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crawler_sim::Sim;
-use crawler_sim::fuzz::{self, Counterexample};
+use crawler_sim::fuzz::{self, Counterexample, Regression};
 use crawler_site::Site;
 
-/// Seeds `crawl-sim fuzz` found failing, replayed on every test run. Each note says what was
-/// wrong; the fix has a unit test of its own next to it, because a seed names a case only for
-/// one version of the generator (these two were found before the first root was biased towards
-/// HTML pages and graphs grew to up to 96 nodes; they still run, as two more cases).
-const REGRESSION_SEEDS: &[(u64, &str)] = &[
-    (
-        40,
-        "liveness check read a swarm-unreachable host as a random page (fuzz checker bug)",
-    ),
-    (
-        268,
-        "latency alone (mean 101 ms) ran past a 250 ms timeout, which the oracle cannot \
-         predict; timeouts are now drawn at least 40 mean latencies long (generator bug)",
-    ),
-];
+/// The committed regression files: every `*.json` of `fixtures/regressions/`, sorted by name.
+fn regression_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/regressions");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
 
+/// Every committed regression reads back to a case and passes every check. Each file keeps the
+/// case as its site file, options and seed, so it means the same whatever the generator does
+/// next; its `why` says what was wrong, and the fix has a unit test of its own next to it.
 #[test]
-fn seeds_that_once_failed_pass() {
-    for &(seed, why) in REGRESSION_SEEDS {
-        if let Err(failure) = fuzz::check_seed(seed) {
-            panic!("seed {seed} ({why}) fails again: {failure}");
+fn committed_regressions_pass() {
+    let files = regression_files();
+    assert!(files.len() >= 2, "{files:?}");
+    for path in files {
+        let name = path.display();
+        let kept = Regression::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            !kept.why.trim().is_empty() && !kept.why.contains("(say what was wrong"),
+            "{name}: say why it is kept"
+        );
+        let case = kept.case().unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The file is exactly what writing its case gives, so a rewrite shows in review.
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, Regression::of(&case, &kept.why).to_json(), "{name}");
+        if let Err(failure) = fuzz::check(&case) {
+            panic!(
+                "{name} fails again: {failure}\nwhy it is kept: {}",
+                kept.why
+            );
         }
     }
 }
@@ -89,8 +103,15 @@ fn written_cases_replay_with_crawl_sim_event_for_event() {
     for seed in 0..24 {
         let case = fuzz::generate(seed);
         let written = Counterexample::write(&dir, &format!("seed-{seed}"), &case).unwrap();
+        // The regression file written beside it reads back to the case that was checked.
+        let kept = Regression::load(&written.regression).unwrap();
+        let again = kept.case().unwrap();
+        assert_eq!(again.site(), case.site(), "seed {seed}");
+        assert_eq!(again.seed, seed);
         let args = shell_split(&written.replay);
         assert_eq!(args[0], "crawl-sim");
+        // Its options are the replay command's, between `--budget B` and the roots.
+        assert_eq!(args[7..7 + kept.args.len()], kept.args[..], "seed {seed}");
         let mut args = args[1..].to_vec();
         args.extend(["--report".into(), "none".into()]);
         let out = crawl_sim(&args);
@@ -109,6 +130,45 @@ fn written_cases_replay_with_crawl_sim_event_for_event() {
             "seed {seed}: {stderr}"
         );
     }
+}
+
+/// `crawl-sim fuzz --regression FILE` checks a committed file and prints its replay command,
+/// which replays it; a file that does not read back is bad input.
+#[test]
+fn crawl_sim_fuzz_checks_a_regression_file() {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-regression");
+    let path = &regression_files()[0];
+    let args = |file: &Path| -> Vec<String> {
+        let (file, out) = (file.display(), out.display());
+        vec![
+            "fuzz".into(),
+            format!("--regression={file}"),
+            format!("--out={out}"),
+        ]
+    };
+    let run = crawl_sim(&args(path));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(stdout.contains(" passed: "), "{stdout}");
+    let replay = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("  crawl-sim "))
+        .unwrap_or_else(|| panic!("no replay command in {stdout}"));
+    let replayed = crawl_sim(&shell_split(replay));
+    assert!(
+        replayed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replayed.stderr)
+    );
+    let bare = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sites/small.json");
+    let run = crawl_sim(&args(&bare));
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("no \"format\" field"), "{stderr}");
 }
 
 #[test]

@@ -10,7 +10,10 @@
 //! - [`check`]: runs a case twice and checks every property; a [`Failure`] names the
 //!   [`Property`] and the evidence.
 //! - [`shrink`]: minimises a failing case, deterministically, to a small site file.
-//! - [`Counterexample`]: a shrunk case written out, with the `crawl-sim` command that replays it.
+//! - [`Counterexample`]: a shrunk case written out, with the `crawl-sim` command that replays it
+//!   and a [`Regression`] file to commit.
+//! - [`Regression`]: a case kept as its site file, options and seed, read back into a case by
+//!   [`Case::from_site`], so committed regressions outlive changes to the generator.
 //!
 //! The property tests (`tests/props/`) draw cases with shrinkable proptest strategies and use
 //! the same oracle and checks; `crawl-sim fuzz` draws them from seeds until time runs out.
@@ -28,6 +31,7 @@ mod check;
 mod generate;
 mod oracle;
 mod reach;
+mod regress;
 mod robots;
 mod shrink;
 mod sitemaps;
@@ -43,6 +47,7 @@ pub use check::{Failure, Passed, Property, check, first_difference};
 pub use generate::{MAX_NODES, SCRIPT_OUTCOMES, add_gadget, generate};
 pub use oracle::{Final, Oracle, OracleLabel, Prediction, own_status, resolve, retryable};
 pub use reach::Reach;
+pub use regress::{REGRESSION_FORMAT, Regression, RegressionError, options_of};
 pub use robots::{Agent, Group, RobotsFile, Rule};
 pub use shrink::{MAX_ATTEMPTS, Shrunk, shrink, shrink_with};
 pub use sitemaps::{Sitemap, SitemapFile};
@@ -55,20 +60,41 @@ use crate::replay_command;
 pub struct Counterexample {
     /// The site file.
     pub site: PathBuf,
+    /// The regression file (site, options, seed and a note): what to commit under
+    /// `fixtures/regressions/` once its `why` says what was wrong.
+    pub regression: PathBuf,
     /// The `crawl-sim` command that replays the crawl, event for event.
     pub replay: String,
 }
 
 impl Counterexample {
-    /// Writes `case` to `dir/<name>.json` and builds its replay command.
+    /// Writes `case` to `dir/<name>.json` and builds its replay command; see
+    /// [`write_noted`](Self::write_noted), with a note still to be written.
     pub fn write(dir: &Path, name: &str, case: &Case) -> io::Result<Counterexample> {
+        Self::write_noted(dir, name, case, "(say what was wrong and what fixed it)")
+    }
+
+    /// Writes `case` to `dir/<name>.json` (the site file), and to `dir/<name>.regression.json`
+    /// as a [`Regression`] noted `why`, and builds its replay command.
+    pub fn write_noted(
+        dir: &Path,
+        name: &str,
+        case: &Case,
+        why: &str,
+    ) -> io::Result<Counterexample> {
         std::fs::create_dir_all(dir)?;
         let site = dir.join(format!("{name}.json"));
         let json = serde_json::to_string_pretty(&case.site()).map_err(io::Error::other)?;
         std::fs::write(&site, json + "\n")?;
         let config = case.config();
         let replay = replay_command(&site, case.seed, case.budget(&config), &config);
-        Ok(Counterexample { site, replay })
+        let regression = dir.join(format!("{name}.regression.json"));
+        Regression::of(case, why).write(&regression)?;
+        Ok(Counterexample {
+            site,
+            regression,
+            replay,
+        })
     }
 }
 

@@ -9,7 +9,9 @@
 //! 5. the server never sees more than `max_tasks` requests at once;
 //! 6. the same seed gives the same trace, event for event;
 //! 7. a recording of the crawl replays to the same outcomes (and 8, 9: the same trace for one
-//!    seed, a subset under narrower options; see `replay.rs`).
+//!    seed, a subset under narrower options; see `replay.rs`);
+//! 10. a case written as a regression file reads back to the same case, as every check sees it
+//!     (`regress.rs`).
 //!
 //! The strategies (`graph.rs`) shrink: nodes first, then what is left. A failing case prints its
 //! seed, the broken property and the `crawl-sim` command that replays it (the site file is
@@ -19,6 +21,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod graph;
+mod regress;
 mod replay;
 
 use crawler::ScopeMode;
@@ -60,6 +63,11 @@ proptest! {
     #[test]
     fn recorded_crawls_replay_to_the_same_outcomes(case in graph::case(12, true)) {
         replay::check_replay(&case).map_err(|problem| report(&case, problem))?;
+    }
+
+    #[test]
+    fn cases_read_back_from_regression_files_are_the_same(case in graph::case(12, true)) {
+        regress::check_read_back(&case)?;
     }
 }
 
