@@ -15,7 +15,8 @@
 //!   and which links a page has;
 //! - [`report`]: JSON lines and the `reporting.py`-style text report;
 //! - [`body`]: response body decoding and caps, for transports;
-//! - [`strids`]: the string table behind the URL table, shared with the site format.
+//! - [`strids`]: the string table behind the URL table, shared with the site format;
+//! - [`store`]: the crawl's durable memory, a seam: a stopped crawl goes on where it stopped.
 //!
 //! The rest of the workspace does one job per package around this one: `crawler-http` (the
 //! real transport and clock), `crawler-warc` (recordings; it needs nothing of the engine),
@@ -34,6 +35,7 @@ pub mod normalize;
 mod problem;
 pub mod report;
 mod scope;
+pub mod store;
 pub mod strids;
 mod transport;
 
@@ -43,4 +45,5 @@ pub use engine::{Crawler, Event, FetchKind, OutLink, Progress, Stop};
 pub use problem::{Cut, Problem, StatusClass};
 pub use report::{Record, Summary};
 pub use scope::{Scope, ScopeMode};
+pub use store::{Kept, KeptResponse, MemoryStore, NoStore, Store};
 pub use transport::{FetchError, FetchErrorKind, Request, Response, Transport, Wire};

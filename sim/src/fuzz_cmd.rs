@@ -66,6 +66,8 @@ struct Totals {
     cases: u64,
     requests: u64,
     records: u64,
+    /// Crash restarts of the crawls with crashes.
+    restarts: u64,
     virtual_time: Duration,
     failures: Vec<(u64, Failure)>,
     /// Cases that drew each of [`fuzz::FEATURES`].
@@ -141,6 +143,7 @@ pub fn run(args: &FuzzArgs) -> Result<(), (u8, String)> {
                         Ok(p) => {
                             mine.requests += p.requests as u64;
                             mine.records += p.records as u64;
+                            mine.restarts += u64::from(p.crash_restarts);
                             mine.virtual_time += p.end;
                         }
                         Err(f) => {
@@ -155,6 +158,7 @@ pub fn run(args: &FuzzArgs) -> Result<(), (u8, String)> {
                 all.cases += mine.cases;
                 all.requests += mine.requests;
                 all.records += mine.records;
+                all.restarts += mine.restarts;
                 all.virtual_time += mine.virtual_time;
                 for (all, mine) in all.drawn.iter_mut().zip(mine.drawn) {
                     *all += mine;
@@ -168,13 +172,15 @@ pub fn run(args: &FuzzArgs) -> Result<(), (u8, String)> {
     let rate = totals.cases as f64 / wall.as_secs_f64();
     println!(
         "crawl-sim fuzz: {} cases in {:.1} s: {rate:.0} cases/s ({:.0} per minute) on {jobs} \
-         threads; {} requests, {} records, {:.0} s of virtual time; {} failed",
+         threads; {} requests, {} records, {:.0} s of virtual time, {} crash restarts; {} \
+         failed",
         totals.cases,
         wall.as_secs_f64(),
         rate * 60.0,
         totals.requests,
         totals.records,
         totals.virtual_time.as_secs_f64(),
+        totals.restarts,
         totals.failures.len()
     );
     println!("{}", drawn_line(&totals.drawn));

@@ -13,6 +13,8 @@
 //!   own log of every request and of how many were in flight;
 //! - [`Trace`]: one event per line, virtual time first, and a hash of it all;
 //! - [`Sim`]: the builder that ties them together: one seed, `run` built on `step`;
+//! - [`SimStore`]: a durable store that syncs in batches and loses the rest at a crash, for
+//!   the crash tests of resumed crawls;
 //! - [`Replay`]: the same, serving a WARC [`Recording`] of a real crawl instead of a site
 //!   (`crawl-sim --replay`), so a recorded crawl can be re-run offline and in virtual time;
 //! - [`fuzz`]: random cases with swarm faults, the independent oracle, the checks and the
@@ -51,6 +53,7 @@ mod replay;
 mod rng;
 mod running;
 mod sim;
+mod store;
 mod trace;
 
 pub use clock::{Sleep, VirtualClock};
@@ -62,4 +65,5 @@ pub use replay::{
 };
 pub use rng::Rng;
 pub use sim::{DEFAULT_BUDGET, Running, Sim, SimBuilder, SimError, SimRun, replay_command};
+pub use store::{SharedStore, SimStore};
 pub use trace::{Trace, TraceEvent};

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crawler::{Config, Crawler, Record, Stop, Summary, Transport};
+use crawler::{Config, Crawler, Record, Stop, Store, Summary, Transport};
 
 use crate::clock::VirtualClock;
 use crate::executor::{Executor, Step};
@@ -43,7 +43,8 @@ pub(crate) struct Core<N> {
 
 impl<N: Observed> Core<N> {
     /// The engine with `config` fetching through `engine_transport` (the network, or a wrapper
-    /// of it), every record traced on `network` and then handed to `on_record`.
+    /// of it) and keeping what it finishes in `store`, every record traced on `network` and
+    /// then handed to `on_record` (with `true` when it was replayed from the store).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn start<T: Transport + 'static>(
         config: &Config,
@@ -53,7 +54,8 @@ impl<N: Observed> Core<N> {
         budget: Duration,
         seed: u64,
         stop: Option<Stop>,
-        mut on_record: impl FnMut(&Record) + 'static,
+        mut store: Box<dyn Store>,
+        mut on_record: impl FnMut(&Record, bool) + 'static,
     ) -> Self {
         // One seed for the whole run: the engine's retry jitter is drawn from the run's seed too.
         let config = config.clone().with_seed(seed);
@@ -61,9 +63,9 @@ impl<N: Observed> Core<N> {
         let tracer = network.clone();
         let crawl = Box::pin(async move {
             crawler
-                .run_until(stop.as_ref(), |event| {
+                .run_with_store(stop.as_ref(), &mut *store, |event| {
                     tracer.trace_record(event.record);
-                    on_record(event.record);
+                    on_record(event.record, event.replayed);
                 })
                 .await
         });

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crawler::{Config, Record, Stop, Summary, Transport};
+use crawler::{Config, NoStore, Record, Stop, Store, Summary, Transport};
 use crawler_site::{Faults, Latency, Site};
 
 use crate::client::DEFAULT_MAX_BODY;
@@ -260,7 +260,31 @@ impl Sim {
         &self,
         config: &Config,
         stop: Option<Stop>,
-        on_record: impl FnMut(&Record) + 'static,
+        mut on_record: impl FnMut(&Record) + 'static,
+        wrap: impl FnOnce(SimTransport) -> T,
+    ) -> Running {
+        let on_record = move |r: &Record, _: bool| on_record(r);
+        self.start_kept(config, stop, Box::new(NoStore), on_record, wrap)
+    }
+
+    /// [`start`](Self::start), with `store` as the crawl's durable memory (see
+    /// [`crawler::store`]): what an earlier run kept there is replayed, and `on_record` is told
+    /// which records were (`true`).
+    pub fn start_with_store(
+        &self,
+        config: &Config,
+        store: Box<dyn Store>,
+        on_record: impl FnMut(&Record, bool) + 'static,
+    ) -> Running {
+        self.start_kept(config, None, store, on_record, |network| network)
+    }
+
+    fn start_kept<T: Transport + 'static>(
+        &self,
+        config: &Config,
+        stop: Option<Stop>,
+        store: Box<dyn Store>,
+        on_record: impl FnMut(&Record, bool) + 'static,
         wrap: impl FnOnce(SimTransport) -> T,
     ) -> Running {
         let clock = VirtualClock::new();
@@ -282,6 +306,7 @@ impl Sim {
             self.budget,
             self.seed,
             stop,
+            store,
             on_record,
         ))
     }
@@ -297,6 +322,11 @@ impl Running {
     /// The current virtual time.
     pub fn now(&self) -> Duration {
         self.0.now()
+    }
+
+    /// The hash of the trace so far.
+    pub fn trace_hash(&self) -> u64 {
+        crate::running::Observed::trace_hash(&self.0.network)
     }
 
     /// The simulated network (request log, in-flight counts, trace so far).

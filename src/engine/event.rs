@@ -83,6 +83,10 @@ pub enum FetchKind {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Event<'a> {
+    /// `true` when the URL was finished by an earlier run over the same store and is redone
+    /// from what it kept (see [`crate::store`]): nothing was fetched, and its record was
+    /// written out then.
+    pub replayed: bool,
     /// The URL's record, as the command line writes it.
     pub record: &'a Record,
     /// What the fetch was for.

@@ -32,6 +32,7 @@ use crate::config::Config;
 use crate::problem::Cut;
 use crate::report::Summary;
 use crate::scope::Scope;
+use crate::store::{NoStore, Store};
 use crate::transport::Transport;
 use state::CrawlState;
 
@@ -118,11 +119,24 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
     pub async fn run_until(
         &self,
         stop: Option<&Stop>,
+        on_event: impl FnMut(&Event<'_>),
+    ) -> Summary {
+        self.run_with_store(stop, &mut NoStore, on_event).await
+    }
+
+    /// Like [`run_until`](Self::run_until), with `store` as the crawl's durable memory (see
+    /// [`crate::store`]): every URL finished is handed to it, and every URL an earlier run over
+    /// the same store finished is redone from it rather than fetched, its event saying
+    /// [`Event::replayed`].
+    pub async fn run_with_store(
+        &self,
+        stop: Option<&Stop>,
+        store: &mut dyn Store,
         mut on_event: impl FnMut(&Event<'_>),
     ) -> Summary {
         let config = &self.config;
         let start = self.clock.now();
-        let mut state = CrawlState::new(config, &self.scope);
+        let mut state = CrawlState::new(config, &self.scope, store);
         for root in &config.roots {
             state.add_root(root.clone());
         }
@@ -134,6 +148,18 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
         loop {
             let now = self.clock.now();
             state.admit(now);
+            // What earlier runs finished is redone first, at once: no transport, no slot, no
+            // delay; what it finds is admitted in turn.
+            while let Some((job, kept)) = state.replay.pop_front() {
+                let done = state.finish_kept(job, kept, now);
+                let progress = Progress {
+                    done: state.summary.urls,
+                    in_flight: in_flight.len(),
+                    queued: state.schedule.queued() + state.table.queued(),
+                };
+                on_event(&state.event(&done, progress));
+                state.admit(now);
+            }
             state.schedule.release_due(now);
             while in_flight.len() < config.max_tasks {
                 let Some(job) = state.next_job(now) else {
@@ -166,6 +192,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                 Either::Left((Either::Left((Some(fetched), _)), _)) => {
                     let now = self.clock.now();
                     if let Some(done) = state.finish(fetched, now) {
+                        state.keep(&done);
                         let progress = Progress {
                             done: state.summary.urls,
                             in_flight: in_flight.len(),

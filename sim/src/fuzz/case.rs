@@ -15,8 +15,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crawler::{Config, ScopeMode};
-use crawler_site::{Faults, Latency, PageSpec, Scripted, SiteSpec};
+use crawler_site::{Faults, Latency, Scripted};
 
+use super::crash::Crash;
 use super::robots::RobotsFile;
 use super::sitemaps::{Sitemap, SitemapFile};
 
@@ -201,7 +202,7 @@ impl Default for Network {
 }
 
 /// The features a case may draw, as `crawl-sim fuzz` counts them on its `drawn:` line.
-pub const FEATURES: [&str; 13] = [
+pub const FEATURES: [&str; 14] = [
     "robots",
     "sitemaps",
     "max_pages",
@@ -215,6 +216,7 @@ pub const FEATURES: [&str; 13] = [
     "delay",
     "max_per_host",
     "retry_after",
+    "crashes",
 ];
 
 /// One generated case: a graph, its network, crawl options and a seed.
@@ -267,6 +269,11 @@ pub struct Case {
     pub sitemaps: Vec<Sitemap>,
     /// Sitemaps named as crawl options (indices in `sitemaps`).
     pub sitemap_options: Vec<usize>,
+    /// Crashes of a second crawl of the case, resumed from its store each time (see
+    /// `fuzz/crash.rs`); none: no such crawl.
+    pub crashes: Vec<Crash>,
+    /// That crawl's store syncs every this many completions (at least 1).
+    pub sync_every: u32,
     /// The seed of the simulation and of the engine's retry jitter.
     pub seed: u64,
 }
@@ -296,6 +303,7 @@ impl Case {
         set("max_pages", self.max_pages.is_some());
         set("max_pages_per_host", self.max_pages_per_host.is_some());
         set("sitemaps", !self.sitemaps.is_empty());
+        set("crashes", !self.crashes.is_empty());
         drawn
     }
 
@@ -324,6 +332,8 @@ impl Case {
             robots_files: BTreeMap::new(),
             sitemaps: Vec::new(),
             sitemap_options: Vec::new(),
+            crashes: Vec::new(),
+            sync_every: 1,
             seed: 0,
         }
     }
@@ -412,82 +422,6 @@ impl Case {
     /// The per-host delay.
     pub fn delay(&self) -> Duration {
         Duration::from_secs(u64::from(self.delay_64ths)) / 64
-    }
-
-    /// The site file of this case.
-    pub fn site(&self) -> SiteSpec {
-        let mut spec = SiteSpec::default();
-        spec.roots = self.root_urls();
-        spec.unreachable = self
-            .network
-            .unreachable
-            .iter()
-            .map(|&h| HOSTS[h].to_string())
-            .collect();
-        spec.latency = self.network.latency;
-        spec.faults = self.network.faults;
-        let mut pages = BTreeMap::new();
-        for (i, node) in self.nodes.iter().enumerate() {
-            let mut page = PageSpec::default();
-            match &node.kind {
-                NodeKind::Html { links, base } => {
-                    page.links = Some(links.iter().map(|l| self.href(l)).collect());
-                    page.base = Case::base(base);
-                    if !node.nofollow.is_empty() {
-                        page.nofollow = Some(node.nofollow.iter().map(|l| self.href(l)).collect());
-                    }
-                    if !node.images.is_empty() {
-                        page.images = Some(node.images.iter().map(|l| self.href(l)).collect());
-                    }
-                }
-                NodeKind::Redirect { status, location } => {
-                    page.redirect = Some(*status);
-                    page.location = self.location(i, location);
-                }
-                NodeKind::Status(status) => {
-                    page.status = Some(*status);
-                    page.body = Some(format!("status {status}"));
-                }
-                NodeKind::Text => {
-                    page.body = Some(format!("<a href=\"{}\">not a link</a>", self.url(0)));
-                    page.content_type = Some("text/plain".into());
-                }
-                NodeKind::Unlisted => continue,
-            }
-            page.script = node.script.clone();
-            page.faults = node.faults;
-            pages.insert(self.url(i), page);
-        }
-        for (&host, file) in &self.robots_files {
-            let mut page = PageSpec::default();
-            match file {
-                RobotsFile::Redirect { status, to } => {
-                    page.redirect = Some(*status);
-                    page.location = Some(format!("http://{}/robots.txt", HOSTS[*to]));
-                }
-                _ => {
-                    page.status = Some(file.status());
-                    page.body = Some(file.text(|k| self.sitemap_url(k)));
-                    page.content_type = Some("text/plain".into());
-                }
-            }
-            pages.insert(format!("http://{}/robots.txt", HOSTS[host]), page);
-        }
-        for (k, sitemap) in self.sitemaps.iter().enumerate() {
-            let mut page = PageSpec::default();
-            if let SitemapFile::Redirect(to) = sitemap.file {
-                page.redirect = Some(301);
-                page.location = Some(self.sitemap_url(to));
-            } else {
-                page.status = Some(self.sitemap_status(k));
-                page.body = Some(self.sitemap_body(k));
-                page.content_type = Some("application/xml".into());
-                page.gzip = sitemap.gzip;
-            }
-            pages.insert(self.sitemap_url(k), page);
-        }
-        spec.pages = pages;
-        spec
     }
 
     /// The crawl options of this case.
@@ -611,6 +545,9 @@ impl Case {
         own.unwrap_or(self.network.faults).until_ms
     }
 }
+
+#[path = "case/site.rs"]
+mod site;
 
 #[cfg(test)]
 #[path = "case/tests.rs"]

@@ -22,7 +22,9 @@
 //! - the `nofollow` cuts, in all, are the `rel=nofollow` links of the pages fetched
 //!   ([`Property::Nofollow`]; the reachable set already says none was followed);
 //! - `max_pages` and `max_pages_per_host` hold, and every URL reached but not fetched is
-//!   explained by a full limit ([`Property::Limits`]).
+//!   explained by a full limit ([`Property::Limits`]);
+//! - with crashes, the crawl killed and resumed from its store records every URL once, fetches
+//!   again only what was never durable, and ends as the uninterrupted one does (`crash.rs`).
 //!
 //! A failure is a [`Failure`]: the property and the evidence, one line where possible.
 
@@ -37,6 +39,7 @@ use crawler_site::Site;
 use url::Url;
 
 use super::case::{Case, NodeKind};
+use super::crash;
 use super::oracle::{Final, Oracle, retryable};
 use super::reach::Reach;
 use crate::{Sim, SimRun};
@@ -71,6 +74,9 @@ pub enum Property {
     Nofollow,
     /// A page limit exceeded, or a URL left unfetched with no limit full.
     Limits,
+    /// With crashes: a URL fetched again although its completion was durable, a replay unlike
+    /// what was kept, or a resumed crawl whose summary is not the uninterrupted one's.
+    Crash,
     /// The engine or the simulator panicked.
     Panic,
     /// The case itself could not be run (a bug in the generator).
@@ -94,6 +100,7 @@ impl Property {
             Property::Bodies => "bodies",
             Property::Nofollow => "nofollow",
             Property::Limits => "limits",
+            Property::Crash => "crash",
             Property::Panic => "panic",
             Property::Case => "case",
         }
@@ -122,7 +129,7 @@ impl Failure {
         Failure::new(Property::Panic, message)
     }
 
-    fn new(property: Property, evidence: impl Into<String>) -> Self {
+    pub(super) fn new(property: Property, evidence: impl Into<String>) -> Self {
         Failure {
             property,
             evidence: evidence.into(),
@@ -148,6 +155,8 @@ pub struct Passed {
     pub records: usize,
     /// Virtual time one run took.
     pub end: Duration,
+    /// Crash restarts in the crawl with crashes (0 without).
+    pub crash_restarts: u32,
 }
 
 macro_rules! ensure {
@@ -208,10 +217,16 @@ pub fn check(case: &Case) -> Result<Passed, Failure> {
     check_bodies(case, &oracle, &records)?;
     check_nofollow(&oracle, &run, &by_url)?;
     limits::check_limits(case, &reach, &by_url, run.summary.todo)?;
+    let crash_restarts = if case.crashes.is_empty() {
+        0
+    } else {
+        crash::check_crashes(case, &config, &site, &run.summary, run.end)?
+    };
     Ok(Passed {
         requests: run.requests.len(),
         records: records.len(),
         end: run.end,
+        crash_restarts,
     })
 }
 
@@ -387,7 +402,7 @@ fn check_requests<'r>(
 }
 
 /// The fetched set is the oracle's; every outcome is the predicted one.
-fn check_against_oracle(
+pub(super) fn check_against_oracle(
     oracle: &Oracle<'_>,
     reach: &Reach,
     config: &Config,

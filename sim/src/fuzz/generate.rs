@@ -25,6 +25,7 @@ use crawler_site::{Faults, Latency, Scripted};
 use super::case::{
     Case, DOWN, Edge, Form, GARBAGE, HOSTS, Location, Network, Node, NodeKind, Target,
 };
+use super::crash::Crash;
 use super::robots::{Agent, Group, RobotsFile, Rule};
 use super::sitemaps::{Sitemap, SitemapFile};
 use crate::Rng;
@@ -311,6 +312,15 @@ pub fn generate(seed: u64) -> Case {
                 case.robots_files.insert(host, file);
             }
         }
+    }
+    // A crawl killed and resumed (not with page limits: which URLs a limited crawl fetches
+    // depends on order, and a resumed crawl redoes its URLs in another order).
+    let limited = case.max_pages.is_some() || case.max_pages_per_host.is_some();
+    if !limited && rng.chance(0.25) {
+        case.crashes = (0..1 + rng.below(3))
+            .map(|_| Crash::new(rng.below(65) as u32, rng.below(4) as u32))
+            .collect();
+        case.sync_every = pick(&mut rng, &[1, 2, 4, 8]);
     }
     case
 }

@@ -28,6 +28,7 @@
 
 mod case;
 mod check;
+mod crash;
 mod generate;
 mod oracle;
 mod reach;
@@ -44,10 +45,11 @@ pub use case::{
     Target,
 };
 pub use check::{Failure, Passed, Property, check, first_difference};
+pub use crash::Crash;
 pub use generate::{MAX_NODES, SCRIPT_OUTCOMES, add_gadget, generate};
 pub use oracle::{Final, Oracle, OracleLabel, Prediction, own_status, resolve, retryable};
 pub use reach::Reach;
-pub use regress::{REGRESSION_FORMAT, Regression, RegressionError, options_of};
+pub use regress::{KeptCrash, REGRESSION_FORMAT, Regression, RegressionError, options_of};
 pub use robots::{Agent, Group, RobotsFile, Rule};
 pub use shrink::{MAX_ATTEMPTS, Shrunk, shrink, shrink_with};
 pub use sitemaps::{Sitemap, SitemapFile};

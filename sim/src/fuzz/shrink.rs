@@ -11,6 +11,8 @@ use crawler_site::Faults;
 
 use super::case::{Case, Edge, Form, Location, NodeKind, Target};
 use super::check::{Failure, check};
+use super::robots::RobotsFile;
+use super::sitemaps::SitemapFile;
 
 /// Simpler variants tried at most this many times in all.
 pub const MAX_ATTEMPTS: usize = 4000;
@@ -78,6 +80,15 @@ fn pinned(case: &Case) -> Case {
     let n = case.nodes.len();
     let pin = |t: &Target| Target::Node(case.index(t));
     out.roots = case.roots.iter().map(pin).collect();
+    for sitemap in &mut out.sitemaps {
+        if let SitemapFile::Urls(edges) = &mut sitemap.file {
+            for edge in edges {
+                if let Edge::Node(t, _) = edge {
+                    *t = pin(t);
+                }
+            }
+        }
+    }
     for (i, node) in out.nodes.iter_mut().enumerate() {
         for link in node.nofollow.iter_mut().chain(&mut node.images) {
             if let Edge::Node(t, _) = link {
@@ -262,6 +273,32 @@ fn option_variants(case: &Case) -> Vec<Case> {
     push(&|c| c.max_tasks = 1);
     push(&|c| c.max_tries = 1);
     push(&|c| c.max_redirect = c.max_redirect.min(10).saturating_sub(1));
+    push(&|c| c.crashes.clear());
+    push(&|c| {
+        c.crashes.pop();
+    });
+    push(&|c| c.sync_every = 1);
+    push(&|c| c.max_pages = None);
+    push(&|c| c.max_pages_per_host = None);
+    push(&|c| c.sort_query = false);
+    push(&|c| c.nodes.iter_mut().for_each(|n| n.query = false));
+    push(&|c| c.robots_files.clear());
+    for &host in case.robots_files.keys() {
+        push(&|c| {
+            c.robots_files.remove(&host);
+        });
+    }
+    push(&|c| {
+        // No sitemaps at all: nothing may name one either.
+        c.sitemaps.clear();
+        c.sitemap_options.clear();
+        for file in c.robots_files.values_mut() {
+            if let RobotsFile::Rules { sitemaps, .. } = file {
+                sitemaps.clear();
+            }
+        }
+    });
+    push(&|c| c.sitemap_options.clear());
     out
 }
 
@@ -293,6 +330,11 @@ fn without_node(case: &Case, k: usize) -> Case {
         },
         Edge::Garbage(_) => true,
     };
+    for sitemap in &mut c.sitemaps {
+        if let SitemapFile::Urls(edges) = &mut sitemap.file {
+            edges.retain_mut(keep);
+        }
+    }
     for node in &mut c.nodes {
         node.nofollow.retain_mut(keep);
         node.images.retain_mut(keep);

@@ -207,7 +207,7 @@ impl Replay {
         &self,
         config: &Config,
         stop: Option<Stop>,
-        on_record: impl FnMut(&Record) + 'static,
+        mut on_record: impl FnMut(&Record) + 'static,
     ) -> ReplayRunning {
         let clock = VirtualClock::new();
         let transport = ReplayTransport::new(
@@ -228,7 +228,8 @@ impl Replay {
             self.budget,
             self.seed,
             stop,
-            on_record,
+            Box::new(crawler::NoStore),
+            move |r: &Record, _| on_record(r),
         ))
     }
 }

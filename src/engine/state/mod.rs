@@ -12,6 +12,7 @@ mod page;
 mod robots_flow;
 mod sitemap_flow;
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use url::Url;
@@ -30,6 +31,7 @@ use crate::normalize::{self, Canon};
 use crate::problem::{Cut, Problem, StatusClass};
 use crate::report::{Record, Summary};
 use crate::scope::Scope;
+use crate::store::{Kept, Store};
 use crate::transport::{FetchError, Response};
 use robots_flow::robots_allow;
 
@@ -37,6 +39,13 @@ use robots_flow::robots_allow;
 pub(super) struct CrawlState<'a> {
     config: &'a Config,
     scope: &'a Scope,
+    /// What earlier runs finished (see [`crate::store`]).
+    store: &'a mut dyn Store,
+    /// Jobs whose completion an earlier run kept: redone by [`CrawlState::finish_kept`] without
+    /// the transport or the scheduler, in the order they came up.
+    pub(super) replay: VecDeque<(Job, Kept)>,
+    /// The kept page being redone: its body's length and its links, read instead of a body.
+    replaying: Option<Replaying>,
     pub(super) table: Table,
     pub(super) schedule: Scheduler,
     rng: Jitter,
@@ -61,8 +70,16 @@ pub(super) struct CrawlState<'a> {
     problem: Option<Problem>,
 }
 
+/// What a kept page brings instead of its body.
+struct Replaying {
+    body_len: u64,
+    links: Option<(links::Links, Option<String>)>,
+}
+
 /// A URL's last try, turned into its record: what the loop hands the caller as an [`Event`].
 pub(super) struct Done {
+    /// Redone from a kept completion (see [`crate::store`]), not fetched in this run.
+    pub(super) replayed: bool,
     record: Record,
     fetch: FetchKind,
     outcome: Result<Response, FetchError>,
@@ -150,10 +167,13 @@ fn intern_found(
 }
 
 impl<'a> CrawlState<'a> {
-    pub(super) fn new(config: &'a Config, scope: &'a Scope) -> Self {
+    pub(super) fn new(config: &'a Config, scope: &'a Scope, store: &'a mut dyn Store) -> Self {
         CrawlState {
             config,
             scope,
+            store,
+            replay: VecDeque::new(),
+            replaying: None,
             table: Table::default(),
             schedule: Scheduler::new(config.max_per_host.unwrap_or(usize::MAX), config.delay),
             rng: Jitter::new(config.seed),
@@ -220,7 +240,7 @@ impl<'a> CrawlState<'a> {
         };
         let mut record = Record::response(job.url.as_str(), response.status, job.try_no, depth);
         record.content_type = response.media_type();
-        record.size = (!response.body_skipped).then_some(response.body.len() as u64);
+        record.size = (!response.body_skipped).then_some(self.body_len(response));
         record.truncated = response.truncated;
         self.summary.truncated += u64::from(response.truncated);
         let class = StatusClass::of(response.status);
@@ -237,6 +257,22 @@ impl<'a> CrawlState<'a> {
                 break;
             };
             let host = self.host_of(&url, now);
+            if let Some(kept) = self.store.kept(url.as_str()) {
+                // Fetched by an earlier run, so robots.txt (the same rules, replayed) and the
+                // page caps let it through then: it is redone, not fetched.
+                *self.schedule.places(host) += 1;
+                self.admitted += 1;
+                let job = Job {
+                    id,
+                    url,
+                    host,
+                    try_no: kept.record.tries,
+                    kind: JobKind::Page,
+                    placed: true,
+                };
+                self.replay.push_back((job, kept));
+                continue;
+            }
             // Decided now when the host's robots.txt is known; else when the job comes up.
             if !self.allowed_by_robots(id, host, &url) {
                 continue;
@@ -288,6 +324,58 @@ impl<'a> CrawlState<'a> {
             self.schedule.retry_at(job, now + wait);
             return None;
         }
+        Some(self.conclude(fetched, now))
+    }
+
+    /// Redoes a URL an earlier run finished, from its kept completion (see [`crate::store`]):
+    /// the same record and effects as its last try had, without the transport.
+    pub(super) fn finish_kept(&mut self, job: Job, kept: Kept, now: Duration) -> Done {
+        self.summary.requests += u64::from(kept.record.tries);
+        let outcome = kept.response();
+        let cap = self.config.max_retry_after;
+        if let Some(asked) = fetch::asked_wait(&outcome).filter(|&asked| asked > cap) {
+            self.problem = Some(Problem::RetryAfterBeyondCap { asked, cap });
+        }
+        if let Ok(k) = &kept.outcome {
+            self.replaying = Some(Replaying {
+                body_len: k.body_len,
+                links: k.links.clone(),
+            });
+        }
+        let mut done = self.conclude(Fetched { job, outcome }, now);
+        self.replaying = None;
+        done.replayed = true;
+        done
+    }
+
+    /// The kept form of `done` (see [`crate::store`]), for the store.
+    pub(super) fn keep(&mut self, done: &Done) {
+        let links = done.base.as_ref().map(|_| {
+            let why = match &done.problem {
+                Some(Problem::Links(why)) => Some(why.clone()),
+                _ => None,
+            };
+            (&self.found, why)
+        });
+        let kept = Kept::new(&done.record, done.fetch, &done.outcome, links);
+        self.store.keep(kept);
+    }
+
+    /// The length of `response`'s body as it arrived (a kept page brings only the length).
+    fn body_len(&self, response: &Response) -> u64 {
+        match &self.replaying {
+            Some(r) => r.body_len,
+            None => response.body.len() as u64,
+        }
+    }
+
+    /// The store's completion for `url`, if an earlier run kept one.
+    fn kept(&mut self, url: &Url) -> Option<Kept> {
+        self.store.kept(url.as_str())
+    }
+
+    /// Turns a URL's final outcome into its record and effects.
+    fn conclude(&mut self, fetched: Fetched, now: Duration) -> Done {
         let Fetched { job, outcome } = fetched;
         let (record, fetch, base) = match job.kind {
             JobKind::Page => {
@@ -312,13 +400,14 @@ impl<'a> CrawlState<'a> {
         let problem = self.problem.take();
         let mut record = record;
         record.error = problem.as_ref().map(Problem::to_string);
-        Some(Done {
+        Done {
+            replayed: false,
             record,
             fetch,
             outcome,
             problem,
             base,
-        })
+        }
     }
 
     pub(super) fn add_root(&mut self, url: Url) {
@@ -366,6 +455,7 @@ impl<'a> CrawlState<'a> {
     /// The event the caller is handed for `done`: it borrows the links of the page just read.
     pub(super) fn event<'s>(&'s self, done: &'s Done, progress: Progress) -> Event<'s> {
         Event {
+            replayed: done.replayed,
             record: &done.record,
             fetch: done.fetch,
             outcome: &done.outcome,

@@ -110,10 +110,10 @@ impl CrawlState<'_> {
         } else if let Some(format) = format.filter(|_| success) {
             if matches!(format, Format::Html | Format::Xhtml) {
                 self.summary.html += 1;
-                self.summary.html_bytes += response.body.len() as u64;
+                self.summary.html_bytes += self.body_len(response);
             } else {
                 self.summary.other += 1;
-                self.summary.other_bytes += response.body.len() as u64;
+                self.summary.other_bytes += self.body_len(response);
             }
             // The page's own URL unless a `<base href>` gave another (no copy of the URL).
             base = Some(
@@ -123,7 +123,7 @@ impl CrawlState<'_> {
         } else {
             if success {
                 self.summary.other += 1;
-                self.summary.other_bytes += response.body.len() as u64;
+                self.summary.other_bytes += self.body_len(response);
             } else {
                 self.summary.error_status += 1;
             }
@@ -181,15 +181,27 @@ impl CrawlState<'_> {
     ) -> Option<Url> {
         self.table.finish(id, UrlState::Fetched);
         let mut found = std::mem::take(&mut self.found);
-        let read = match format {
-            Format::Xml => links::extract_xml_into(&response.body, url, &mut found),
-            Format::Xhtml => links::extract_xhtml_into(&response.body, &mut found),
-            Format::Html => links::extract_into(&response.body, &mut found),
+        let kept = self.replaying.as_mut().and_then(|r| r.links.take());
+        let read = match (kept, format) {
+            // A kept page brings its links, not its body.
+            (Some((links, why)), _) => {
+                found = links;
+                why.map_or(Ok(()), Err)
+            }
+            (None, Format::Xml) => {
+                links::extract_xml_into(&response.body, url, &mut found).map_err(|e| e.to_string())
+            }
+            (None, Format::Xhtml) => {
+                links::extract_xhtml_into(&response.body, &mut found).map_err(|e| e.to_string())
+            }
+            (None, Format::Html) => {
+                links::extract_into(&response.body, &mut found).map_err(|e| e.to_string())
+            }
         };
         if let Err(why) = read {
             // The links found before the parser gave up are followed; the page says why the
             // rest are not.
-            self.problem = Some(Problem::Links(why.to_string()));
+            self.problem = Some(Problem::Links(why));
         }
         record.noindex = found.robots.noindex;
         let base = links::base_url(url, found.base.as_deref());

@@ -74,15 +74,20 @@ impl CrawlState<'_> {
         // Claimed by the robots flow: never queued as a page.
         self.table.finish(id, UrlState::Fetched);
         let (host, _) = self.schedule.host_of(&url);
+        let kept = self.kept(&url);
         let job = Job {
             id,
             url,
             host,
-            try_no: 1,
+            try_no: kept.as_ref().map_or(1, |k| k.record.tries),
             kind: JobKind::Robots { chain, hops },
             placed: true,
         };
-        self.schedule.push_front(job, now);
+        match kept {
+            // Fetched by an earlier run: redone, its host still waiting for it.
+            Some(kept) => self.replay.push_back((job, kept)),
+            None => self.schedule.push_front(job, now),
+        }
     }
 
     fn apply_robots(&mut self, hosts: &[u32], outcome: &HostRules, now: Duration) {

@@ -31,16 +31,20 @@ impl CrawlState<'_> {
         }
         self.table.finish(id, UrlState::Fetched); // Claimed: never queued as a page.
         let host = self.host_of(&url, now);
+        let kept = self.kept(&url);
         let kind = JobKind::Sitemap { depth, hops };
         let job = Job {
             id,
             url,
             host,
-            try_no: 1,
+            try_no: kept.as_ref().map_or(1, |k| k.record.tries),
             kind,
             placed: true,
         };
-        self.schedule.push(job, now);
+        match kept {
+            Some(kept) => self.replay.push_back((job, kept)),
+            None => self.schedule.push(job, now),
+        }
     }
 
     /// The record of a sitemap fetch; its page URLs go to the frontier, its sitemaps to the queue,

@@ -1,8 +1,10 @@
+use std::path::Path;
+
 use super::*;
 use crate::fuzz::{check, generate};
 
 fn back(case: &Case) -> Result<Case, RegressionError> {
-    Case::from_site(&case.site(), &options_of(&case.config()), case.seed)
+    Regression::of(case, "a test").case()
 }
 
 /// Reads `case` back and requires the same site file and options.
@@ -16,6 +18,10 @@ fn round_trip(case: &Case) -> Case {
         case.seed
     );
     assert_eq!(again.seed, case.seed);
+    assert_eq!(
+        (&again.crashes, again.sync_every),
+        (&case.crashes, case.sync_every)
+    );
     again
 }
 

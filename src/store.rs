@@ -1,0 +1,222 @@
+//! The crawl's durable memory, as a seam: what a crawl stopped at any moment (finished,
+//! interrupted, killed) needs in order to go on without fetching or recording again what it had
+//! already done.
+//!
+//! The engine hands a [`Store`] one [`Kept`] completion per URL it finishes (the record, and
+//! what of the answer the engine itself reads: status, the few header fields it looks at, the
+//! links of a page, the whole body of a robots.txt or a sitemap). A new crawl over the same
+//! store *replays* every kept completion as it comes to that URL: the completion goes through
+//! the same code as a fresh answer (labels, redirects, links, robots rules, sitemaps, limits,
+//! counters), without the transport, without politeness delays, and its event says
+//! [`Event::replayed`](crate::Event::replayed). Everything else the crawl knows (the URL table
+//! and its labels, the frontier, per-host counts, robots decisions, the summary) is derived
+//! from the completions, so it is as durable as they are. A URL whose completion the store lost
+//! is simply fetched again.
+//!
+//! A store chooses when what it is handed becomes durable (a batch, a sync); the engine needs
+//! only that [`Store::kept`] answers for a prefix of what [`Store::keep`] was given in an earlier
+//! run. [`MemoryStore`] keeps everything in memory (tests, and one process's stop and restart).
+//!
+//! ```
+//! use crawler::{Clock, Config, Crawler, FetchError, MemoryStore, Request, Response, Store, Transport};
+//! use std::time::Duration;
+//!
+//! struct Site;
+//! impl Transport for Site {
+//!     async fn fetch(&self, req: Request) -> Result<Response, FetchError> {
+//!         Ok(match req.url.path() {
+//!             "/" => Response::new(200)
+//!                 .with_header("content-type", "text/html")
+//!                 .with_body(r#"<a href="/a">a</a> <a href="/b">b</a>"#),
+//!             _ => Response::new(404),
+//!         })
+//!     }
+//! }
+//! struct Frozen;
+//! impl Clock for Frozen {
+//!     fn now(&self) -> Duration { Duration::ZERO }
+//!     async fn sleep(&self, _: Duration) {}
+//! }
+//!
+//! let config = Config::builder().root("http://h/").robots(false).max_tasks(1).build().unwrap();
+//! let crawler = Crawler::new(config, Site, Frozen);
+//! let mut store = MemoryStore::default();
+//! futures_executor::block_on(crawler.run_with_store(None, &mut store, |_| {}));
+//! assert_eq!(store.len(), 3);
+//! // Say the process was killed when only the first completion had been made durable.
+//! let mut survived = MemoryStore::default();
+//! survived.keep(store.iter().next().unwrap().clone());
+//! // The next run redoes that one and fetches the rest: each URL fetched once over both runs.
+//! let (mut replayed, mut fetched) = (Vec::new(), Vec::new());
+//! futures_executor::block_on(crawler.run_with_store(None, &mut survived, |e| {
+//!     let list = if e.replayed { &mut replayed } else { &mut fetched };
+//!     list.push(e.record.url.clone());
+//! }));
+//! assert_eq!(replayed, ["http://h/"]);
+//! assert_eq!(fetched, ["http://h/a", "http://h/b"]);
+//! ```
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rustc_hash::FxHashMap;
+
+use crate::engine::FetchKind;
+use crate::links::Links;
+use crate::report::Record;
+use crate::transport::{FetchError, Response};
+
+/// The durable memory of a crawl (see the [module docs](self)).
+pub trait Store {
+    /// The completion kept for `url` (a normalised URL) by an earlier run, if any.
+    fn kept(&mut self, url: &str) -> Option<Kept>;
+
+    /// `kept` finished in this run; it is the store's to make durable, when it chooses.
+    fn keep(&mut self, kept: Kept);
+}
+
+/// No memory at all: every run starts afresh (what [`Crawler::run`](crate::Crawler::run) uses).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoStore;
+
+impl Store for NoStore {
+    fn kept(&mut self, _: &str) -> Option<Kept> {
+        None
+    }
+
+    fn keep(&mut self, _: Kept) {}
+}
+
+/// A [`Store`] in memory: everything kept is kept at once.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStore {
+    by_url: FxHashMap<String, Kept>,
+    order: Vec<String>,
+}
+
+impl MemoryStore {
+    /// How many completions are kept.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// `true` when nothing is kept.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The kept completions, in the order they were kept.
+    pub fn iter(&self) -> impl Iterator<Item = &Kept> {
+        self.order.iter().map(|url| &self.by_url[url])
+    }
+}
+
+impl Store for MemoryStore {
+    fn kept(&mut self, url: &str) -> Option<Kept> {
+        self.by_url.get(url).cloned()
+    }
+
+    fn keep(&mut self, kept: Kept) {
+        let url = kept.record.url.clone();
+        if self.by_url.insert(url.clone(), kept).is_none() {
+            self.order.push(url);
+        }
+    }
+}
+
+/// One finished URL, as kept: enough to redo it without the transport.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Kept {
+    /// The record, as the event carried it.
+    pub record: Record,
+    /// What the fetch was for.
+    pub fetch: FetchKind,
+    /// The answer, as far as the engine reads it, or why there was none.
+    pub outcome: Result<KeptResponse, FetchError>,
+}
+
+/// What the engine reads of a response.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct KeptResponse {
+    /// The status.
+    pub status: u16,
+    /// The header fields the engine reads (`content-type`, `location`, `retry-after`).
+    pub headers: Vec<(String, String)>,
+    /// The whole body of a robots.txt or a sitemap; empty for a page (its links are kept).
+    pub body: Bytes,
+    /// The body's length as it arrived.
+    pub body_len: u64,
+    /// The body was cut at the transport's cap.
+    pub truncated: bool,
+    /// The body was not downloaded.
+    pub body_skipped: bool,
+    /// The links of a page read for links, and why reading stopped early, if it did.
+    pub links: Option<(Links, Option<String>)>,
+}
+
+/// The header fields the engine reads.
+const READ_FIELDS: [&str; 3] = ["content-type", "location", "retry-after"];
+
+impl Kept {
+    /// A completion with no answer: the fetch failed with `error` (for stores that read
+    /// completions back, and tests).
+    pub fn failed(record: Record, fetch: FetchKind, error: FetchError) -> Kept {
+        Kept {
+            record,
+            fetch,
+            outcome: Err(error),
+        }
+    }
+
+    /// The completion of a fetch: `links` are the page's links when it was read for them (with
+    /// the parser's complaint, if any).
+    pub(crate) fn new(
+        record: &Record,
+        fetch: FetchKind,
+        outcome: &Result<Response, FetchError>,
+        links: Option<(&Links, Option<String>)>,
+    ) -> Kept {
+        let outcome = match outcome {
+            Err(e) => Err(e.clone()),
+            Ok(r) => Ok(KeptResponse {
+                status: r.status,
+                headers: r
+                    .headers
+                    .iter()
+                    .filter(|(name, _)| READ_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f)))
+                    .cloned()
+                    .collect(),
+                body: match fetch {
+                    FetchKind::Robots | FetchKind::Sitemap => r.body.clone(),
+                    _ => Bytes::new(),
+                },
+                body_len: r.body.len() as u64,
+                truncated: r.truncated,
+                body_skipped: r.body_skipped,
+                links: links.map(|(l, why)| (l.clone(), why)),
+            }),
+        };
+        Kept {
+            record: record.clone(),
+            fetch,
+            outcome,
+        }
+    }
+
+    /// The answer as the transport would have given it (a page's body left out).
+    pub(crate) fn response(&self) -> Result<Response, FetchError> {
+        match &self.outcome {
+            Err(e) => Err(e.clone()),
+            Ok(k) => {
+                let mut r = Response::new(k.status);
+                r.headers = Arc::from(k.headers.clone());
+                r.body = k.body.clone();
+                r.truncated = k.truncated;
+                r.body_skipped = k.body_skipped;
+                Ok(r)
+            }
+        }
+    }
+}
