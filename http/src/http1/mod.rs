@@ -13,7 +13,8 @@
 //!   bytes sent are the same on every run), the response head (`httparse`, browser-lenient),
 //!   and the body's framing (RFC 9112 §6.3);
 //! - `framing`: the body as an `AsyncBufRead` over the connection's buffer: Content-Length,
-//!   chunked, or until close;
+//!   chunked, or until close (over TLS, a close with no close_notify before it ends the body in
+//!   a `CutShort` error, which the transport turns into a body marked truncated);
 //! - `pool`: keep-alive per origin with a connection cap; only a connection whose response was
 //!   read to its exact end goes back, everything abandoned is closed.
 //!
