@@ -50,7 +50,8 @@ pub struct Record {
     pub new_links: Option<u32>,
     /// Link hops from the nearest root through which this URL was first reached.
     pub depth: u32,
-    /// `true` when the body was cut at the transport's size cap.
+    /// `true` when the body was cut at the transport's size cap, or may have been cut short (it
+    /// ended where its TLS connection did, with no close_notify; see [`crate::Response::truncated`]).
     #[serde(default)]
     pub truncated: bool,
     /// `true` when the page's `<meta name=robots>` says `noindex` (or `none`): the crawler indexes
@@ -119,7 +120,7 @@ pub struct Summary {
     pub failures: u64,
     /// Failures by kind (`"timeout"`, `"connect"`, ...).
     pub failures_by_kind: BTreeMap<FetchErrorKind, u64>,
-    /// Bodies cut at the size cap.
+    /// Bodies cut at the size cap or maybe cut short (records with `truncated`).
     pub truncated: u64,
     /// robots.txt fetches (redirect hops included); not counted as html/other/error.
     #[serde(default)]

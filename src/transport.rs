@@ -27,7 +27,9 @@ use url::Url;
 /// - The returned future may be dropped at any point (the engine's timeout does that); dropping
 ///   must cancel the request and leak nothing.
 /// - Enforce a body cap if you have one by cutting the body and setting [`Response::truncated`],
-///   not by failing.
+///   not by failing. Set it too, keeping what arrived, for a body whose end cannot be trusted:
+///   one delimited by the connection's end, on a TLS connection that ended without a
+///   close_notify (a body with a length or chunks carries its own end).
 /// - When [`Request::html_body_only`] is set and the engine does not read the response for links
 ///   (its media type is none of HTML, XHTML or the XML types of
 ///   [`links::format_of`](crate::links::format_of)), you may skip the body: return the head with
@@ -101,7 +103,8 @@ pub struct Response {
     pub headers: Arc<[(String, String)]>,
     /// The body, decoded from any content encoding.
     pub body: Bytes,
-    /// `true` when the transport cut the body at its size cap.
+    /// `true` when the transport cut the body at its size cap, or when the body may have been cut
+    /// short on the way: it ended where its TLS connection did, with no close_notify before.
     pub truncated: bool,
     /// `true` when the transport did not download the body at all (the request asked for HTML
     /// bodies only and this response is not read for links); `body` is then empty.

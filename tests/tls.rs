@@ -1,13 +1,16 @@
 //! HTTPS through the real transport, against a TLS server on 127.0.0.1 whose self-signed
-//! certificate (`fixtures/tls/`) is trusted through `HttpOptions::ca_file`: bodies of every size
-//! and framing come through, connections are kept alive, and an untrusted certificate is a `tls`
-//! failure. Both backends.
+//! certificate (`fixtures/tls/`) is trusted through `HttpOptions::ca_file` (and by the `crawl`
+//! binary through OpenSSL's `SSL_CERT_FILE`): bodies of every size and framing come through,
+//! connections are kept alive, an untrusted certificate is a `tls` failure, and a body delimited
+//! by a connection's end that came without a TLS close_notify is marked truncated. Both backends.
+
+mod support;
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{Shutdown, SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -24,9 +27,16 @@ fn fixture(name: &str) -> PathBuf {
 
 /// A keep-alive HTTPS server answering `/len/N` with N bytes (Content-Length) and `/chunked/N`
 /// with N bytes in chunks of 1000; it counts the connections it accepted.
+///
+/// Four more paths end the connection after their answer: `/close/N` sends N bytes with neither
+/// length nor chunks (the body ends where the connection does), then a TLS close_notify, then
+/// closes; `/close-cut/N`, `/len-cut/N` and `/chunked-cut/N` answer like `/close/N`, `/len/N` and
+/// `/chunked/N`, then shut the TCP connection down with no close_notify.
 struct TlsServer {
     addr: SocketAddr,
     connections: Arc<AtomicUsize>,
+    /// One message each time a `-cut` answer's connection has been shut down.
+    cut: Mutex<mpsc::Receiver<()>>,
 }
 
 impl TlsServer {
@@ -39,20 +49,31 @@ impl TlsServer {
         let addr = listener.local_addr().unwrap();
         let connections = Arc::new(AtomicUsize::new(0));
         let count = connections.clone();
+        let (cut_tx, cut) = mpsc::channel();
         // The accept loop ends with the test process; each connection ends when the client
-        // closes it or the handshake fails.
+        // closes it, the handshake fails or the server ends it.
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 count.fetch_add(1, Ordering::SeqCst);
                 let acceptor = acceptor.clone();
+                let cut_tx = cut_tx.clone();
                 thread::spawn(move || {
                     if let Ok(tls) = acceptor.accept(stream) {
-                        serve(tls);
+                        serve(tls, &cut_tx);
                     }
                 });
             }
         });
-        TlsServer { addr, connections }
+        TlsServer {
+            addr,
+            connections,
+            cut: Mutex::new(cut),
+        }
+    }
+
+    /// Waits until the server has shut down the connection of a `-cut` answer.
+    fn wait_cut(&self) {
+        self.cut.lock().unwrap().recv().unwrap();
     }
 
     fn url(&self, path: &str) -> Url {
@@ -64,7 +85,18 @@ fn body(n: usize) -> Vec<u8> {
     (0..n).map(|i| b"0123456789abcdef"[i % 16]).collect()
 }
 
-fn serve(tls: native_tls::TlsStream<std::net::TcpStream>) {
+/// How the server ends a connection after an answer.
+#[derive(PartialEq)]
+enum End {
+    /// It does not: the next request may come.
+    KeepAlive,
+    /// A TLS close_notify, then the TCP close.
+    CloseNotify,
+    /// The TCP connection is shut down, with no close_notify.
+    Cut,
+}
+
+fn serve(tls: native_tls::TlsStream<std::net::TcpStream>, cut: &mpsc::Sender<()>) {
     let mut reader = BufReader::new(tls);
     loop {
         let mut path = None;
@@ -83,8 +115,18 @@ fn serve(tls: native_tls::TlsStream<std::net::TcpStream>) {
         let path = path.unwrap_or_default();
         let (kind, n) = path[1..].split_once('/').unwrap_or(("", "0"));
         let data = body(n.parse().unwrap_or(0));
+        let (kind, end) = match kind {
+            "close" => ("close", End::CloseNotify),
+            "close-cut" => ("close", End::Cut),
+            "len-cut" => ("len", End::Cut),
+            "chunked-cut" => ("chunked", End::Cut),
+            kind => (kind, End::KeepAlive),
+        };
         let mut wire = Vec::new();
-        if kind == "chunked" {
+        if kind == "close" {
+            wire.extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\n\r\n");
+            wire.extend_from_slice(&data);
+        } else if kind == "chunked" {
             wire.extend_from_slice(
                 b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ntransfer-encoding: chunked\r\n\r\n",
             );
@@ -107,6 +149,18 @@ fn serve(tls: native_tls::TlsStream<std::net::TcpStream>) {
         let out = reader.get_mut();
         if out.write_all(&wire).and_then(|()| out.flush()).is_err() {
             return;
+        }
+        match end {
+            End::KeepAlive => {}
+            End::CloseNotify => {
+                let _ = out.shutdown();
+                return;
+            }
+            End::Cut => {
+                let _ = out.get_ref().shutdown(Shutdown::Both);
+                let _ = cut.send(());
+                return;
+            }
         }
     }
 }
@@ -163,4 +217,112 @@ fn an_untrusted_certificate_is_a_tls_failure() {
     o.ca_file = Some(fixture("README.md"));
     let e = SurfTransport::new(o).unwrap_err().to_string();
     assert!(e.starts_with("cannot start the http client: "), "{e}");
+}
+
+/// A body delimited by the connection's end is complete when a TLS close_notify came before the
+/// TCP close, and marked truncated when none did (all of it kept). curl fails such a fetch
+/// instead (`reset`); either way it never passes for a complete body.
+#[test]
+fn a_close_delimited_body_without_close_notify_is_truncated() {
+    let server = TlsServer::start();
+    for backend in [Backend::Native, Backend::Curl] {
+        let t = SurfTransport::new(options(backend, true)).unwrap();
+        // Sizes around TLS records (16 KiB) and the client's read buffer.
+        for n in [0, 10, 16_384, 100_000] {
+            let r = fetch(&t, server.url(&format!("/close/{n}")))
+                .unwrap_or_else(|e| panic!("{backend:?} /close/{n}: {e}"));
+            assert!(
+                r.body == body(n),
+                "{backend:?} /close/{n}: {}",
+                r.body.len()
+            );
+            assert!(
+                !r.truncated,
+                "{backend:?} /close/{n}: ended by close_notify"
+            );
+
+            match fetch(&t, server.url(&format!("/close-cut/{n}"))) {
+                Ok(r) => {
+                    assert!(r.truncated, "{backend:?} /close-cut/{n}: no close_notify");
+                    assert!(r.body == body(n), "{backend:?} /close-cut/{n}");
+                }
+                Err(e) => {
+                    assert_eq!(backend, Backend::Curl, "/close-cut/{n}: {e}");
+                    assert_eq!(e.kind, FetchErrorKind::Reset, "{backend:?}: {e}");
+                }
+            }
+            server.wait_cut();
+        }
+    }
+}
+
+/// A body with a length or chunks is complete when it has all of them, whether or not a
+/// close_notify comes before the connection closes; and a pooled connection the server closed
+/// that way costs the next request nothing.
+#[test]
+fn a_length_or_chunk_delimited_body_needs_no_close_notify() {
+    let server = TlsServer::start();
+    for backend in [Backend::Native, Backend::Curl] {
+        let t = SurfTransport::new(options(backend, true)).unwrap();
+        for n in [0, 10, 100_000] {
+            for kind in ["len-cut", "chunked-cut"] {
+                let r = fetch(&t, server.url(&format!("/{kind}/{n}")))
+                    .unwrap_or_else(|e| panic!("{backend:?} /{kind}/{n}: {e}"));
+                assert!(
+                    r.body == body(n),
+                    "{backend:?} /{kind}/{n}: {}",
+                    r.body.len()
+                );
+                assert!(!r.truncated, "{backend:?} /{kind}/{n}");
+                // The connection the answer came on (kept in the pool when the body was read
+                // to its end) is closed now, without close_notify.
+                server.wait_cut();
+                let r = fetch(&t, server.url("/len/10"))
+                    .unwrap_or_else(|e| panic!("{backend:?} after /{kind}/{n}: {e}"));
+                assert!(
+                    r.body == body(10) && !r.truncated,
+                    "{backend:?} after /{kind}/{n}"
+                );
+            }
+        }
+    }
+}
+
+/// The `crawl` binary: the record of a close-delimited body cut without close_notify says
+/// `"truncated": true`, and the summary counts it; the same body ended by close_notify, and a
+/// length-delimited one cut after its end, are complete.
+#[test]
+fn crawl_marks_a_body_cut_without_close_notify_truncated() {
+    let server = TlsServer::start();
+    let jsonl = support::out_path("tls-truncated");
+    let urls = ["/close/5000", "/close-cut/5000", "/len-cut/5000"].map(|p| server.url(p));
+    let mut args = vec!["--ignore-robots", "--report", "json", "--jsonl"];
+    args.push(jsonl.to_str().unwrap());
+    args.extend(urls.iter().map(Url::as_str));
+    // OpenSSL's own variable: the binary trusts the test certificate (and only it) through it.
+    let out = support::crawl(&args)
+        .env("SSL_CERT_FILE", fixture("cert.pem"))
+        .env_remove("SSL_CERT_DIR")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let records = support::records(&jsonl);
+    let truncated = |path: &str| {
+        let r = records
+            .iter()
+            .find(|r| r.url == server.url(path).as_str())
+            .unwrap_or_else(|| panic!("no record of {path}: {records:?}"));
+        assert_eq!(
+            (r.status, r.size, r.error.as_deref()),
+            (Some(200), Some(5000), None),
+            "{path}"
+        );
+        r.truncated
+    };
+    assert!(!truncated("/close/5000"));
+    assert!(truncated("/close-cut/5000"));
+    assert!(!truncated("/len-cut/5000"));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["truncated"], 1, "{report}");
 }

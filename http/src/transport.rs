@@ -19,7 +19,7 @@ use surf::http::headers::{ACCEPT, ACCEPT_ENCODING as ACCEPT_ENCODING_NAME, USER_
 use super::curl::CurlClient;
 use super::error;
 use super::fields::RawHead;
-use super::http1::Http1Client;
+use super::http1::{Http1Client, is_cut_short};
 use super::io_thread::IoThread;
 use crawler::body::{ACCEPT_ENCODING, BodySink, decodes};
 use crawler::{FetchError, FetchErrorKind, Request, Response, Transport, Wire};
@@ -270,6 +270,9 @@ impl TransportInner {
         let mut sink = BodySink::new(encoding.as_deref(), o.max_body, length.unwrap_or(0));
         let mut wire = res.take_body();
         let mut last_data = Instant::now();
+        // The body ended where the connection did, but the connection's end was not
+        // authenticated (TLS without close_notify): it may be cut short.
+        let mut cut_short = false;
         let read = std::future::poll_fn(|cx| {
             let mut got = false;
             let mut waiting = false;
@@ -280,6 +283,10 @@ impl TransportInner {
                     Poll::Pending => {
                         waiting = true;
                         break;
+                    }
+                    Poll::Ready(Err(e)) if is_cut_short(&e) => {
+                        cut_short = true;
+                        return Poll::Ready(Ok(()));
                     }
                     Poll::Ready(Err(e)) => Err(error::from_body_io(&e)),
                     Poll::Ready(Ok([])) => return Poll::Ready(Ok(())),
@@ -338,7 +345,7 @@ impl TransportInner {
             return Ok(response);
         }
         response.body = body;
-        response.truncated = truncated;
+        response.truncated = truncated || cut_short;
         Ok(response)
     }
 }

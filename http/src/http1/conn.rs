@@ -218,6 +218,16 @@ impl Conn {
         Ok(())
     }
 
+    /// `true` once a TLS connection's TCP stream has ended without a close_notify before it: the
+    /// bytes read may have been cut short by anyone on the path. (Never for plain TCP, which has
+    /// no way to tell.) See [`TlsSocket::eof`] for why this is how it can be known.
+    pub fn ended_without_close_notify(&self) -> bool {
+        match &self.io {
+            Io::Plain(_) => false,
+            Io::Tls(t) => t.get_ref().eof,
+        }
+    }
+
     /// `false` when the peer has closed an idle connection or sent something unasked (checked
     /// without blocking: one `recv` with `MSG_PEEK`).
     pub fn looks_alive(&self) -> bool {
@@ -239,9 +249,12 @@ impl Io {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         ready!(t.get_ref().poll_ready(cx))?;
                     }
-                    // OpenSSL reports a peer that closed without close_notify as an error; for a
-                    // body delimited by the close (and for "the server hung up") it is the end.
+                    // The end of the stream reads as `Ok(0)` with or without a close_notify
+                    // before it (`TlsSocket::eof` tells which). Were the missing close_notify
+                    // reported as this error instead (not seen with the `openssl` crate's
+                    // BIO), it is the same end, and noted the same way.
                     Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                        t.get_mut().eof = true;
                         return Poll::Ready(Ok(0));
                     }
                     r => return Poll::Ready(r),
@@ -266,11 +279,21 @@ impl Io {
 }
 
 /// The non-blocking socket as OpenSSL sees it: a `Read + Write` that says `WouldBlock`, and
-/// remembers which direction did.
+/// remembers which direction did, and whether the TCP stream ended.
 struct TlsSocket {
     io: Async<TcpStream>,
     /// The last call that would have blocked was a write.
     wants_write: bool,
+    /// A read of the TCP stream returned its end.
+    ///
+    /// This is how a TLS stream that ended without close_notify is told from one that ended
+    /// with it: through native-tls and the `openssl` crate both read as `Ok(0)` (observed with
+    /// OpenSSL 3.0: OpenSSL only calls an end without close_notify an error when its BIO answers
+    /// `BIO_eof`, which the crate's stream BIO never does, so the crate sees `SSL_ERROR_SYSCALL`
+    /// with nothing queued and returns `Ok(0)`). But OpenSSL reads records only as far as it
+    /// needs them, and after a close_notify it reads nothing more: the TCP end reaches this
+    /// socket only when the stream stopped before a close_notify (between records or inside one).
+    eof: bool,
 }
 
 impl TlsSocket {
@@ -287,8 +310,10 @@ impl TlsSocket {
 impl Read for TlsSocket {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let r = (&mut self.io.get_ref()).read(buf);
-        if matches!(&r, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            self.wants_write = false;
+        match &r {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wants_write = false,
+            Ok(0) if !buf.is_empty() => self.eof = true,
+            _ => {}
         }
         r
     }
@@ -381,6 +406,7 @@ async fn handshake(
         TlsSocket {
             io,
             wants_write: false,
+            eof: false,
         },
     );
     loop {

@@ -5,6 +5,11 @@
 //! end (and the server allows keep-alive, and nothing unasked follows it), the connection goes
 //! back to the pool at once, before the reader is even dropped. A reader dropped earlier (body
 //! cap, a timeout, an error, a cancelled request) takes its connection down with it.
+//!
+//! A body delimited by the close of a TLS connection is complete only if a close_notify came
+//! before the TCP end; without one it ends in a [`CutShort`] error, which the transport reads as
+//! the end of a body that may be truncated. Length and chunks carry their own end, so a missing
+//! close_notify after them (a server closing an idle connection) means nothing.
 
 use std::io;
 use std::pin::Pin;
@@ -14,7 +19,7 @@ use async_std::io::{BufRead as AsyncBufRead, Read as AsyncRead};
 
 use super::head::Framing;
 use super::pool::Checkout;
-use super::{WireError, io_error};
+use super::{CutShort, WireError, io_error};
 use crawler::FetchErrorKind;
 
 /// The longest chunk-size or trailer line accepted.
@@ -117,7 +122,16 @@ impl BodyReader {
                 }
                 BodyState::Close => {
                     if conn.buffered().is_empty() && ready!(conn.poll_fill(cx, 0))? == 0 {
+                        // Over TLS, only a close_notify says that the server closed it; a bare
+                        // TCP end may have cut the body short.
+                        let cut = conn.ended_without_close_notify();
                         self.finish();
+                        if cut {
+                            return Poll::Ready(Err(io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                CutShort,
+                            )));
+                        }
                         return Poll::Ready(Ok(None));
                     }
                     return Poll::Ready(Ok(Some(conn.buffered().len())));
@@ -213,7 +227,10 @@ impl AsyncBufRead for BodyReader {
                 // The connection is in an unknown state: close it now.
                 this.checkout = None;
                 this.state = BodyState::Done;
-                let e = match e.get_ref().is_some_and(|i| i.is::<WireError>()) {
+                let known = e
+                    .get_ref()
+                    .is_some_and(|i| i.is::<WireError>() || i.is::<CutShort>());
+                let e = match known {
                     true => e,
                     false => io::Error::new(e.kind(), io_error(&e, FetchErrorKind::Reset)),
                 };

@@ -13,7 +13,8 @@
 //!   bytes sent are the same on every run), the response head (`httparse`, browser-lenient),
 //!   and the body's framing (RFC 9112 §6.3);
 //! - `framing`: the body as an `AsyncBufRead` over the connection's buffer: Content-Length,
-//!   chunked, or until close;
+//!   chunked, or until close (over TLS, a close with no close_notify before it ends the body in
+//!   a `CutShort` error, which the transport turns into a body marked truncated);
 //! - `pool`: keep-alive per origin with a connection cap; only a connection whose response was
 //!   read to its exact end goes back, everything abandoned is closed.
 //!
@@ -71,6 +72,27 @@ impl fmt::Display for WireError {
 }
 
 impl std::error::Error for WireError {}
+
+/// How a body delimited by the connection's end ends when a TLS connection ended without a
+/// close_notify: what arrived is the whole body as far as anyone can tell, but it may have been
+/// cut short (by the network, or by anyone on the path who can close a TCP connection), so the
+/// transport keeps it and marks it truncated. It travels as the `io::Error` that ends the body,
+/// the only way out of surf's body reader; nothing else makes one.
+#[derive(Debug)]
+pub(crate) struct CutShort;
+
+impl fmt::Display for CutShort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the tls connection closed without close_notify")
+    }
+}
+
+impl std::error::Error for CutShort {}
+
+/// `true` when `e` is the end of a body that may be cut short (see [`CutShort`]).
+pub(crate) fn is_cut_short(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<CutShort>())
+}
 
 /// An I/O error as a [`WireError`]: the one inside it if there is one, else classified by its
 /// kind, `default` when the kind says nothing.
