@@ -10,6 +10,10 @@
 #
 # Default binaries: new=target/release/crawl. Example, against an older build:
 #   benches/crawl_rounds.sh /dev/shm/crawlbench-20000 7 new=target/release/crawl old=/tmp/crawl-old
+# A binary may take extra flags after `@` (passed as the peer script's CRAWL_ARGS, `{OUT}` being
+# the run's own folder); a run that leaves a state folder at {OUT}/state gets its size printed:
+#   benches/crawl_rounds.sh /dev/shm/crawlbench-20000 7 off=target/release/crawl \
+#     'state=target/release/crawl@--state {OUT}/state' 
 set -euo pipefail
 SITE=${1:?usage: crawl_rounds.sh SITE_DIR ROUNDS [NAME=CRAWL_BIN ...]}
 ROUNDS=${2:?usage: crawl_rounds.sh SITE_DIR ROUNDS [NAME=CRAWL_BIN ...]}
@@ -27,9 +31,19 @@ trap '"$BENCH/stop.sh" "$SITE" >/dev/null 2>&1 || true' EXIT
 for _ in $(seq 1 "$ROUNDS"); do
   for spec in "${BINS[@]}"; do
     name=${spec%%=*}
-    bin=$(realpath "${spec#*=}")
-    CRAWL_BIN=$bin "$BENCH/peers/crawl.sh" "$PORT" "$SITE" "/tmp/crawl-rounds-$name" 2>/dev/null |
+    rest=${spec#*=}
+    bin=$(realpath "${rest%%@*}")
+    extra=""
+    [[ $rest == *@* ]] && extra=${rest#*@}
+    rm -rf "/tmp/crawl-rounds-$name"
+    CRAWL_ARGS=$extra CRAWL_BIN=$bin "$BENCH/peers/crawl.sh" "$PORT" "$SITE" \
+      "/tmp/crawl-rounds-$name" 2>/dev/null |
       grep '^peer=' | sed "s/^peer=[^ ]*/peer=$name/" >>"$RESULTS"
+    if [[ -d /tmp/crawl-rounds-$name/state ]]; then
+      bytes=$(du -sb "/tmp/crawl-rounds-$name/state" | cut -f1)
+      urls=$(wc -l <"/tmp/crawl-rounds-$name/fetched.jsonl")
+      echo "state=$name bytes=$bytes urls=$urls" >>"$RESULTS.state"
+    fi
   done
   # wget2 exits 8 on the site's 404s, as run_all.sh notes.
   "$BENCH/peers/wget2.sh" "$PORT" "$SITE" /tmp/crawl-rounds-wget2 10 2>/dev/null |
@@ -52,4 +66,15 @@ for peer, rs in runs.items():
     extra = ",".join(sorted({r["extra"] for r in rs}))
     print(f"| {peer} | {len(rs)} | {wall:.3f} | {pages / wall:,.0f} | {cpu:.2f} | {missing} | {extra} |")
 PY
+if [[ -f $RESULTS.state ]]; then
+  python3 - "$RESULTS.state" <<'PY'
+import statistics, sys
+by = {}
+for line in open(sys.argv[1]):
+    f = dict(x.split("=", 1) for x in line.split())
+    by.setdefault(f["state"], []).append(int(f["bytes"]) / int(f["urls"]))
+for name, per_url in by.items():
+    print(f"state of {name}: median {statistics.median(per_url):,.0f} bytes per URL")
+PY
+fi
 echo "raw lines: $RESULTS"

@@ -45,5 +45,5 @@ pub use engine::{Crawler, Event, FetchKind, OutLink, Progress, Stop};
 pub use problem::{Cut, Problem, StatusClass};
 pub use report::{Record, Summary};
 pub use scope::{Scope, ScopeMode};
-pub use store::{Kept, KeptResponse, MemoryStore, NoStore, Store};
+pub use store::{Kept, KeptLinks, KeptResponse, MemoryStore, NoStore, Store};
 pub use transport::{FetchError, FetchErrorKind, Request, Response, Transport, Wire};

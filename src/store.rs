@@ -60,9 +60,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::FetchKind;
-use crate::links::Links;
+use crate::links::{Link, LinkKind, Links, Robots};
 use crate::report::Record;
 use crate::transport::{FetchError, Response};
 
@@ -125,7 +126,7 @@ impl Store for MemoryStore {
 }
 
 /// One finished URL, as kept: enough to redo it without the transport.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Kept {
     /// The record, as the event carried it.
@@ -137,7 +138,7 @@ pub struct Kept {
 }
 
 /// What the engine reads of a response.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct KeptResponse {
     /// The status.
@@ -152,8 +153,94 @@ pub struct KeptResponse {
     pub truncated: bool,
     /// The body was not downloaded.
     pub body_skipped: bool,
-    /// The links of a page read for links, and why reading stopped early, if it did.
-    pub links: Option<(Links, Option<String>)>,
+    /// The links of a page read for links.
+    pub links: Option<KeptLinks>,
+}
+
+/// A page's links as a store keeps them: the hrefs back to back in one string, each as its
+/// kind's letter (upper case for `rel=nofollow`), its length in bytes, `:` and the href, so a
+/// page's hundreds of links cost one string to keep and about what their hrefs take on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct KeptLinks {
+    /// The `<base href>`, if any.
+    pub base: Option<String>,
+    /// The page's meta robots.
+    pub robots: Robots,
+    /// The links, encoded as above.
+    pub hrefs: String,
+    /// Why reading stopped early, if it did (the record's `links: ...` error).
+    pub why: Option<String>,
+}
+
+/// Every link kind and its letter.
+const KINDS: [(LinkKind, char); 9] = [
+    (LinkKind::Anchor, 'a'),
+    (LinkKind::Related, 'r'),
+    (LinkKind::Frame, 'f'),
+    (LinkKind::Refresh, 'h'),
+    (LinkKind::Stylesheet, 's'),
+    (LinkKind::Image, 'i'),
+    (LinkKind::Script, 'j'),
+    (LinkKind::Preload, 'p'),
+    (LinkKind::Xml, 'x'),
+];
+
+impl KeptLinks {
+    /// `found`, kept (with the parser's complaint, if any).
+    pub fn of(found: &Links, why: Option<String>) -> KeptLinks {
+        let size: usize = found.links.iter().map(|l| l.url.len() + 8).sum();
+        let mut hrefs = String::with_capacity(size);
+        for link in &found.links {
+            let (_, c) = KINDS
+                .iter()
+                .find(|(k, _)| *k == link.kind)
+                .expect("every kind");
+            hrefs.push(if link.nofollow {
+                c.to_ascii_uppercase()
+            } else {
+                *c
+            });
+            hrefs.push_str(&link.url.len().to_string());
+            hrefs.push(':');
+            hrefs.push_str(&link.url);
+        }
+        KeptLinks {
+            base: found.base.clone(),
+            robots: found.robots,
+            hrefs,
+            why,
+        }
+    }
+
+    /// The links again; an encoding that does not read (a damaged store) is an error.
+    pub fn links(&self) -> Result<Links, String> {
+        let mut links = Vec::new();
+        let mut rest = self.hrefs.as_str();
+        while let Some(c) = rest.chars().next() {
+            let bad = || format!("kept links: cannot read {:?}", &rest[..rest.len().min(40)]);
+            let kind = KINDS
+                .iter()
+                .find(|(_, k)| *k == c.to_ascii_lowercase())
+                .map(|(kind, _)| *kind)
+                .ok_or_else(bad)?;
+            let after = &rest[c.len_utf8()..];
+            let (len, after) = after.split_once(':').ok_or_else(bad)?;
+            let len: usize = len.parse().map_err(|_| bad())?;
+            let url = after.get(..len).ok_or_else(bad)?;
+            links.push(Link {
+                url: url.to_string(),
+                kind,
+                nofollow: c.is_ascii_uppercase(),
+            });
+            rest = &after[len..];
+        }
+        Ok(Links {
+            base: self.base.clone(),
+            links,
+            robots: self.robots,
+        })
+    }
 }
 
 /// The header fields the engine reads.
@@ -195,7 +282,7 @@ impl Kept {
                 body_len: r.body.len() as u64,
                 truncated: r.truncated,
                 body_skipped: r.body_skipped,
-                links: links.map(|(l, why)| (l.clone(), why)),
+                links: links.map(|(l, why)| KeptLinks::of(l, why)),
             }),
         };
         Kept {
@@ -217,6 +304,69 @@ impl Kept {
                 r.body_skipped = k.body_skipped;
                 Ok(r)
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kept page's links come back as they were, whatever their kind, flags or characters.
+    #[test]
+    fn kept_links_round_trip_through_json() {
+        let kinds = [
+            LinkKind::Anchor,
+            LinkKind::Related,
+            LinkKind::Frame,
+            LinkKind::Refresh,
+            LinkKind::Stylesheet,
+            LinkKind::Image,
+            LinkKind::Script,
+            LinkKind::Preload,
+            LinkKind::Xml,
+        ];
+        let mut found = Links {
+            base: Some("/b/".into()),
+            ..Links::default()
+        };
+        for (i, kind) in kinds.into_iter().enumerate() {
+            found.links.push(Link {
+                url: format!("/p{i}?a=\"1\"\n\u{e9}"),
+                kind,
+                nofollow: i % 2 == 0,
+            });
+        }
+        found.links.push(Link {
+            url: String::new(),
+            kind: LinkKind::Anchor,
+            nofollow: false,
+        });
+        let response = Response::new(200).with_header("content-type", "text/html");
+        let record = Record::response("http://h/", 200, 1, 0);
+        let kept = Kept::new(
+            &record,
+            FetchKind::Page,
+            &Ok(response),
+            Some((&found, Some("cut".into()))),
+        );
+        let json = serde_json::to_string(&kept).unwrap();
+        let back: Kept = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, kept);
+        let Ok(KeptResponse {
+            links: Some(links), ..
+        }) = &back.outcome
+        else {
+            panic!("{back:?}")
+        };
+        assert_eq!(links.links(), Ok(found.clone()));
+        assert_eq!(links.why.as_deref(), Some("cut"));
+        for bad in ["z3:abc", "a3abc", "a9:abc", "ax:abc"] {
+            let bad = KeptLinks {
+                hrefs: bad.into(),
+                ..links.clone()
+            };
+            assert!(bad.links().is_err(), "{bad:?}");
         }
     }
 }

@@ -180,7 +180,7 @@ impl Response {
 }
 
 /// Why a fetch produced no response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FetchError {
     /// The class of failure; decides the summary bucket.

@@ -114,6 +114,8 @@ pub fn verbose_line(record: &Record) -> String {
 /// [`Output::closed`] says so, and the caller stops the crawl.
 pub struct Output {
     jsonl: Option<(PathBuf, BufWriter<Box<dyn Write>>)>,
+    /// The JSONL file itself, to sync it (none for stdout).
+    file: Option<File>,
     /// The JSON lines go to stdout, whose reader has gone away.
     closed: bool,
     /// Records kept for the sorted text report (only when it will print them).
@@ -126,14 +128,44 @@ impl Output {
     /// Opens the JSONL file (created or truncated) before the crawl starts, so an unwritable path
     /// is an error up front, not after an hour of crawling.
     pub fn open(args: &CrawlArgs) -> Result<Output, String> {
+        Output::open_at(args, None)
+    }
+
+    /// [`Output::open`], or, with `resume`, the JSONL file cut back to `resume` bytes (what a
+    /// resumed crawl kept of it: lines past that are of URLs it will fetch again) and appended
+    /// to. A file shorter than that is an error: it is not the one the crawl wrote.
+    pub fn open_at(args: &CrawlArgs, resume: Option<u64>) -> Result<Output, String> {
+        let mut sync = None;
         let jsonl = match &args.jsonl {
             Some(path) if is_stdout(path) => {
                 let out: Box<dyn Write> = Box::new(io::stdout());
                 Some((path.clone(), BufWriter::with_capacity(64 * 1024, out)))
             }
             Some(path) => {
-                let file = File::create(path)
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                let cannot = |e: io::Error| format!("cannot write {}: {e}", path.display());
+                let file = match resume {
+                    None => File::create(path).map_err(cannot)?,
+                    Some(len) => {
+                        let mut file = std::fs::OpenOptions::new()
+                            .write(true)
+                            .create(true)
+                            .truncate(false)
+                            .open(path)
+                            .map_err(cannot)?;
+                        let had = file.metadata().map_err(cannot)?.len();
+                        if had < len {
+                            return Err(format!(
+                                "{} has {had} bytes, but the crawl state says it had {len}: not \
+                                 the file this crawl wrote",
+                                path.display()
+                            ));
+                        }
+                        file.set_len(len).map_err(cannot)?;
+                        io::Seek::seek(&mut file, io::SeekFrom::End(0)).map_err(cannot)?;
+                        file
+                    }
+                };
+                sync = Some(file.try_clone().map_err(cannot)?);
                 let out: Box<dyn Write> = Box::new(file);
                 Some((path.clone(), BufWriter::with_capacity(64 * 1024, out)))
             }
@@ -142,6 +174,7 @@ impl Output {
         let keep = args.report == ReportFormat::Text && !args.quiet;
         Ok(Output {
             jsonl,
+            file: sync,
             closed: false,
             records: keep.then(Vec::new),
             format: args.report,
@@ -165,6 +198,36 @@ impl Output {
         if let Some(records) = &mut self.records {
             records.push(record.clone());
         }
+    }
+
+    /// Takes a record an earlier run wrote out already (a resumed crawl replays it): it goes
+    /// to the report only.
+    pub fn replayed(&mut self, record: &Record) {
+        if let Some(records) = &mut self.records {
+            records.push(record.clone());
+        }
+    }
+
+    /// Makes the JSON lines written so far durable (`fsync`) and returns the JSONL file's
+    /// length (0 without a JSONL file): a crawl state keeps it, to cut the file back to it on
+    /// resume.
+    pub fn sync(&mut self) -> Result<u64, String> {
+        let Some(file) = &self.file else {
+            return Ok(0);
+        };
+        let path = self.jsonl_path().map(|p| p.display().to_string());
+        let path = path.unwrap_or_default();
+        let cannot = |e: io::Error| format!("cannot write {path}: {e}");
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if let Some((_, w)) = &mut self.jsonl {
+            w.flush().map_err(&cannot)?;
+        }
+        file.sync_data()
+            .and_then(|()| file.metadata())
+            .map(|m| m.len())
+            .map_err(cannot)
     }
 
     /// The first write error, if any.

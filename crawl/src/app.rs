@@ -18,10 +18,12 @@
 //! assert!(!outcome.interrupted);
 //! ```
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::io::{self, IsTerminal};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Duration;
 
 use clap::Parser;
@@ -29,9 +31,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use url::Url;
 
 use crate::demo::DemoServer;
-use crawler::{Config, Crawler, Progress, Record, Stop, Summary};
+use crate::state::{self, Shared};
+use crawler::{Config, Crawler, NoStore, Progress, Record, Stop, Store, Summary};
 use crawler_cli::{CrawlArgs, Output, check_outputs};
 use crawler_http::{Backend, HttpOptions, RealClock, Recorder, SurfTransport};
+use crawler_store::SqliteStore;
 
 /// `crawl [OPTIONS] URL...`: crawl sites over HTTP and report every URL fetched.
 #[derive(Debug, Clone, Parser)]
@@ -59,6 +63,14 @@ pub struct Cli {
     /// in .gz.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+
+    /// Keep the crawl's state in DIR (made if missing), so that the same command run again
+    /// after any stop (the end, Ctrl-C, SIGTERM, kill -9, a power cut) goes on where it stopped:
+    /// URLs finished before are not fetched again, and --jsonl and --record are appended to,
+    /// each URL in them once. The options that define the crawl (roots, scope, limits, robots,
+    /// ...) are kept too; a resume with other ones is refused. See "Long crawls" in the README.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
 
     /// HTTP implementation under surf: native or curl (for comparison).
     #[arg(long, value_name = "NAME", default_value = "native", hide = true)]
@@ -191,12 +203,45 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
         ("--record", cli.record.as_deref()),
     ])
     .map_err(AppError::Usage)?;
-    let mut output = Output::open(&cli.crawl).map_err(AppError::Usage)?;
-    let transport = match &cli.record {
-        Some(path) => Recorder::create(transport, path, config.roots()).map_err(AppError::Usage)?,
-        None => Recorder::off(transport),
+    let kept = match &cli.state {
+        Some(dir) => Some(open_state(dir, &cli.crawl, &config)?),
+        None => None,
+    };
+    if let (Some(kept), Some(dir)) = (&kept, &cli.state) {
+        if kept.meta().finished {
+            if !cli.crawl.quiet {
+                eprintln!(
+                    "crawl: the crawl kept in {} finished already ({} URLs); nothing to do (a new \
+                     --state folder starts a new crawl)",
+                    dir.display(),
+                    kept.meta().kept
+                );
+            }
+            return Ok(Finished {
+                summary: Summary::default(),
+                interrupted: false,
+            });
+        }
+    }
+    // A resumed crawl's outputs are cut back to what its state kept, then appended to.
+    let resume = kept.as_ref().map(|k| k.meta().offsets);
+    let mut output =
+        Output::open_at(&cli.crawl, resume.map(|o| o.jsonl)).map_err(AppError::Usage)?;
+    let transport = match (&cli.record, resume) {
+        (Some(path), Some(at)) => {
+            Recorder::resume(transport, path, config.roots(), at.warc).map_err(AppError::Usage)?
+        }
+        (Some(path), None) => {
+            Recorder::create(transport, path, config.roots()).map_err(AppError::Usage)?
+        }
+        (None, _) => Recorder::off(transport),
     }
     .with_stop(stop.clone());
+    let kept = kept.map(|k| Rc::new(RefCell::new(k)));
+    if let Some(k) = &kept {
+        // The options, kept before anything else is.
+        state::commit(&mut k.borrow_mut(), &mut output, &transport).map_err(AppError::Output)?;
+    }
     log::info!(
         "crawling {} root(s) with max_tasks={}",
         config.roots().len(),
@@ -210,20 +255,58 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
     // empty.
     let mut unfetched: BTreeSet<String> = config.roots().iter().map(Url::to_string).collect();
     let crawler = Crawler::new(config, transport, RealClock::new());
-    let summary = async_std::task::block_on(crawler.run_until(Some(stop), |event| {
-        let record = event.record;
-        if !unfetched.is_empty() {
-            unfetched.remove(&record.url);
-        }
-        log_record(record);
-        output.record(record);
-        if output.error().is_some() || output.closed() || crawler.transport().error().is_some() {
-            stop.stop();
-        }
-        progress.update(&event.progress);
-    }));
+    let mut store: Box<dyn Store> = match &kept {
+        Some(k) => Box::new(Shared(k.clone())),
+        None => Box::new(NoStore),
+    };
+    let mut state_error = None;
+    let summary =
+        async_std::task::block_on(crawler.run_with_store(Some(stop), &mut *store, |event| {
+            let record = event.record;
+            if !unfetched.is_empty() {
+                unfetched.remove(&record.url);
+            }
+            progress.update(&event.progress);
+            if event.replayed {
+                // Written out by the run that fetched it.
+                output.replayed(record);
+                return;
+            }
+            log_record(record);
+            output.record(record);
+            if let Some(k) = &kept {
+                let mut k = k.borrow_mut();
+                if k.due() {
+                    if let Err(e) = state::commit(&mut k, &mut output, crawler.transport()) {
+                        state_error.get_or_insert(e);
+                    }
+                }
+                if let Some(e) = k.error() {
+                    state_error.get_or_insert(e.to_string());
+                }
+            }
+            if output.error().is_some()
+                || output.closed()
+                || crawler.transport().error().is_some()
+                || state_error.is_some()
+            {
+                stop.stop();
+            }
+        }));
+    drop(store);
     progress.finish();
-    let recording = crawler.transport().error();
+    if let Some(k) = &kept {
+        // Every line is out: the last batch, and whether the crawl is over.
+        let mut k = k.borrow_mut();
+        let over = !summary.interrupted && state_error.is_none() && output.error().is_none();
+        if over && k.error().is_none() {
+            k.set_finished();
+        }
+        if let Err(e) = state::commit(&mut k, &mut output, crawler.transport()) {
+            state_error.get_or_insert(e);
+        }
+    }
+    let recording = crawler.transport().error().or(state_error);
     // A stop with an output error is the error's doing, not the user's; a stop because the
     // reader of `--jsonl -` went away is nobody's (`crawl --jsonl - URL | head`).
     let interrupted =
@@ -246,6 +329,25 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
         summary,
         interrupted,
     })
+}
+
+/// Opens the crawl state in `dir` and holds it to the options that define the crawl.
+fn open_state(dir: &Path, args: &CrawlArgs, config: &Config) -> Result<SqliteStore, AppError> {
+    if args.jsonl.as_deref().is_some_and(|p| p == Path::new("-")) {
+        return Err(AppError::Usage(
+            "--state needs --jsonl to be a file: lines on stdout cannot be taken back when a \
+             crawl resumes"
+                .into(),
+        ));
+    }
+    let mut kept = SqliteStore::open(dir).map_err(|e| AppError::Output(e.to_string()))?;
+    let now = state::defining_options(config);
+    match &kept.meta().options {
+        Some(was) => state::check_options(was, &now)
+            .map_err(|e| AppError::Usage(format!("{}: {e}", dir.display())))?,
+        None => kept.set_options(now),
+    }
+    Ok(kept)
 }
 
 /// [`run_with_stop`] with Ctrl-C installed as the stop signal.

@@ -66,8 +66,40 @@ impl<T: Transport> Recorder<T> {
     /// A recorder writing to a new file at `path` (gzip per record if the name ends in `.gz`),
     /// opened with its `warcinfo` record.
     pub fn create(inner: T, path: &Path, roots: &[url::Url]) -> Result<Self, String> {
+        Recorder::open(inner, path, roots, None)
+    }
+
+    /// A recorder appending to the file at `path` after cutting it back to `len` bytes (what a
+    /// resumed crawl kept of it: a record torn by a kill lies past that), with a `warcinfo`
+    /// record for this run. A file shorter than `len` is an error: it is not the one the crawl
+    /// wrote.
+    pub fn resume(inner: T, path: &Path, roots: &[url::Url], len: u64) -> Result<Self, String> {
+        Recorder::open(inner, path, roots, Some(len))
+    }
+
+    fn open(inner: T, path: &Path, roots: &[url::Url], cut: Option<u64>) -> Result<Self, String> {
         let cannot = |e: io::Error| format!("cannot write {}: {e}", path.display());
-        let file = File::create(path).map_err(cannot)?;
+        let file = match cut {
+            None => File::create(path).map_err(cannot)?,
+            Some(len) => {
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(path)
+                    .map_err(cannot)?;
+                let had = file.metadata().map_err(cannot)?.len();
+                if had < len {
+                    return Err(format!(
+                        "{} has {had} bytes, but the crawl state says it had {len}: not the                          file this crawl wrote",
+                        path.display()
+                    ));
+                }
+                file.set_len(len).map_err(cannot)?;
+                io::Seek::seek(&mut file, io::SeekFrom::End(0)).map_err(cannot)?;
+                file
+            }
+        };
         let gzip = path.extension().is_some_and(|e| e == "gz");
         let mut writer = WarcWriter::new(
             OneWrite {
@@ -123,6 +155,21 @@ impl<T: Transport> Recorder<T> {
     /// it; the crawl should too.
     pub fn error(&self) -> Option<String> {
         self.file.as_ref().and_then(|w| w.borrow().error.clone())
+    }
+
+    /// Makes everything recorded so far durable (`fsync`) and returns the file's length (0 when
+    /// recording is off): a crawl state keeps it, to cut the file back to it on resume.
+    pub fn sync(&self) -> Result<u64, String> {
+        let Some(file) = &self.file else {
+            return Ok(0);
+        };
+        let mut warc = file.borrow_mut();
+        let path = warc.path.display().to_string();
+        let out = &warc.writer.get_mut().file;
+        out.sync_data()
+            .and_then(|()| out.metadata())
+            .map(|m| m.len())
+            .map_err(|e| format!("cannot write {path}: {e}"))
     }
 
     /// The wrapped transport.

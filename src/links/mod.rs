@@ -76,6 +76,7 @@ mod testgen;
 mod values;
 mod xml;
 
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -86,7 +87,7 @@ pub use values::Robots;
 pub use xml::{Format, extract_xhtml_into, extract_xml, extract_xml_into, format_of, is_xml};
 
 /// The links of one HTML document.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Links {
     /// The `href` of the first `<base href>`, if any.
     pub base: Option<String>,
@@ -107,7 +108,7 @@ impl Links {
 }
 
 /// One link found in a document: its raw value (entities decoded, nothing resolved).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
     /// The URL as written.
     pub url: String,
@@ -118,7 +119,7 @@ pub struct Link {
 }
 
 /// Where a [`Link`] came from (the module header has the full table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum LinkKind {
     /// `a` or `area` `href`.

@@ -8,6 +8,7 @@
 //! same range found in its lossy UTF-8 decoding cut out the same text (lossy decoding never
 //! merges an ASCII byte into a replacement character).
 
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// ASCII whitespace as the HTML standard defines it (no vertical tab).
@@ -206,7 +207,7 @@ pub(crate) fn refresh_url(content: &[u8]) -> Option<Range<usize>> {
 }
 
 /// The directives of `<meta name=robots>` tags the crawler honours.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Robots {
     /// `noindex` or `none`: the page asks not to be indexed.
     pub noindex: bool,

@@ -195,6 +195,11 @@ impl<W: Write> WarcWriter<W> {
         self.out
     }
 
+    /// The underlying writer, to sync it (everything written so far was flushed to it).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     fn next_id(&mut self, url: &str, date: &str) -> String {
         self.counter += 1;
         let mut h = Sha1::new();

@@ -337,9 +337,14 @@ impl<'a> CrawlState<'a> {
             self.problem = Some(Problem::RetryAfterBeyondCap { asked, cap });
         }
         if let Ok(k) = &kept.outcome {
+            let links = k.links.as_ref().map(|kept| match kept.links() {
+                Ok(links) => (links, kept.why.clone()),
+                // A store that no longer reads: no links, and the record says why.
+                Err(why) => (links::Links::default(), Some(why)),
+            });
             self.replaying = Some(Replaying {
                 body_len: k.body_len,
-                links: k.links.clone(),
+                links,
             });
         }
         let mut done = self.conclude(Fetched { job, outcome }, now);
