@@ -208,12 +208,12 @@ impl Output {
         }
     }
 
-    /// Makes the JSON lines written so far durable (`fsync`) and returns the JSONL file's
-    /// length (0 without a JSONL file): a crawl state keeps it, to cut the file back to it on
-    /// resume.
-    pub fn sync(&mut self) -> Result<u64, String> {
+    /// Writes out the JSON lines taken so far and returns the JSONL file's length and a handle
+    /// to sync it with (none without a JSONL file): a crawl state syncs the file, then keeps the
+    /// length, to cut the file back to it on resume.
+    pub fn flushed(&mut self) -> Result<(u64, Option<File>), String> {
         let Some(file) = &self.file else {
-            return Ok(0);
+            return Ok((0, None));
         };
         let path = self.jsonl_path().map(|p| p.display().to_string());
         let path = path.unwrap_or_default();
@@ -224,10 +224,8 @@ impl Output {
         if let Some((_, w)) = &mut self.jsonl {
             w.flush().map_err(&cannot)?;
         }
-        file.sync_data()
-            .and_then(|()| file.metadata())
-            .map(|m| m.len())
-            .map_err(cannot)
+        let len = file.metadata().map_err(&cannot)?.len();
+        Ok((len, Some(file.try_clone().map_err(cannot)?)))
     }
 
     /// The first write error, if any.

@@ -305,6 +305,9 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
         if let Err(e) = state::commit(&mut k, &mut output, crawler.transport()) {
             state_error.get_or_insert(e);
         }
+        if let Err(e) = k.wait() {
+            state_error.get_or_insert(e.to_string());
+        }
     }
     let recording = crawler.transport().error().or(state_error);
     // A stop with an output error is the error's doing, not the user's; a stop because the

@@ -7,9 +7,9 @@
 //!   robots, assets, retries, ... are kept in the state at the first run, and a resume with
 //!   other ones is refused, naming the option ([`check_options`]); options about *how* to crawl
 //!   (timeouts, `--max-tasks`, politeness, outputs, progress, verbosity) may change;
-//! - when to commit: [`commit`] syncs the outputs first, then commits with their lengths, so the
-//!   outputs never hold a line the state does not (on resume they are cut back to those
-//!   lengths).
+//! - when to commit: [`commit`] hands the state the outputs' lengths and files, which its writer
+//!   syncs before it commits, so the outputs are never shorter than the state says (on resume
+//!   they are cut back to those lengths).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -106,16 +106,17 @@ impl Store for Shared {
     }
 }
 
-/// Syncs the outputs, then commits the state with their lengths.
+/// Commits the state with the outputs' lengths; the state's writer syncs the outputs first.
 pub fn commit<T: Transport>(
     state: &mut SqliteStore,
     output: &mut Output,
     recorder: &Recorder<T>,
 ) -> Result<(), String> {
-    let jsonl = output.sync()?;
-    let warc = recorder.sync()?;
+    let (jsonl, jsonl_file) = output.flushed()?;
+    let (warc, warc_file) = recorder.flushed()?;
+    let files = jsonl_file.into_iter().chain(warc_file).collect();
     state
-        .commit(Offsets { jsonl, warc })
+        .commit(Offsets { jsonl, warc }, files)
         .map_err(|e| e.to_string())
 }
 

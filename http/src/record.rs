@@ -157,19 +157,19 @@ impl<T: Transport> Recorder<T> {
         self.file.as_ref().and_then(|w| w.borrow().error.clone())
     }
 
-    /// Makes everything recorded so far durable (`fsync`) and returns the file's length (0 when
-    /// recording is off): a crawl state keeps it, to cut the file back to it on resume.
-    pub fn sync(&self) -> Result<u64, String> {
+    /// The file's length now (every exchange recorded so far is written out whole) and a handle
+    /// to sync it with (none when recording is off): a crawl state syncs the file, then keeps
+    /// the length, to cut the file back to it on resume.
+    pub fn flushed(&self) -> Result<(u64, Option<File>), String> {
         let Some(file) = &self.file else {
-            return Ok(0);
+            return Ok((0, None));
         };
         let mut warc = file.borrow_mut();
         let path = warc.path.display().to_string();
         let out = &warc.writer.get_mut().file;
-        out.sync_data()
-            .and_then(|()| out.metadata())
-            .map(|m| m.len())
-            .map_err(|e| format!("cannot write {path}: {e}"))
+        let cannot = |e: io::Error| format!("cannot write {path}: {e}");
+        let len = out.metadata().map_err(cannot)?.len();
+        Ok((len, Some(out.try_clone().map_err(cannot)?)))
     }
 
     /// The wrapped transport.

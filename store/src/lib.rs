@@ -9,12 +9,17 @@
 //!
 //! **Commits and syncs.** [`SqliteStore::keep`] only buffers. The command commits the buffer
 //! ([`SqliteStore::commit`]) when it is [due](SqliteStore::due) (every [`BATCH`] completions or
-//! every [`INTERVAL`], whichever comes first) and at the end, *after* writing and syncing the
-//! output lines of those completions, passing the outputs' lengths, which the same transaction
-//! stores. SQLite runs in WAL mode with `synchronous=FULL`: a commit is on disk when it returns.
-//! So a crash loses at most the completions since the last commit; on resume, the outputs are
-//! cut back to the lengths of the last commit, and the lost URLs are fetched and written again:
-//! every URL is in the outputs exactly once.
+//! every [`INTERVAL`], whichever comes first) and at the end, once the output lines of those
+//! completions are written, passing the outputs' lengths and files. A writer thread then, in
+//! order: syncs the output files (`fsync`), and writes the completions and the lengths in one
+//! transaction, which SQLite (WAL mode, `synchronous=FULL`) syncs before it returns. The crawl
+//! goes on meanwhile (one batch may wait behind the one being written; a third waits for
+//! room). [`SqliteStore::wait`] returns once everything handed over is on disk.
+//!
+//! So a crash loses at most the completions since the last finished commit; on resume, the
+//! outputs are cut back to the lengths of that commit (they are at least that long, having been
+//! synced first), and the lost URLs are fetched and written again: every URL is in the outputs
+//! exactly once.
 //!
 //! **Disk use.** One row per URL: the URL, and the completion as JSON (the record, status, the
 //! three header fields the engine reads, a page's links, a robots.txt's or sitemap's body).
@@ -25,14 +30,17 @@
 //! let mut store = SqliteStore::open(dir.path()).unwrap();
 //! assert_eq!(store.meta(), &Meta::default());
 //! store.set_options(vec!["--max-depth=2".into()]);
-//! store.commit(Default::default()).unwrap();
+//! store.commit(Default::default(), Vec::new()).unwrap();
 //! drop(store);
 //! let store = SqliteStore::open(dir.path()).unwrap();
 //! assert_eq!(store.meta().options.as_deref(), Some(&["--max-depth=2".to_string()][..]));
 //! ```
 
 use std::fmt;
+use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crawler::{Kept, Store};
@@ -80,6 +88,8 @@ pub enum StoreError {
     Sqlite(rusqlite::Error),
     /// A completion or a fact did not decode (a state written by another version).
     Corrupt(String),
+    /// Another crawl holds the state (its `lock` file is locked).
+    Busy(PathBuf),
 }
 
 impl fmt::Display for StoreError {
@@ -88,6 +98,11 @@ impl fmt::Display for StoreError {
             StoreError::Dir(dir, e) => write!(f, "state folder {}: {e}", dir.display()),
             StoreError::Sqlite(e) => write!(f, "state database: {e}"),
             StoreError::Corrupt(e) => write!(f, "state database: {e}"),
+            StoreError::Busy(dir) => write!(
+                f,
+                "another crawl is using the state in {} (one crawl per state folder)",
+                dir.display()
+            ),
         }
     }
 }
@@ -100,10 +115,91 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// One commit, for the writer thread.
+struct Batch {
+    /// Output files to sync first.
+    sync: Vec<File>,
+    /// Completions: (URL, JSON).
+    rows: Vec<(String, String)>,
+    /// Facts: (key, value).
+    facts: Vec<(&'static str, String)>,
+}
+
+/// The thread that writes commits, and how to talk to it.
+#[derive(Debug)]
+struct Writer {
+    /// Batches to write (room for one besides the one being written).
+    batches: Option<SyncSender<Batch>>,
+    /// One answer per batch written.
+    acks: Receiver<Result<(), String>>,
+    /// Batches handed over and not answered yet.
+    unanswered: usize,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    fn start(path: PathBuf) -> Result<Writer, StoreError> {
+        let conn = Connection::open(&path)?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let (batches, todo) = sync_channel::<Batch>(1);
+        let (answer, acks) = sync_channel(64);
+        let thread = std::thread::Builder::new()
+            .name("state-writer".into())
+            .spawn(move || {
+                let mut conn = conn;
+                for batch in todo {
+                    let result = write(&mut conn, batch);
+                    let failed = result.is_err();
+                    if answer.send(result).is_err() || failed {
+                        return; // Nothing is written after a failure.
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Dir(path, e))?;
+        Ok(Writer {
+            batches: Some(batches),
+            acks,
+            unanswered: 0,
+            thread: Some(thread),
+        })
+    }
+}
+
+/// Syncs a batch's output files, then writes it in one transaction.
+fn write(conn: &mut Connection, batch: Batch) -> Result<(), String> {
+    for file in &batch.sync {
+        file.sync_data()
+            .map_err(|e| format!("cannot sync an output file: {e}"))?;
+    }
+    let db = |e: rusqlite::Error| format!("state database: {e}");
+    let tx = conn.transaction().map_err(db)?;
+    {
+        let mut insert = tx
+            .prepare_cached("INSERT OR REPLACE INTO kept VALUES (?1, ?2)")
+            .map_err(db)?;
+        for (url, data) in &batch.rows {
+            insert.execute(params![url, data]).map_err(db)?;
+        }
+        let mut set = tx
+            .prepare_cached("INSERT OR REPLACE INTO meta VALUES (?1, ?2)")
+            .map_err(db)?;
+        for (key, value) in &batch.facts {
+            set.execute(params![key, value]).map_err(db)?;
+        }
+    }
+    tx.commit().map_err(db)
+}
+
 /// The crawl state in `DIR/state.sqlite` (see the [crate docs](crate)).
 #[derive(Debug)]
 pub struct SqliteStore {
+    /// For lookups, on the crawl's thread (WAL lets it read while the writer writes).
     conn: Connection,
+    /// Locked while the state is open: two crawls writing one state (and one JSONL file)
+    /// would each record what the other did not know about. The lock goes with the process,
+    /// however it ends.
+    _lock: File,
+    writer: Writer,
     meta: Meta,
     /// Completions kept since the last commit: (URL, JSON).
     pending: Vec<(String, String)>,
@@ -117,7 +213,16 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens the state in `dir`, making the folder and the database when they do not exist.
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Dir(dir.to_path_buf(), e))?;
+        let in_dir = |e| StoreError::Dir(dir.to_path_buf(), e);
+        std::fs::create_dir_all(dir).map_err(in_dir)?;
+        let lock = File::create(dir.join("lock")).map_err(in_dir)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Busy(dir.to_path_buf()));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(in_dir(e)),
+        }
         let conn = Connection::open(dir.join(FILE))?;
         // Rows of a few KB (a page's links) fit in 16 KiB pages without overflow chains; it
         // applies when the database is made, before WAL mode is set.
@@ -157,8 +262,11 @@ impl SqliteStore {
             },
             kept: conn.query_row("SELECT count(*) FROM kept", [], |r| r.get::<_, i64>(0))? as u64,
         };
+        let writer = Writer::start(dir.join(FILE))?;
         Ok(SqliteStore {
             conn,
+            _lock: lock,
+            writer,
             fresh: meta.kept == 0,
             meta,
             pending: Vec::new(),
@@ -200,30 +308,73 @@ impl SqliteStore {
         self.error.as_deref()
     }
 
-    /// Writes the waiting completions and the facts in one transaction, with `offsets` as the
-    /// outputs' lengths (which must hold every waiting completion's output already), and syncs.
-    pub fn commit(&mut self, offsets: Offsets) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut insert = tx.prepare_cached("INSERT OR REPLACE INTO kept VALUES (?1, ?2)")?;
-            for (url, data) in &self.pending {
-                insert.execute(params![url, data])?;
-            }
-            let mut set = tx.prepare_cached("INSERT OR REPLACE INTO meta VALUES (?1, ?2)")?;
-            if let Some(options) = &self.meta.options {
-                let json = serde_json::to_string(options).expect("strings serialise");
-                set.execute(params!["options", json])?;
-            }
-            let finished = if self.meta.finished { "1" } else { "0" };
-            set.execute(params!["finished", finished])?;
-            set.execute(params!["jsonl_len", offsets.jsonl.to_string()])?;
-            set.execute(params!["warc_len", offsets.warc.to_string()])?;
+    /// Hands the waiting completions and the facts, with `offsets` as the outputs' lengths,
+    /// to the writer thread, which syncs `files` (the outputs, holding every waiting
+    /// completion's output already) and then commits them in one transaction. Returns the
+    /// first error of an earlier commit, if any; waits only when two commits are under way.
+    pub fn commit(&mut self, offsets: Offsets, files: Vec<File>) -> Result<(), StoreError> {
+        self.answers(false)?;
+        let mut facts = Vec::new();
+        if let Some(options) = &self.meta.options {
+            let json = serde_json::to_string(options).expect("strings serialise");
+            facts.push(("options", json));
         }
-        tx.commit()?;
-        self.meta.kept += self.pending.len() as u64;
+        let finished = if self.meta.finished { "1" } else { "0" };
+        facts.push(("finished", finished.to_string()));
+        facts.push(("jsonl_len", offsets.jsonl.to_string()));
+        facts.push(("warc_len", offsets.warc.to_string()));
+        let batch = Batch {
+            sync: files,
+            rows: std::mem::take(&mut self.pending),
+            facts,
+        };
+        self.meta.kept += batch.rows.len() as u64;
         self.meta.offsets = offsets;
-        self.pending.clear();
         self.last_commit = Instant::now();
+        let sent = match &self.writer.batches {
+            Some(batches) => batches.send(batch).is_ok(),
+            None => false,
+        };
+        if !sent {
+            // The writer stopped at an error, which its answer gives.
+            return self
+                .answers(true)
+                .and(Err(StoreError::Corrupt("the state writer stopped".into())));
+        }
+        self.writer.unanswered += 1;
+        Ok(())
+    }
+
+    /// Waits until every commit handed over is on disk; returns the first error, if any.
+    pub fn wait(&mut self) -> Result<(), StoreError> {
+        self.answers(true)
+    }
+
+    /// Takes the writer's answers (all of them when `all`, else those already there).
+    fn answers(&mut self, all: bool) -> Result<(), StoreError> {
+        while self.writer.unanswered > 0 {
+            let answer = if all {
+                self.writer.acks.recv().ok()
+            } else {
+                match self.writer.acks.try_recv() {
+                    Ok(answer) => Some(answer),
+                    Err(std::sync::mpsc::TryRecvError::Empty) => return Ok(()),
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => None,
+                }
+            };
+            self.writer.unanswered -= 1;
+            match answer {
+                Some(Ok(())) => {}
+                Some(Err(e)) => {
+                    self.writer.unanswered = 0;
+                    return Err(StoreError::Corrupt(e));
+                }
+                None => {
+                    self.writer.unanswered = 0;
+                    return Err(StoreError::Corrupt("the state writer stopped".into()));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -234,6 +385,16 @@ impl SqliteStore {
             .filter_map(|suffix| std::fs::metadata(dir.join(format!("{FILE}{suffix}"))).ok())
             .map(|m| m.len())
             .sum()
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Lets the writer finish what it was handed, then stops it.
+        self.writer.batches = None;
+        if let Some(thread) = self.writer.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -298,7 +459,7 @@ mod tests {
             jsonl: 10,
             warc: 20,
         };
-        store.commit(offsets).unwrap();
+        store.commit(offsets, Vec::new()).unwrap();
         store.keep(kept("http://h/c")); // never committed: lost with the process
         drop(store);
         let mut store = SqliteStore::open(dir.path()).unwrap();
@@ -308,9 +469,21 @@ mod tests {
         assert_eq!(store.kept("http://h/a"), Some(kept("http://h/a")));
         assert_eq!(store.kept("http://h/c"), None);
         store.set_finished();
-        store.commit(offsets).unwrap();
+        store.commit(offsets, Vec::new()).unwrap();
+        store.wait().unwrap();
+        drop(store);
         assert!(SqliteStore::open(dir.path()).unwrap().meta().finished);
         assert!(SqliteStore::disk_bytes(dir.path()) > 0);
+    }
+
+    #[test]
+    fn one_crawl_per_state_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = SqliteStore::open(dir.path()).unwrap();
+        let second = SqliteStore::open(dir.path());
+        assert!(matches!(second, Err(StoreError::Busy(_))), "{second:?}");
+        drop(first);
+        assert!(SqliteStore::open(dir.path()).is_ok());
     }
 
     #[test]
@@ -322,7 +495,7 @@ mod tests {
             store.keep(kept(&format!("http://h/{i}")));
         }
         assert!(store.due());
-        store.commit(Offsets::default()).unwrap();
+        store.commit(Offsets::default(), Vec::new()).unwrap();
         assert!(!store.due());
     }
 
