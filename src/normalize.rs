@@ -116,10 +116,10 @@ pub fn normalize(url: &mut Url) -> bool {
 /// The canonicalisation steps after parsing. Cheap when there is nothing to do: no `%`, no query.
 fn finish(url: &mut Url, canon: Canon) {
     url.set_fragment(None);
-    if url.path().contains('%') {
-        if let Some(path) = percent_normalized(url.path()) {
-            url.set_path(&path);
-        }
+    if url.path().contains('%')
+        && let Some(path) = percent_normalized(url.path())
+    {
+        url.set_path(&path);
     }
     match url.query() {
         None => {}

@@ -185,14 +185,14 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
         None => cli.crawl.config(),
     }
     .map_err(|e| AppError::Usage(e.to_string()))?;
-    if let Some(server) = &demo {
-        if !cli.crawl.quiet {
-            eprintln!(
-                "crawl demo: serving {} pages at {}/",
-                server.site().pages().len(),
-                server.origin()
-            );
-        }
+    if let Some(server) = &demo
+        && !cli.crawl.quiet
+    {
+        eprintln!(
+            "crawl demo: serving {} pages at {}/",
+            server.site().pages().len(),
+            server.origin()
+        );
     }
     let transport = SurfTransport::new(cli.http_options(&config)).map_err(|e| match e {
         crawler_http::NetError::Backend(_) => AppError::Client(e.to_string()),
@@ -207,21 +207,21 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
         Some(dir) => Some(open_state(dir, &cli.crawl, &config)?),
         None => None,
     };
-    if let (Some(kept), Some(dir)) = (&kept, &cli.state) {
-        if kept.meta().finished {
-            if !cli.crawl.quiet {
-                eprintln!(
-                    "crawl: the crawl kept in {} finished already ({} URLs); nothing to do (a new \
+    if let (Some(kept), Some(dir)) = (&kept, &cli.state)
+        && kept.meta().finished
+    {
+        if !cli.crawl.quiet {
+            eprintln!(
+                "crawl: the crawl kept in {} finished already ({} URLs); nothing to do (a new \
                      --state folder starts a new crawl)",
-                    dir.display(),
-                    kept.meta().kept
-                );
-            }
-            return Ok(Finished {
-                summary: Summary::default(),
-                interrupted: false,
-            });
+                dir.display(),
+                kept.meta().kept
+            );
         }
+        return Ok(Finished {
+            summary: Summary::default(),
+            interrupted: false,
+        });
     }
     // A resumed crawl's outputs are cut back to what its state kept, then appended to.
     let resume = kept.as_ref().map(|k| k.meta().offsets);
@@ -276,10 +276,10 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
             output.record(record);
             if let Some(k) = &kept {
                 let mut k = k.borrow_mut();
-                if k.due() {
-                    if let Err(e) = state::commit(&mut k, &mut output, crawler.transport()) {
-                        state_error.get_or_insert(e);
-                    }
+                if k.due()
+                    && let Err(e) = state::commit(&mut k, &mut output, crawler.transport())
+                {
+                    state_error.get_or_insert(e);
                 }
                 if let Some(e) = k.error() {
                     state_error.get_or_insert(e.to_string());
@@ -419,7 +419,7 @@ impl ProgressLine {
         if let Some(bar) = &self.bar {
             bar.set_position(p.done);
             // Formatting the message costs more than the bar's own (rate-limited) drawing.
-            if p.done % 16 == 0 || p.queued == 0 {
+            if p.done.is_multiple_of(16) || p.queued == 0 {
                 bar.set_message(format!("{} in flight, {} queued", p.in_flight, p.queued));
             }
         }

@@ -239,20 +239,20 @@ fn main() {
     }
     // The flatness goal in one figure: cost per tiny page on the largest graph over the smallest.
     let tiny: Vec<&Row> = rows.iter().filter(|r| r.label == "tiny").collect();
-    if let (Some(small), Some(large)) = (tiny.first(), tiny.last()) {
-        if large.pages > small.pages {
-            let per_page = |d: Duration, r: &Row| d.as_secs_f64() / r.pages as f64;
-            let ratio = |a: Duration, b: Duration| per_page(b, large) / per_page(a, small);
-            let cpu = match (small.cpu, large.cpu) {
-                (Some(a), Some(b)) => format!(", cpu {:.2}x", ratio(a, b)),
-                _ => String::new(),
-            };
-            println!(
-                "cost per tiny page, {} pages over {}: wall {:.2}x{cpu}",
-                large.pages,
-                small.pages,
-                ratio(small.median, large.median)
-            );
-        }
+    if let (Some(small), Some(large)) = (tiny.first(), tiny.last())
+        && large.pages > small.pages
+    {
+        let per_page = |d: Duration, r: &Row| d.as_secs_f64() / r.pages as f64;
+        let ratio = |a: Duration, b: Duration| per_page(b, large) / per_page(a, small);
+        let cpu = match (small.cpu, large.cpu) {
+            (Some(a), Some(b)) => format!(", cpu {:.2}x", ratio(a, b)),
+            _ => String::new(),
+        };
+        println!(
+            "cost per tiny page, {} pages over {}: wall {:.2}x{cpu}",
+            large.pages,
+            small.pages,
+            ratio(small.median, large.median)
+        );
     }
 }

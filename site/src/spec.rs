@@ -278,10 +278,10 @@ impl Faults {
         if !(self.slow_ms.is_finite() && (0.0..=1e9).contains(&self.slow_ms)) {
             return Err("slow_ms must be between 0 and 1e9".into());
         }
-        if let Some(until) = self.until_ms {
-            if !(until.is_finite() && (0.0..=1e12).contains(&until)) {
-                return Err("until_ms must be between 0 and 1e12".into());
-            }
+        if let Some(until) = self.until_ms
+            && !(until.is_finite() && (0.0..=1e12).contains(&until))
+        {
+            return Err("until_ms must be between 0 and 1e12".into());
         }
         Ok(())
     }

@@ -210,14 +210,14 @@ impl Table {
                 false
             }
             UrlState::Fetched => {
-                if let (Some(max), Some(links)) = (max_depth, self.out_links.get(&id)) {
-                    if label.depth < max {
-                        let next = Label {
-                            depth: label.depth + 1,
-                            budget: max_redirect,
-                        };
-                        follow_up.extend(links.iter().map(|&l| (l, next)));
-                    }
+                if let (Some(max), Some(links)) = (max_depth, self.out_links.get(&id))
+                    && label.depth < max
+                {
+                    let next = Label {
+                        depth: label.depth + 1,
+                        budget: max_redirect,
+                    };
+                    follow_up.extend(links.iter().map(|&l| (l, next)));
                 }
                 false
             }

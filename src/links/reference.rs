@@ -134,10 +134,10 @@ pub(super) fn extract(html: &str) -> Links {
                 let Some(content) = node.attr("content") else {
                     continue;
                 };
-                if has("http-equiv", "refresh") {
-                    if let Some(r) = values::refresh_url(content.as_bytes()) {
-                        push(&mut links, LinkKind::Refresh, false, &content[r]);
-                    }
+                if has("http-equiv", "refresh")
+                    && let Some(r) = values::refresh_url(content.as_bytes())
+                {
+                    push(&mut links, LinkKind::Refresh, false, &content[r]);
                 }
                 if has("name", "robots") {
                     links.robots.add(content.as_bytes());

@@ -277,10 +277,10 @@ fn settings<'h>(
             let is = |name: &str, value: &str| {
                 attr(body, el, name).is_some_and(|v| v.eq_ignore_ascii_case(value))
             };
-            if is("http-equiv", "refresh") {
-                if let Some(r) = values::refresh_url(content.as_bytes()) {
-                    push(LinkKind::Refresh, false, content[r].to_string());
-                }
+            if is("http-equiv", "refresh")
+                && let Some(r) = values::refresh_url(content.as_bytes())
+            {
+                push(LinkKind::Refresh, false, content[r].to_string());
             }
             if is("name", "robots") {
                 page.borrow_mut().links.robots.add(content.as_bytes());

@@ -299,12 +299,12 @@ impl Reading<'_> {
 
     /// An element's end: a `<link>`'s text becomes a link, its `xml:base` goes out of scope.
     fn end(&mut self) {
-        if self.text.as_ref().is_some_and(|(d, _)| *d == self.depth) {
-            if let Some((_, text)) = self.text.take() {
-                let url = text.trim();
-                if !url.is_empty() {
-                    self.push(url.to_string(), LinkKind::Xml);
-                }
+        if self.text.as_ref().is_some_and(|(d, _)| *d == self.depth)
+            && let Some((_, text)) = self.text.take()
+        {
+            let url = text.trim();
+            if !url.is_empty() {
+                self.push(url.to_string(), LinkKind::Xml);
             }
         }
         while self.bases.last().is_some_and(|(d, _)| *d >= self.depth) {

@@ -181,11 +181,11 @@ impl Checkout {
         let mut state = pool.lock();
         let state = &mut *state;
         state.idle.push_back((self.origin, conn));
-        if state.idle.len() > pool.max_idle {
-            if let Some((origin, oldest)) = state.idle.pop_front() {
-                drop(oldest);
-                pool.release(state, origin);
-            }
+        if state.idle.len() > pool.max_idle
+            && let Some((origin, oldest)) = state.idle.pop_front()
+        {
+            drop(oldest);
+            pool.release(state, origin);
         }
         if let Some((_, waker)) = state.origins[self.origin as usize].waiters.pop_front() {
             waker.wake();

@@ -291,10 +291,10 @@ pub fn generate(seed: u64) -> Case {
             node.query = rng.chance(1.0 / 3.0);
             if let NodeKind::Html { links, .. } = &mut node.kind {
                 for link in links {
-                    if let Edge::Node(_, form) = link {
-                        if rng.chance(0.25) {
-                            *form = Form::Swapped;
-                        }
+                    if let Edge::Node(_, form) = link
+                        && rng.chance(0.25)
+                    {
+                        *form = Form::Swapped;
                     }
                 }
             }

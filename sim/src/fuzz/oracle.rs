@@ -147,12 +147,12 @@ impl<'a> Oracle<'a> {
     /// name (stable) when the case sorts queries.
     pub fn join(&self, base: &Url, href: &str) -> Option<Url> {
         let mut url = resolve(base, href)?;
-        if self.case.sort_query {
-            if let Some(query) = url.query().map(str::to_string) {
-                let mut params: Vec<&str> = query.split('&').collect();
-                params.sort_by_key(|p| p.split('=').next().unwrap_or_default());
-                url.set_query(Some(&params.join("&")));
-            }
+        if self.case.sort_query
+            && let Some(query) = url.query().map(str::to_string)
+        {
+            let mut params: Vec<&str> = query.split('&').collect();
+            params.sort_by_key(|p| p.split('=').next().unwrap_or_default());
+            url.set_query(Some(&params.join("&")));
         }
         Some(url)
     }

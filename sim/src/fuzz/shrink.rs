@@ -153,10 +153,10 @@ fn variants(case: &Case) -> Vec<Case> {
                 for j in 0..links.len() {
                     if matches!(links[j], Edge::Node(_, f) if f != Form::Absolute) {
                         out.push(with_node(case, i, |n| {
-                            if let NodeKind::Html { links, .. } = &mut n.kind {
-                                if let Edge::Node(_, f) = &mut links[j] {
-                                    *f = Form::Absolute;
-                                }
+                            if let NodeKind::Html { links, .. } = &mut n.kind
+                                && let Edge::Node(_, f) = &mut links[j]
+                            {
+                                *f = Form::Absolute;
                             }
                         }));
                     }

@@ -278,10 +278,10 @@ impl Recording {
                 let Some((field, value)) = line.split_once(':') else {
                     continue;
                 };
-                if field.trim().eq_ignore_ascii_case("sitemap") {
-                    if let Some(sitemap) = resolve(url, value.trim()) {
-                        named.insert(sitemap.to_string());
-                    }
+                if field.trim().eq_ignore_ascii_case("sitemap")
+                    && let Some(sitemap) = resolve(url, value.trim())
+                {
+                    named.insert(sitemap.to_string());
                 }
             }
         }

@@ -35,7 +35,7 @@ pub fn check_replay(case: &Case) -> Result<(), String> {
         .budget(budget)
         .build()
         .unwrap();
-    let gzip = case.seed % 2 == 0;
+    let gzip = case.seed.is_multiple_of(2);
     let (recorded, warc) = sim.run_recorded(&config, gzip).map_err(|e| e.to_string())?;
     let recording = Recording::from_bytes(&warc).map_err(|e| format!("recording: {e}"))?;
     let replay = Replay::builder(recording)

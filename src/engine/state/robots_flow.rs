@@ -136,10 +136,9 @@ impl CrawlState<'_> {
                 // Sitemaps named by robots.txt are read when they are on an in-scope host.
                 for text in sitemaps {
                     if let Some(url) = normalize::resolve_with(&job.url, &text, self.config.canon())
+                        && self.scope.host_allowed(&url)
                     {
-                        if self.scope.host_allowed(&url) {
-                            self.add_sitemap(url, 0, 0, now);
-                        }
+                        self.add_sitemap(url, 0, 0, now);
                     }
                 }
                 self.book.finish(chain, HostRules { rules, delay })
