@@ -29,6 +29,7 @@ pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
             ("nofollow", spec.nofollow.is_some()),
             ("images", spec.images.is_some()),
             ("base", spec.base.is_some()),
+            ("meta_robots", spec.meta_robots.is_some()),
             ("pad", spec.pad.is_some()),
             ("body", spec.body.is_some()),
             ("gzip", spec.gzip),
@@ -60,6 +61,7 @@ pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
                     ("nofollow", spec.nofollow.is_some()),
                     ("images", spec.images.is_some()),
                     ("base", spec.base.is_some()),
+                    ("meta_robots", spec.meta_robots.is_some()),
                     ("pad", spec.pad.is_some()),
                 ];
                 if let Some((name, _)) = html_only.iter().find(|(_, set)| *set) {
@@ -96,6 +98,7 @@ pub(super) fn render(url: &str, spec: PageSpec) -> Result<Page, String> {
                 html.try_reserve_exact(size)
                     .map_err(|_| format!("no memory for a body of {pad} bytes of pad"))?;
                 let extra = Extra {
+                    meta_robots: spec.meta_robots.as_deref(),
                     nofollow: &nofollow,
                     images: &images,
                 };
@@ -125,6 +128,7 @@ pub fn render_html(links: &[String], base: Option<&str>, pad: Option<usize>) -> 
     let pad = pad.unwrap_or(0);
     let mut html = String::with_capacity(html_size(links, pad));
     let extra = Extra {
+        meta_robots: None,
         nofollow: &[],
         images: &[],
     };
@@ -140,6 +144,8 @@ fn html_size(links: &[String], pad: usize) -> usize {
 /// The links of an HTML page besides its plain `<a href>`s.
 #[derive(Clone, Copy)]
 struct Extra<'a> {
+    /// Rendered as `<meta name="robots" content>`.
+    meta_robots: Option<&'a str>,
     /// Rendered as `<a rel="nofollow" href>`.
     nofollow: &'a [String],
     /// Rendered as `<img src>`.
@@ -154,6 +160,11 @@ fn write_html(
     pad: usize,
 ) {
     html.push_str("<!doctype html><html><head>");
+    if let Some(content) = extra.meta_robots {
+        html.push_str("<meta name=\"robots\" content=\"");
+        escape_into(html, content);
+        html.push_str("\">");
+    }
     if let Some(base) = base {
         html.push_str("<base href=\"");
         escape_into(html, base);

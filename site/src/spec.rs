@@ -55,6 +55,10 @@ pub struct PageSpec {
     /// A `<base href>` for the HTML page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<String>,
+    /// The `content` of a `<meta name="robots">` for the HTML page (`nofollow`, `noindex`,
+    /// `none`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_robots: Option<String>,
     /// Bytes of filler text added to the HTML page, to make it bigger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pad: Option<usize>,

@@ -400,3 +400,24 @@ fn a_gzip_page_serves_its_body_compressed() {
         "{redirect}"
     );
 }
+
+#[test]
+fn a_meta_robots_tag_goes_in_the_head() {
+    let site = Site::from_json(
+        r#"{"pages": {"http://a.test/": {"links": ["/b"], "meta_robots": "noindex, nofollow"}}}"#,
+    )
+    .unwrap();
+    let body = site.page(0).response().body;
+    let html = std::str::from_utf8(&body).unwrap();
+    assert!(
+        html.contains(r#"<head><meta name="robots" content="noindex, nofollow"></head>"#),
+        "{html}"
+    );
+    let found = links::extract(html.as_bytes());
+    assert!(found.robots.nofollow && found.robots.noindex);
+    let raw = err(r#"{"pages": {"http://a.test/": {"body": "x", "meta_robots": "none"}}}"#);
+    assert!(
+        raw.contains("a raw \"body\" cannot have \"meta_robots\""),
+        "{raw}"
+    );
+}

@@ -160,6 +160,22 @@ pub struct Node {
     pub images: Vec<Edge>,
     /// Its URL has the query `?a=1&b=2` (which [`Form::Swapped`] spells `?b=2&a=1`).
     pub query: bool,
+    /// An HTML node's `<meta name="robots">` content: an index in [`META_ROBOTS`].
+    pub meta_robots: Option<usize>,
+}
+
+/// The `<meta name="robots">` contents a node may have.
+pub const META_ROBOTS: [&str; 5] = ["nofollow", "noindex", "none", "NoIndex, NoFollow", "all"];
+
+/// What a meta robots content says, read as a crawler must (comma-separated, case-insensitive;
+/// `none` is both): (nofollow, noindex).
+pub fn meta_robots_says(content: &str) -> (bool, bool) {
+    let words: Vec<String> = content
+        .split(',')
+        .map(|w| w.trim().to_ascii_lowercase())
+        .collect();
+    let has = |w: &str| words.iter().any(|x| x == w || x == "none");
+    (has("nofollow"), has("noindex"))
 }
 
 impl Node {
@@ -174,6 +190,7 @@ impl Node {
             nofollow: Vec::new(),
             images: Vec::new(),
             query: false,
+            meta_robots: None,
         }
     }
 }
@@ -202,7 +219,7 @@ impl Default for Network {
 }
 
 /// The features a case may draw, as `crawl-sim fuzz` counts them on its `drawn:` line.
-pub const FEATURES: [&str; 14] = [
+pub const FEATURES: [&str; 15] = [
     "robots",
     "sitemaps",
     "max_pages",
@@ -217,6 +234,7 @@ pub const FEATURES: [&str; 14] = [
     "max_per_host",
     "retry_after",
     "crashes",
+    "meta_robots",
 ];
 
 /// One generated case: a graph, its network, crawl options and a seed.
@@ -304,6 +322,10 @@ impl Case {
         set("max_pages_per_host", self.max_pages_per_host.is_some());
         set("sitemaps", !self.sitemaps.is_empty());
         set("crashes", !self.crashes.is_empty());
+        set(
+            "meta_robots",
+            self.nodes.iter().any(|n| n.meta_robots.is_some()),
+        );
         drawn
     }
 

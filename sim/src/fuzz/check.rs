@@ -70,7 +70,9 @@ pub enum Property {
     Liveness,
     /// A body downloaded that `html_bodies_only` says to skip, or one skipped that should not be.
     Bodies,
-    /// The `nofollow` cuts differ, in all, from the `rel=nofollow` links of the pages fetched.
+    /// The `nofollow` cuts differ, in all, from the `rel=nofollow` links of the pages fetched
+    /// (all the links of a page whose meta robots says `nofollow`), or a record's `noindex`
+    /// from its page's meta robots.
     Nofollow,
     /// A page limit exceeded, or a URL left unfetched with no limit full.
     Limits,
@@ -265,7 +267,21 @@ fn check_nofollow(
     let mut want = 0;
     for (url, record) in by_url {
         let parsed = Url::parse(url).expect("records hold absolute URLs");
-        want += oracle.nofollow_links(&parsed, &oracle.final_of(&parsed, Some(record)));
+        let last = oracle.final_of(&parsed, Some(record));
+        want += oracle.nofollow_links(&parsed, &last);
+        let noindex = match last {
+            Final::Status {
+                status: 200,
+                page: Some(i),
+            } if matches!(oracle.case().nodes[i].kind, NodeKind::Html { .. }) => oracle.meta(i).1,
+            _ => false,
+        };
+        ensure!(
+            Property::Nofollow,
+            record.noindex == noindex,
+            "{url}: noindex {}, but its meta robots says {noindex}",
+            record.noindex
+        );
     }
     let got = run.summary.cuts.get(&Cut::Nofollow).copied().unwrap_or(0);
     ensure!(

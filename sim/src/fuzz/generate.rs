@@ -23,7 +23,7 @@
 use crawler_site::{Faults, Latency, Scripted};
 
 use super::case::{
-    Case, DOWN, Edge, Form, GARBAGE, HOSTS, Location, Network, Node, NodeKind, Target,
+    Case, DOWN, Edge, Form, GARBAGE, HOSTS, Location, META_ROBOTS, Network, Node, NodeKind, Target,
 };
 use super::crash::Crash;
 use super::robots::{Agent, Group, RobotsFile, Rule};
@@ -219,6 +219,7 @@ fn node(rng: &mut Rng, until_ms: Option<f64>, max_links: u64) -> Node {
         nofollow: Vec::new(),
         images: Vec::new(),
         query: false,
+        meta_robots: None,
     }
 }
 
@@ -310,6 +311,14 @@ pub fn generate(seed: u64) -> Case {
             if rng.chance(0.5) {
                 let file = robots_file(&mut rng, &case, host);
                 case.robots_files.insert(host, file);
+            }
+        }
+    }
+    if rng.chance(0.2) {
+        // <meta name="robots"> on a few pages: nofollow stops all their links, noindex is told.
+        for node in &mut case.nodes {
+            if matches!(node.kind, NodeKind::Html { .. }) && rng.chance(1.0 / 3.0) {
+                node.meta_robots = Some(rng.below(META_ROBOTS.len() as u64) as usize);
             }
         }
     }

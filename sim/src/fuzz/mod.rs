@@ -41,8 +41,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use case::{
-    Case, DOWN, EXCLUDE, Edge, FEATURES, Form, GARBAGE, HOSTS, Location, Network, Node, NodeKind,
-    Target,
+    Case, DOWN, EXCLUDE, Edge, FEATURES, Form, GARBAGE, HOSTS, Location, META_ROBOTS, Network,
+    Node, NodeKind, Target, meta_robots_says,
 };
 pub use check::{Failure, Passed, Property, check, first_difference};
 pub use crash::Crash;

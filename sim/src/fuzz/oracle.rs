@@ -24,7 +24,7 @@ use crawler::Record;
 use crawler_site::Scripted;
 use url::Url;
 
-use super::case::{Case, EXCLUDE, HOSTS, NodeKind};
+use super::case::{Case, EXCLUDE, HOSTS, META_ROBOTS, NodeKind, meta_robots_says};
 
 /// What the last try of a URL got, as far as edges are concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,6 +262,9 @@ impl<'a> Oracle<'a> {
         };
         let mut out = Vec::new();
         match &self.case.nodes[*i].kind {
+            NodeKind::Html { .. } if *status == 200 && self.meta(*i).0 => {
+                // meta robots nofollow: no link of the page is followed.
+            }
             NodeKind::Html { links, base } if *status == 200 => {
                 let base_url = Case::base(base)
                     .and_then(|b| url.join(&b).ok())
@@ -311,10 +314,27 @@ impl<'a> Oracle<'a> {
             .and_then(|b| url.join(&b).ok())
             .filter(|b| !matches!(b.scheme(), "data" | "javascript"))
             .unwrap_or_else(|| url.clone());
-        node.nofollow
-            .iter()
+        let NodeKind::Html { links, .. } = &node.kind else {
+            return 0;
+        };
+        // With meta robots nofollow every link counts (images only when assets are followed:
+        // otherwise they are not looked at).
+        let images = node.images.iter().filter(|_| self.case.assets);
+        let counted: Vec<_> = match self.meta(*i).0 {
+            true => links.iter().chain(&node.nofollow).chain(images).collect(),
+            false => node.nofollow.iter().collect(),
+        };
+        counted
+            .into_iter()
             .filter(|link| resolve(&base_url, &self.case.href(link)).is_some())
             .count()
+    }
+
+    /// What node `i`'s meta robots says: (nofollow, noindex).
+    pub fn meta(&self, i: usize) -> (bool, bool) {
+        self.case.nodes[i]
+            .meta_robots
+            .map_or((false, false), |m| meta_robots_says(META_ROBOTS[m]))
     }
 
     /// The robots.txt URL of `url`'s origin.

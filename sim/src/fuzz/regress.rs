@@ -41,7 +41,9 @@ use crawler::{Config, ScopeMode};
 use crawler_cli::CrawlArgs;
 use crawler_site::{PageSpec, SiteSpec};
 
-use super::case::{Case, Edge, Form, GARBAGE, HOSTS, Location, Node, NodeKind, Target};
+use super::case::{
+    Case, Edge, Form, GARBAGE, HOSTS, Location, META_ROBOTS, Node, NodeKind, Target,
+};
 use super::robots::RobotsFile;
 use super::sitemaps::{Sitemap, SitemapFile};
 
@@ -324,6 +326,15 @@ impl Reader {
         node.faults = page.faults;
         node.nofollow = self.edges(page.nofollow.as_deref().unwrap_or_default())?;
         node.images = self.edges(page.images.as_deref().unwrap_or_default())?;
+        node.meta_robots = match page.meta_robots.as_deref() {
+            None => None,
+            Some(m) => Some(
+                META_ROBOTS
+                    .iter()
+                    .position(|&x| x == m)
+                    .ok_or_else(|| format!("meta robots {m:?}"))?,
+            ),
+        };
         Ok(node)
     }
 

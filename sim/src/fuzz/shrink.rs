@@ -282,6 +282,7 @@ fn option_variants(case: &Case) -> Vec<Case> {
     push(&|c| c.max_pages_per_host = None);
     push(&|c| c.sort_query = false);
     push(&|c| c.nodes.iter_mut().for_each(|n| n.query = false));
+    push(&|c| c.nodes.iter_mut().for_each(|n| n.meta_robots = None));
     push(&|c| c.robots_files.clear());
     for &host in case.robots_files.keys() {
         push(&|c| {

@@ -6,7 +6,7 @@ use crawler_site::{PageSpec, SiteSpec};
 
 use super::super::robots::RobotsFile;
 use super::super::sitemaps::SitemapFile;
-use super::{Case, HOSTS, NodeKind};
+use super::{Case, HOSTS, META_ROBOTS, NodeKind};
 
 impl Case {
     /// The site file of this case.
@@ -28,6 +28,7 @@ impl Case {
                 NodeKind::Html { links, base } => {
                     page.links = Some(links.iter().map(|l| self.href(l)).collect());
                     page.base = Case::base(base);
+                    page.meta_robots = node.meta_robots.map(|i| META_ROBOTS[i].to_string());
                     if !node.nofollow.is_empty() {
                         page.nofollow = Some(node.nofollow.iter().map(|l| self.href(l)).collect());
                     }
