@@ -1,160 +1,20 @@
 //! `crawl --record`: the WARC file of a real crawl, checked by an independent reader, Python's
-//! `warcio` (`warcio check` for the digests and the format, then every record read back).
-//!
-//! The tests provide warcio themselves: unless `WARCIO_PYTHON` names a Python that has it, the
-//! first test to need it makes a venv at `target/warcio-venv` with `python3 -m venv` and installs
-//! warcio there from PyPI (once; later runs reuse it). Without `python3`, or without PyPI, these
-//! tests fail, saying so: they never skip.
+//! `warcio` (`warcio check` for the digests and the format, then every record read back; see
+//! `support/warcio.rs` for how the tests get warcio).
 
 mod support;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use serde::Deserialize;
 use support::server::{Body, Reply, Server};
-
-/// A Python interpreter that can `import warcio`: `WARCIO_PYTHON`, else the venv these tests
-/// make (see the module docs), made once per test run; or a loud failure.
-fn warcio_python() -> PathBuf {
-    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    PYTHON
-        .get_or_init(find_or_make_warcio)
-        .clone()
-        .unwrap_or_else(|why| panic!("{why}"))
-}
-
-fn has_warcio(python: &Path) -> bool {
-    Command::new(python)
-        .args(["-c", "import warcio"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn find_or_make_warcio() -> Result<PathBuf, String> {
-    if let Some(python) = std::env::var_os("WARCIO_PYTHON").map(PathBuf::from) {
-        return match has_warcio(&python) {
-            true => Ok(python),
-            false => Err(format!(
-                "WARCIO_PYTHON={} cannot import warcio",
-                python.display()
-            )),
-        };
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/warcio-venv");
-    let python = venv.join("bin/python");
-    if has_warcio(&python) {
-        return Ok(python);
-    }
-    let run = |program: &Path, args: &[&str]| -> Result<(), String> {
-        let out = Command::new(program)
-            .args(args)
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
-        match out.status.success() {
-            true => Ok(()),
-            false => Err(format!(
-                "{} {args:?} failed: {}",
-                program.display(),
-                String::from_utf8_lossy(&out.stderr)
-            )),
-        }
-    };
-    let _ = std::fs::remove_dir_all(&venv);
-    let venv_arg = venv.to_str().ok_or("the target directory is not UTF-8")?;
-    run(Path::new("python3"), &["-m", "venv", venv_arg])?;
-    run(&python, &["-m", "pip", "install", "-q", "warcio"])?;
-    match has_warcio(&python) {
-        true => Ok(python),
-        false => Err(format!("{} still cannot import warcio", python.display())),
-    }
-}
-
-/// One record as warcio reads it.
-#[derive(Debug, Deserialize)]
-struct Rec {
-    #[serde(rename = "type")]
-    kind: String,
-    uri: Option<String>,
-    status: Option<u16>,
-    /// HTTP header fields (response or request), names lowercased.
-    http: BTreeMap<String, String>,
-    /// The payload as stored (still content-encoded), hex.
-    raw: String,
-    /// The payload decoded by warcio (gzip undone), as text.
-    decoded: String,
-    /// The `crawler-fetch-error` field of a metadata record.
-    error: Option<String>,
-    truncated: Option<String>,
-}
-
-/// Reads every record twice with warcio: once for the payload as stored, once for the payload
-/// as warcio decodes it (gzip undone), and prints them as JSON.
-const READ: &str = r#"
-import json, sys
-from warcio.archiveiterator import ArchiveIterator
-
-def records(decode):
-    with open(sys.argv[1], 'rb') as f:
-        for r in ArchiveIterator(f):
-            payload = r.content_stream().read() if decode else r.raw_stream.read()
-            yield r, payload
-
-out = []
-for (r, raw), (_, decoded) in zip(records(False), records(True)):
-    http, status, error = {}, None, None
-    if r.http_headers is not None:
-        http = {k.lower(): v for k, v in r.http_headers.headers}
-        if r.rec_type == 'response':
-            status = int(r.http_headers.get_statuscode())
-    if r.rec_type == 'metadata':
-        for line in raw.decode().splitlines():
-            if line.startswith('crawler-fetch-error: '):
-                error = line[len('crawler-fetch-error: '):]
-    out.append({'type': r.rec_type, 'uri': r.rec_headers.get_header('WARC-Target-URI'),
-                'status': status, 'http': http, 'raw': raw.hex(),
-                'decoded': decoded.decode('utf-8', 'replace'), 'error': error,
-                'truncated': r.rec_headers.get_header('WARC-Truncated')})
-json.dump(out, sys.stdout)
-"#;
-
-/// `warcio check` on `path`, then every record as warcio reads it.
-fn warcio_read(path: &Path) -> Vec<Rec> {
-    let python = warcio_python();
-    let check = Command::new(&python)
-        .args([
-            "-c",
-            "import sys; from warcio.cli import main; main(sys.argv[1:])",
-        ])
-        .args(["check", "-v"])
-        .arg(path)
-        .output()
-        .expect("run warcio check");
-    assert!(
-        check.status.success(),
-        "warcio check failed:\n{}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
-    let read = Command::new(&python)
-        .args(["-c", READ])
-        .arg(path)
-        .output()
-        .expect("run warcio");
-    assert!(
-        read.status.success(),
-        "warcio could not read the file: {}",
-        String::from_utf8_lossy(&read.stderr)
-    );
-    serde_json::from_slice(&read.stdout).expect("warcio's json")
-}
+use support::warcio::{Rec, warcio_read};
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = GzEncoder::new(Vec::new(), Compression::default());
