@@ -201,7 +201,8 @@ impl KeptLinks {
             } else {
                 *c
             });
-            hrefs.push_str(&link.url.len().to_string());
+            // No allocation per link: a page has hundreds.
+            let _ = std::fmt::Write::write_fmt(&mut hrefs, format_args!("{}", link.url.len()));
             hrefs.push(':');
             hrefs.push_str(&link.url);
         }

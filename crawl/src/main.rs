@@ -9,6 +9,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use crawl::app::{self, AppError, Cli};
 
+/// mimalloc, not glibc's malloc: with `--state`, completions made on the crawl's thread are
+/// freed on the state's writer thread, which glibc's per-thread arenas pay for (BENCHMARKS.md,
+/// "The crawl state").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     app::init_logging(&cli.crawl);
