@@ -80,10 +80,10 @@ impl GenSite {
         let across = page((i * 37 + 11) % n);
         links.push((across.clone(), across));
         let mut extra = |path: String| links.push((path.clone(), path));
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             extra(format!("/r/{i}"));
         }
-        if i % 100 == 0 {
+        if i.is_multiple_of(100) {
             extra(format!("/c/{i}"));
         }
         if i % 60 == 7 {
