@@ -74,6 +74,12 @@ pub trait Store {
 
     /// `kept` finished in this run; it is the store's to make durable, when it chooses.
     fn keep(&mut self, kept: Kept);
+
+    /// `false` when [`Store::keep`] would throw its argument away: the engine then builds no
+    /// [`Kept`] at all (a crawl without a store pays nothing for the seam). Default: `true`.
+    fn keeps(&self) -> bool {
+        true
+    }
 }
 
 /// No memory at all: every run starts afresh (what [`Crawler::run`](crate::Crawler::run) uses).
@@ -86,6 +92,10 @@ impl Store for NoStore {
     }
 
     fn keep(&mut self, _: Kept) {}
+
+    fn keeps(&self) -> bool {
+        false
+    }
 }
 
 /// A [`Store`] in memory: everything kept is kept at once.
