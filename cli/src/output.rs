@@ -106,6 +106,30 @@ pub fn verbose_line(record: &Record) -> String {
     }
 }
 
+/// Opens the output file at `path` (made if missing) cut back to `len` bytes, for appending: what
+/// a resumed crawl kept of it (what lies past `len` belongs to URLs it fetches again). A file
+/// shorter than `len` is an error: it is not the one the crawl wrote.
+pub fn cut_back(path: &Path, len: u64) -> Result<File, String> {
+    let cannot = |e: io::Error| format!("cannot write {}: {e}", path.display());
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(cannot)?;
+    let had = file.metadata().map_err(cannot)?.len();
+    if had < len {
+        return Err(format!(
+            "{} has {had} bytes, but the crawl state says it had {len}: not the file this crawl \
+             wrote",
+            path.display()
+        ));
+    }
+    file.set_len(len).map_err(cannot)?;
+    io::Seek::seek(&mut file, io::SeekFrom::End(0)).map_err(cannot)?;
+    Ok(file)
+}
+
 /// Writes a crawl's outputs: JSON lines as records arrive, the report at the end.
 ///
 /// A failed write does not panic: the first error is kept, further records are not written,
@@ -145,25 +169,7 @@ impl Output {
                 let cannot = |e: io::Error| format!("cannot write {}: {e}", path.display());
                 let file = match resume {
                     None => File::create(path).map_err(cannot)?,
-                    Some(len) => {
-                        let mut file = std::fs::OpenOptions::new()
-                            .write(true)
-                            .create(true)
-                            .truncate(false)
-                            .open(path)
-                            .map_err(cannot)?;
-                        let had = file.metadata().map_err(cannot)?.len();
-                        if had < len {
-                            return Err(format!(
-                                "{} has {had} bytes, but the crawl state says it had {len}: not \
-                                 the file this crawl wrote",
-                                path.display()
-                            ));
-                        }
-                        file.set_len(len).map_err(cannot)?;
-                        io::Seek::seek(&mut file, io::SeekFrom::End(0)).map_err(cannot)?;
-                        file
-                    }
+                    Some(len) => cut_back(path, len)?,
                 };
                 sync = Some(file.try_clone().map_err(cannot)?);
                 let out: Box<dyn Write> = Box::new(file);

@@ -229,7 +229,8 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
         Output::open_at(&cli.crawl, resume.map(|o| o.jsonl)).map_err(AppError::Usage)?;
     let transport = match (&cli.record, resume) {
         (Some(path), Some(at)) => {
-            Recorder::resume(transport, path, config.roots(), at.warc).map_err(AppError::Usage)?
+            let file = crawler_cli::cut_back(path, at.warc).map_err(AppError::Usage)?;
+            Recorder::resume(transport, file, path, config.roots()).map_err(AppError::Usage)?
         }
         (Some(path), None) => {
             Recorder::create(transport, path, config.roots()).map_err(AppError::Usage)?

@@ -66,40 +66,19 @@ impl<T: Transport> Recorder<T> {
     /// A recorder writing to a new file at `path` (gzip per record if the name ends in `.gz`),
     /// opened with its `warcinfo` record.
     pub fn create(inner: T, path: &Path, roots: &[url::Url]) -> Result<Self, String> {
-        Recorder::open(inner, path, roots, None)
+        let file =
+            File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Recorder::open(inner, file, path, roots)
     }
 
-    /// A recorder appending to the file at `path` after cutting it back to `len` bytes (what a
-    /// resumed crawl kept of it: a record torn by a kill lies past that), with a `warcinfo`
-    /// record for this run. A file shorter than `len` is an error: it is not the one the crawl
-    /// wrote.
-    pub fn resume(inner: T, path: &Path, roots: &[url::Url], len: u64) -> Result<Self, String> {
-        Recorder::open(inner, path, roots, Some(len))
+    /// A recorder appending to `file` (already cut back to what a resumed crawl kept of the
+    /// recording at `path`: `crawler_cli::cut_back`), with a `warcinfo` record for this run.
+    pub fn resume(inner: T, file: File, path: &Path, roots: &[url::Url]) -> Result<Self, String> {
+        Recorder::open(inner, file, path, roots)
     }
 
-    fn open(inner: T, path: &Path, roots: &[url::Url], cut: Option<u64>) -> Result<Self, String> {
+    fn open(inner: T, file: File, path: &Path, roots: &[url::Url]) -> Result<Self, String> {
         let cannot = |e: io::Error| format!("cannot write {}: {e}", path.display());
-        let file = match cut {
-            None => File::create(path).map_err(cannot)?,
-            Some(len) => {
-                let mut file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .open(path)
-                    .map_err(cannot)?;
-                let had = file.metadata().map_err(cannot)?.len();
-                if had < len {
-                    return Err(format!(
-                        "{} has {had} bytes, but the crawl state says it had {len}: not the                          file this crawl wrote",
-                        path.display()
-                    ));
-                }
-                file.set_len(len).map_err(cannot)?;
-                io::Seek::seek(&mut file, io::SeekFrom::End(0)).map_err(cannot)?;
-                file
-            }
-        };
         let gzip = path.extension().is_some_and(|e| e == "gz");
         let mut writer = WarcWriter::new(
             OneWrite {

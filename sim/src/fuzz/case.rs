@@ -19,7 +19,7 @@ use crawler_site::{Faults, Latency, Scripted};
 
 use super::crash::Crash;
 use super::robots::RobotsFile;
-use super::sitemaps::{Sitemap, SitemapFile};
+use super::sitemaps::Sitemap;
 
 /// The hosts a node can live on. `www.a.test` is in strict scope of `a.test` (www toggled),
 /// `sub.a.test` only in lenient scope, `other.test` in neither; `down.a.test` always refuses
@@ -73,6 +73,36 @@ pub enum Form {
     /// query, the same as [`Form::Absolute`].
     Swapped,
 }
+
+impl Form {
+    /// Every form, the absolute one first (the order a regression file's spellings are tried
+    /// in; no two forms spell a node alike, but `Swapped` spells a node without a query as
+    /// `Absolute` does).
+    pub const ALL: [Form; 10] = [
+        Form::Absolute,
+        Form::Path,
+        Form::Relative(0),
+        Form::Relative(1),
+        Form::Relative(2),
+        Form::Fragment,
+        Form::Upper,
+        Form::DefaultPort,
+        Form::ProtocolRelative,
+        Form::Swapped,
+    ];
+}
+
+/// Stops the build when a [`Form`] is added and not listed in [`Form::ALL`].
+const _: fn(Form) = |form| match form {
+    Form::Absolute
+    | Form::Path
+    | Form::Relative(_)
+    | Form::Fragment
+    | Form::Upper
+    | Form::DefaultPort
+    | Form::ProtocolRelative
+    | Form::Swapped => {}
+};
 
 /// The node an edge points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -487,79 +517,6 @@ impl Case {
             .expect("a case's options are valid")
     }
 
-    /// The longest wait between two requests of one URL that a correct engine may make: its
-    /// backoff cap, or a `Retry-After` the network sends.
-    pub fn max_wait(&self, config: &Config) -> Duration {
-        let retry_after = self
-            .nodes
-            .iter()
-            .filter_map(|n| n.faults)
-            .chain([self.network.faults])
-            .filter_map(|f| f.retry_after)
-            .max()
-            .map_or(Duration::ZERO, |s| Duration::from_secs(u64::from(s)));
-        config
-            .max_backoff()
-            .max(retry_after.min(config.max_retry_after()))
-    }
-
-    /// A virtual-time bound no correct crawl can exceed, in whole seconds: every URL the graph
-    /// can name, fetched one after the other, each try timing out after the longest wait and
-    /// the host's delay.
-    pub fn budget(&self, config: &Config) -> Duration {
-        let edges: usize = self
-            .nodes
-            .iter()
-            .map(|n| match &n.kind {
-                // Images are URLs the crawl fetches too when it follows assets.
-                NodeKind::Html { links, .. } if self.assets => links.len() + n.images.len(),
-                NodeKind::Html { links, .. } => links.len(),
-                _ => 1,
-            })
-            .sum();
-        let listed: usize = self
-            .sitemaps
-            .iter()
-            .map(|s| match &s.file {
-                SitemapFile::Urls(edges) => edges.len(),
-                SitemapFile::Index(list) => list.len(),
-                _ => 1,
-            })
-            .sum();
-        // Every URL a node or sitemap names, and one robots.txt per host.
-        let urls =
-            (self.nodes.len() + edges + self.sitemaps.len() + listed + HOSTS.len() + 1) as u32;
-        let per_try = config.timeout() + self.max_wait(config) + self.max_delay(config);
-        let bound = per_try * config.max_tries() * urls + Duration::from_secs(1);
-        Duration::from_secs(bound.as_secs() + 1)
-    }
-
-    /// The longest a correct crawl that still has work can go without a request reaching the
-    /// server or a record: a request running into its timeout, then the longest wait before the
-    /// next try and the host's delay (plus a second of slack).
-    pub fn stall_budget(&self, config: &Config) -> Duration {
-        config.timeout() + self.max_wait(config) + self.max_delay(config) + Duration::from_secs(1)
-    }
-
-    /// The longest time between two requests to one host that politeness asks for: the
-    /// crawl's delay, or a larger robots.txt `Crawl-delay` (capped as the engine caps it).
-    pub fn max_delay(&self, config: &Config) -> Duration {
-        let crawl_delay = self
-            .robots_files
-            .values()
-            .filter_map(|f| match f {
-                RobotsFile::Rules {
-                    crawl_delay_64ths, ..
-                } => *crawl_delay_64ths,
-                _ => None,
-            })
-            .max()
-            .map_or(Duration::ZERO, |d| Duration::from_secs(u64::from(d)) / 64);
-        config
-            .delay()
-            .max(crawl_delay.min(config.max_crawl_delay()))
-    }
-
     /// When the faulty phase of URL `url`'s node (or the network's) ends, in virtual ms; `None`
     /// when the faults never stop.
     pub fn faults_until(&self, node: Option<usize>) -> Option<f64> {
@@ -568,6 +525,8 @@ impl Case {
     }
 }
 
+#[path = "case/budget.rs"]
+mod budget;
 #[path = "case/site.rs"]
 mod site;
 

@@ -60,32 +60,6 @@ pub const REGRESSION_FORMAT: u32 = 1;
 /// low enough that a hand-written index cannot make the reader allocate without bound.
 const MAX_INDEX: usize = 100_000;
 
-/// Every [`Form`], in the order spellings are tried (no two forms spell a node alike).
-const FORMS: [Form; 10] = [
-    Form::Absolute,
-    Form::Path,
-    Form::Relative(0),
-    Form::Relative(1),
-    Form::Relative(2),
-    Form::Fragment,
-    Form::Upper,
-    Form::DefaultPort,
-    Form::ProtocolRelative,
-    Form::Swapped,
-];
-
-/// Stops the build when a [`Form`] is added and not listed in [`FORMS`].
-const _: fn(Form) = |form| match form {
-    Form::Absolute
-    | Form::Path
-    | Form::Relative(_)
-    | Form::Fragment
-    | Form::Upper
-    | Form::DefaultPort
-    | Form::ProtocolRelative
-    | Form::Swapped => {}
-};
-
 /// The crawl options of `config` as `crawl-sim` arguments: [`crawler_cli::args_of`] without the
 /// roots, which the site file holds.
 pub fn options_of(config: &Config) -> Vec<String> {
@@ -372,7 +346,7 @@ impl Reader {
         let query = text.split('#').next().unwrap_or_default().contains('?');
         self.probe.nodes[index].excluded = excluded;
         self.probe.nodes[index].query = query;
-        for form in FORMS {
+        for form in Form::ALL {
             let hosts: Vec<usize> = (0..HOSTS.len())
                 .filter(|&h| {
                     self.probe.nodes[index].host = h;

@@ -9,20 +9,7 @@ fn spellings_and_targets() {
     case.nodes[3].excluded = true;
     assert_eq!(case.url(2), "http://www.a.test/n2");
     assert_eq!(case.url(3), "http://a.test/x3");
-    let spelled: Vec<String> = [
-        Form::Absolute,
-        Form::Path,
-        Form::Relative(0),
-        Form::Relative(1),
-        Form::Relative(2),
-        Form::Fragment,
-        Form::Upper,
-        Form::DefaultPort,
-        Form::ProtocolRelative,
-    ]
-    .iter()
-    .map(|&f| case.spell(2, f))
-    .collect();
+    let spelled: Vec<String> = Form::ALL.iter().map(|&f| case.spell(2, f)).collect();
     assert_eq!(
         spelled,
         [
@@ -34,7 +21,8 @@ fn spellings_and_targets() {
             "http://www.a.test/n2#frag",
             "HTTP://WWW.A.TEST/n2",
             "http://www.a.test:80/n2",
-            "//www.a.test/n2"
+            "//www.a.test/n2",
+            "http://www.a.test/n2"
         ]
     );
     assert_eq!(case.index(&Target::Any(0)), 0);

@@ -45,7 +45,7 @@ fn generated_cases_read_back_get_the_same_verdict() {
 /// trailing unlisted node nothing names is left out; every form of spelling is read.
 #[test]
 fn locations_forms_and_unlisted_nodes() {
-    let links = FORMS
+    let links = Form::ALL
         .iter()
         .map(|&f| Edge::Node(Target::Node(3), f))
         .chain([
