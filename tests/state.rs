@@ -321,6 +321,19 @@ fn sigterm_then_resume_with_other_options() {
     );
     assert!(before == after, "a refused resume changed the outputs");
 
+    // Other output files than the state's: refused too (a resume cuts them back).
+    let mut args = crawl.args(&["-q"]);
+    let i = args.iter().position(|a| a == "--jsonl").unwrap();
+    args[i + 1] = crawl
+        .jsonl
+        .with_extension("other.jsonl")
+        .display()
+        .to_string();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = support::crawl(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--jsonl"), "{}", stderr(&out));
+
     // How fast to crawl may change.
     let out = crawl.run(&["-q", "--max-tasks", "2"]);
     assert_eq!(out.status.code(), Some(0), "seed {seed}: {}", stderr(&out));

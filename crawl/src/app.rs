@@ -204,7 +204,7 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
     ])
     .map_err(AppError::Usage)?;
     let kept = match &cli.state {
-        Some(dir) => Some(open_state(dir, &cli.crawl, &config)?),
+        Some(dir) => Some(open_state(dir, cli, &config)?),
         None => None,
     };
     if let (Some(kept), Some(dir)) = (&kept, &cli.state)
@@ -275,7 +275,9 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
             }
             log_record(record);
             output.record(record);
-            if let Some(k) = &kept {
+            // Nothing is committed once an output failed: what it missed must be done again.
+            let failed = output.error().is_some() || crawler.transport().error().is_some();
+            if let Some(k) = kept.as_ref().filter(|_| !failed) {
                 let mut k = k.borrow_mut();
                 if k.due()
                     && let Err(e) = state::commit(&mut k, &mut output, crawler.transport())
@@ -299,7 +301,10 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
     if let Some(k) = &kept {
         // Every line is out: the last batch, and whether the crawl is over.
         let mut k = k.borrow_mut();
-        let over = !summary.interrupted && state_error.is_none() && output.error().is_none();
+        let over = !summary.interrupted
+            && state_error.is_none()
+            && output.error().is_none()
+            && crawler.transport().error().is_none();
         if over && k.error().is_none() {
             k.set_finished();
         }
@@ -336,7 +341,8 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
 }
 
 /// Opens the crawl state in `dir` and holds it to the options that define the crawl.
-fn open_state(dir: &Path, args: &CrawlArgs, config: &Config) -> Result<SqliteStore, AppError> {
+fn open_state(dir: &Path, cli: &Cli, config: &Config) -> Result<SqliteStore, AppError> {
+    let args = &cli.crawl;
     if args.jsonl.as_deref().is_some_and(|p| p == Path::new("-")) {
         return Err(AppError::Usage(
             "--state needs --jsonl to be a file: lines on stdout cannot be taken back when a \
@@ -345,7 +351,20 @@ fn open_state(dir: &Path, args: &CrawlArgs, config: &Config) -> Result<SqliteSto
         ));
     }
     let mut kept = SqliteStore::open(dir).map_err(|e| AppError::Output(e.to_string()))?;
-    let now = state::defining_options(config);
+    // The output files are the crawl's too: a resume cuts them back to what the state says
+    // they held, which is only right for the very files it wrote.
+    let outputs = [
+        ("--jsonl", args.jsonl.as_deref()),
+        ("--record", cli.record.as_deref()),
+    ];
+    let mut now = Vec::new();
+    for (flag, path) in outputs {
+        if let Some(path) = path {
+            let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            now.push(format!("{flag}={}", path.display()));
+        }
+    }
+    now.extend(state::defining_options(config));
     match &kept.meta().options {
         Some(was) => state::check_options(was, &now)
             .map_err(|e| AppError::Usage(format!("{}: {e}", dir.display())))?,

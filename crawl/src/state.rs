@@ -4,9 +4,10 @@
 //! it replays those and fetches the rest. What is decided here:
 //!
 //! - which options *define* a crawl ([`defining_options`]): roots, scope, exclude, limits,
-//!   robots, assets, retries, ... are kept in the state at the first run, and a resume with
-//!   other ones is refused, naming the option ([`check_options`]); options about *how* to crawl
-//!   (timeouts, `--max-tasks`, politeness, outputs, progress, verbosity) may change;
+//!   robots, assets, retries, ... are kept in the state at the first run, with the `--jsonl`
+//!   and `--record` files (a resume cuts those back), and a resume with other ones is refused,
+//!   naming the option ([`check_options`]); options about *how* to crawl (timeouts,
+//!   `--max-tasks`, politeness, progress, verbosity) may change;
 //! - when to commit: [`commit`] hands the state the outputs' lengths and files, which its writer
 //!   syncs before it commits, so the outputs are never shorter than the state says (on resume
 //!   they are cut back to those lengths).

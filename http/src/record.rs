@@ -144,6 +144,11 @@ impl<T: Transport> Recorder<T> {
             return Ok((0, None));
         };
         let mut warc = file.borrow_mut();
+        // After a failed write the file may end in part of a record: its length is no place
+        // to resume from, and the exchanges since were not recorded.
+        if let Some(e) = &warc.error {
+            return Err(e.clone());
+        }
         let path = warc.path.display().to_string();
         let out = &warc.writer.get_mut().file;
         let cannot = |e: io::Error| format!("cannot write {path}: {e}");

@@ -238,3 +238,5 @@ mod tests_events;
 mod tests_links;
 #[cfg(test)]
 mod tests_robots;
+#[cfg(test)]
+mod tests_store;

@@ -257,9 +257,21 @@ impl<'a> CrawlState<'a> {
                 break;
             };
             let host = self.host_of(&url, now);
+            // Decided now when the host's robots.txt is known; else when the job comes up.
+            if !self.allowed_by_robots(id, host, &url) {
+                continue;
+            }
             if let Some(kept) = self.store.kept(url.as_str()) {
-                // Fetched by an earlier run, so robots.txt (the same rules, replayed) and the
-                // page caps let it through then: it is redone, not fetched.
+                if !matches!(kept.fetch, FetchKind::Page | FetchKind::Redirect) {
+                    // A robots.txt or a sitemap in the run that kept it (a replay comes to URLs
+                    // in another order than fetches did): never a page; left for its own flow,
+                    // which replays it when it asks for it.
+                    self.table.finish(id, UrlState::Unqueued);
+                    continue;
+                }
+                // Fetched by an earlier run, so robots.txt (the same rules, replayed: they let it
+                // through above, or will when known) and the page caps let it through then: it
+                // is redone, not fetched.
                 *self.schedule.places(host) += 1;
                 self.admitted += 1;
                 let job = Job {
@@ -273,11 +285,8 @@ impl<'a> CrawlState<'a> {
                 self.replay.push_back((job, kept));
                 continue;
             }
-            // Decided now when the host's robots.txt is known; else when the job comes up.
-            if !self.allowed_by_robots(id, host, &url) {
-                continue;
-            }
-            // Likewise its place in `max_pages_per_host`.
+            // Its place in `max_pages_per_host`: taken now when the host's robots.txt is known,
+            // else when the job comes up.
             let placed = !self.config.robots || self.book.rules(host).is_some();
             if placed {
                 let places = self.schedule.places(host);
@@ -377,9 +386,10 @@ impl<'a> CrawlState<'a> {
         }
     }
 
-    /// The store's completion for `url`, if an earlier run kept one.
-    fn kept(&mut self, url: &Url) -> Option<Kept> {
-        self.store.kept(url.as_str())
+    /// The store's completion for `url` if an earlier run kept one as a `fetch`: a URL kept as
+    /// something else is fetched afresh.
+    fn kept(&mut self, url: &Url, fetch: FetchKind) -> Option<Kept> {
+        self.store.kept(url.as_str()).filter(|k| k.fetch == fetch)
     }
 
     /// Turns a URL's final outcome into its record and effects.

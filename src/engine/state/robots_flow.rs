@@ -2,6 +2,7 @@
 //! once (a fetch under way is shared, and so is a chain of redirects that meets another), and its
 //! rules, delay and sitemaps are applied to every host waiting on it.
 
+use super::super::event::FetchKind;
 use std::time::Duration;
 
 use url::Url;
@@ -74,7 +75,7 @@ impl CrawlState<'_> {
         // Claimed by the robots flow: never queued as a page.
         self.table.finish(id, UrlState::Fetched);
         let (host, _) = self.schedule.host_of(&url);
-        let kept = self.kept(&url);
+        let kept = self.kept(&url, FetchKind::Robots);
         let job = Job {
             id,
             url,

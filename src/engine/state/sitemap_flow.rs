@@ -1,6 +1,7 @@
 //! The sitemap flow: sitemaps named by the user or by robots.txt, and those an index lists, are
 //! fetched once each; the pages they list join the frontier one hop from the roots.
 
+use super::super::event::FetchKind;
 use std::time::Duration;
 
 use url::Url;
@@ -31,7 +32,7 @@ impl CrawlState<'_> {
         }
         self.table.finish(id, UrlState::Fetched); // Claimed: never queued as a page.
         let host = self.host_of(&url, now);
-        let kept = self.kept(&url);
+        let kept = self.kept(&url, FetchKind::Sitemap);
         let kind = JobKind::Sitemap { depth, hops };
         let job = Job {
             id,
