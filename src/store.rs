@@ -229,7 +229,13 @@ impl KeptLinks {
         let mut links = Vec::new();
         let mut rest = self.hrefs.as_str();
         while let Some(c) = rest.chars().next() {
-            let bad = || format!("kept links: cannot read {:?}", &rest[..rest.len().min(40)]);
+            let bad = || {
+                let excerpt = rest
+                    .char_indices()
+                    .nth(40)
+                    .map_or(rest, |(i, _)| &rest[..i]);
+                format!("kept links: cannot read {excerpt:?}")
+            };
             let kind = KINDS
                 .iter()
                 .find(|(_, k)| *k == c.to_ascii_lowercase())
@@ -372,7 +378,8 @@ mod tests {
         };
         assert_eq!(links.links(), Ok(found.clone()));
         assert_eq!(links.why.as_deref(), Some("cut"));
-        for bad in ["z3:abc", "a3abc", "a9:abc", "ax:abc"] {
+        let long = format!("z{}", "\u{e9}".repeat(30));
+        for bad in ["z3:abc", "a3abc", "a9:abc", "ax:abc", "a1:\u{e9}", &long] {
             let bad = KeptLinks {
                 hrefs: bad.into(),
                 ..links.clone()

@@ -66,8 +66,9 @@ pub struct Cli {
 
     /// Keep the crawl's state in DIR (made if missing), so that the same command run again
     /// after any stop (the end, Ctrl-C, SIGTERM, kill -9, a power cut) goes on where it stopped:
-    /// URLs finished before are not fetched again, and --jsonl and --record are appended to,
-    /// each URL in them once. The options that define the crawl (roots, scope, limits, robots,
+    /// URLs finished before are not fetched again, and --jsonl and --record are appended to
+    /// (each URL once in the JSONL; a URL cut off mid-retries has its earlier tries recorded
+    /// again). The options that define the crawl (roots, scope, limits, robots,
     /// ...) are kept too; a resume with other ones is refused. See "Long crawls" in the README.
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
@@ -279,13 +280,13 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
             let failed = output.error().is_some() || crawler.transport().error().is_some();
             if let Some(k) = kept.as_ref().filter(|_| !failed) {
                 let mut k = k.borrow_mut();
-                if k.due()
+                if let Some(e) = k.error() {
+                    // A lookup failed and the URL was fetched again: commit nothing more.
+                    state_error.get_or_insert(e.to_string());
+                } else if k.due()
                     && let Err(e) = state::commit(&mut k, &mut output, crawler.transport())
                 {
                     state_error.get_or_insert(e);
-                }
-                if let Some(e) = k.error() {
-                    state_error.get_or_insert(e.to_string());
                 }
             }
             if output.error().is_some()
@@ -305,10 +306,17 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
             && state_error.is_none()
             && output.error().is_none()
             && crawler.transport().error().is_none();
-        if over && k.error().is_none() {
+        if let Some(e) = k.error() {
+            // A lookup failed: the URL was fetched and written again, so nothing since the
+            // last commit may be kept.
+            state_error.get_or_insert(e.to_string());
+        }
+        if over && state_error.is_none() {
             k.set_finished();
         }
-        if let Err(e) = state::commit(&mut k, &mut output, crawler.transport()) {
+        if state_error.is_none()
+            && let Err(e) = state::commit(&mut k, &mut output, crawler.transport())
+        {
             state_error.get_or_insert(e);
         }
         if let Err(e) = k.wait() {
@@ -343,21 +351,34 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
 /// Opens the crawl state in `dir` and holds it to the options that define the crawl.
 fn open_state(dir: &Path, cli: &Cli, config: &Config) -> Result<SqliteStore, AppError> {
     let args = &cli.crawl;
-    if args.jsonl.as_deref().is_some_and(|p| p == Path::new("-")) {
+    if cli.is_demo() {
         return Err(AppError::Usage(
-            "--state needs --jsonl to be a file: lines on stdout cannot be taken back when a \
-             crawl resumes"
+            "--state cannot keep `crawl demo`: its server takes a new port each time, so its \
+             URLs change from run to run"
                 .into(),
         ));
     }
-    let mut kept = SqliteStore::open(dir).map_err(|e| AppError::Output(e.to_string()))?;
-    // The output files are the crawl's too: a resume cuts them back to what the state says
-    // they held, which is only right for the very files it wrote.
+    // A resume cuts the outputs back and syncs them: only regular files can be.
     let outputs = [
         ("--jsonl", args.jsonl.as_deref()),
         ("--record", cli.record.as_deref()),
     ];
-    let mut now = Vec::new();
+    for (flag, path) in outputs {
+        let special = path
+            .and_then(|p| std::fs::metadata(p).ok())
+            .is_some_and(|m| !m.is_file());
+        if path.is_some_and(|p| p == Path::new("-")) || special {
+            return Err(AppError::Usage(format!(
+                "--state needs {flag} to be a file: lines on stdout or a device cannot be taken \
+                 back when a crawl resumes"
+            )));
+        }
+    }
+    let mut kept = SqliteStore::open(dir).map_err(|e| AppError::Output(e.to_string()))?;
+    // The output files are the crawl's too: a resume cuts them back to what the state says
+    // they held, which is only right for the very files it wrote. And --max-body decides what
+    // is truncated and which links are found.
+    let mut now = vec![format!("--max-body={}", cli.max_body)];
     for (flag, path) in outputs {
         if let Some(path) = path {
             let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());

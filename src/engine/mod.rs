@@ -151,6 +151,11 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
             // What earlier runs finished is redone first, at once: no transport, no slot, no
             // delay; what it finds is admitted in turn.
             while let Some((job, kept)) = state.replay.pop_front() {
+                if stop.is_some_and(Stop::is_stopped) {
+                    // Left to do: the next run replays it.
+                    state.replay.push_front((job, kept));
+                    break;
+                }
                 let done = state.finish_kept(job, kept, now);
                 let progress = Progress {
                     done: state.summary.urls,
@@ -215,7 +220,8 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
         if not_followed > 0 {
             summary.cuts.insert(Cut::NotFollowed, not_followed);
         }
-        summary.todo += (state.schedule.queued() + state.table.queued()) as u64;
+        summary.todo +=
+            (state.schedule.queued() + state.table.queued() + state.replay.len()) as u64;
         summary.elapsed = self.clock.now().saturating_sub(start);
         summary.max_tasks = config.max_tasks;
         summary

@@ -319,16 +319,21 @@ fn empty_disallows_as_noops(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
             value.iter().all(|b| b.is_ascii_whitespace())
         })
     };
-    if !body.split(|&b| b == b'\n').any(is_empty_disallow) {
+    // Lines end at `\n`, `\r` or `\r\n`, as the parser reads them.
+    let lines = || body.split_inclusive(|&b| b == b'\n' || b == b'\r');
+    fn content(line: &[u8]) -> &[u8] {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        line.strip_suffix(b"\r").unwrap_or(line)
+    }
+    if !lines().any(|line| is_empty_disallow(content(line))) {
         return std::borrow::Cow::Borrowed(body);
     }
     let mut out = Vec::with_capacity(body.len());
-    for (n, line) in body.split(|&b| b == b'\n').enumerate() {
-        if n > 0 {
-            out.push(b'\n');
-        }
-        if is_empty_disallow(line) {
+    for line in lines() {
+        let text = content(line);
+        if is_empty_disallow(text) {
             out.extend_from_slice(b"Allow:");
+            out.extend_from_slice(&line[text.len()..]);
         } else {
             out.extend_from_slice(line);
         }
