@@ -102,6 +102,17 @@ impl Crawl {
             .expect("start crawl")
     }
 
+    /// The URLs the state holds now, read from its SQLite file as it is on disk.
+    fn kept(&self) -> u64 {
+        let path = self.state.join("state.sqlite");
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+        let db = rusqlite::Connection::open_with_flags(path, flags).expect("the state opens");
+        let n: i64 = db
+            .query_row("SELECT count(*) FROM kept", [], |r| r.get(0))
+            .expect("the state has its table");
+        n as u64
+    }
+
     fn run(&self, extra: &[&str]) -> Output {
         self.spawn(extra).wait_with_output().expect("run crawl")
     }
@@ -248,7 +259,16 @@ fn killed_four_times_then_resumed_every_url_is_out_once() {
             stderr(&out)
         );
     }
+    // What the state kept by the last kill is replayed, not fetched: the last run asks the
+    // server for exactly the rest (the site has no faults, so one request per URL).
+    let kept = crawl.kept();
+    let requests = crawl.server.requests().len();
     let out = crawl.run(&["-q", "--max-tasks", "4"]);
+    assert_eq!(
+        (crawl.server.requests().len() - requests) as u64,
+        total - kept,
+        "seed {seed}: the last run fetched what the state had kept ({kept} URLs)"
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -268,7 +288,13 @@ fn killed_four_times_then_resumed_every_url_is_out_once() {
         std::fs::read(&crawl.warc).unwrap(),
     );
     for quiet in [&["-q"][..], &[]] {
+        let requests = crawl.server.requests().len();
         let out = crawl.run(&[quiet, &["--max-tasks", "4"]].concat());
+        assert_eq!(
+            crawl.server.requests().len(),
+            requests,
+            "a finished crawl fetched"
+        );
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert_eq!(
             stderr(&out).contains("finished already"),

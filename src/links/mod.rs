@@ -76,7 +76,6 @@ mod testgen;
 mod values;
 mod xml;
 
-use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -87,7 +86,7 @@ pub use values::Robots;
 pub use xml::{Format, extract_xhtml_into, extract_xml, extract_xml_into, format_of, is_xml};
 
 /// The links of one HTML document.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Links {
     /// The `href` of the first `<base href>`, if any.
     pub base: Option<String>,
@@ -108,7 +107,7 @@ impl Links {
 }
 
 /// One link found in a document: its raw value (entities decoded, nothing resolved).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     /// The URL as written.
     pub url: String,
@@ -119,7 +118,7 @@ pub struct Link {
 }
 
 /// Where a [`Link`] came from (the module header has the full table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum LinkKind {
     /// `a` or `area` `href`.

@@ -301,11 +301,6 @@ impl SqliteStore {
             || (!self.pending.is_empty() && self.last_commit.elapsed() >= INTERVAL)
     }
 
-    /// Completions waiting for a commit.
-    pub fn pending(&self) -> usize {
-        self.pending.len()
-    }
-
     /// The first error met while looking up or keeping a completion, if any: the crawl must
     /// stop, since going on could fetch and record a URL twice.
     pub fn error(&self) -> Option<&str> {
@@ -381,15 +376,6 @@ impl SqliteStore {
         }
         Ok(())
     }
-
-    /// Bytes the state takes on disk now (the database and its write-ahead log).
-    pub fn disk_bytes(dir: &Path) -> u64 {
-        ["", "-wal", "-shm"]
-            .iter()
-            .filter_map(|suffix| std::fs::metadata(dir.join(format!("{FILE}{suffix}"))).ok())
-            .map(|m| m.len())
-            .sum()
-    }
 }
 
 impl Drop for SqliteStore {
@@ -456,7 +442,7 @@ mod tests {
         let mut store = SqliteStore::open(dir.path()).unwrap();
         store.keep(kept("http://h/a"));
         store.keep(kept("http://h/b"));
-        assert_eq!(store.pending(), 2);
+        assert_eq!(store.pending.len(), 2);
         let offsets = Offsets {
             jsonl: 10,
             warc: 20,
@@ -475,7 +461,6 @@ mod tests {
         store.wait().unwrap();
         drop(store);
         assert!(SqliteStore::open(dir.path()).unwrap().meta().finished);
-        assert!(SqliteStore::disk_bytes(dir.path()) > 0);
     }
 
     #[test]
@@ -499,6 +484,11 @@ mod tests {
         assert!(store.due());
         store.commit(Offsets::default(), Vec::new()).unwrap();
         assert!(!store.due());
+        // One waiting completion: due once a commit interval has passed.
+        store.keep(kept("http://h/x"));
+        assert!(!store.due());
+        store.last_commit -= INTERVAL;
+        assert!(store.due());
     }
 
     #[test]

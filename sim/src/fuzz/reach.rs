@@ -50,14 +50,6 @@ enum Verdict<'c> {
 }
 
 impl Oracle<'_> {
-    /// The URLs a correct crawl fetches, given the engine's records for random outcomes.
-    pub fn reachable(
-        &self,
-        records: &BTreeMap<String, &Record>,
-    ) -> BTreeMap<String, Vec<OracleLabel>> {
-        self.reach(records).labels
-    }
-
     /// The search (see the module docs).
     pub fn reach(&self, records: &BTreeMap<String, &Record>) -> Reach {
         let case = self.case();
