@@ -16,7 +16,9 @@
 //! - [`report`]: JSON lines and the `reporting.py`-style text report;
 //! - [`body`]: response body decoding and caps, for transports;
 //! - [`strids`]: the string table behind the URL table, shared with the site format;
-//! - [`store`]: the crawl's durable memory, a seam: a stopped crawl goes on where it stopped.
+//! - [`store`]: the crawl's durable memory, a seam: a stopped crawl goes on where it stopped;
+//! - [`shared`]: one crawl shared by many workers, a seam: leases, fencing and a log of
+//!   completions.
 //!
 //! The rest of the workspace does one job per package around this one: `crawler-http` (the
 //! real transport and clock), `crawler-warc` (recordings; it needs nothing of the engine),
@@ -35,6 +37,7 @@ pub mod normalize;
 mod problem;
 pub mod report;
 mod scope;
+pub mod shared;
 pub mod store;
 pub mod strids;
 mod transport;
@@ -45,5 +48,8 @@ pub use engine::{Crawler, Event, FetchKind, OutLink, Progress, Stop};
 pub use problem::{Cut, Problem, StatusClass};
 pub use report::{Record, Summary};
 pub use scope::{Scope, ScopeMode};
+pub use shared::{
+    Answer, Ask, Claim, Completion, Entry, Held, MemoryShared, Reply, Shared, SharedError,
+};
 pub use store::{Kept, KeptLinks, KeptResponse, MemoryStore, NoStore, Store};
 pub use transport::{FetchError, FetchErrorKind, Request, Response, Transport, Wire};

@@ -1,0 +1,242 @@
+//! The shared state in memory, to the letter of the [semantics](super): the reference the
+//! simulator hands its engines, and the oracle the Redis implementation is compared with.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::{Answer, Ask, Entry, MAX_ENTRIES, Reply, Shared, SharedError};
+use crate::clock::Clock;
+
+/// The shared state of one crawl, in memory, on `C`'s time.
+#[derive(Debug)]
+pub struct MemoryShared<C> {
+    clock: C,
+    state: RefCell<State>,
+}
+
+/// A lease on a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Lease {
+    worker: String,
+    token: u64,
+    deadline: Duration,
+    host: String,
+    /// A request runs under it (it holds one of its host's slots).
+    running: bool,
+}
+
+/// What is known of a host.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Host {
+    running: u32,
+    next: Duration,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    log: Vec<Entry>,
+    /// URLs with an entry.
+    done: BTreeMap<String, ()>,
+    leases: BTreeMap<String, Lease>,
+    hosts: BTreeMap<String, Host>,
+    workers: BTreeMap<String, Duration>,
+    /// The last token given.
+    token: u64,
+}
+
+/// Where a shared crawl stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SharedStatus {
+    /// Entries in the log.
+    pub done: u64,
+    /// Leases held (not expired).
+    pub leased: u64,
+    /// Each worker and when it was last seen.
+    pub workers: Vec<(String, Duration)>,
+}
+
+impl<C: Clock> MemoryShared<C> {
+    /// An empty shared crawl on `clock`'s time.
+    pub fn new(clock: C) -> MemoryShared<C> {
+        MemoryShared {
+            clock,
+            state: RefCell::new(State::default()),
+        }
+    }
+
+    /// Does what one sync does, at once.
+    pub fn apply(&self, ask: Ask) -> Reply {
+        let now = self.clock.now();
+        self.state.borrow_mut().apply(ask, now)
+    }
+
+    /// The log, in order.
+    pub fn log(&self) -> Vec<Entry> {
+        self.state.borrow().log.clone()
+    }
+
+    /// Where the crawl stands now.
+    pub fn status(&self) -> SharedStatus {
+        let now = self.clock.now();
+        let state = self.state.borrow();
+        SharedStatus {
+            done: state.log.len() as u64,
+            leased: state.leases.values().filter(|l| l.deadline > now).count() as u64,
+            workers: state.workers.iter().map(|(w, t)| (w.clone(), *t)).collect(),
+        }
+    }
+}
+
+impl<C: Clock> Shared for MemoryShared<C> {
+    async fn sync(&self, ask: Ask) -> Result<Reply, SharedError> {
+        Ok(self.apply(ask))
+    }
+}
+
+impl State {
+    /// Gives back the host slot of a lease that had a request running.
+    fn free_slot(hosts: &mut BTreeMap<String, Host>, lease: &Lease) {
+        if lease.running {
+            if let Some(host) = hosts.get_mut(&lease.host) {
+                host.running = host.running.saturating_sub(1);
+            }
+        }
+    }
+
+    /// The lease on `url` when `worker` holds it with `token`.
+    fn held(&mut self, url: &str, worker: &str, token: u64) -> Option<&mut Lease> {
+        self.leases
+            .get_mut(url)
+            .filter(|l| l.token == token && l.worker == worker)
+    }
+
+    fn apply(&mut self, ask: Ask, now: Duration) -> Reply {
+        // 1. Expired leases.
+        let expired: Vec<String> = self
+            .leases
+            .iter()
+            .filter(|(_, l)| l.deadline <= now)
+            .map(|(url, _)| url.clone())
+            .collect();
+        for url in expired {
+            let lease = self.leases.remove(&url).expect("listed");
+            Self::free_slot(&mut self.hosts, &lease);
+        }
+        // 2. The worker is seen.
+        self.workers.insert(ask.worker.clone(), now);
+        // 3. Completions.
+        let mut accepted = Vec::with_capacity(ask.done.len());
+        for c in ask.done {
+            let url = c.kept.record.url.clone();
+            let ok =
+                !self.done.contains_key(&url) && self.held(&url, &ask.worker, c.token).is_some();
+            if ok {
+                let lease = self.leases.remove(&url).expect("held");
+                Self::free_slot(&mut self.hosts, &lease);
+                self.done.insert(url, ());
+                self.log.push(Entry {
+                    worker: ask.worker.clone(),
+                    token: c.token,
+                    kept: c.kept,
+                });
+            }
+            accepted.push(ok);
+        }
+        // 4. Tries ended.
+        for h in &ask.ended {
+            if let Some(lease) = self.held(&h.url, &ask.worker, h.token) {
+                if lease.running {
+                    lease.running = false;
+                    let host = lease.host.clone();
+                    if let Some(host) = self.hosts.get_mut(&host) {
+                        host.running = host.running.saturating_sub(1);
+                    }
+                }
+            }
+        }
+        // 5. Leases given up.
+        for h in &ask.release {
+            if self.held(&h.url, &ask.worker, h.token).is_some() {
+                let lease = self.leases.remove(&h.url).expect("held");
+                Self::free_slot(&mut self.hosts, &lease);
+            }
+        }
+        // 6. Renewals.
+        for h in &ask.renew {
+            if let Some(lease) = self.held(&h.url, &ask.worker, h.token) {
+                lease.deadline = now + ask.lease;
+            }
+        }
+        // 7. Claims.
+        let mut answers = Vec::with_capacity(ask.claims.len());
+        for claim in ask.claims {
+            if self.done.contains_key(&claim.url) {
+                answers.push(Answer::Done);
+                continue;
+            }
+            let mine = match self.leases.get(&claim.url) {
+                Some(l) if Some(l.token) == claim.token && l.worker == ask.worker => Some(l.token),
+                Some(l) => {
+                    answers.push(Answer::Held {
+                        wait: l.deadline.saturating_sub(now),
+                    });
+                    continue;
+                }
+                None => None,
+            };
+            let host = self.hosts.entry(claim.host.clone()).or_default();
+            if host.running >= ask.max_per_host {
+                answers.push(Answer::Polite {
+                    wait: Duration::ZERO,
+                });
+                continue;
+            }
+            if host.next > now {
+                answers.push(Answer::Polite {
+                    wait: host.next - now,
+                });
+                continue;
+            }
+            host.running += 1;
+            host.next = now + claim.delay;
+            let token = match mine {
+                Some(token) => token,
+                None => {
+                    self.token += 1;
+                    self.token
+                }
+            };
+            let running_before = self.leases.get(&claim.url).is_some_and(|l| l.running);
+            if running_before {
+                // A claim for a request already running under this lease: the slot it held
+                // is the one just taken.
+                let host = self.hosts.get_mut(&claim.host).expect("made above");
+                host.running -= 1;
+            }
+            self.leases.insert(
+                claim.url,
+                Lease {
+                    worker: ask.worker.clone(),
+                    token,
+                    deadline: now + ask.lease,
+                    host: claim.host,
+                    running: true,
+                },
+            );
+            answers.push(Answer::Granted { token });
+        }
+        // 8. The log from the cursor on.
+        let from = usize::try_from(ask.cursor)
+            .unwrap_or(usize::MAX)
+            .min(self.log.len());
+        let to = (from + MAX_ENTRIES).min(self.log.len());
+        Reply {
+            entries: self.log[from..to].to_vec(),
+            more: to < self.log.len(),
+            answers,
+            accepted,
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! One crawl shared by many workers (engines, in one process or many, on one machine or many),
+//! as a seam: what they must agree on so that every URL is fetched by one of them and recorded
+//! exactly once, politeness holds for the crawl as a whole, and every worker ends when the
+//! crawl does.
+//!
+//! **The design.** A crawl's state is derived from its completions (see [`crate::store`]): the
+//! URL table, labels, frontier, robots rules and counters all follow from which URLs finished
+//! with which answers. So what the workers share is a *log* of completions ([`Entry`]), plus
+//! who holds which URL right now (leases) and when each host may be asked again. Each worker
+//! reads the whole log and derives the crawl from it, as a resumed crawl does from its store;
+//! before fetching a URL it *claims* it ([`Claim`]), and it hands the outcome back as a
+//! [`Completion`], which enters the log only if the worker still holds the URL. A worker
+//! applies its own completions, too, only when they come back from the log: what it records is
+//! what the log accepted.
+//!
+//! All of it goes through one call, [`Shared::sync`]: one round trip that hands over what the
+//! worker has to say ([`Ask`]) and brings back what it needs ([`Reply`]). A worker makes one
+//! sync at a time and batches everything that came up meanwhile into the next one.
+//!
+//! **The semantics** (one sync is atomic; `now` is the shared state's own clock, leases and
+//! waits are durations, so the workers' clocks need not agree):
+//!
+//! 1. Leases whose deadline is `<= now` are dropped; one that had a request running gives its
+//!    host's request slot back.
+//! 2. The worker is seen at `now`.
+//! 3. Each completion in `done`, in order, is *accepted* when its URL has no entry yet and the
+//!    worker holds the URL's lease with that token: the entry is appended to the log, the lease
+//!    is dropped (and its host's slot given back if a request was running). Otherwise it is
+//!    refused and changes nothing (fencing: a worker whose lease expired cannot record a URL
+//!    another worker claimed after it).
+//! 4. Each of `ended` (a try ended, another will follow) whose lease is held with that token:
+//!    its request is no longer running; its host's slot is given back; the lease stays.
+//! 5. Each of `release` held with that token: the lease is dropped (slot given back if running).
+//! 6. Each of `renew` held with that token: its deadline becomes `now + lease`.
+//! 7. Each claim, in order, is answered:
+//!    - [`Answer::Done`] when its URL has an entry;
+//!    - [`Answer::Held`] when another lease holds it (any lease whose token is not the claim's),
+//!      with the time left on that lease;
+//!    - [`Answer::Polite`] when its host has `max_per_host` requests running (`wait` zero: ask
+//!      again later) or may not be asked before `next` (`wait`: until then);
+//!    - else [`Answer::Granted`]: the lease is taken (or kept, for a claim with the token of a
+//!      lease the worker still holds: a retry) with deadline `now + lease` and a request
+//!      running, the host's running count goes up by one and its `next` becomes
+//!      `now + delay`. A new lease gets a new token, greater than every token given before.
+//! 8. The reply brings the log's entries from `cursor` on, at most [`MAX_ENTRIES`] of them
+//!    (`more` when there are others after them).
+//!
+//! [`MemoryShared`] is this in memory: the reference the simulator shares between its engines,
+//! and the oracle the Redis implementation is checked against.
+
+mod memory;
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::store::Kept;
+
+pub use memory::{MemoryShared, SharedStatus};
+
+/// Entries one reply brings at most.
+pub const MAX_ENTRIES: usize = 1000;
+
+/// The state a crawl's workers share (see the [module docs](self)).
+pub trait Shared {
+    /// One round trip: hands over `ask`, brings back the reply (see the module docs for what
+    /// happens in between).
+    fn sync(&self, ask: Ask) -> impl Future<Output = Result<Reply, SharedError>>;
+}
+
+impl<S: Shared + ?Sized> Shared for &S {
+    fn sync(&self, ask: Ask) -> impl Future<Output = Result<Reply, SharedError>> {
+        (**self).sync(ask)
+    }
+}
+
+/// What a worker hands over in one sync.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Ask {
+    /// Who asks: the same name after a restart.
+    pub worker: String,
+    /// Log entries the worker has already read.
+    pub cursor: u64,
+    /// How long a lease lasts without being renewed.
+    pub lease: Duration,
+    /// Requests one host may have running at once, over all workers.
+    pub max_per_host: u32,
+    /// URLs finished, each with the lease it was fetched under.
+    pub done: Vec<Completion>,
+    /// Tries that ended, another to follow: the request no longer runs, the lease is kept.
+    pub ended: Vec<Held>,
+    /// Leases given up (the worker stops).
+    pub release: Vec<Held>,
+    /// Leases to extend.
+    pub renew: Vec<Held>,
+    /// Requests the worker would start.
+    pub claims: Vec<Claim>,
+}
+
+/// A lease a worker holds: a URL and the token it was granted with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    /// The URL.
+    pub url: String,
+    /// The token of its grant.
+    pub token: u64,
+}
+
+/// A finished URL, and the lease under which it was fetched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    /// The token of the lease.
+    pub token: u64,
+    /// The completion (its URL is `kept.record.url`).
+    pub kept: Kept,
+}
+
+/// A request a worker would start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The URL.
+    pub url: String,
+    /// Its host, as the scheduler keys hosts (`scheme://host:port`, no path).
+    pub host: String,
+    /// How long after this request starts the host may be asked again (the worker's
+    /// `--delay`, or the host's `Crawl-delay`).
+    pub delay: Duration,
+    /// The token of the lease the worker holds on the URL already (a retry), if any.
+    pub token: Option<u64>,
+}
+
+/// What one sync brings back.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Reply {
+    /// Log entries from the ask's `cursor` on.
+    pub entries: Vec<Entry>,
+    /// More entries follow these: sync again soon.
+    pub more: bool,
+    /// One answer per claim, in order.
+    pub answers: Vec<Answer>,
+    /// One flag per completion, in order: `true` when it entered the log.
+    pub accepted: Vec<bool>,
+}
+
+/// One completion in the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The worker whose completion it is.
+    pub worker: String,
+    /// The token of the lease it was fetched under.
+    pub token: u64,
+    /// The completion.
+    pub kept: Kept,
+}
+
+/// The answer to a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Start the request: the URL is leased to the worker with `token`.
+    Granted {
+        /// The lease's token.
+        token: u64,
+    },
+    /// The URL is in the log already.
+    Done,
+    /// Another lease holds the URL for `wait` more.
+    Held {
+        /// Time left on the other lease.
+        wait: Duration,
+    },
+    /// The host may not be asked yet: for `wait` more, or (zero) until one of its running
+    /// requests ends.
+    Polite {
+        /// Time until the host's delay has passed; zero when its request slots are full.
+        wait: Duration,
+    },
+}
+
+/// Why a sync failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SharedError {
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+impl SharedError {
+    /// An error saying `message`.
+    pub fn new(message: impl Into<String>) -> SharedError {
+        SharedError {
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for SharedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SharedError {}
