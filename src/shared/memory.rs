@@ -98,10 +98,10 @@ impl<C: Clock> Shared for MemoryShared<C> {
 impl State {
     /// Gives back the host slot of a lease that had a request running.
     fn free_slot(hosts: &mut BTreeMap<String, Host>, lease: &Lease) {
-        if lease.running {
-            if let Some(host) = hosts.get_mut(&lease.host) {
-                host.running = host.running.saturating_sub(1);
-            }
+        if lease.running
+            && let Some(host) = hosts.get_mut(&lease.host)
+        {
+            host.running = host.running.saturating_sub(1);
         }
     }
 
@@ -146,13 +146,13 @@ impl State {
         }
         // 4. Tries ended.
         for h in &ask.ended {
-            if let Some(lease) = self.held(&h.url, &ask.worker, h.token) {
-                if lease.running {
-                    lease.running = false;
-                    let host = lease.host.clone();
-                    if let Some(host) = self.hosts.get_mut(&host) {
-                        host.running = host.running.saturating_sub(1);
-                    }
+            if let Some(lease) = self.held(&h.url, &ask.worker, h.token)
+                && lease.running
+            {
+                lease.running = false;
+                let host = lease.host.clone();
+                if let Some(host) = self.hosts.get_mut(&host) {
+                    host.running = host.running.saturating_sub(1);
                 }
             }
         }
