@@ -15,6 +15,7 @@ mod memo;
 mod rng;
 mod robots;
 mod schedule;
+mod shared_run;
 mod shortcut;
 mod sitemap;
 mod state;
@@ -37,6 +38,7 @@ use crate::transport::Transport;
 use state::CrawlState;
 
 pub use event::{Event, FetchKind, OutLink, Progress};
+pub use shared_run::{POLL, WorkerOptions};
 pub use stop::Stop;
 
 /// A crawler: configuration, transport and clock.
@@ -244,5 +246,7 @@ mod tests_events;
 mod tests_links;
 #[cfg(test)]
 mod tests_robots;
+#[cfg(test)]
+mod tests_shared;
 #[cfg(test)]
 mod tests_store;

@@ -159,6 +159,11 @@ impl Scheduler {
         }
     }
 
+    /// `host`'s delay between request starts.
+    pub fn delay(&self, host: u32) -> Duration {
+        self.hosts[host as usize].delay
+    }
+
     /// How many of `host`'s page places (`max_pages_per_host`) are taken, to take one more.
     pub fn places(&mut self, host: u32) -> &mut u64 {
         &mut self.hosts[host as usize].places

@@ -10,6 +10,7 @@
 
 mod page;
 mod robots_flow;
+mod shared_flow;
 mod sitemap_flow;
 
 use std::collections::VecDeque;
@@ -315,15 +316,23 @@ impl<'a> CrawlState<'a> {
             "a problem left over from another URL"
         );
         self.summary.requests += 1;
+        let fetched = self.settle(fetched, now)?;
+        self.note_retry_cap(&fetched.outcome);
+        Some(self.conclude(fetched, now))
+    }
+
+    /// Takes a finished request off its host: `None` when another try is scheduled, else the
+    /// URL's last try, to be concluded.
+    pub(super) fn settle(&mut self, fetched: Fetched, now: Duration) -> Option<Fetched> {
         self.schedule.finish(fetched.job.host, now);
         let job = &fetched.job;
         let asked = fetch::asked_wait(&fetched.outcome);
-        let cap = self.config.max_retry_after;
-        if let Some(asked) = asked.filter(|&asked| asked > cap) {
+        if asked.is_some_and(|asked| asked > self.config.max_retry_after) {
             // Recorded now, with the answer it got: waiting a year, or retrying early, would
             // both be wrong.
-            self.problem = Some(Problem::RetryAfterBeyondCap { asked, cap });
-        } else if job.try_no < self.config.max_tries && fetch::retryable(&fetched.outcome) {
+            return Some(fetched);
+        }
+        if job.try_no < self.config.max_tries && fetch::retryable(&fetched.outcome) {
             let next_try = job.try_no + 1;
             let wait = fetch::retry_wait(self.config, asked, next_try, &mut self.rng);
             let job = Job {
@@ -333,18 +342,49 @@ impl<'a> CrawlState<'a> {
             self.schedule.retry_at(job, now + wait);
             return None;
         }
-        Some(self.conclude(fetched, now))
+        Some(fetched)
+    }
+
+    /// Sets the problem of an answer that asked to be retried later than `max_retry_after`.
+    fn note_retry_cap(&mut self, outcome: &Result<Response, FetchError>) {
+        let cap = self.config.max_retry_after;
+        if let Some(asked) = fetch::asked_wait(outcome).filter(|&asked| asked > cap) {
+            self.problem = Some(Problem::RetryAfterBeyondCap { asked, cap });
+        }
     }
 
     /// Redoes a URL an earlier run finished, from its kept completion (see [`crate::store`]):
     /// the same record and effects as its last try had, without the transport.
     pub(super) fn finish_kept(&mut self, job: Job, kept: Kept, now: Duration) -> Done {
-        self.summary.requests += u64::from(kept.record.tries);
         let outcome = kept.response();
-        let cap = self.config.max_retry_after;
-        if let Some(asked) = fetch::asked_wait(&outcome).filter(|&asked| asked > cap) {
-            self.problem = Some(Problem::RetryAfterBeyondCap { asked, cap });
-        }
+        self.redo(job, &kept, outcome, now)
+    }
+
+    /// Concludes this worker's own last try of a shared crawl, once the log took its
+    /// completion `kept` (see [`crate::shared`]): the effects come from `kept`, as on every
+    /// other worker, and the event carries the whole `outcome`.
+    pub(super) fn finish_mine(
+        &mut self,
+        job: Job,
+        kept: &Kept,
+        outcome: Result<Response, FetchError>,
+        now: Duration,
+    ) -> Done {
+        let mut done = self.redo(job, kept, outcome, now);
+        done.replayed = false;
+        done
+    }
+
+    /// Concludes `job` from `kept`, with `outcome` as its answer.
+    fn redo(
+        &mut self,
+        job: Job,
+        kept: &Kept,
+        outcome: Result<Response, FetchError>,
+        now: Duration,
+    ) -> Done {
+        self.summary.requests += u64::from(kept.record.tries);
+        self.note_retry_cap(&outcome);
         if let Ok(k) = &kept.outcome {
             let links = k.links.as_ref().map(|kept| match kept.links() {
                 Ok(links) => (links, kept.why.clone()),
@@ -356,6 +396,10 @@ impl<'a> CrawlState<'a> {
                 links,
             });
         }
+        let job = Job {
+            try_no: kept.record.tries,
+            ..job
+        };
         let mut done = self.conclude(Fetched { job, outcome }, now);
         self.replaying = None;
         done.replayed = true;

@@ -86,6 +86,22 @@ impl Warm {
     }
 }
 
+/// Reads the links of `response`, the body of `url`, as `format` says, into `found`; `Err` says
+/// why reading stopped early (the links found before stay in `found`).
+pub(super) fn read_links(
+    format: Format,
+    url: &Url,
+    response: &Response,
+    found: &mut links::Links,
+) -> Result<(), String> {
+    match format {
+        Format::Xml => links::extract_xml_into(&response.body, url, found),
+        Format::Xhtml => links::extract_xhtml_into(&response.body, found),
+        Format::Html => links::extract_into(&response.body, found),
+    }
+    .map_err(|e| e.to_string())
+}
+
 impl CrawlState<'_> {
     /// Turns a URL's last try into its record and feeds what it found to the frontier; for an
     /// HTML page, also gives the URL its links (left in `self.found`) resolve against.
@@ -182,21 +198,13 @@ impl CrawlState<'_> {
         self.table.finish(id, UrlState::Fetched);
         let mut found = std::mem::take(&mut self.found);
         let kept = self.replaying.as_mut().and_then(|r| r.links.take());
-        let read = match (kept, format) {
+        let read = match kept {
             // A kept page brings its links, not its body.
-            (Some((links, why)), _) => {
+            Some((links, why)) => {
                 found = links;
                 why.map_or(Ok(()), Err)
             }
-            (None, Format::Xml) => {
-                links::extract_xml_into(&response.body, url, &mut found).map_err(|e| e.to_string())
-            }
-            (None, Format::Xhtml) => {
-                links::extract_xhtml_into(&response.body, &mut found).map_err(|e| e.to_string())
-            }
-            (None, Format::Html) => {
-                links::extract_into(&response.body, &mut found).map_err(|e| e.to_string())
-            }
+            None => read_links(format, url, response, &mut found),
         };
         if let Err(why) = read {
             // The links found before the parser gave up are followed; the page says why the

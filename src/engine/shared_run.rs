@@ -1,0 +1,549 @@
+//! The crawl loop of one worker of a shared crawl (see [`crate::shared`]).
+//!
+//! The same state as a lone crawl ([`CrawlState`]), fed differently: every job the scheduler
+//! lets start is first *claimed*; only a granted claim starts a fetch. A last try is not
+//! concluded here but handed to the log as a completion; every completion (this worker's own
+//! and the others') is concluded when it comes back from the log, so what a worker records is
+//! exactly what the log accepted, and every worker derives the crawl from the same entries.
+//! Entries for URLs the worker has not come to yet wait in the state's store and are redone
+//! when it does, as a resumed crawl redoes what its store kept.
+//!
+//! One sync is under way at a time; what comes up meanwhile (claims, completions, tries that
+//! ended) waits for the next, so round trips are shared by many pages. The loop wakes for a
+//! finished fetch, a sync's reply, a timer (a host's delay, a retry, a parked claim, a lease to
+//! renew, a poll for entries) or the stop signal, polled in that order.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use futures_util::future::{Either, select};
+use futures_util::stream::FuturesUnordered;
+use rustc_hash::FxHashMap;
+
+use super::fetch::{self, Fetched};
+use super::schedule::Job;
+use super::state::{CrawlState, Done};
+use super::{Crawler, Event, Progress, Stop, stopped};
+use crate::clock::Clock;
+use crate::problem::Cut;
+use crate::report::Summary;
+use crate::shared::{Answer, Ask, Claim, Completion, Held, Reply, Shared, SharedError};
+use crate::store::{Kept, MemoryStore};
+use crate::transport::Transport;
+
+/// How often a worker with nothing to say asks for new entries while it waits for other
+/// workers (their leases, or entries its parked jobs need).
+pub const POLL: Duration = Duration::from_millis(50);
+
+/// How a worker takes part in a shared crawl.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WorkerOptions {
+    /// The worker's name: the same after a restart.
+    pub name: String,
+    /// How long a lease lasts unless renewed (renewed every third of it while held).
+    pub lease: Duration,
+}
+
+impl WorkerOptions {
+    /// A worker called `name`, with leases of 30 s.
+    pub fn new(name: impl Into<String>) -> WorkerOptions {
+        WorkerOptions {
+            name: name.into(),
+            lease: Duration::from_secs(30),
+        }
+    }
+
+    /// Leases of `lease`.
+    pub fn lease(mut self, lease: Duration) -> WorkerOptions {
+        self.lease = lease;
+        self
+    }
+}
+
+/// A worker's side of the protocol: what waits for the next sync, and what the log owes it.
+#[derive(Default)]
+struct Side {
+    cursor: u64,
+    /// Jobs to claim at the next sync.
+    to_claim: Vec<Job>,
+    /// Jobs whose claims the sync under way carries.
+    asking: Vec<Job>,
+    /// Completions for the next sync, and those the sync under way carries.
+    to_send: Vec<Completion>,
+    sending: Vec<Completion>,
+    /// Tries that ended (a retry follows), for the next sync.
+    ended: Vec<Held>,
+    /// Leases held: URL to token.
+    held: BTreeMap<String, u64>,
+    /// Last tries handed to the log, waiting for their entries: URL to (job, answer).
+    mine: FxHashMap<String, Fetched>,
+    /// Jobs whose URL another worker holds: URL to (job, when to claim again).
+    parked: BTreeMap<String, (Job, Duration)>,
+    /// When leases were last renewed, and when the last sync was sent.
+    renewed: Duration,
+    last_sync: Duration,
+    /// The log has more entries than the last reply brought.
+    more: bool,
+}
+
+impl Side {
+    /// Nothing waits on this worker or on the log.
+    fn idle(&self) -> bool {
+        self.to_claim.is_empty()
+            && self.asking.is_empty()
+            && self.to_send.is_empty()
+            && self.sending.is_empty()
+            && self.mine.is_empty()
+            && self.parked.is_empty()
+            && !self.more
+    }
+
+    /// The earliest parked claim to make again.
+    fn next_parked(&self) -> Option<Duration> {
+        self.parked.values().map(|(_, at)| *at).min()
+    }
+}
+
+type Syncing<'s> = Pin<Box<dyn Future<Output = Result<Reply, SharedError>> + 's>>;
+
+impl<T: Transport, C: Clock> Crawler<T, C> {
+    /// Crawls as one worker of a crawl shared through `shared` (see [`crate::shared`]): until
+    /// the crawl, as far as this worker can tell from the log, has nothing left and no URL is
+    /// leased. `on_event` is called once per URL the crawl finished, when its completion comes
+    /// back from the log: with [`Event::replayed`] `false` for this worker's own (those it
+    /// records), `true` for the others'. The summary is the whole crawl's, as the log tells it.
+    /// A failed sync ends the run with its error: what the log took is safe, and the worker's
+    /// leases expire.
+    pub async fn run_shared<S: Shared>(
+        &self,
+        stop: Option<&Stop>,
+        shared: &S,
+        worker: &WorkerOptions,
+        mut on_event: impl FnMut(&Event<'_>),
+    ) -> Result<Summary, SharedError> {
+        let config = &self.config;
+        let start = self.clock.now();
+        let mut arrived = MemoryStore::default();
+        let mut state = CrawlState::new(config, &self.scope, &mut arrived);
+        for root in &config.roots {
+            state.add_root(root.clone());
+        }
+        for sitemap in &config.sitemaps {
+            state.add_sitemap(sitemap.clone(), 0, 0, start);
+        }
+        let max_per_host = config
+            .max_per_host
+            .map_or(u32::MAX, |m| u32::try_from(m).unwrap_or(u32::MAX));
+        let mut side = Side {
+            more: true, // Read the log before deciding anything is left.
+            ..Side::default()
+        };
+        let mut stopped = pin!(stopped(stop));
+        let mut in_flight = FuturesUnordered::new();
+        let mut syncing: Option<Syncing<'_>> = None;
+        let mut failed = None;
+        loop {
+            let now = self.clock.now();
+            let concluded = state.summary.urls;
+            state.admit(now);
+            replay(&mut state, &mut on_event, in_flight.len(), &side, now, stop);
+            state.schedule.release_due(now);
+            // Parked claims whose time has come go back to be claimed.
+            let due: Vec<String> = side
+                .parked
+                .iter()
+                .filter(|(_, (_, at))| *at <= now)
+                .map(|(url, _)| url.clone())
+                .collect();
+            for url in due {
+                let (job, _) = side.parked.remove(&url).expect("listed");
+                side.to_claim.push(job);
+            }
+            // Nothing is claimed before the log is read to its end.
+            while !side.more
+                && in_flight.len() + side.to_claim.len() + side.asking.len() < config.max_tasks
+            {
+                let Some(job) = state.next_job(now) else {
+                    break;
+                };
+                match state.arrived(&job) {
+                    Some(Ok(kept)) => {
+                        state.schedule.finish(job.host, now);
+                        let done = state.finish_kept(job, kept, now);
+                        emit(&mut state, &done, &mut on_event, in_flight.len(), &side);
+                        state.admit(now);
+                    }
+                    Some(Err(())) => state.schedule.finish(job.host, now),
+                    None => side.to_claim.push(job),
+                }
+            }
+            replay(&mut state, &mut on_event, in_flight.len(), &side, now, stop);
+            if state.summary.urls != concluded && !stop.is_some_and(Stop::is_stopped) {
+                // What was redone may have let more jobs in: round again before deciding.
+                continue;
+            }
+            if syncing.is_none() && failed.is_none() {
+                let renew_due = !side.held.is_empty() && now >= side.renewed + worker.lease / 3;
+                let poll_due = now >= side.last_sync + POLL;
+                let waiting = !side.mine.is_empty() || !side.parked.is_empty();
+                let say = !side.to_claim.is_empty()
+                    || !side.to_send.is_empty()
+                    || !side.ended.is_empty()
+                    || side.more
+                    || renew_due
+                    || (waiting && poll_due);
+                if say {
+                    let ask = ask(&mut state, &mut side, worker, max_per_host, renew_due, now);
+                    syncing = Some(Box::pin(shared.sync(ask)));
+                }
+            }
+            if let Some(why) = failed.take() {
+                return Err(why);
+            }
+            let next_due = [
+                state.schedule.next_due(),
+                side.next_parked(),
+                (!side.held.is_empty()).then(|| side.renewed + worker.lease / 3),
+                (!side.mine.is_empty() || !side.parked.is_empty()).then(|| side.last_sync + POLL),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            if in_flight.is_empty()
+                && syncing.is_none()
+                && side.idle()
+                && state.schedule.next_due().is_none()
+                && state.replay.is_empty()
+            {
+                break;
+            }
+            // Checked here too: with replies and fetches always ready, the select below
+            // would never come to the stop signal.
+            let stop_now = stop.is_some_and(Stop::is_stopped);
+            let timer = pin!(async {
+                match next_due {
+                    Some(at) => self.clock.sleep(at.saturating_sub(now)).await,
+                    None => std::future::pending().await,
+                }
+            });
+            let next_done = pin!(async {
+                if in_flight.is_empty() {
+                    std::future::pending().await
+                } else {
+                    in_flight.next().await
+                }
+            });
+            let reply = pin!(async {
+                match syncing.as_mut() {
+                    Some(f) => f.await,
+                    None => std::future::pending().await,
+                }
+            });
+            let woke = select(reply, select(next_done, timer));
+            let woke = if stop_now {
+                None
+            } else {
+                match select(woke, stopped.as_mut()).await {
+                    Either::Left((woke, _)) => Some(woke),
+                    Either::Right(((), _)) => None,
+                }
+            };
+            match woke {
+                Some(Either::Left((reply, _))) => {
+                    syncing = None;
+                    let now = self.clock.now();
+                    match reply {
+                        Ok(reply) => {
+                            take_reply(&mut state, &mut side, reply, now, &mut on_event);
+                            // What the reply granted starts now.
+                            for (job, _) in side_grants(&mut side) {
+                                in_flight.push(fetch::fetch_once(
+                                    &self.transport,
+                                    &self.clock,
+                                    config,
+                                    job,
+                                ));
+                            }
+                        }
+                        Err(why) => failed = Some(why),
+                    }
+                }
+                Some(Either::Right((Either::Left((Some(fetched), _)), _))) => {
+                    let now = self.clock.now();
+                    fetched_one(&mut state, &mut side, fetched, now);
+                }
+                Some(Either::Right(_)) => {}
+                None => {
+                    state.summary.interrupted = true;
+                    state.summary.todo += in_flight.len() as u64;
+                    drop(in_flight);
+                    let now = self.clock.now();
+                    // What the log takes is recorded: the sync under way is seen through, and
+                    // a last one hands over the completions waiting and gives every lease
+                    // back, so other workers need not wait for them to expire.
+                    if let Some(f) = syncing.take()
+                        && let Ok(reply) = f.await
+                    {
+                        take_reply(&mut state, &mut side, reply, now, &mut on_event);
+                    }
+                    let mut ask = ask(&mut state, &mut side, worker, max_per_host, false, now);
+                    ask.claims.clear();
+                    let sent: Vec<&str> = ask
+                        .done
+                        .iter()
+                        .map(|c| c.kept.record.url.as_str())
+                        .collect();
+                    ask.release = side
+                        .held
+                        .iter()
+                        .filter(|(url, _)| !sent.contains(&url.as_str()))
+                        .map(|(url, &token)| Held {
+                            url: url.clone(),
+                            token,
+                        })
+                        .collect();
+                    // Left to do (and counted so): the jobs that were to be claimed.
+                    let unclaimed = std::mem::take(&mut side.asking);
+                    if let Ok(reply) = shared.sync(ask).await {
+                        take_reply(&mut state, &mut side, reply, now, &mut on_event);
+                    }
+                    side.to_claim.extend(unclaimed);
+                    break;
+                }
+            }
+        }
+        let not_followed = state.table.never_allowed();
+        let mut summary = std::mem::take(&mut state.summary);
+        if not_followed > 0 {
+            summary.cuts.insert(Cut::NotFollowed, not_followed);
+        }
+        summary.todo += (state.schedule.queued()
+            + state.table.queued()
+            + state.replay.len()
+            + side.parked.len()
+            + side.to_claim.len()
+            + side.asking.len()) as u64;
+        summary.elapsed = self.clock.now().saturating_sub(start);
+        summary.max_tasks = config.max_tasks;
+        Ok(summary)
+    }
+}
+
+/// The jobs granted by the last reply, with their tokens (taken out of `asking`).
+fn side_grants(side: &mut Side) -> Vec<(Job, u64)> {
+    let granted: Vec<(Job, u64)> = std::mem::take(&mut side.asking)
+        .into_iter()
+        .filter_map(|job| {
+            let token = *side.held.get(job.url.as_str())?;
+            Some((job, token))
+        })
+        .collect();
+    granted
+}
+
+/// Builds the next sync's ask out of what waits.
+fn ask(
+    state: &mut CrawlState<'_>,
+    side: &mut Side,
+    worker: &WorkerOptions,
+    max_per_host: u32,
+    renew: bool,
+    now: Duration,
+) -> Ask {
+    side.asking = std::mem::take(&mut side.to_claim);
+    side.sending = std::mem::take(&mut side.to_send);
+    side.last_sync = now;
+    let claims = side
+        .asking
+        .iter()
+        .map(|job| {
+            let (host, delay) = state.host_key(job);
+            Claim {
+                url: job.url.to_string(),
+                host,
+                delay,
+                token: side.held.get(job.url.as_str()).copied(),
+            }
+        })
+        .collect();
+    let renew = if renew {
+        side.renewed = now;
+        side.held
+            .iter()
+            .map(|(url, &token)| Held {
+                url: url.clone(),
+                token,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ask {
+        worker: worker.name.clone(),
+        cursor: side.cursor,
+        lease: worker.lease,
+        max_per_host,
+        done: side.sending.clone(),
+        ended: std::mem::take(&mut side.ended),
+        release: Vec::new(),
+        renew,
+        claims,
+    }
+}
+
+/// Takes a reply: concludes the entries it brings (or keeps them for later), then sorts out the
+/// claims (granted ones stay in `asking` for [`side_grants`]) and the completions refused.
+fn take_reply(
+    state: &mut CrawlState<'_>,
+    side: &mut Side,
+    reply: Reply,
+    now: Duration,
+    on_event: &mut impl FnMut(&Event<'_>),
+) {
+    side.cursor += reply.entries.len() as u64;
+    side.more = reply.more;
+    for entry in reply.entries {
+        let url = entry.kept.record.url.clone();
+        let own = side.mine.contains_key(&url) && side.held.get(&url) == Some(&entry.token);
+        if own {
+            let fetched = side.mine.remove(&url).expect("checked");
+            side.held.remove(&url);
+            let done = state.finish_mine(fetched.job, &entry.kept, fetched.outcome, now);
+            emit(state, &done, on_event, 0, side);
+        } else if let Some((job, _)) = side.parked.remove(&url) {
+            let done = state.finish_kept(job, entry.kept, now);
+            emit(state, &done, on_event, 0, side);
+        } else {
+            // Redone when the crawl comes to it (or when this worker's own claim or
+            // completion for it is turned down).
+            state.arrive(entry.kept);
+        }
+    }
+    // Completions: a refused one was fenced (the lease had expired): another worker's entry
+    // is redone instead, or, when the URL has none yet, it is claimed again.
+    let sent = std::mem::take(&mut side.sending);
+    for (completion, accepted) in sent.into_iter().zip(reply.accepted) {
+        if accepted {
+            continue;
+        }
+        let url = completion.kept.record.url;
+        side.held.remove(&url);
+        if let Some(fetched) = side.mine.remove(&url) {
+            let job = Job {
+                try_no: 1,
+                ..fetched.job
+            };
+            redo_or_claim(state, side, job, now, on_event);
+        }
+    }
+    // Claims.
+    let asking = std::mem::take(&mut side.asking);
+    let mut granted = Vec::new();
+    for (job, answer) in asking.into_iter().zip(reply.answers) {
+        match answer {
+            Answer::Granted { token } => {
+                side.held.insert(job.url.to_string(), token);
+                granted.push(job);
+            }
+            Answer::Done => {
+                state.schedule.finish(job.host, now);
+                side.held.remove(job.url.as_str());
+                redo_or_claim(state, side, job, now, on_event);
+            }
+            Answer::Held { wait } => {
+                state.schedule.finish(job.host, now);
+                side.held.remove(job.url.as_str());
+                let at = now + wait.max(POLL);
+                side.parked.insert(job.url.to_string(), (job, at));
+            }
+            Answer::Polite { wait } => {
+                state.schedule.finish(job.host, now);
+                state.schedule.retry_at(job, now + wait.max(POLL));
+            }
+        }
+    }
+    side.asking = granted;
+}
+
+/// Redoes `job` from the entry that arrived for it; without one (yet), parks it until one
+/// arrives or it can be claimed again.
+fn redo_or_claim(
+    state: &mut CrawlState<'_>,
+    side: &mut Side,
+    job: Job,
+    now: Duration,
+    on_event: &mut impl FnMut(&Event<'_>),
+) {
+    match state.arrived(&job) {
+        Some(Ok(kept)) => {
+            let done = state.finish_kept(job, kept, now);
+            emit(state, &done, on_event, 0, side);
+        }
+        Some(Err(())) => {}
+        None => {
+            side.parked.insert(job.url.to_string(), (job, now + POLL));
+        }
+    }
+}
+
+/// Takes a finished fetch: a retry to come is an ended try; a last try becomes a completion
+/// for the log.
+fn fetched_one(state: &mut CrawlState<'_>, side: &mut Side, fetched: Fetched, now: Duration) {
+    let url = fetched.job.url.to_string();
+    let token = side.held.get(&url).copied();
+    match state.settle(fetched, now) {
+        None => {
+            if let Some(token) = token {
+                side.ended.push(Held { url, token });
+            }
+        }
+        Some(fetched) => {
+            let Some(token) = token else {
+                return; // Not possible: a fetch starts only under a lease.
+            };
+            let kept: Kept = state.kept_of(&fetched);
+            side.to_send.push(Completion { token, kept });
+            side.mine.insert(url, fetched);
+        }
+    }
+}
+
+/// Hands the caller the event of `done`.
+fn emit(
+    state: &mut CrawlState<'_>,
+    done: &Done,
+    on_event: &mut impl FnMut(&Event<'_>),
+    in_flight: usize,
+    side: &Side,
+) {
+    let progress = Progress {
+        done: state.summary.urls,
+        in_flight,
+        queued: state.schedule.queued() + state.table.queued() + side.parked.len(),
+    };
+    on_event(&state.event(done, progress));
+}
+
+/// Redoes what admission found already in the log.
+fn replay(
+    state: &mut CrawlState<'_>,
+    on_event: &mut impl FnMut(&Event<'_>),
+    in_flight: usize,
+    side: &Side,
+    now: Duration,
+    stop: Option<&Stop>,
+) {
+    while let Some((job, kept)) = state.replay.pop_front() {
+        if stop.is_some_and(Stop::is_stopped) {
+            state.replay.push_front((job, kept));
+            break;
+        }
+        let done = state.finish_kept(job, kept, now);
+        emit(state, &done, on_event, in_flight, side);
+        state.admit(now);
+    }
+}

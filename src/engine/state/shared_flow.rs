@@ -1,0 +1,86 @@
+//! What a worker of a shared crawl (see [`crate::shared`]) needs of the state besides a lone
+//! crawl's: its last tries as completions for the log, and the log's entries to redo.
+
+use std::time::Duration;
+
+use super::super::event::FetchKind;
+use super::super::fetch::Fetched;
+use super::super::frontier::UrlState;
+use super::super::schedule::{Job, JobKind};
+use super::{CrawlState, is_redirect, page};
+use crate::links;
+use crate::report::Record;
+use crate::store::Kept;
+
+impl CrawlState<'_> {
+    /// The completion of `fetched`, a URL's last try, as a shared crawl's log keeps it: what
+    /// [`CrawlState::finish_mine`] and every other worker redo it from. Nothing of the crawl
+    /// changes: a page's links are read, not followed.
+    pub(in crate::engine) fn kept_of(&self, fetched: &Fetched) -> Kept {
+        let job = &fetched.job;
+        let url = job.url.as_str();
+        let (record, fetch) = match &fetched.outcome {
+            Err(e) => (
+                Record::failure(url, job.try_no, 0, e.to_string()),
+                self.fetch_kind(job, None),
+            ),
+            Ok(r) => (
+                Record::response(url, r.status, job.try_no, 0),
+                self.fetch_kind(job, Some(r.status)),
+            ),
+        };
+        let mut found = links::Links::default();
+        let links = match &fetched.outcome {
+            Ok(r) if fetch == FetchKind::Page && (200..300).contains(&r.status) => r
+                .media_type()
+                .as_deref()
+                .and_then(links::format_of)
+                .map(|format| {
+                    let why = page::read_links(format, &job.url, r, &mut found).err();
+                    (&found, why)
+                }),
+            _ => None,
+        };
+        Kept::new(&record, fetch, &fetched.outcome, links)
+    }
+
+    /// What a job's fetch was for, given its answer's status.
+    fn fetch_kind(&self, job: &Job, status: Option<u16>) -> FetchKind {
+        match job.kind {
+            JobKind::Page if status.is_some_and(is_redirect) => FetchKind::Redirect,
+            JobKind::Page => FetchKind::Page,
+            JobKind::Robots { .. } => FetchKind::Robots,
+            JobKind::Sitemap { .. } => FetchKind::Sitemap,
+        }
+    }
+
+    /// Hands the state a completion another worker made (or this one, in an earlier life): it
+    /// is redone when the crawl comes to its URL.
+    pub(in crate::engine) fn arrive(&mut self, kept: Kept) {
+        self.store.keep(kept);
+    }
+
+    /// What arrived for `job`'s URL, if anything: `Some(Ok(kept))` to redo it from,
+    /// `Some(Err(()))` when it arrived as another kind of fetch (the job is dropped, as
+    /// admission drops such a URL).
+    pub(in crate::engine) fn arrived(&mut self, job: &Job) -> Option<Result<Kept, ()>> {
+        let kept = self.store.kept(job.url.as_str())?;
+        let fits = match job.kind {
+            JobKind::Page => matches!(kept.fetch, FetchKind::Page | FetchKind::Redirect),
+            JobKind::Robots { .. } => kept.fetch == FetchKind::Robots,
+            JobKind::Sitemap { .. } => kept.fetch == FetchKind::Sitemap,
+        };
+        if fits {
+            Some(Ok(kept))
+        } else {
+            self.table.finish(job.id, UrlState::Unqueued);
+            Some(Err(()))
+        }
+    }
+
+    /// `job`'s host, as a shared crawl names it, and its delay between requests.
+    pub(in crate::engine) fn host_key(&self, job: &Job) -> (String, Duration) {
+        let key = job.url[..url::Position::BeforePath].to_string();
+        (key, self.schedule.delay(job.host))
+    }
+}

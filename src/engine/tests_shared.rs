@@ -1,0 +1,120 @@
+//! Engine tests of one worker of a shared crawl, over the in-memory reference state: alone it
+//! crawls what a lone crawl does; stopped, another worker takes over and nothing is recorded
+//! twice.
+
+use std::collections::BTreeMap;
+
+use super::tests::{MapSite, SkipClock};
+use crate::{Config, Crawler, FetchKind, MemoryShared, Record, Stop, Summary, WorkerOptions};
+
+fn site() -> MapSite {
+    MapSite::new(&[
+        ("/robots.txt", "text:User-agent: *|Disallow: /no"),
+        ("/", "html:/a /b /no /old"),
+        ("/a", "html:/c /d"),
+        ("/b", "html:/c /e"),
+        ("/old", "301:/a"),
+        ("/c", "503"),
+        ("/d", "html:/"),
+        ("/e", "html:/f"),
+        ("/f", "404"),
+    ])
+}
+
+fn config() -> Config {
+    Config::builder()
+        .root("http://h/")
+        .max_tasks(2)
+        .max_tries(2)
+        .build()
+        .unwrap()
+}
+
+/// Runs one worker over `shared` until the end, or until it has recorded `stop_after` URLs of
+/// its own: its own records, and the URLs it was handed from the log.
+fn work(
+    shared: &MemoryShared<&SkipClock>,
+    clock: &SkipClock,
+    name: &str,
+    stop_after: Option<usize>,
+) -> (Vec<Record>, Vec<String>, Summary) {
+    let crawler = Crawler::new(config(), site(), clock);
+    let stop = Stop::new();
+    let (mut mine, mut others) = (Vec::new(), Vec::new());
+    let summary = futures_executor::block_on(crawler.run_shared(
+        Some(&stop),
+        shared,
+        &WorkerOptions::new(name),
+        |e| {
+            if e.replayed {
+                others.push(e.record.url.clone());
+            } else {
+                mine.push(e.record.clone());
+                if stop_after.is_some_and(|n| mine.len() >= n) {
+                    stop.stop();
+                }
+            }
+        },
+    ))
+    .unwrap();
+    (mine, others, summary)
+}
+
+fn lone() -> (Vec<Record>, Summary) {
+    let crawler = Crawler::new(config(), site(), SkipClock::default());
+    let mut records = Vec::new();
+    let summary = futures_executor::block_on(crawler.run(|e| records.push(e.record.clone())));
+    (records, summary)
+}
+
+fn by_url(records: &[Record]) -> BTreeMap<String, Record> {
+    records.iter().map(|r| (r.url.clone(), r.clone())).collect()
+}
+
+/// One worker alone records what a lone crawl records, URL for URL, and the same summary.
+#[test]
+fn one_worker_crawls_what_a_lone_crawl_does() {
+    let clock = SkipClock::default();
+    let shared = MemoryShared::new(&clock);
+    let (mine, others, summary) = work(&shared, &clock, "w1", None);
+    assert!(others.is_empty(), "{others:?}");
+    let (records, alone) = lone();
+    assert_eq!(by_url(&mine), by_url(&records));
+    assert_eq!(mine.len(), records.len());
+    let timeless = |mut s: Summary| {
+        s.elapsed = Default::default();
+        s
+    };
+    assert_eq!(timeless(summary), timeless(alone));
+    let log = shared.log();
+    assert_eq!(log.len(), records.len());
+    assert!(log.iter().all(|e| e.worker == "w1"));
+    assert!(log.iter().any(|e| e.kept.fetch == FetchKind::Robots));
+}
+
+/// A worker stopped part way gives its leases back; a second worker redoes what the first
+/// recorded and fetches only the rest: every URL recorded once over both, and the second's
+/// summary is the whole crawl's.
+#[test]
+fn a_second_worker_goes_on_where_the_first_stopped() {
+    let (records, alone) = lone();
+    for stop_after in 1..records.len() {
+        let clock = SkipClock::default();
+        let shared = MemoryShared::new(&clock);
+        let (first, _, _) = work(&shared, &clock, "w1", Some(stop_after));
+        let (second, seen, summary) = work(&shared, &clock, "w2", None);
+        let mut all: Vec<String> = first.iter().chain(&second).map(|r| r.url.clone()).collect();
+        all.sort();
+        let mut want: Vec<String> = records.iter().map(|r| r.url.clone()).collect();
+        want.sort();
+        assert_eq!(all, want, "stopped after {stop_after}");
+        let mut first_urls: Vec<String> = first.iter().map(|r| r.url.clone()).collect();
+        first_urls.sort();
+        let mut seen = seen;
+        seen.sort();
+        assert_eq!(seen, first_urls, "stopped after {stop_after}");
+        assert_eq!(summary.urls, alone.urls, "stopped after {stop_after}");
+        assert_eq!(summary.todo, 0);
+        assert_eq!(shared.status().leased, 0, "leases given back");
+    }
+}
