@@ -88,6 +88,11 @@ pub struct Event<'a> {
     /// from what it kept (see [`crate::store`]): nothing was fetched, and its record was
     /// written out then.
     pub replayed: bool,
+    /// The completion is this worker's own: fetched in this run (`replayed` is `false`), or,
+    /// in a shared crawl (see [`crate::shared`]), by a worker of the same name in an earlier
+    /// run, one that may have been killed before it wrote its record out. Always
+    /// `!replayed` outside shared crawls.
+    pub mine: bool,
     /// The URL's record, as the command line writes it.
     pub record: &'a Record,
     /// What the fetch was for.

@@ -88,6 +88,8 @@ struct Side {
     last_sync: Duration,
     /// The log has more entries than the last reply brought.
     more: bool,
+    /// URLs whose entries this worker made under the same name in an earlier run.
+    earlier: rustc_hash::FxHashSet<String>,
 }
 
 impl Side {
@@ -258,7 +260,14 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                     let now = self.clock.now();
                     match reply {
                         Ok(reply) => {
-                            take_reply(&mut state, &mut side, reply, now, &mut on_event);
+                            take_reply(
+                                &mut state,
+                                &mut side,
+                                &worker.name,
+                                reply,
+                                now,
+                                &mut on_event,
+                            );
                             // What the reply granted starts now.
                             for (job, _) in side_grants(&mut side) {
                                 in_flight.push(fetch::fetch_once(
@@ -288,7 +297,14 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                     if let Some(f) = syncing.take()
                         && let Ok(reply) = f.await
                     {
-                        take_reply(&mut state, &mut side, reply, now, &mut on_event);
+                        take_reply(
+                            &mut state,
+                            &mut side,
+                            &worker.name,
+                            reply,
+                            now,
+                            &mut on_event,
+                        );
                     }
                     let mut ask = ask(&mut state, &mut side, worker, max_per_host, false, now);
                     ask.claims.clear();
@@ -309,7 +325,14 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                     // Left to do (and counted so): the jobs that were to be claimed.
                     let unclaimed = std::mem::take(&mut side.asking);
                     if let Ok(reply) = shared.sync(ask).await {
-                        take_reply(&mut state, &mut side, reply, now, &mut on_event);
+                        take_reply(
+                            &mut state,
+                            &mut side,
+                            &worker.name,
+                            reply,
+                            now,
+                            &mut on_event,
+                        );
                     }
                     side.to_claim.extend(unclaimed);
                     break;
@@ -400,6 +423,7 @@ fn ask(
 fn take_reply(
     state: &mut CrawlState<'_>,
     side: &mut Side,
+    worker: &str,
     reply: Reply,
     now: Duration,
     on_event: &mut impl FnMut(&Event<'_>),
@@ -415,9 +439,13 @@ fn take_reply(
             let done = state.finish_mine(fetched.job, &entry.kept, fetched.outcome, now);
             emit(state, &done, on_event, 0, side);
         } else if let Some((job, _)) = side.parked.remove(&url) {
-            let done = state.finish_kept(job, entry.kept, now);
+            let mut done = state.finish_kept(job, entry.kept, now);
+            done.mine = entry.worker == worker;
             emit(state, &done, on_event, 0, side);
         } else {
+            if entry.worker == worker {
+                side.earlier.insert(url);
+            }
             // Redone when the crawl comes to it (or when this worker's own claim or
             // completion for it is turned down).
             state.arrive(entry.kept);
@@ -525,7 +553,9 @@ fn emit(
         in_flight,
         queued: state.schedule.queued() + state.table.queued() + side.parked.len(),
     };
-    on_event(&state.event(done, progress));
+    let mut event = state.event(done, progress);
+    event.mine |= side.earlier.contains(&event.record.url);
+    on_event(&event);
 }
 
 /// Redoes what admission found already in the log.

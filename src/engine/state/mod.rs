@@ -81,6 +81,9 @@ struct Replaying {
 pub(super) struct Done {
     /// Redone from a kept completion (see [`crate::store`]), not fetched in this run.
     pub(super) replayed: bool,
+    /// This worker's own: fetched in this run, or (a shared crawl) by this worker under the
+    /// same name in an earlier run.
+    pub(in crate::engine) mine: bool,
     record: Record,
     fetch: FetchKind,
     outcome: Result<Response, FetchError>,
@@ -372,6 +375,7 @@ impl<'a> CrawlState<'a> {
     ) -> Done {
         let mut done = self.redo(job, kept, outcome, now);
         done.replayed = false;
+        done.mine = true;
         done
     }
 
@@ -403,6 +407,7 @@ impl<'a> CrawlState<'a> {
         let mut done = self.conclude(Fetched { job, outcome }, now);
         self.replaying = None;
         done.replayed = true;
+        done.mine = false;
         done
     }
 
@@ -464,6 +469,7 @@ impl<'a> CrawlState<'a> {
         record.error = problem.as_ref().map(Problem::to_string);
         Done {
             replayed: false,
+            mine: true,
             record,
             fetch,
             outcome,
@@ -518,6 +524,7 @@ impl<'a> CrawlState<'a> {
     pub(super) fn event<'s>(&'s self, done: &'s Done, progress: Progress) -> Event<'s> {
         Event {
             replayed: done.replayed,
+            mine: done.mine,
             record: &done.record,
             fetch: done.fetch,
             outcome: &done.outcome,
