@@ -49,17 +49,16 @@ pub(crate) fn describe(e: &RedisError, place: &Place) -> SharedError {
     } else if e.is_connection_dropped() || e.is_io_error() {
         format!("lost the connection to Redis at {place}: {e}")
     } else {
-        match e.kind() {
-            ErrorKind::AuthenticationFailed => {
-                format!("Redis at {place} refused the password: {e}")
-            }
-            ErrorKind::Server(_) if e.code() == Some("NOAUTH") => {
-                format!("Redis at {place} needs a password (redis://:PASSWORD@HOST:PORT/DB): {e}")
-            }
-            ErrorKind::Server(_) if e.to_string().contains("script") || e.code() == Some("ERR") => {
-                format!("the shared crawl's script failed in Redis at {place}: {e}")
-            }
-            _ => format!("Redis at {place}: {e}"),
+        let text = e.to_string();
+        if e.kind() == ErrorKind::AuthenticationFailed || e.code() == Some("WRONGPASS") {
+            format!("Redis at {place} refused the password: {text}")
+        } else if e.code() == Some("NOAUTH") {
+            format!("Redis at {place} needs a password (redis://:PASSWORD@HOST:PORT/DB): {text}")
+        } else if text.contains("user_script") {
+            // Redis names the script and the line that failed in its message.
+            format!("the shared crawl's script failed in Redis at {place}: {text}")
+        } else {
+            format!("Redis at {place}: {text}")
         }
     };
     SharedError::new(message)

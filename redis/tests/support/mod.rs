@@ -1,6 +1,9 @@
 //! A real redis-server for the tests: started on a free port of 127.0.0.1, without
 //! persistence, killed when dropped.
 
+// Each test file uses its own part of the support.
+#![allow(dead_code)]
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -95,4 +98,23 @@ pub fn fresh_id(name: &str) -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+impl Server {
+    /// Sends one command by hand (RESP) and brings back the first line of the answer: for
+    /// what a test does to the server behind a client's back.
+    pub fn command(&self, args: &[&str]) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        let mut req = format!("*{}\r\n", args.len());
+        for a in args {
+            req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        s.write_all(req.as_bytes()).expect("write");
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        while s.read_exact(&mut byte).is_ok() && byte[0] != b'\n' {
+            line.push(byte[0]);
+        }
+        String::from_utf8_lossy(&line).trim_end().to_string()
+    }
 }
