@@ -8,7 +8,9 @@
 //! Lua script with nothing else in between, so each [`Shared::sync`] is *one* round trip: an
 //! `EVALSHA` of `lua/sync.lua` (an `EVAL` the first time a server has not seen it, which also
 //! caches it). Time is the server's (`TIME`, in milliseconds), so the workers' clocks need not
-//! agree; leases, delays and waits are whole milliseconds (a lease or delay is rounded up).
+//! agree; leases, delays and waits are whole milliseconds (a lease or delay is rounded up). It
+//! needs Redis 5 or later (or Valkey): a script that reads `TIME` and then writes is replicated
+//! by its effects.
 //!
 //! **Keys**, all under `crawl:{ID}:` (the braces make the id a cluster hash tag, so one crawl's
 //! keys live together):

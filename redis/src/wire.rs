@@ -122,7 +122,7 @@ pub(crate) fn sync_args(ask: &Ask, now: Option<u64>) -> Result<Vec<Vec<u8>>, Sha
 pub(crate) fn unexpected(what: &str) -> SharedError {
     SharedError::new(format!(
         "Redis answered the shared crawl's script with something unexpected ({what}): is the \
-         server a Redis 6.2 or later?"
+         server a Redis 5 or later?"
     ))
 }
 

@@ -70,7 +70,8 @@ enum Step {
         ended: Vec<(usize, Tok)>,
         release: Vec<(usize, Tok)>,
         renew: Vec<(usize, Tok)>,
-        claims: Vec<(usize, u64, Option<Tok>)>,
+        /// URL, delay, token, and whether the claim names the other host (a quirk to mirror).
+        claims: Vec<(usize, u64, Option<Tok>, bool)>,
     },
 }
 
@@ -101,6 +102,7 @@ fn step() -> impl Strategy<Value = Step> {
         0..URLS,
         prop_oneof![Just(0u64), Just(100), Just(1000), 0u64..2000],
         prop::option::of(tok()),
+        prop::bool::weighted(0.1),
     );
     let sync = (
         (
@@ -195,9 +197,9 @@ fn check(server: &Server, steps: Vec<Step>) -> Result<(), TestCaseError> {
                 ask.renew = held(&renew);
                 ask.claims = claims
                     .iter()
-                    .map(|(u, delay, t)| Claim {
+                    .map(|(u, delay, t, other)| Claim {
                         url: url(*u),
-                        host: host(*u),
+                        host: host(*u + usize::from(*other)),
                         delay: Duration::from_millis(*delay),
                         token: t.as_ref().map(|t| mine(w, *u, t)),
                     })
