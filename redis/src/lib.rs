@@ -131,8 +131,8 @@ pub struct Status {
     /// Requests running per host (under leases not expired), hosts in order; hosts with none
     /// are left out.
     pub running: Vec<(String, u64)>,
-    /// Each worker (in order) and when it was last seen, on the server's clock (since the Unix epoch,
-    /// or the test clock's origin).
+    /// Each worker (in order) and when it was last seen, on the server's clock (since the Unix
+    /// epoch, or the test clock's origin).
     pub workers: Vec<(String, Duration)>,
     /// The crawl was marked finished ([`RedisShared::mark_finished`]).
     pub finished: bool,
@@ -141,10 +141,15 @@ pub struct Status {
 }
 
 impl RedisShared {
-    /// Connects to the Redis at `url` (`redis://HOST:PORT/DB`, or `rediss://` is refused, as
-    /// is anything else) for the crawl `crawl_id`.
+    /// Connects to the Redis at `url` (`redis://HOST:PORT/DB`; `rediss://` and other schemes
+    /// are refused) for the crawl `crawl_id` (not empty, no braces: it is the keys' hash tag).
     pub async fn connect(url: &str, crawl_id: &str) -> Result<RedisShared, SharedError> {
         let place = Place::of(url)?;
+        if crawl_id.is_empty() || crawl_id.contains(['{', '}']) {
+            return Err(SharedError::new(format!(
+                "not a crawl id: {crawl_id:?} (it must not be empty nor hold braces)"
+            )));
+        }
         let client = Client::open(url).map_err(|e| {
             SharedError::new(format!(
                 "not a Redis URL (redis://HOST:PORT/DB): {}: {}",

@@ -292,6 +292,9 @@ fn errors_say_what_is_wrong() {
         "{e}"
     );
 
+    let e = block_on(RedisShared::connect("redis://127.0.0.1:1/0", "a}b")).unwrap_err();
+    assert!(e.message.starts_with("not a crawl id"), "{e}");
+
     let server = Server::start();
     let id = fresh_id("wrongtype");
     let shared = handle(&server, &id, &Arc::new(AtomicU64::new(1)));
