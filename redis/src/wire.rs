@@ -1,0 +1,252 @@
+//! What goes over the wire: an [`Ask`] as the script's keys and arguments, the script's answer
+//! as a [`Reply`], and a log entry as a compact blob (JSON, then LZ4, as `crawler-store` keeps
+//! its rows). Nothing here panics on what Redis hands back: a reply or an entry that cannot be
+//! read is a [`SharedError`].
+
+use std::time::Duration;
+
+use crawler::shared::MAX_ENTRIES;
+use crawler::{Answer, Ask, Entry, Kept, Reply, SharedError};
+use redis::Value;
+use serde::{Deserialize, Serialize};
+
+/// The largest number of milliseconds sent to the script: Lua numbers are doubles, exact up to
+/// 2^53, and a deadline is `now` plus a lease.
+const MAX_MS: u64 = 1 << 50;
+
+/// The largest entry a blob may claim to decompress to (a `Kept` is a few kilobytes; a robots.txt
+/// or sitemap body is capped far below this).
+const MAX_ENTRY_BYTES: usize = 1 << 30;
+
+/// A duration in whole milliseconds, rounded up (a lease or a delay is never shorter than
+/// asked), within what the script can add exactly.
+pub(crate) fn millis(d: Duration) -> u64 {
+    let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
+    u64::try_from(ms).unwrap_or(MAX_MS).min(MAX_MS)
+}
+
+/// A log entry as it is written.
+#[derive(Serialize)]
+struct EntryOut<'a> {
+    worker: &'a str,
+    token: u64,
+    kept: &'a Kept,
+}
+
+/// A log entry as it is read.
+#[derive(Deserialize)]
+struct EntryIn {
+    worker: String,
+    token: u64,
+    kept: Kept,
+}
+
+/// The blob of `worker`'s completion of `kept` under `token`.
+pub(crate) fn encode_entry(worker: &str, token: u64, kept: &Kept) -> Result<Vec<u8>, SharedError> {
+    let json = serde_json::to_vec(&EntryOut {
+        worker,
+        token,
+        kept,
+    })
+    .map_err(|e| SharedError::new(format!("a completion cannot be encoded: {e}")))?;
+    Ok(lz4_flex::compress_prepend_size(&json))
+}
+
+/// The entry a blob holds; `index` is its place in the log, for the message.
+pub(crate) fn decode_entry(blob: &[u8], index: u64) -> Result<Entry, SharedError> {
+    let bad = |why: String| SharedError::new(format!("log entry {index} cannot be read: {why}"));
+    let size = blob
+        .get(..4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .ok_or_else(|| bad("it is too short".into()))?;
+    if size > MAX_ENTRY_BYTES {
+        return Err(bad(format!("it claims {size} bytes")));
+    }
+    let json = lz4_flex::decompress_size_prepended(blob).map_err(|e| bad(e.to_string()))?;
+    let e: EntryIn = serde_json::from_slice(&json).map_err(|e| bad(e.to_string()))?;
+    Ok(Entry {
+        worker: e.worker,
+        token: e.token,
+        kept: e.kept,
+    })
+}
+
+/// The script's arguments for `ask` (see `lua/sync.lua`), `now` in ms or `None` for Redis's
+/// `TIME`.
+pub(crate) fn sync_args(ask: &Ask, now: Option<u64>) -> Result<Vec<Vec<u8>>, SharedError> {
+    let mut args: Vec<Vec<u8>> = Vec::new();
+    let num = |args: &mut Vec<Vec<u8>>, n: u64| args.push(n.to_string().into_bytes());
+    args.push(
+        now.map(|n| n.min(MAX_MS).to_string())
+            .unwrap_or_default()
+            .into_bytes(),
+    );
+    args.push(ask.worker.clone().into_bytes());
+    num(&mut args, millis(ask.lease));
+    num(&mut args, u64::from(ask.max_per_host));
+    num(&mut args, ask.cursor.min(MAX_MS));
+    num(&mut args, MAX_ENTRIES as u64);
+    for n in [
+        ask.done.len(),
+        ask.ended.len(),
+        ask.release.len(),
+        ask.renew.len(),
+        ask.claims.len(),
+    ] {
+        num(&mut args, n as u64);
+    }
+    for c in &ask.done {
+        num(&mut args, c.token);
+        args.push(c.kept.record.url.clone().into_bytes());
+        args.push(encode_entry(&ask.worker, c.token, &c.kept)?);
+    }
+    for h in ask.ended.iter().chain(&ask.release).chain(&ask.renew) {
+        args.push(h.url.clone().into_bytes());
+        num(&mut args, h.token);
+    }
+    for c in &ask.claims {
+        args.push(c.url.clone().into_bytes());
+        args.push(c.host.clone().into_bytes());
+        num(&mut args, millis(c.delay));
+        args.push(
+            c.token
+                .map(|t| t.to_string())
+                .unwrap_or_default()
+                .into_bytes(),
+        );
+    }
+    Ok(args)
+}
+
+/// A reply that is not what the script returns.
+pub(crate) fn unexpected(what: &str) -> SharedError {
+    SharedError::new(format!(
+        "Redis answered the shared crawl's script with something unexpected ({what}): is the \
+         server a Redis 5 or later?"
+    ))
+}
+
+/// `v` as an array.
+pub(crate) fn array(v: Value, what: &str) -> Result<Vec<Value>, SharedError> {
+    match v {
+        Value::Array(items) | Value::Set(items) => Ok(items),
+        Value::Nil => Ok(Vec::new()),
+        _ => Err(unexpected(what)),
+    }
+}
+
+/// `v` as a whole number (Redis integers, or decimal strings).
+pub(crate) fn int(v: &Value, what: &str) -> Result<i64, SharedError> {
+    match v {
+        Value::Int(n) => Ok(*n),
+        Value::BulkString(b) => std::str::from_utf8(b)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| unexpected(what)),
+        Value::SimpleString(s) => s.parse().map_err(|_| unexpected(what)),
+        _ => Err(unexpected(what)),
+    }
+}
+
+/// `v` as a count or a duration in ms: a whole number, not negative.
+pub(crate) fn uint(v: &Value, what: &str) -> Result<u64, SharedError> {
+    u64::try_from(int(v, what)?).map_err(|_| unexpected(what))
+}
+
+/// `v` as text.
+pub(crate) fn text(v: Value, what: &str) -> Result<String, SharedError> {
+    match v {
+        Value::BulkString(b) => String::from_utf8(b).map_err(|_| unexpected(what)),
+        Value::SimpleString(s) => Ok(s),
+        _ => Err(unexpected(what)),
+    }
+}
+
+/// The reply the script's answer `v` stands for; `cursor` is the ask's (entries are numbered
+/// from it in error messages).
+pub(crate) fn reply(v: Value, cursor: u64) -> Result<Reply, SharedError> {
+    let mut parts = array(v, "the reply")?.into_iter();
+    let mut next = || parts.next().ok_or_else(|| unexpected("a short reply"));
+    let (accepted, answers, entries, more) = (next()?, next()?, next()?, next()?);
+    let accepted = array(accepted, "accepted")?
+        .iter()
+        .map(|v| Ok(int(v, "accepted")? == 1))
+        .collect::<Result<Vec<_>, _>>()?;
+    let answers = array(answers, "answers")?;
+    let answers = answers
+        .chunks(2)
+        .map(|pair| match pair {
+            [kind, value] => answer(int(kind, "an answer")?, value),
+            _ => Err(unexpected("an answer")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let entries = array(entries, "entries")?
+        .into_iter()
+        .zip(cursor..)
+        .map(|(blob, index)| match blob {
+            Value::BulkString(b) => decode_entry(&b, index),
+            _ => Err(unexpected("an entry")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let more = int(&more, "more")? == 1;
+    let mut reply = Reply::default();
+    reply.entries = entries;
+    reply.more = more;
+    reply.answers = answers;
+    reply.accepted = accepted;
+    Ok(reply)
+}
+
+fn answer(kind: i64, value: &Value) -> Result<Answer, SharedError> {
+    let ms = |v: &Value| uint(v, "a wait").map(Duration::from_millis);
+    Ok(match kind {
+        0 => Answer::Granted {
+            token: uint(value, "a token")?,
+        },
+        1 => Answer::Done,
+        2 => Answer::Held { wait: ms(value)? },
+        3 => Answer::Polite { wait: ms(value)? },
+        _ => return Err(unexpected("an answer's kind")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_round_up_to_whole_milliseconds() {
+        assert_eq!(millis(Duration::ZERO), 0);
+        assert_eq!(millis(Duration::from_millis(7)), 7);
+        assert_eq!(millis(Duration::from_micros(7001)), 8);
+        assert_eq!(millis(Duration::MAX), MAX_MS);
+    }
+
+    #[test]
+    fn a_damaged_entry_is_an_error_not_a_panic() {
+        for blob in [
+            &b""[..],
+            b"abc",
+            b"\xff\xff\xff\xffxxxx",
+            b"\x05\0\0\0xxxxx",
+        ] {
+            let e = decode_entry(blob, 3).unwrap_err();
+            assert!(e.message.starts_with("log entry 3 cannot be read"), "{e}");
+        }
+        let not_json = lz4_flex::compress_prepend_size(b"{\"worker\": 1}");
+        assert!(decode_entry(&not_json, 0).is_err());
+    }
+
+    #[test]
+    fn an_unexpected_reply_is_an_error() {
+        assert!(reply(Value::Okay, 0).is_err());
+        assert!(reply(Value::Array(vec![Value::Nil]), 0).is_err());
+        let odd = Value::Array(vec![
+            Value::Array(vec![]),
+            Value::Array(vec![Value::Int(9), Value::Int(0)]),
+            Value::Array(vec![]),
+            Value::Int(0),
+        ]);
+        assert!(reply(odd, 0).is_err());
+    }
+}

@@ -1,0 +1,238 @@
+//! `RedisShared` against `MemoryShared`, the oracle: random sequences of asks (a few workers,
+//! URLs and hosts; completions, ended tries, releases, renewals and claims with right and
+//! wrong tokens; time moving by random steps, past lease deadlines too; random cursors),
+//! applied to both on the same clock, every reply equal, then the same status.
+
+mod support;
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crawler::{Ask, Claim, Clock, Completion, Held, MemoryShared, Reply, Shared};
+use crawler_redis::RedisShared;
+use proptest::prelude::*;
+use support::{Server, fresh_id, kept};
+
+const WORKERS: usize = 3;
+const URLS: usize = 5;
+
+fn url(i: usize) -> String {
+    format!("http://h{}/{i}", i % 2)
+}
+
+fn host(i: usize) -> String {
+    format!("http://h{}:80", i % 2)
+}
+
+/// The test's clock, in whole milliseconds, shared by the oracle and the server.
+#[derive(Debug, Clone)]
+struct TestClock(Arc<AtomicU64>);
+
+impl Clock for TestClock {
+    fn now(&self) -> Duration {
+        Duration::from_millis(self.0.load(Ordering::SeqCst))
+    }
+    async fn sleep(&self, _: Duration) {}
+}
+
+/// Which token an ask carries.
+#[derive(Debug, Clone)]
+enum Tok {
+    /// The one this worker was last granted for the URL (a wrong one when none).
+    Mine,
+    /// Any, most likely wrong.
+    Any(u64),
+}
+
+/// Which cursor an ask carries.
+#[derive(Debug, Clone)]
+enum Cursor {
+    /// The log's length, moved by this much.
+    Len(i64),
+    /// Any.
+    Any(u64),
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    /// Time moves on by this many ms.
+    Advance(u64),
+    Sync {
+        worker: usize,
+        cursor: Cursor,
+        lease: u64,
+        max_per_host: u32,
+        done: Vec<(usize, Tok)>,
+        ended: Vec<(usize, Tok)>,
+        release: Vec<(usize, Tok)>,
+        renew: Vec<(usize, Tok)>,
+        /// URL, delay, token, and whether the claim names the other host (a quirk to mirror).
+        claims: Vec<(usize, u64, Option<Tok>, bool)>,
+    },
+}
+
+fn tok() -> impl Strategy<Value = Tok> {
+    prop_oneof![3 => Just(Tok::Mine), 1 => (0u64..12).prop_map(Tok::Any)]
+}
+
+fn helds() -> impl Strategy<Value = Vec<(usize, Tok)>> {
+    prop::collection::vec((0..URLS, tok()), 0..3)
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let advance = prop_oneof![
+        Just(0u64),
+        Just(1),
+        Just(100),
+        Just(999),
+        Just(1000),
+        Just(1001),
+        0u64..3000
+    ]
+    .prop_map(Step::Advance);
+    let cursor = prop_oneof![
+        3 => (-2i64..2).prop_map(Cursor::Len),
+        1 => prop_oneof![Just(0u64), Just(u64::MAX), 0u64..20].prop_map(Cursor::Any),
+    ];
+    let claim = (
+        0..URLS,
+        prop_oneof![Just(0u64), Just(100), Just(1000), 0u64..2000],
+        prop::option::of(tok()),
+        prop::bool::weighted(0.1),
+    );
+    let sync = (
+        (
+            0..WORKERS,
+            cursor,
+            prop_oneof![Just(1000u64), 1u64..3000],
+            0u32..4,
+        ),
+        (helds(), helds(), helds(), helds()),
+        prop::collection::vec(claim, 0..4),
+    )
+        .prop_map(
+            |((worker, cursor, lease, max_per_host), (done, ended, release, renew), claims)| {
+                Step::Sync {
+                    worker,
+                    cursor,
+                    lease,
+                    max_per_host,
+                    done,
+                    ended,
+                    release,
+                    renew,
+                    claims,
+                }
+            },
+        );
+    prop_oneof![1 => advance, 3 => sync]
+}
+
+/// Runs `steps` on both, comparing as it goes.
+fn check(server: &Server, steps: Vec<Step>) -> Result<(), TestCaseError> {
+    let ms = Arc::new(AtomicU64::new(0));
+    let clock = TestClock(ms.clone());
+    let oracle = MemoryShared::new(clock.clone());
+    let redis = async_std::task::block_on(RedisShared::connect(&server.url(), &fresh_id("diff")))
+        .expect("connect");
+    let redis = redis.with_test_clock(move || clock.now());
+    // The tokens each worker was granted, per URL (from the oracle's replies).
+    let granted: Rc<Cell<HashMap<(usize, usize), u64>>> = Rc::default();
+    let mine = |w: usize, u: usize, t: &Tok| -> u64 {
+        let map = granted.take();
+        let token = match t {
+            Tok::Mine => map.get(&(w, u)).copied().unwrap_or(0),
+            Tok::Any(n) => *n,
+        };
+        granted.set(map);
+        token
+    };
+    for (i, step) in steps.into_iter().enumerate() {
+        let (worker, mut ask) = match step {
+            Step::Advance(by) => {
+                ms.fetch_add(by, Ordering::SeqCst);
+                continue;
+            }
+            Step::Sync {
+                worker: w,
+                cursor,
+                lease,
+                max_per_host,
+                done,
+                ended,
+                release,
+                renew,
+                claims,
+            } => {
+                let len = oracle.log().len() as i64;
+                let mut ask = Ask::default();
+                ask.worker = format!("w{w}");
+                ask.cursor = match cursor {
+                    Cursor::Len(d) => (len + d).max(0) as u64,
+                    Cursor::Any(n) => n,
+                };
+                ask.lease = Duration::from_millis(lease);
+                ask.max_per_host = max_per_host;
+                ask.done = done
+                    .iter()
+                    .map(|(u, t)| Completion {
+                        token: mine(w, *u, t),
+                        kept: kept(&url(*u), &format!("by w{w} at step {i}")),
+                    })
+                    .collect();
+                let held = |list: &[(usize, Tok)]| -> Vec<Held> {
+                    list.iter()
+                        .map(|(u, t)| Held {
+                            url: url(*u),
+                            token: mine(w, *u, t),
+                        })
+                        .collect()
+                };
+                ask.ended = held(&ended);
+                ask.release = held(&release);
+                ask.renew = held(&renew);
+                ask.claims = claims
+                    .iter()
+                    .map(|(u, delay, t, other)| Claim {
+                        url: url(*u),
+                        host: host(*u + usize::from(*other)),
+                        delay: Duration::from_millis(*delay),
+                        token: t.as_ref().map(|t| mine(w, *u, t)),
+                    })
+                    .collect();
+                (w, ask)
+            }
+        };
+        let expected: Reply = oracle.apply(ask.clone());
+        let got = async_std::task::block_on(redis.sync(ask.clone()));
+        let got = got.map_err(|e| TestCaseError::fail(format!("step {i}: {e}")))?;
+        prop_assert_eq!(&got, &expected, "step {}: {:?}", i, ask);
+        let mut map = granted.take();
+        for (claim, answer) in ask.claims.iter().zip(&expected.answers) {
+            if let crawler::Answer::Granted { token } = answer {
+                let u = (0..URLS).find(|u| url(*u) == claim.url).expect("ours");
+                map.insert((worker, u), *token);
+            }
+        }
+        granted.set(map);
+        ask.cursor = 0;
+    }
+    let expected = oracle.status();
+    let got = async_std::task::block_on(redis.status()).expect("status");
+    prop_assert_eq!(got.done, expected.done);
+    prop_assert_eq!(got.leased, expected.leased);
+    prop_assert_eq!(got.workers, expected.workers);
+    Ok(())
+}
+
+#[test]
+fn redis_answers_as_memory_does() {
+    let server = Server::start();
+    proptest!(ProptestConfig::with_cases(200), |(steps in prop::collection::vec(step(), 1..60))| {
+        check(&server, steps)?;
+    });
+}
