@@ -73,9 +73,46 @@ pub struct Cli {
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
 
+    /// Take part in a crawl shared by many workers through the Redis server at URL
+    /// (redis://HOST:PORT/DB): every worker runs the same command with the same --crawl-id;
+    /// the first stores the crawl's options, the others must match them. Each URL is fetched
+    /// by one worker and written to that worker's --jsonl, once over all workers. See "Many
+    /// workers" in the README.
+    #[arg(long, value_name = "URL", requires = "crawl_id")]
+    pub redis: Option<String>,
+
+    /// The name of the shared crawl (with --redis).
+    #[arg(long, value_name = "NAME", requires = "redis")]
+    pub crawl_id: Option<String>,
+
+    /// This worker's name in the shared crawl: give the same one when it restarts, so it
+    /// writes out what it fetched before it was stopped. Default: this host and the --jsonl
+    /// file's path (or the process id).
+    #[arg(long, value_name = "NAME", requires = "redis")]
+    pub worker: Option<String>,
+
+    /// Seconds a worker's claim on a URL lasts unless renewed (it renews it while fetching):
+    /// a worker killed mid-fetch leaves its URLs to the others after this long.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, requires = "redis",
+          value_parser = positive_secs)]
+    pub lease: f64,
+
+    /// Print where the shared crawl stands (URLs done, leased, requests running per host,
+    /// workers seen) and exit.
+    #[arg(long, requires = "redis")]
+    pub status: bool,
+
     /// HTTP implementation under surf: native or curl (for comparison).
     #[arg(long, value_name = "NAME", default_value = "native", hide = true)]
     pub backend: Backend,
+}
+
+/// A number of seconds above zero.
+fn positive_secs(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() && v < 1e9 => Ok(v),
+        _ => Err(format!("{s:?} is not a number of seconds above zero")),
+    }
 }
 
 /// How a crawl that ran ended.
@@ -173,6 +210,9 @@ pub fn init_logging(args: &CrawlArgs) {
 /// Runs the crawl `cli` describes, printing the report on stdout. `stop` is the signal Ctrl-C
 /// gives (see [`install_ctrl_c`]).
 pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
+    if let Some(redis) = &cli.redis {
+        return crate::workers::run(cli, redis, stop);
+    }
     // Kept alive until the crawl is over.
     let demo = match cli.is_demo() {
         true => Some(

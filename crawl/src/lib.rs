@@ -4,7 +4,9 @@
 //! - [`app`]: flags, the crawl over real HTTP, progress, Ctrl-C, the report and exit codes;
 //! - [`demo`]: `crawl demo`, a sample site ([`crawler_site`]) served on 127.0.0.1;
 //! - [`state`]: `crawl --state DIR`, the crawl state on disk ([`crawler_store`]) and the rules of
-//!   a resume.
+//!   a resume;
+//! - [`workers`]: `crawl --redis URL --crawl-id NAME`, one worker of a crawl shared through
+//!   Redis ([`crawler_redis`]).
 //!
 //! `src/main.rs` parses [`app::Cli`], calls [`app::run`] and maps the result to an exit code.
 #![forbid(unsafe_code)]
@@ -14,3 +16,4 @@
 pub mod app;
 pub mod demo;
 pub mod state;
+pub mod workers;

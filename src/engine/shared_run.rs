@@ -81,7 +81,8 @@ struct Side {
     held: BTreeMap<String, u64>,
     /// Last tries handed to the log, waiting for their entries: URL to (job, answer).
     mine: FxHashMap<String, Fetched>,
-    /// Jobs whose URL another worker holds: URL to (job, when to claim again).
+    /// Jobs whose URL another worker holds, out of the scheduler (holding no host slot): URL
+    /// to (job, when to queue it again).
     parked: BTreeMap<String, (Job, Duration)>,
     /// When leases were last renewed, and when the last sync was sent.
     renewed: Duration,
@@ -154,7 +155,8 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
             state.admit(now);
             replay(&mut state, &mut on_event, in_flight.len(), &side, now, stop);
             state.schedule.release_due(now);
-            // Parked claims whose time has come go back to be claimed.
+            // Parked jobs whose time has come go back to their host's queue, to be claimed
+            // again when the scheduler lets them start (every claim holds a host slot).
             let due: Vec<String> = side
                 .parked
                 .iter()
@@ -163,7 +165,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                 .collect();
             for url in due {
                 let (job, _) = side.parked.remove(&url).expect("listed");
-                side.to_claim.push(job);
+                state.schedule.push_front(job, now);
             }
             // Nothing is claimed before the log is read to its end.
             while !side.more

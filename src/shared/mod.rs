@@ -34,14 +34,17 @@
 //! 6. Each of `renew` held with that token: its deadline becomes `now + lease`.
 //! 7. Each claim, in order, is answered:
 //!    - [`Answer::Done`] when its URL has an entry;
-//!    - [`Answer::Held`] when another lease holds it (any lease whose token is not the claim's),
-//!      with the time left on that lease;
+//!    - [`Answer::Held`] when another lease holds it (another worker's, or one whose token is
+//!      not the claim's), with the time left on that lease;
 //!    - [`Answer::Polite`] when its host has `max_per_host` requests running (`wait` zero: ask
 //!      again later) or may not be asked before `next` (`wait`: until then);
 //!    - else [`Answer::Granted`]: the lease is taken (or kept, for a claim with the token of a
 //!      lease the worker still holds: a retry) with deadline `now + lease` and a request
-//!      running, the host's running count goes up by one and its `next` becomes
-//!      `now + delay`. A new lease gets a new token, greater than every token given before.
+//!      running, the host's running count goes up by one (unless the lease had a request
+//!      running already: it keeps its one slot, which the full-host check above counted) and
+//!      its `next` becomes `now + delay`. A new lease gets a new token, greater than every
+//!      token given before. (A worker claims again under its lease only after the try ended,
+//!      for the same URL, so on the same host.)
 //! 8. The reply brings the log's entries from `cursor` on, at most [`MAX_ENTRIES`] of them
 //!    (`more` when there are others after them).
 //!

@@ -1,0 +1,205 @@
+//! `crawl --redis URL --crawl-id NAME`: one worker of a crawl many workers share through Redis
+//! ([`crawler_redis::RedisShared`], the engine's [`crawler::shared`] seam).
+//!
+//! Every worker runs the same command; the first stores the options that define the crawl,
+//! the others are held to them ([`crate::state::check_options`], exit 2 naming the option).
+//! Each worker writes the records of the URLs it fetched, and whose completions the shared log
+//! took, to its own `--jsonl`: over all workers, every URL once. A worker that restarts under
+//! the same `--worker` name appends to its file, first cutting a line torn by a kill, and
+//! writes the records of its own completions that the log took but the file missed (killed
+//! between the two).
+//!
+//! `--status` prints where the shared crawl stands and exits.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::time::Duration;
+
+use crawler::{Crawler, Stop, Summary, WorkerOptions};
+use crawler_cli::{Output, args_of};
+use crawler_http::{RealClock, SurfTransport};
+use crawler_redis::{OptionsCheck, RedisShared};
+
+use crate::app::{AppError, Cli, Finished};
+
+/// Flags that may differ between the workers of one crawl: how hard each worker works, not
+/// what the crawl is.
+const PER_WORKER: [&str; 2] = ["--max-tasks", "--timeout"];
+
+/// Runs `cli` as a worker of the shared crawl it names (or prints its status).
+pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
+    let usage = |m: &str| AppError::Usage(m.to_string());
+    let Some(id) = cli.crawl_id.as_deref() else {
+        return Err(usage(
+            "--redis needs --crawl-id NAME: the name of the shared crawl",
+        ));
+    };
+    if cli.status {
+        return status(redis, id);
+    }
+    let refused = [
+        (cli.state.is_some(), "--state"),
+        (cli.record.is_some(), "--record"),
+        (cli.crawl.max_pages.is_some(), "--max-pages"),
+        (
+            cli.crawl.max_pages_per_host.is_some(),
+            "--max-pages-per-host",
+        ),
+        (cli.is_demo(), "`crawl demo`"),
+    ];
+    if let Some((_, flag)) = refused.iter().find(|(on, _)| *on) {
+        return Err(AppError::Usage(format!(
+            "{flag} cannot be used with --redis (not supported by shared crawls yet)"
+        )));
+    }
+    let config = cli
+        .crawl
+        .config()
+        .map_err(|e| AppError::Usage(e.to_string()))?;
+    if cli.crawl.jsonl.as_deref() == Some(Path::new("-")) {
+        return Err(usage(
+            "--redis needs --jsonl to be a file (or none): a worker that restarts appends to it",
+        ));
+    }
+    let worker = worker_name(cli);
+    let lease = Duration::from_secs_f64(cli.lease);
+    let mut defining = vec![format!("--max-body={}", cli.max_body)];
+    defining.extend(
+        args_of(&config)
+            .into_iter()
+            .filter(|a| !PER_WORKER.contains(&a.split('=').next().unwrap_or_default())),
+    );
+    let shared = async_std::task::block_on(async {
+        let shared = RedisShared::connect(redis, id).await?;
+        let check = shared.options(&defining).await?;
+        Ok::<_, crawler::SharedError>((shared, check))
+    });
+    let (shared, check) = shared.map_err(|e| AppError::Client(format!("redis: {e}")))?;
+    if let OptionsCheck::Kept(was) = check {
+        crate::state::check_options(&was, &defining).map_err(|e| {
+            AppError::Usage(format!(
+                "crawl {id:?}: {}",
+                e.replace("crawl state", "shared crawl")
+            ))
+        })?;
+    }
+    // A restarted worker appends, after the last whole line, and knows what it wrote.
+    let (resume, written) = match &cli.crawl.jsonl {
+        Some(path) if path.exists() => {
+            let (len, urls) = whole_lines(path).map_err(AppError::Usage)?;
+            (Some(len), urls)
+        }
+        _ => (None, BTreeSet::new()),
+    };
+    let mut output = Output::open_at(&cli.crawl, resume).map_err(AppError::Usage)?;
+    let transport = SurfTransport::new(cli.http_options(&config))
+        .map_err(|e| AppError::Client(e.to_string()))?;
+    log::info!("worker {worker} of crawl {id:?} at {redis}");
+    let crawler = Crawler::new(config, transport, RealClock::new());
+    let options = WorkerOptions::new(worker).lease(lease);
+    let run = crawler.run_shared(Some(stop), &shared, &options, |event| {
+        let record = event.record;
+        let missed = event.replayed && event.mine && !written.contains(&record.url);
+        if event.replayed && !missed {
+            output.replayed(record);
+            return;
+        }
+        output.record(record);
+        if output.error().is_some() || output.closed() {
+            stop.stop();
+        }
+    });
+    let summary: Summary = async_std::task::block_on(run)
+        .map_err(|e| AppError::Output(format!("redis: {e} (what the log took is safe)")))?;
+    if !summary.interrupted && summary.todo == 0 {
+        let _ = async_std::task::block_on(shared.mark_finished());
+    }
+    log::info!("{} round trips to redis", shared.round_trips());
+    let interrupted = summary.interrupted && output.error().is_none();
+    output
+        .finish_on_console(&summary)
+        .map_err(AppError::Output)?;
+    Ok(Finished {
+        summary,
+        interrupted,
+    })
+}
+
+/// The worker's name: `--worker`, else this host and the JSONL file's path (stable across
+/// restarts), else this host and the process id.
+fn worker_name(cli: &Cli) -> String {
+    if let Some(name) = &cli.worker {
+        return name.clone();
+    }
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    match &cli.crawl.jsonl {
+        Some(path) => {
+            let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            format!("{host}:{}", path.display())
+        }
+        None => format!("{host}:{}", std::process::id()),
+    }
+}
+
+/// The length of `path` up to its last whole line, and the URLs of its records.
+fn whole_lines(path: &Path) -> Result<(u64, BTreeSet<String>), String> {
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut reader = BufReader::new(file);
+    let (mut len, mut urls) = (0u64, BTreeSet::new());
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line).map_err(cannot)?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            break; // The end, or a line torn by a kill: cut off.
+        }
+        len += n as u64;
+        #[derive(serde::Deserialize)]
+        struct Url {
+            url: String,
+        }
+        if let Ok(r) = serde_json::from_slice::<Url>(&line) {
+            urls.insert(r.url);
+        }
+    }
+    Ok((len, urls))
+}
+
+/// Prints where the shared crawl stands.
+fn status(redis: &str, id: &str) -> Result<Finished, AppError> {
+    let status = async_std::task::block_on(async {
+        let shared = RedisShared::connect(redis, id).await?;
+        shared.status().await
+    })
+    .map_err(|e| AppError::Client(format!("redis: {e}")))?;
+    println!("crawl {id:?} at {redis}");
+    let state = if status.finished {
+        "finished"
+    } else {
+        "not finished"
+    };
+    println!(
+        "  {state}: {} URLs done, {} leased",
+        status.done, status.leased
+    );
+    for (host, running) in &status.running {
+        println!("  {host}: {running} requests running");
+    }
+    for (worker, seen) in &status.workers {
+        let ago = status.now.saturating_sub(*seen);
+        println!(
+            "  worker {worker}: last seen {:.1} s ago",
+            ago.as_secs_f64()
+        );
+    }
+    Ok(Finished {
+        summary: Summary::default(),
+        interrupted: false,
+    })
+}

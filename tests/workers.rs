@@ -1,0 +1,196 @@
+//! `crawl --redis URL --crawl-id NAME`: three workers share one crawl of a local site through a
+//! real redis-server (started here on 127.0.0.1 at a free port, without persistence, and
+//! stopped at the end). One worker is killed with SIGKILL mid-crawl, and restarted under the
+//! same name; over the three JSONL files, every URL of the site appears exactly once.
+//!
+//! redis-server must be installed (`.ci/run` installs Debian's package).
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use support::site::GenSite;
+
+/// How long the crawl may take: far more than it needs.
+const LIMIT: Duration = Duration::from_secs(120);
+
+/// A redis-server of the test's own, stopped when dropped.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (.ci/run installs it)");
+        let up = support::poll(Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        assert!(up, "redis-server did not start on port {port}");
+        Redis { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("workers-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn worker(redis: &Redis, id: &str, name: &str, jsonl: &Path, root: &str) -> Child {
+    let args = [
+        "--redis",
+        &redis.url(),
+        "--crawl-id",
+        id,
+        "--worker",
+        name,
+        "--lease",
+        "2",
+        "--max-tasks",
+        "4",
+        "--jsonl",
+        jsonl.to_str().unwrap(),
+        "--report",
+        "json",
+        "-q",
+        root,
+    ];
+    support::crawl(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start crawl")
+}
+
+fn finish(child: Child, what: &str) {
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Three workers, one killed with SIGKILL once it has written some lines and then restarted:
+/// the union of their JSONL files is the site's URL set, each URL once, with its status.
+#[test]
+fn three_workers_one_killed_record_every_url_once() {
+    let site = GenSite::new(1500);
+    let server = site.serve(Duration::from_millis(2));
+    let redis = Redis::start();
+    let dir = dir("kill");
+    let root = server.url("/");
+    let files: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("w{i}.jsonl"))).collect();
+    let mut children: Vec<Child> = (0..3)
+        .map(|i| worker(&redis, "kill", &format!("w{i}"), &files[i], &root))
+        .collect();
+    // Killed mid-crawl: once it has written a few lines, while the others go on.
+    let victim = children.remove(2);
+    let mut victim = victim;
+    let reached = support::poll(LIMIT, || {
+        support::lines(&files[2]) >= 50 || victim.try_wait().unwrap().is_some()
+    });
+    assert!(reached, "worker w2 wrote no 50 lines in {LIMIT:?}");
+    assert!(
+        victim.try_wait().unwrap().is_none(),
+        "w2 ended before its kill"
+    );
+    victim.kill().unwrap();
+    let _ = victim.wait();
+    // Restarted under the same name, it rejoins.
+    let again = worker(&redis, "kill", "w2", &files[2], &root);
+    children.push(again);
+    for (i, child) in children.into_iter().enumerate() {
+        finish(child, &format!("worker {i}"));
+    }
+    let base = server.url("");
+    let mut got: BTreeMap<String, Vec<u16>> = BTreeMap::new();
+    for file in &files {
+        for r in support::records(file) {
+            let path = r.url.strip_prefix(&base).unwrap_or(&r.url).to_string();
+            got.entry(path).or_default().push(r.status.unwrap_or(0));
+        }
+    }
+    let twice: Vec<_> = got.iter().filter(|(_, s)| s.len() > 1).collect();
+    assert!(twice.is_empty(), "URLs in more than one line: {twice:?}");
+    let got: BTreeMap<String, u16> = got.into_iter().map(|(p, s)| (p, s[0])).collect();
+    let want = site.expected();
+    let missing: Vec<_> = want.keys().filter(|p| !got.contains_key(*p)).collect();
+    let extra: Vec<_> = got.keys().filter(|p| !want.contains_key(*p)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{} missing {missing:?}, {} extra {extra:?}",
+        missing.len(),
+        extra.len()
+    );
+    assert_eq!(got, want, "statuses");
+    for (i, file) in files.iter().enumerate() {
+        assert!(support::lines(file) > 0, "worker {i} recorded nothing");
+    }
+}
+
+/// A worker with other defining options than the crawl's is refused with exit 2, naming the
+/// option; `--status` reports the crawl.
+#[test]
+fn a_worker_with_other_options_is_refused_and_status_reports() {
+    let site = GenSite::new(30);
+    let server = site.serve(Duration::ZERO);
+    let redis = Redis::start();
+    let dir = dir("options");
+    let root = server.url("/");
+    finish(
+        worker(&redis, "opts", "a", &dir.join("a.jsonl"), &root),
+        "the first worker",
+    );
+    let url = redis.url();
+    let other = support::run(&[
+        "--redis",
+        &url,
+        "--crawl-id",
+        "opts",
+        "--max-depth",
+        "1",
+        "-q",
+        &root,
+    ]);
+    assert_eq!(other.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert!(err.contains("--max-depth"), "{err}");
+    let status = support::run(&["--redis", &url, "--crawl-id", "opts", "--status"]);
+    assert!(status.status.success());
+    let out = String::from_utf8_lossy(&status.stdout);
+    let done = site.expected().len();
+    assert!(out.contains("finished"), "{out}");
+    assert!(out.contains(&format!("{done} URLs done")), "{out}");
+    assert!(out.contains("worker a"), "{out}");
+}
