@@ -11,7 +11,8 @@
 # Default binaries: new=target/release/crawl. Example, against an older build:
 #   benches/crawl_rounds.sh /dev/shm/crawlbench-20000 7 new=target/release/crawl old=/tmp/crawl-old
 # A binary may take extra flags after `@` (passed as the peer script's CRAWL_ARGS, `{OUT}` being
-# the run's own folder); a run that leaves a state folder at {OUT}/state gets its size printed:
+# the run's own folder); a run that leaves a state folder at {OUT}/state gets its size printed,
+# and one through benches/redis_workers.sh its Redis round trips per URL:
 #   benches/crawl_rounds.sh /dev/shm/crawlbench-20000 7 off=target/release/crawl \
 #     'state=target/release/crawl@--state {OUT}/state' 
 set -euo pipefail
@@ -39,6 +40,10 @@ for _ in $(seq 1 "$ROUNDS"); do
     CRAWL_ARGS=$extra CRAWL_BIN=$bin "$BENCH/peers/crawl.sh" "$PORT" "$SITE" \
       "/tmp/crawl-rounds-$name" 2>/dev/null |
       grep '^peer=' | sed "s/^peer=[^ ]*/peer=$name/" >>"$RESULTS"
+    if [[ -f /tmp/crawl-rounds-$name/round_trips.txt ]]; then
+      urls=$(wc -l <"/tmp/crawl-rounds-$name/fetched.jsonl")
+      echo "trips=$name urls=$urls $(cat "/tmp/crawl-rounds-$name/round_trips.txt")" >>"$RESULTS.trips"
+    fi
     if [[ -d /tmp/crawl-rounds-$name/state ]]; then
       bytes=$(du -sb "/tmp/crawl-rounds-$name/state" | cut -f1)
       urls=$(wc -l <"/tmp/crawl-rounds-$name/fetched.jsonl")
@@ -75,6 +80,19 @@ for line in open(sys.argv[1]):
     by.setdefault(f["state"], []).append(int(f["bytes"]) / int(f["urls"]))
 for name, per_url in by.items():
     print(f"state of {name}: median {statistics.median(per_url):,.0f} bytes per URL")
+PY
+fi
+if [[ -f $RESULTS.trips ]]; then
+  python3 - "$RESULTS.trips" <<'PY'
+import statistics, sys
+by = {}
+for line in open(sys.argv[1]):
+    f = dict(x.split("=", 1) for x in line.split())
+    by.setdefault(f["trips"], []).append(f)
+for name, rs in by.items():
+    per_url = statistics.median(int(r["round_trips"]) / max(int(r["urls"]), 1) for r in rs)
+    cpu = statistics.median(float(r["redis_cpu_s"]) for r in rs)
+    print(f"redis of {name}: median {per_url:.3f} round trips per URL, redis-server CPU {cpu:.2f} s")
 PY
 fi
 echo "raw lines: $RESULTS"

@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::time::Duration;
 
-use crawler::{Crawler, Stop, Summary, WorkerOptions};
+use crawler::{Ask, Crawler, Reply, Shared, SharedError, Stop, Summary, WorkerOptions};
 use crawler_cli::{Output, args_of};
 use crawler_http::{RealClock, SurfTransport};
 use crawler_redis::{OptionsCheck, RedisShared};
@@ -98,7 +98,8 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
     log::info!("worker {worker} of crawl {id:?} at {redis}");
     let crawler = Crawler::new(config, transport, RealClock::new());
     let options = WorkerOptions::new(worker).lease(lease);
-    let run = crawler.run_shared(Some(stop), &shared, &options, |event| {
+    let retrying = Retrying(&shared);
+    let run = crawler.run_shared(Some(stop), &retrying, &options, |event| {
         let record = event.record;
         let missed = event.replayed && event.mine && !written.contains(&record.url);
         if event.replayed && !missed {
@@ -115,7 +116,7 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
     if !summary.interrupted && summary.todo == 0 {
         let _ = async_std::task::block_on(shared.mark_finished());
     }
-    log::info!("{} round trips to redis", shared.round_trips());
+    log::info!("round trips to redis: {}", shared.round_trips());
     let interrupted = summary.interrupted && output.error().is_none();
     output
         .finish_on_console(&summary)
@@ -124,6 +125,41 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
         summary,
         interrupted,
     })
+}
+
+/// Tries a failed sync again, a few times over a few seconds (a Redis restart, a dropped
+/// connection), before the worker gives up. Safe, as a sync the server applied but whose reply
+/// was lost changes nothing when made again: its completions are found in the log (the
+/// worker's own entries come back with the reply), tries ended, leases renewed or given back
+/// stay so, and a claim it was granted is answered `Held` (by the lease it does not know it
+/// has) until that lease expires.
+struct Retrying<'a>(&'a RedisShared);
+
+/// Waits between tries of a sync.
+const RETRIES: [Duration; 5] = [
+    Duration::from_millis(200),
+    Duration::from_millis(400),
+    Duration::from_millis(800),
+    Duration::from_millis(1600),
+    Duration::from_millis(3200),
+];
+
+impl Shared for Retrying<'_> {
+    async fn sync(&self, ask: &Ask) -> Result<Reply, SharedError> {
+        let mut waits = RETRIES.iter();
+        loop {
+            match self.0.sync(ask).await {
+                Ok(reply) => return Ok(reply),
+                Err(e) => match waits.next() {
+                    Some(wait) => {
+                        log::warn!("redis: {e}; trying again in {wait:?}");
+                        async_std::task::sleep(*wait).await;
+                    }
+                    None => return Err(e),
+                },
+            }
+        }
+    }
 }
 
 /// The worker's name: `--worker`, else this host and the JSONL file's path (stable across

@@ -46,7 +46,7 @@
 //!     let shared = RedisShared::connect("redis://127.0.0.1:6379/0", "my-crawl").await?;
 //!     let mut ask = Ask::default();
 //!     ask.worker = "w1".into();
-//!     let reply = shared.sync(ask).await?;
+//!     let reply = shared.sync(&ask).await?;
 //!     println!("{} entries, {} round trips", reply.entries.len(), shared.round_trips());
 //!     Ok::<_, crawler::SharedError>(())
 //! })
@@ -330,7 +330,7 @@ impl RedisShared {
 }
 
 impl Shared for RedisShared {
-    async fn sync(&self, ask: Ask) -> Result<Reply, SharedError> {
+    async fn sync(&self, ask: &Ask) -> Result<Reply, SharedError> {
         let keys = [
             "log",
             "done",
@@ -342,7 +342,7 @@ impl Shared for RedisShared {
             "token",
         ]
         .map(|k| self.key(k));
-        let args = wire::sync_args(&ask, self.now_ms())?;
+        let args = wire::sync_args(ask, self.now_ms())?;
         let v = self
             .script(&self.sync_sha, SYNC_SCRIPT, &keys, &args)
             .await?;

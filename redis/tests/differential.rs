@@ -207,8 +207,8 @@ fn check(server: &Server, steps: Vec<Step>) -> Result<(), TestCaseError> {
                 (w, ask)
             }
         };
-        let expected: Reply = oracle.apply(ask.clone());
-        let got = async_std::task::block_on(redis.sync(ask.clone()));
+        let expected: Reply = oracle.apply(&ask);
+        let got = async_std::task::block_on(redis.sync(&ask));
         let got = got.map_err(|e| TestCaseError::fail(format!("step {i}: {e}")))?;
         prop_assert_eq!(&got, &expected, "step {}: {:?}", i, ask);
         let mut map = granted.take();

@@ -39,7 +39,7 @@ fn claim(url: &str, token: Option<u64>) -> Claim {
 }
 
 fn sync(shared: &RedisShared, ask: Ask) -> Reply {
-    block_on(shared.sync(ask)).expect("sync")
+    block_on(shared.sync(&ask)).expect("sync")
 }
 
 #[test]
@@ -275,7 +275,7 @@ fn a_killed_connection_is_made_again() {
     );
     sync(&shared, ask("w"));
     server.command(&["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]);
-    if let Err(e) = block_on(shared.sync(ask("w"))) {
+    if let Err(e) = block_on(shared.sync(&ask("w"))) {
         assert!(e.message.contains("Redis at redis://127.0.0.1:"), "{e}");
     }
     sync(&shared, ask("w"));
@@ -299,13 +299,13 @@ fn errors_say_what_is_wrong() {
     let id = fresh_id("wrongtype");
     let shared = handle(&server, &id, &Arc::new(AtomicU64::new(1)));
     server.command(&["SET", &format!("crawl:{{{id}}}:workers"), "x"]);
-    let e = block_on(shared.sync(ask("w"))).unwrap_err();
+    let e = block_on(shared.sync(&ask("w"))).unwrap_err();
     assert!(e.message.contains("script failed"), "{e}");
 
     // An entry damaged in the server is an error, not a panic.
     let id = fresh_id("damaged");
     let shared = handle(&server, &id, &Arc::new(AtomicU64::new(1)));
     server.command(&["RPUSH", &format!("crawl:{{{id}}}:log"), "garbage"]);
-    let e = block_on(shared.sync(ask("w"))).unwrap_err();
+    let e = block_on(shared.sync(&ask("w"))).unwrap_err();
     assert!(e.message.starts_with("log entry 0 cannot be read"), "{e}");
 }

@@ -72,9 +72,9 @@ struct Side {
     to_claim: Vec<Job>,
     /// Jobs whose claims the sync under way carries.
     asking: Vec<Job>,
-    /// Completions for the next sync, and those the sync under way carries.
+    /// Completions for the next sync, and the URLs of those the sync under way carries.
     to_send: Vec<Completion>,
-    sending: Vec<Completion>,
+    sending: Vec<String>,
     /// Tries that ended (a retry follows), for the next sync.
     ended: Vec<Held>,
     /// Leases held: URL to token.
@@ -202,7 +202,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                     || (waiting && poll_due);
                 if say {
                     let ask = ask(&mut state, &mut side, worker, max_per_host, renew_due, now);
-                    syncing = Some(Box::pin(shared.sync(ask)));
+                    syncing = Some(Box::pin(async move { shared.sync(&ask).await }));
                 }
             }
             if let Some(why) = failed.take() {
@@ -326,7 +326,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                         .collect();
                     // Left to do (and counted so): the jobs that were to be claimed.
                     let unclaimed = std::mem::take(&mut side.asking);
-                    if let Ok(reply) = shared.sync(ask).await {
+                    if let Ok(reply) = shared.sync(&ask).await {
                         take_reply(
                             &mut state,
                             &mut side,
@@ -380,7 +380,8 @@ fn ask(
     now: Duration,
 ) -> Ask {
     side.asking = std::mem::take(&mut side.to_claim);
-    side.sending = std::mem::take(&mut side.to_send);
+    let done = std::mem::take(&mut side.to_send);
+    side.sending = done.iter().map(|c| c.kept.record.url.clone()).collect();
     side.last_sync = now;
     let claims = side
         .asking
@@ -412,7 +413,7 @@ fn ask(
         cursor: side.cursor,
         lease: worker.lease,
         max_per_host,
-        done: side.sending.clone(),
+        done,
         ended: std::mem::take(&mut side.ended),
         release: Vec::new(),
         renew,
@@ -456,11 +457,10 @@ fn take_reply(
     // Completions: a refused one was fenced (the lease had expired): another worker's entry
     // is redone instead, or, when the URL has none yet, it is claimed again.
     let sent = std::mem::take(&mut side.sending);
-    for (completion, accepted) in sent.into_iter().zip(reply.accepted) {
+    for (url, accepted) in sent.into_iter().zip(reply.accepted) {
         if accepted {
             continue;
         }
-        let url = completion.kept.record.url;
         side.held.remove(&url);
         if let Some(fetched) = side.mine.remove(&url) {
             let job = Job {

@@ -67,7 +67,7 @@ impl<C: Clock> MemoryShared<C> {
     }
 
     /// Does what one sync does, at once.
-    pub fn apply(&self, ask: Ask) -> Reply {
+    pub fn apply(&self, ask: &Ask) -> Reply {
         let now = self.clock.now();
         self.state.borrow_mut().apply(ask, now)
     }
@@ -90,7 +90,7 @@ impl<C: Clock> MemoryShared<C> {
 }
 
 impl<C: Clock> Shared for MemoryShared<C> {
-    async fn sync(&self, ask: Ask) -> Result<Reply, SharedError> {
+    async fn sync(&self, ask: &Ask) -> Result<Reply, SharedError> {
         Ok(self.apply(ask))
     }
 }
@@ -112,7 +112,7 @@ impl State {
             .filter(|l| l.token == token && l.worker == worker)
     }
 
-    fn apply(&mut self, ask: Ask, now: Duration) -> Reply {
+    fn apply(&mut self, ask: &Ask, now: Duration) -> Reply {
         // 1. Expired leases.
         let expired: Vec<String> = self
             .leases
@@ -128,7 +128,7 @@ impl State {
         self.workers.insert(ask.worker.clone(), now);
         // 3. Completions.
         let mut accepted = Vec::with_capacity(ask.done.len());
-        for c in ask.done {
+        for c in &ask.done {
             let url = c.kept.record.url.clone();
             let ok =
                 !self.done.contains_key(&url) && self.held(&url, &ask.worker, c.token).is_some();
@@ -139,7 +139,7 @@ impl State {
                 self.log.push(Entry {
                     worker: ask.worker.clone(),
                     token: c.token,
-                    kept: c.kept,
+                    kept: c.kept.clone(),
                 });
             }
             accepted.push(ok);
@@ -171,7 +171,7 @@ impl State {
         }
         // 7. Claims.
         let mut answers = Vec::with_capacity(ask.claims.len());
-        for claim in ask.claims {
+        for claim in &ask.claims {
             if self.done.contains_key(&claim.url) {
                 answers.push(Answer::Done);
                 continue;
@@ -216,12 +216,12 @@ impl State {
                 host.running -= 1;
             }
             self.leases.insert(
-                claim.url,
+                claim.url.clone(),
                 Lease {
                     worker: ask.worker.clone(),
                     token,
                     deadline: now + ask.lease,
-                    host: claim.host,
+                    host: claim.host.clone(),
                     running: true,
                 },
             );

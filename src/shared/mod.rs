@@ -67,11 +67,11 @@ pub const MAX_ENTRIES: usize = 1000;
 pub trait Shared {
     /// One round trip: hands over `ask`, brings back the reply (see the module docs for what
     /// happens in between).
-    fn sync(&self, ask: Ask) -> impl Future<Output = Result<Reply, SharedError>>;
+    fn sync(&self, ask: &Ask) -> impl Future<Output = Result<Reply, SharedError>>;
 }
 
 impl<S: Shared + ?Sized> Shared for &S {
-    fn sync(&self, ask: Ask) -> impl Future<Output = Result<Reply, SharedError>> {
+    fn sync(&self, ask: &Ask) -> impl Future<Output = Result<Reply, SharedError>> {
         (**self).sync(ask)
     }
 }
