@@ -44,7 +44,9 @@ mod transport;
 
 pub use clock::Clock;
 pub use config::{Config, ConfigBuilder, ConfigError, DEFAULT_USER_AGENT};
-pub use engine::{Crawler, Event, FetchKind, OutLink, POLL, Progress, Stop, WorkerOptions};
+pub use engine::{
+    Crawler, Event, FetchKind, OBSERVER, OutLink, POLL, Progress, SharedView, Stop, WorkerOptions,
+};
 pub use problem::{Cut, Problem, StatusClass};
 pub use report::{Record, Summary};
 pub use scope::{Scope, ScopeMode};

@@ -127,6 +127,13 @@ fn three_workers_one_killed_record_every_url_once() {
     );
     victim.kill().unwrap();
     let _ = victim.wait();
+    // Where the crawl stands, mid-crawl: URLs left, the killed worker seen.
+    let url = redis.url();
+    let status = support::run(&["--redis", &url, "--crawl-id", "kill", "--status"]);
+    let out = String::from_utf8_lossy(&status.stdout);
+    assert!(status.status.success(), "{out}");
+    assert!(out.contains("not finished: "), "{out}");
+    assert!(out.contains("worker w2: last seen"), "{out}");
     // Restarted under the same name, it rejoins.
     let again = worker(&redis, "kill", "w2", &files[2], &root);
     children.push(again);
@@ -190,7 +197,11 @@ fn a_worker_with_other_options_is_refused_and_status_reports() {
     assert!(status.status.success());
     let out = String::from_utf8_lossy(&status.stdout);
     let done = site.expected().len();
-    assert!(out.contains("finished"), "{out}");
-    assert!(out.contains(&format!("{done} URLs done")), "{out}");
-    assert!(out.contains("worker a"), "{out}");
+    assert!(out.contains("  finished: "), "{out}");
+    assert!(
+        out.contains(&format!("{done} done, 0 to do, 0 leased")),
+        "{out}"
+    );
+    assert!(out.contains("worker a: last seen"), "{out}");
+    assert!(!out.contains("(status)"), "{out}");
 }

@@ -97,8 +97,8 @@ pub struct Cli {
           value_parser = positive_secs)]
     pub lease: f64,
 
-    /// Print where the shared crawl stands (URLs done, leased, requests running per host,
-    /// workers seen) and exit.
+    /// Print where the shared crawl stands (URLs known, done, to do and leased; per host, URLs
+    /// to do and requests running; workers and when each was last seen) and exit.
     #[arg(long, requires = "redis")]
     pub status: bool,
 

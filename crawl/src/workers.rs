@@ -207,13 +207,51 @@ fn whole_lines(path: &Path) -> Result<(u64, BTreeSet<String>), String> {
     Ok((len, urls))
 }
 
-/// Prints where the shared crawl stands.
+/// A transport for a crawl that fetches nothing (`--status` only reads the log).
+struct NoFetch;
+
+impl crawler::Transport for NoFetch {
+    async fn fetch(&self, _: crawler::Request) -> Result<crawler::Response, crawler::FetchError> {
+        Err(crawler::FetchError::new(
+            crawler::FetchErrorKind::Connect,
+            "--status fetches nothing",
+        ))
+    }
+}
+
+/// The crawl's options back from their stored form (`--max-body` is the command's alone).
+fn stored_config(options: &[String]) -> Result<crawler::Config, String> {
+    #[derive(clap::Parser)]
+    struct Args {
+        #[command(flatten)]
+        crawl: crawler_cli::CrawlArgs,
+    }
+    let args = options.iter().filter(|a| !a.starts_with("--max-body="));
+    let parsed =
+        <Args as clap::Parser>::try_parse_from(std::iter::once(&"crawl".to_string()).chain(args))
+            .map_err(|e| format!("the crawl's stored options do not read: {e}"))?;
+    parsed.crawl.config().map_err(|e| e.to_string())
+}
+
+/// Prints where the shared crawl stands: what Redis knows (done, leases, requests running,
+/// workers), and what the log says is left (known URLs, queued per host), by redoing it.
 fn status(redis: &str, id: &str) -> Result<Finished, AppError> {
-    let status = async_std::task::block_on(async {
+    let client = |e: crawler::SharedError| AppError::Client(format!("redis: {e}"));
+    let (status, options) = async_std::task::block_on(async {
         let shared = RedisShared::connect(redis, id).await?;
-        shared.status().await
+        let options = shared.stored_options().await?;
+        let status = shared.status().await?;
+        Ok::<_, crawler::SharedError>((status, options.map(|o| (o, shared))))
     })
-    .map_err(|e| AppError::Client(format!("redis: {e}")))?;
+    .map_err(client)?;
+    let Some((options, shared)) = options else {
+        return Err(AppError::Usage(format!(
+            "no crawl {id:?} at {redis}: no worker has started it"
+        )));
+    };
+    let config = stored_config(&options).map_err(AppError::Output)?;
+    let crawler = Crawler::new(config, NoFetch, RealClock::new());
+    let view = async_std::task::block_on(crawler.shared_view(&shared)).map_err(client)?;
     println!("crawl {id:?} at {redis}");
     let state = if status.finished {
         "finished"
@@ -221,13 +259,22 @@ fn status(redis: &str, id: &str) -> Result<Finished, AppError> {
         "not finished"
     };
     println!(
-        "  {state}: {} URLs done, {} leased",
-        status.done, status.leased
+        "  {state}: {} URLs known, {} done, {} to do, {} leased",
+        view.known, status.done, view.summary.todo, status.leased
     );
-    for (host, running) in &status.running {
-        println!("  {host}: {running} requests running");
+    for (host, queued) in &view.queued {
+        let running = status
+            .running
+            .iter()
+            .find(|(h, _)| h == host)
+            .map_or(0, |(_, n)| *n);
+        println!("  {host}: {queued} to do, {running} requests running");
     }
-    for (worker, seen) in &status.workers {
+    for (worker, seen) in status
+        .workers
+        .iter()
+        .filter(|(w, _)| w != crawler::OBSERVER)
+    {
         let ago = status.now.saturating_sub(*seen);
         println!(
             "  worker {worker}: last seen {:.1} s ago",

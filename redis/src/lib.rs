@@ -203,6 +203,20 @@ impl RedisShared {
             })
     }
 
+    /// The crawl's defining options, if they were stored (nothing is stored here).
+    pub async fn stored_options(&self) -> Result<Option<Vec<String>>, SharedError> {
+        let v = self
+            .query(redis::cmd("GET").arg(self.key("options")))
+            .await?;
+        if v == Value::Nil {
+            return Ok(None);
+        }
+        let kept = text(v, "options")?;
+        serde_json::from_str(&kept).map(Some).map_err(|e| {
+            SharedError::new(format!("the crawl's stored options cannot be read: {e}"))
+        })
+    }
+
     /// Marks the crawl finished (every worker that asks [`RedisShared::status`] sees it).
     pub async fn mark_finished(&self) -> Result<(), SharedError> {
         self.query(redis::cmd("SET").arg(self.key("finished")).arg("1"))

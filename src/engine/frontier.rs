@@ -252,6 +252,11 @@ impl Table {
             .count() as u64
     }
 
+    /// URLs known: in scope, whatever became of them.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     /// Newly queued URLs not yet taken by [`pop`](Self::pop).
     pub fn queued(&self) -> usize {
         self.arrivals.len()

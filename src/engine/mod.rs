@@ -16,6 +16,7 @@ mod rng;
 mod robots;
 mod schedule;
 mod shared_run;
+mod shared_view;
 mod shortcut;
 mod sitemap;
 mod state;
@@ -39,6 +40,7 @@ use state::CrawlState;
 
 pub use event::{Event, FetchKind, OutLink, Progress};
 pub use shared_run::{POLL, WorkerOptions};
+pub use shared_view::{OBSERVER, SharedView};
 pub use stop::Stop;
 
 /// A crawler: configuration, transport and clock.

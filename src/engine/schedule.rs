@@ -286,6 +286,18 @@ impl Scheduler {
         self.timers.peek().map(|Reverse((at, _, _))| *at)
     }
 
+    /// Jobs queued per host (origin), hosts with none left out, in order.
+    pub fn queued_by_host(&self) -> Vec<(String, usize)> {
+        let mut by: Vec<(String, usize)> = self
+            .host_ids
+            .iter()
+            .map(|(key, &id)| (key.to_string(), self.hosts[id as usize].queue.len()))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        by.sort();
+        by
+    }
+
     /// Jobs waiting: queued in a host, or a retry waiting for its time.
     pub fn queued(&self) -> usize {
         self.queued + self.waiting.len() - self.free_slots.len()
