@@ -153,7 +153,8 @@ impl SimShared {
             .iter()
             .map(|c| (c.url.clone(), c.host.clone()))
             .collect();
-        let renew: Vec<(String, u64)> = ask.renew.iter().map(|h| (h.url.clone(), h.token)).collect();
+        let renew: Vec<(String, u64)> =
+            ask.renew.iter().map(|h| (h.url.clone(), h.token)).collect();
         let mut seen = self.seen.borrow_mut();
         seen.syncs += 1;
         // Step 1 of the semantics: leases due now are dropped before anything else.
@@ -214,11 +215,7 @@ impl Shared for SimShared {
             self.clock.sleep(before).await;
         }
         let worker = ask.worker.clone();
-        let sent: Vec<String> = ask
-            .done
-            .iter()
-            .map(|c| c.kept.record.url.clone())
-            .collect();
+        let sent: Vec<String> = ask.done.iter().map(|c| c.kept.record.url.clone()).collect();
         let reply = self.apply(ask);
         let accepted = sent
             .into_iter()

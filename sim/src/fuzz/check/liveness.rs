@@ -47,4 +47,3 @@ pub(super) fn check_liveness(
     }
     Ok(())
 }
-

@@ -10,7 +10,7 @@
 //! arrive, nobody looks) until it resumes. Everything the checks read is kept in lists in the
 //! order it happened.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -63,6 +63,9 @@ pub(super) struct Req {
     pub at: Duration,
     /// When it ended (answered, abandoned, or dropped with a crashed worker).
     pub ended: Duration,
+    /// Where its start and its end come among all the requests' starts and ends (several
+    /// happen at one virtual instant, one after the other).
+    pub seq: (u64, u64),
     /// The grant it ran under, the latest one to its worker for its URL before it started:
     /// host, grant time, and whether the lease lapsed before the request ended.
     pub grant: Option<(String, Duration, bool)>,
@@ -85,7 +88,6 @@ pub(super) struct Ran {
     pub end: Duration,
 }
 
-thread_local!{ static DBG: std::cell::Cell<u64> = const { std::cell::Cell::new(0) }; }
 /// A worker's name.
 pub(super) fn name(worker: usize) -> String {
     format!("w{worker}")
@@ -133,6 +135,16 @@ struct Tagged {
     worker: usize,
     clock: VirtualClock,
     requests: Rc<RefCell<Vec<Req>>>,
+    /// Starts and ends so far, over all workers.
+    seq: Rc<Cell<u64>>,
+}
+
+impl Tagged {
+    fn next(&self) -> u64 {
+        let n = self.seq.get();
+        self.seq.set(n + 1);
+        n
+    }
 }
 
 /// Sets a request's end when its future ends, however it ends.
@@ -143,7 +155,10 @@ struct Ends<'a> {
 
 impl Drop for Ends<'_> {
     fn drop(&mut self) {
-        self.tagged.requests.borrow_mut()[self.index].ended = self.tagged.clock.now();
+        let seq = self.tagged.next();
+        let mut requests = self.tagged.requests.borrow_mut();
+        requests[self.index].ended = self.tagged.clock.now();
+        requests[self.index].seq.1 = seq;
     }
 }
 
@@ -153,6 +168,7 @@ impl Transport for Tagged {
         let inner = self.net.fetch(request);
         async move {
             // The first poll: the network's own first poll of the request is the same instant.
+            let seq = self.next();
             let index = {
                 let mut requests = self.requests.borrow_mut();
                 requests.push(Req {
@@ -160,6 +176,7 @@ impl Transport for Tagged {
                     url,
                     at: self.clock.now(),
                     ended: self.clock.now(),
+                    seq: (seq, seq),
                     grant: None,
                 });
                 requests.len() - 1
@@ -198,6 +215,7 @@ pub(super) fn run(
         workers.slow(),
     ));
     let requests: Rc<RefCell<Vec<Req>>> = Rc::default();
+    let seq: Rc<Cell<u64>> = Rc::default();
     let lives: Rc<RefCell<Vec<Life>>> = Rc::default();
     let start = |worker: usize| -> (usize, Run) {
         let tagged = Tagged {
@@ -205,6 +223,7 @@ pub(super) fn run(
             worker,
             clock: clock.clone(),
             requests: requests.clone(),
+            seq: seq.clone(),
         };
         let crawler = Crawler::new(config.clone(), tagged, clock.clone());
         let options = WorkerOptions::new(name(worker)).lease(workers.lease());
@@ -247,7 +266,10 @@ pub(super) fn run(
             WorkerFaultKind::Crash { restart_ms } => {
                 plan.push((at, Action::Crash(w)));
                 if let Some(ms) = restart_ms {
-                    plan.push((at + Duration::from_millis(u64::from(ms)), Action::Restart(w)));
+                    plan.push((
+                        at + Duration::from_millis(u64::from(ms)),
+                        Action::Restart(w),
+                    ));
                 }
             }
             WorkerFaultKind::Pause { ms } => {
@@ -264,7 +286,6 @@ pub(super) fn run(
     let crew = poll_fn(|cx: &mut Context<'_>| {
         loop {
             let now = clock.now();
-            DBG.with(|d| { let n = d.get() + 1; d.set(n); if std::env::var("WDBG").is_ok() && n % 100 == 0 { eprintln!("poll {n} at {now:?} live {} leased {} log {} syncs {}", slots.iter().filter(|s| s.run.is_some()).count(), shared.model().status().leased, shared.model().log().len(), shared.syncs()); } });
             while plan.last().is_some_and(|(at, _)| *at <= now) {
                 let (_, action) = plan.pop().expect("checked");
                 timer = None;
