@@ -67,7 +67,8 @@ pub struct Grant {
     pub at: Duration,
 }
 
-/// [`MemoryShared`] on virtual time, with seeded slow replies (see the [module docs](self)).
+/// [`MemoryShared`] on virtual time, with seeded slow replies: each sync sleeps a drawn delay
+/// before the model applies it at one instant, and another before the worker has the reply.
 #[derive(Debug)]
 pub struct SimShared {
     clock: VirtualClock,
