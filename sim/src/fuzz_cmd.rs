@@ -68,6 +68,9 @@ struct Totals {
     records: u64,
     /// Crash restarts of the crawls with crashes.
     restarts: u64,
+    /// Workers crashed, and paused past their lease, in the crawls by workers.
+    worker_crashes: u64,
+    worker_pauses: u64,
     virtual_time: Duration,
     failures: Vec<(u64, Failure)>,
     /// Cases that drew each of [`fuzz::FEATURES`].
@@ -144,6 +147,8 @@ pub fn run(args: &FuzzArgs) -> Result<(), (u8, String)> {
                             mine.requests += p.requests as u64;
                             mine.records += p.records as u64;
                             mine.restarts += u64::from(p.crash_restarts);
+                            mine.worker_crashes += u64::from(p.worker_crashes);
+                            mine.worker_pauses += u64::from(p.worker_pauses);
                             mine.virtual_time += p.end;
                         }
                         Err(f) => {
@@ -159,6 +164,8 @@ pub fn run(args: &FuzzArgs) -> Result<(), (u8, String)> {
                 all.requests += mine.requests;
                 all.records += mine.records;
                 all.restarts += mine.restarts;
+                all.worker_crashes += mine.worker_crashes;
+                all.worker_pauses += mine.worker_pauses;
                 all.virtual_time += mine.virtual_time;
                 for (all, mine) in all.drawn.iter_mut().zip(mine.drawn) {
                     *all += mine;
@@ -172,8 +179,8 @@ pub fn run(args: &FuzzArgs) -> Result<(), (u8, String)> {
     let rate = totals.cases as f64 / wall.as_secs_f64();
     println!(
         "crawl-sim fuzz: {} cases in {:.1} s: {rate:.0} cases/s ({:.0} per minute) on {jobs} \
-         threads; {} requests, {} records, {:.0} s of virtual time, {} crash restarts; {} \
-         failed",
+         threads; {} requests, {} records, {:.0} s of virtual time, {} crash restarts, {} \
+         worker crashes, {} worker pauses; {} failed",
         totals.cases,
         wall.as_secs_f64(),
         rate * 60.0,
@@ -181,6 +188,8 @@ pub fn run(args: &FuzzArgs) -> Result<(), (u8, String)> {
         totals.records,
         totals.virtual_time.as_secs_f64(),
         totals.restarts,
+        totals.worker_crashes,
+        totals.worker_pauses,
         totals.failures.len()
     );
     println!("{}", drawn_line(&totals.drawn));

@@ -15,6 +15,8 @@
 //! - [`Sim`]: the builder that ties them together: one seed, `run` built on `step`;
 //! - [`SimStore`]: a durable store that syncs in batches and loses the rest at a crash, for
 //!   the crash tests of resumed crawls;
+//! - [`SimShared`]: the shared state of a crawl by several workers (the engine's reference
+//!   model on virtual time) with seeded slow replies, for the fuzzer's multi-worker cases;
 //! - [`Replay`]: the same, serving a WARC [`Recording`] of a real crawl instead of a site
 //!   (`crawl-sim --replay`), so a recorded crawl can be re-run offline and in virtual time;
 //! - [`fuzz`]: random cases with swarm faults, the independent oracle, the checks and the
@@ -52,6 +54,7 @@ mod net;
 mod replay;
 mod rng;
 mod running;
+mod shared;
 mod sim;
 mod store;
 mod trace;
@@ -64,6 +67,7 @@ pub use replay::{
     ReplayRun, ReplayRunning, ReplayTransport,
 };
 pub use rng::Rng;
+pub use shared::{Grant, SimShared};
 pub use sim::{DEFAULT_BUDGET, Running, Sim, SimBuilder, SimError, SimRun, replay_command};
 pub use store::{SharedStore, SimStore};
 pub use trace::{Trace, TraceEvent};

@@ -154,9 +154,9 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
             let concluded = state.summary.urls;
             state.admit(now);
             replay(&mut state, &mut on_event, in_flight.len(), &side, now, stop);
-            state.schedule.release_due(now);
-            // Parked jobs whose time has come go back to their host's queue, to be claimed
-            // again when the scheduler lets them start (every claim holds a host slot).
+            // Parked claims whose time has come go back through the scheduler: a parked job
+            // holds no request slot of its host (it gave it back when it was parked), so it
+            // must take one again, and wait for the host's delay, before it is claimed.
             let due: Vec<String> = side
                 .parked
                 .iter()
@@ -165,8 +165,9 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                 .collect();
             for url in due {
                 let (job, _) = side.parked.remove(&url).expect("listed");
-                state.schedule.push_front(job, now);
+                state.schedule.retry_at(job, now);
             }
+            state.schedule.release_due(now);
             // Nothing is claimed before the log is read to its end.
             while !side.more
                 && in_flight.len() + side.to_claim.len() + side.asking.len() < config.max_tasks
@@ -208,11 +209,16 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
             if let Some(why) = failed.take() {
                 return Err(why);
             }
+            // A renewal or a poll is a sync: none can start while one is under way, whose
+            // reply wakes the loop anyway. Timed while a sync is under way, an overdue one
+            // would be due at once, again and again, and the loop would spin without yielding.
+            let may_sync = syncing.is_none();
             let next_due = [
                 state.schedule.next_due(),
                 side.next_parked(),
-                (!side.held.is_empty()).then(|| side.renewed + worker.lease / 3),
-                (!side.mine.is_empty() || !side.parked.is_empty()).then(|| side.last_sync + POLL),
+                (may_sync && !side.held.is_empty()).then(|| side.renewed + worker.lease / 3),
+                (may_sync && (!side.mine.is_empty() || !side.parked.is_empty()))
+                    .then(|| side.last_sync + POLL),
             ]
             .into_iter()
             .flatten()

@@ -20,6 +20,7 @@ use crawler_site::{Faults, Latency, Scripted};
 use super::crash::Crash;
 use super::robots::RobotsFile;
 use super::sitemaps::Sitemap;
+use super::workers::Workers;
 
 /// The hosts a node can live on. `www.a.test` is in strict scope of `a.test` (www toggled),
 /// `sub.a.test` only in lenient scope, `other.test` in neither; `down.a.test` always refuses
@@ -249,7 +250,7 @@ impl Default for Network {
 }
 
 /// The features a case may draw, as `crawl-sim fuzz` counts them on its `drawn:` line.
-pub const FEATURES: [&str; 15] = [
+pub const FEATURES: [&str; 16] = [
     "robots",
     "sitemaps",
     "max_pages",
@@ -265,6 +266,7 @@ pub const FEATURES: [&str; 15] = [
     "retry_after",
     "crashes",
     "meta_robots",
+    "workers",
 ];
 
 /// One generated case: a graph, its network, crawl options and a seed.
@@ -322,6 +324,9 @@ pub struct Case {
     pub crashes: Vec<Crash>,
     /// That crawl's store syncs every this many completions (at least 1).
     pub sync_every: u32,
+    /// A crawl of the case shared by several workers, with their faults (see
+    /// `fuzz/workers.rs`); none: no such crawl.
+    pub workers: Option<Workers>,
     /// The seed of the simulation and of the engine's retry jitter.
     pub seed: u64,
 }
@@ -352,6 +357,7 @@ impl Case {
         set("max_pages_per_host", self.max_pages_per_host.is_some());
         set("sitemaps", !self.sitemaps.is_empty());
         set("crashes", !self.crashes.is_empty());
+        set("workers", self.workers.is_some());
         set(
             "meta_robots",
             self.nodes.iter().any(|n| n.meta_robots.is_some()),
@@ -386,6 +392,7 @@ impl Case {
             sitemap_options: Vec::new(),
             crashes: Vec::new(),
             sync_every: 1,
+            workers: None,
             seed: 0,
         }
     }

@@ -24,7 +24,9 @@
 //! - `max_pages` and `max_pages_per_host` hold, and every URL reached but not fetched is
 //!   explained by a full limit ([`Property::Limits`]);
 //! - with crashes, the crawl killed and resumed from its store records every URL once, fetches
-//!   again only what was never durable, and ends as the uninterrupted one does (`crash.rs`).
+//!   again only what was never durable, and ends as the uninterrupted one does (`crash.rs`);
+//! - with workers, the crawl shared by several of them, some crashed or paused, records every
+//!   URL once over all of them, the oracle's set, politely, and ends (`workers.rs`).
 //!
 //! A failure is a [`Failure`]: the property and the evidence, one line where possible.
 
@@ -42,6 +44,7 @@ use super::case::{Case, NodeKind};
 use super::crash;
 use super::oracle::{Final, Oracle, retryable};
 use super::reach::Reach;
+use super::workers;
 use crate::{Sim, SimRun};
 
 /// The property a failing case broke.
@@ -79,6 +82,11 @@ pub enum Property {
     /// With crashes: a URL fetched again although its completion was durable, a replay unlike
     /// what was kept, or a resumed crawl whose summary is not the uninterrupted one's.
     Crash,
+    /// With workers: more requests to one host at once, or closer together, than politeness
+    /// allows over all workers (see `fuzz/workers.rs` for exactly what is checked).
+    Politeness,
+    /// With workers: a run that failed or miscounts, or a lease left at the end.
+    Workers,
     /// The engine or the simulator panicked.
     Panic,
     /// The case itself could not be run (a bug in the generator).
@@ -103,6 +111,8 @@ impl Property {
             Property::Nofollow => "nofollow",
             Property::Limits => "limits",
             Property::Crash => "crash",
+            Property::Politeness => "politeness",
+            Property::Workers => "workers",
             Property::Panic => "panic",
             Property::Case => "case",
         }
@@ -159,6 +169,10 @@ pub struct Passed {
     pub end: Duration,
     /// Crash restarts in the crawl with crashes (0 without).
     pub crash_restarts: u32,
+    /// Workers crashed in the crawl by workers (0 without).
+    pub worker_crashes: u32,
+    /// Workers paused past their lease in the crawl by workers (0 without).
+    pub worker_pauses: u32,
 }
 
 macro_rules! ensure {
@@ -215,7 +229,7 @@ pub fn check(case: &Case) -> Result<Passed, Failure> {
     let reach = oracle.reach(&by_url);
     check_against_oracle(&oracle, &reach, &config, &by_url)?;
     check_redirect_chains(case, &oracle, &config, &records, &by_url)?;
-    check_liveness(case, &oracle, &run, &by_url)?;
+    liveness::check_liveness(case, &oracle, &run, &by_url)?;
     check_bodies(case, &oracle, &records)?;
     check_nofollow(&oracle, &run, &by_url)?;
     limits::check_limits(case, &reach, &by_url, run.summary.todo)?;
@@ -224,11 +238,17 @@ pub fn check(case: &Case) -> Result<Passed, Failure> {
     } else {
         crash::check_crashes(case, &config, &site, &run.summary, run.end)?
     };
+    let faulted = match &case.workers {
+        Some(w) => workers::check_workers(case, w, &config, &site, run.end)?,
+        None => Default::default(),
+    };
     Ok(Passed {
         requests: run.requests.len(),
         records: records.len(),
         end: run.end,
         crash_restarts,
+        worker_crashes: faulted.crashes,
+        worker_pauses: faulted.pauses,
     })
 }
 
@@ -553,44 +573,10 @@ fn check_redirect_chains(
     Ok(())
 }
 
-/// After the faulty phase, a URL's last try gets the site's own answer.
-fn check_liveness(
-    case: &Case,
-    oracle: &Oracle<'_>,
-    run: &SimRun,
-    records: &BTreeMap<String, &Record>,
-) -> Result<(), Failure> {
-    let mut last_try: BTreeMap<&str, Duration> = BTreeMap::new();
-    for r in &run.requests {
-        last_try.insert(r.url.as_str(), r.at);
-    }
-    for (url, record) in records {
-        let parsed = Url::parse(url).expect("records hold absolute URLs");
-        if oracle.predict(&parsed).is_some() {
-            continue; // deterministic: checked against the prediction already
-        }
-        let Some(until) = case.faults_until(oracle.node(url)) else {
-            continue;
-        };
-        let at = last_try[url.as_str()];
-        if at.as_secs_f64() * 1000.0 < until {
-            continue;
-        }
-        let own = oracle.own_status(url);
-        ensure!(
-            Property::Liveness,
-            record.status == Some(own),
-            "{url}: its last try at {at:?} came after the faults stopped ({until} ms), yet it \
-             ended with {:?} ({:?}), not its own status {own}",
-            record.status,
-            record.error
-        );
-    }
-    Ok(())
-}
-
 #[path = "check/limits.rs"]
 mod limits;
+#[path = "check/liveness.rs"]
+mod liveness;
 
 #[cfg(test)]
 #[path = "check/tests.rs"]

@@ -28,6 +28,7 @@ use super::case::{
 use super::crash::Crash;
 use super::robots::{Agent, Group, RobotsFile, Rule};
 use super::sitemaps::{Sitemap, SitemapFile};
+use super::workers::{WorkerFault, WorkerFaultKind, Workers};
 use crate::Rng;
 
 /// The most nodes a generated graph has (the gadget adds up to 12 more). The bound itself is
@@ -331,7 +332,55 @@ pub fn generate(seed: u64) -> Case {
             .collect();
         case.sync_every = pick(&mut rng, &[1, 2, 4, 8]);
     }
+    // A crawl shared by several workers (not with page limits, which shared mode does not
+    // support yet).
+    if !limited && rng.chance(0.2) {
+        case.workers = Some(workers(&mut rng));
+    }
     case
+}
+
+/// 2 to 4 workers with short leases, maybe slow replies, and a fault for some of those after
+/// the first: a crash (restarted or not) or a pause longer than the lease.
+fn workers(rng: &mut Rng) -> Workers {
+    let count = 2 + rng.below(3) as u32;
+    let lease_s = 2 + rng.below(9) as u32;
+    let slow_ms = if rng.chance(0.5) {
+        rng.below(u64::from(lease_s) * 1000 / 6 + 1) as u32
+    } else {
+        0
+    };
+    let lease_ms = lease_s * 1000;
+    let mut faults = Vec::new();
+    for worker in 1..count {
+        if !rng.chance(0.6) {
+            continue;
+        }
+        faults.push({
+            let kind = if rng.chance(0.5) {
+                WorkerFaultKind::Crash {
+                    restart_ms: rng
+                        .chance(0.6)
+                        .then(|| rng.below(u64::from(lease_ms) * 2) as u32),
+                }
+            } else {
+                WorkerFaultKind::Pause {
+                    ms: lease_ms + 1 + rng.below(u64::from(lease_ms) * 2) as u32,
+                }
+            };
+            WorkerFault {
+                worker,
+                at_64ths: rng.below(65) as u32,
+                kind,
+            }
+        });
+    }
+    Workers {
+        count,
+        lease_s,
+        slow_ms,
+        faults,
+    }
 }
 
 /// One to three plain sitemaps (page lists or error statuses), then up to two that name them

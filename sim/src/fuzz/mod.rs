@@ -36,6 +36,7 @@ mod regress;
 mod robots;
 mod shrink;
 mod sitemaps;
+mod workers;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -53,6 +54,7 @@ pub use regress::{KeptCrash, REGRESSION_FORMAT, Regression, RegressionError, opt
 pub use robots::{Agent, Group, RobotsFile, Rule};
 pub use shrink::{MAX_ATTEMPTS, Shrunk, shrink, shrink_with};
 pub use sitemaps::{Sitemap, SitemapFile};
+pub use workers::{WorkerFault, WorkerFaultKind, Workers};
 
 use crate::replay_command;
 

@@ -18,7 +18,7 @@
 //! code. This file holds predictions and edges; the search itself, with robots.txt, sitemaps
 //! and page limits, is in `reach.rs`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crawler::Record;
 use crawler_site::Scripted;
@@ -73,6 +73,9 @@ pub struct Oracle<'a> {
     others: BTreeMap<String, u16>,
     roots: Vec<String>,
     root_hosts: Vec<String>,
+    /// URLs whose outcome is read off their record, never predicted (see
+    /// [`Oracle::unpredictable`]).
+    unpredictable: BTreeSet<String>,
 }
 
 impl<'a> Oracle<'a> {
@@ -102,7 +105,17 @@ impl<'a> Oracle<'a> {
             others,
             roots,
             root_hosts,
+            unpredictable: BTreeSet::new(),
         }
+    }
+
+    /// This oracle, reading the outcomes of `urls` off their records instead of predicting
+    /// them: URLs whose page's script was also used by requests the record does not count
+    /// (made by a worker of a shared crawl that lost its lease, or crashed), so that the
+    /// record's tries took later outcomes of the script.
+    pub fn unpredictable(mut self, urls: impl IntoIterator<Item = String>) -> Self {
+        self.unpredictable.extend(urls);
+        self
     }
 
     /// The case.
@@ -193,6 +206,9 @@ impl<'a> Oracle<'a> {
 
     /// The deterministic prediction for `url`, or `None` when fault rates make it random.
     pub fn predict(&self, url: &Url) -> Option<Prediction> {
+        if self.unpredictable.contains(url.as_str()) {
+            return None;
+        }
         let max = self.case.max_tries;
         let give_up = |last: Final| {
             let tries = if retryable(&last) { max } else { 1 };

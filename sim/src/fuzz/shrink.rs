@@ -278,6 +278,23 @@ fn option_variants(case: &Case) -> Vec<Case> {
         c.crashes.pop();
     });
     push(&|c| c.sync_every = 1);
+    push(&|c| c.workers = None);
+    if let Some(w) = &case.workers {
+        push(&|c| c.workers.as_mut().into_iter().for_each(|w| w.slow_ms = 0));
+        for i in 0..w.faults.len() {
+            push(&|c| {
+                if let Some(w) = c.workers.as_mut() {
+                    w.faults.remove(i);
+                }
+            });
+        }
+        push(&|c| {
+            if let Some(w) = c.workers.as_mut() {
+                w.count = 2;
+                w.faults.retain(|f| f.worker < 2);
+            }
+        });
+    }
     push(&|c| c.max_pages = None);
     push(&|c| c.max_pages_per_host = None);
     push(&|c| c.sort_query = false);

@@ -1,5 +1,6 @@
 //! Unit tests of the checks, on hand-made cases.
 
+use super::liveness::check_liveness;
 use super::*;
 use crate::fuzz::case::{Edge, Form, Node, NodeKind, Target};
 

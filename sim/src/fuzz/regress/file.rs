@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::super::case::Case;
 use super::super::crash::Crash;
+use super::super::workers::Workers;
 use super::{REGRESSION_FORMAT, options_of};
 
 /// A regression file: a case kept as its site file, crawl options and seed.
@@ -32,6 +33,9 @@ pub struct Regression {
     /// How often that crawl's store syncs (see [`Case::sync_every`]).
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub sync_every: u32,
+    /// The workers of the crawl by workers (see [`Case::workers`]); none: no such crawl.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<Workers>,
 }
 
 /// A crash as a regression file keeps it (see [`Crash`]).
@@ -108,6 +112,7 @@ impl Regression {
                 })
                 .collect(),
             sync_every: case.sync_every,
+            workers: case.workers.clone(),
         }
     }
 
@@ -158,6 +163,7 @@ impl Regression {
             .map(|c| Crash::new(c.at_64ths, c.survive))
             .collect();
         case.sync_every = self.sync_every.max(1);
+        case.workers = self.workers.clone();
         Ok(case)
     }
 }

@@ -19,8 +19,8 @@ fn round_trip(case: &Case) -> Case {
     );
     assert_eq!(again.seed, case.seed);
     assert_eq!(
-        (&again.crashes, again.sync_every),
-        (&case.crashes, case.sync_every)
+        (&again.crashes, again.sync_every, &again.workers),
+        (&case.crashes, case.sync_every, &case.workers)
     );
     again
 }
