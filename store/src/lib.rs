@@ -27,9 +27,11 @@
 //! links as one string, a robots.txt's or sitemap's body), about 1.5 KB a page on the bench
 //! site. [`Store::keep_ref`] encodes it on the crawl's thread straight from what the engine
 //! lends, into a buffer the writer hands back after the commit: nothing is built, allocated or
-//! freed across threads per URL. Rows are not compressed: LZ4 made them a third smaller but cost
-//! the writer more CPU than the smaller writes saved. The layout is the database's [`FORMAT`]; a
-//! state of another format is refused ([`StoreError::Format`]), a damaged row is an error.
+//! freed across threads per URL. Rows of 4 KiB or more (pages with about a hundred links or
+//! more) are LZ4-compressed by the writer, which halves them; smaller ones are not: compressing
+//! them cost the writer more CPU than the smaller writes saved, for a quarter of their bytes.
+//! The layout is the database's [`FORMAT`]; a state of another format is refused
+//! ([`StoreError::Format`]), a damaged row is an error.
 //!
 //! ```
 //! use crawler_store::{Meta, SqliteStore};
@@ -366,7 +368,7 @@ impl Store for SqliteStore {
             .and_then(|mut q| q.query_row([url], |r| r.get(0)).optional());
         match found {
             Ok(None) => None,
-            Ok(Some(data)) => match Kept::decode(url, &data) {
+            Ok(Some(row)) => match writer::unpack(&row).and_then(|b| Kept::decode(url, &b)) {
                 Ok(kept) => Some(kept),
                 Err(e) => {
                     self.error = Some(format!("state database: the completion of {url}: {e}"));
@@ -475,6 +477,39 @@ mod tests {
     }
 
     #[test]
+    fn big_rows_are_compressed_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let big = Kept::failed(
+            Record::failure("http://h/big", 1, 0, "reset"),
+            FetchKind::Page,
+            FetchError::new(FetchErrorKind::Reset, "abc".repeat(writer::COMPRESS_FROM)),
+        );
+        store.keep(big.clone());
+        store.keep(kept("http://h/small"));
+        store.commit(Offsets::default(), Vec::new()).unwrap();
+        store.wait().unwrap();
+        let kinds: Vec<(String, u8, usize)> = store
+            .conn
+            .prepare("SELECT url, data FROM kept ORDER BY url")
+            .unwrap()
+            .query_map([], |r| {
+                let data: Vec<u8> = r.get(1)?;
+                Ok((r.get(0)?, data[0], data.len()))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kinds[0].1, writer::LZ4, "{kinds:?}");
+        assert!(kinds[0].2 < writer::COMPRESS_FROM, "{kinds:?}");
+        assert_eq!(kinds[1].1, writer::RAW, "{kinds:?}");
+        drop(store);
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        assert_eq!(store.kept("http://h/big"), Some(big));
+        assert_eq!(store.kept("http://h/small"), Some(kept("http://h/small")));
+    }
+
+    #[test]
     fn a_state_of_another_format_is_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
         // What format 1 left: facts, LZ4-compressed JSON rows, and no `format`.
@@ -518,11 +553,17 @@ mod tests {
         let mut store = SqliteStore::open(dir.path()).unwrap();
         store.commit(Offsets::default(), Vec::new()).unwrap();
         store.wait().unwrap();
-        let mut cut = Vec::new();
+        let mut cut = vec![writer::RAW];
         kept("http://h/y").encode(&mut cut);
         cut.pop();
         let insert = "INSERT INTO kept VALUES (?1, ?2)";
-        let garbled: [(&str, &[u8]); 2] = [("http://h/x", b"\x04abc"), ("http://h/y", &cut)];
+        let garbled: [(&str, &[u8]); 5] = [
+            ("http://h/x", b"\x04abc"),
+            ("http://h/y", &cut),
+            ("http://h/z", b""),
+            ("http://h/w", b"\x01\xff\xff\xff\xffabc"),
+            ("http://h/v", b"\x01\x04\x00\x00\x00abc"),
+        ];
         for (url, data) in garbled {
             store.conn.execute(insert, params![url, data]).unwrap();
         }

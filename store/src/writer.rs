@@ -14,6 +14,18 @@ use rusqlite::{Connection, params};
 
 use crate::{BATCH_BYTES, StoreError};
 
+/// Rows from this many bytes on (a page with about a hundred links or more) are LZ4-compressed
+/// by the writer, which halves them; smaller ones are kept as they are: compressing them cost
+/// the writer more than the smaller writes saved, for a quarter of their bytes.
+pub(crate) const COMPRESS_FROM: usize = 4096;
+
+/// A row's first byte: the completion's bytes ([`crawler::Kept::encode`]) follow as they are.
+pub(crate) const RAW: u8 = 0;
+
+/// A row's first byte: the completion's length (4 bytes, little-endian) and its bytes
+/// LZ4-compressed (a block) follow.
+pub(crate) const LZ4: u8 = 1;
+
 /// Completions waiting for a commit, encoded back to back.
 #[derive(Debug)]
 pub(crate) struct Rows {
@@ -35,9 +47,10 @@ impl Rows {
         }
     }
 
-    /// Adds the completion of `url` that `encode` appends.
+    /// Adds the completion of `url` that `encode` appends, as a [`RAW`] row.
     pub(crate) fn push(&mut self, url: &str, encode: impl FnOnce(&mut Vec<u8>)) {
         self.urls.push_str(url);
+        self.data.push(RAW);
         encode(&mut self.data);
         self.ends.push((self.urls.len(), self.data.len()));
     }
@@ -125,6 +138,46 @@ impl Writer {
     }
 }
 
+/// `bytes` as an [`LZ4`] row, in `out`.
+fn compress<'a>(bytes: &[u8], out: &'a mut Vec<u8>) -> &'a [u8] {
+    out.clear();
+    out.push(LZ4);
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    let at = out.len();
+    out.resize(
+        at + lz4_flex::block::get_maximum_output_size(bytes.len()),
+        0,
+    );
+    let len = lz4_flex::block::compress_into(bytes, &mut out[at..]).expect("room for the worst");
+    &out[..at + len]
+}
+
+/// The completion's bytes in a row (see [`RAW`] and [`LZ4`]); a row that does not read is an
+/// error.
+pub(crate) fn unpack(row: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
+    match row.split_first() {
+        Some((&RAW, bytes)) => Ok(bytes.into()),
+        Some((&LZ4, rest)) if rest.len() >= 4 => {
+            let (len, block) = rest.split_at(4);
+            let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+            // LZ4 expands 255 times at most: a larger length is damage, not a reason to
+            // allocate gigabytes.
+            if len > block.len().saturating_mul(255) {
+                return Err(format!(
+                    "a compressed row of {} bytes says {len}",
+                    block.len()
+                ));
+            }
+            match lz4_flex::block::decompress(block, len) {
+                Ok(bytes) if bytes.len() == len => Ok(bytes.into()),
+                Ok(_) => Err("a compressed row is not the length it says".into()),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        _ => Err("a row of an unknown kind".into()),
+    }
+}
+
 /// Syncs a batch's output files, then writes it in one transaction.
 fn write(conn: &mut Connection, batch: Batch) -> Answer {
     for file in &batch.sync {
@@ -137,8 +190,14 @@ fn write(conn: &mut Connection, batch: Batch) -> Answer {
         let mut insert = tx
             .prepare_cached("INSERT OR REPLACE INTO kept VALUES (?1, ?2)")
             .map_err(db)?;
-        for (url, data) in batch.rows.iter() {
-            insert.execute(params![url, data]).map_err(db)?;
+        let mut packed = Vec::new();
+        for (url, row) in batch.rows.iter() {
+            let row = if row.len() >= COMPRESS_FROM {
+                compress(&row[1..], &mut packed)
+            } else {
+                row
+            };
+            insert.execute(params![url, row]).map_err(db)?;
         }
         let mut set = tx
             .prepare_cached("INSERT OR REPLACE INTO meta VALUES (?1, ?2)")
