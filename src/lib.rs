@@ -53,5 +53,5 @@ pub use scope::{Scope, ScopeMode};
 pub use shared::{
     Answer, Ask, Claim, Completion, Entry, Held, MemoryShared, Reply, Shared, SharedError,
 };
-pub use store::{Kept, KeptLinks, KeptResponse, MemoryStore, NoStore, Store};
+pub use store::{Kept, KeptLinks, KeptRef, KeptResponse, MemoryStore, NoStore, Store};
 pub use transport::{FetchError, FetchErrorKind, Request, Response, Transport, Wire};

@@ -56,6 +56,10 @@
 //! assert_eq!(fetched, ["http://h/a", "http://h/b"]);
 //! ```
 
+mod codec;
+#[cfg(test)]
+mod tests_codec;
+
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -64,8 +68,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::FetchKind;
 use crate::links::{Link, LinkKind, Links, Robots};
+use codec::{Answer, Hrefs, LinkParts};
+
 use crate::report::Record;
 use crate::transport::{FetchError, Response};
+pub use codec::VERSION;
 
 /// The durable memory of a crawl (see the [module docs](self)).
 pub trait Store {
@@ -74,6 +81,14 @@ pub trait Store {
 
     /// `kept` finished in this run; it is the store's to make durable, when it chooses.
     fn keep(&mut self, kept: Kept);
+
+    /// The same, lent rather than given: what the engine calls. A store that keeps
+    /// completions in bytes encodes it ([`KeptRef::encode`]) without building a [`Kept`], so
+    /// nothing is copied or allocated per URL. Default: [`Store::keep`] of
+    /// [`KeptRef::to_kept`].
+    fn keep_ref(&mut self, kept: KeptRef<'_>) {
+        self.keep(kept.to_kept());
+    }
 
     /// `false` when [`Store::keep`] would throw its argument away: the engine then builds no
     /// [`Kept`] at all (a crawl without a store pays nothing for the seam). Default: `true`.
@@ -274,39 +289,44 @@ impl Kept {
         }
     }
 
-    /// The completion of a fetch: `links` are the page's links when it was read for them (with
-    /// the parser's complaint, if any).
-    pub(crate) fn new(
-        record: &Record,
-        fetch: FetchKind,
-        outcome: &Result<Response, FetchError>,
-        links: Option<(&Links, Option<String>)>,
-    ) -> Kept {
-        let outcome = match outcome {
-            Err(e) => Err(e.clone()),
-            Ok(r) => Ok(KeptResponse {
-                status: r.status,
-                headers: r
-                    .headers
-                    .iter()
-                    .filter(|(name, _)| READ_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f)))
-                    .cloned()
-                    .collect(),
-                body: match fetch {
-                    FetchKind::Robots | FetchKind::Sitemap => r.body.clone(),
-                    _ => Bytes::new(),
-                },
-                body_len: r.body.len() as u64,
-                truncated: r.truncated,
-                body_skipped: r.body_skipped,
-                links: links.map(|(l, why)| KeptLinks::of(l, why)),
-            }),
-        };
-        Kept {
-            record: record.clone(),
-            fetch,
-            outcome,
-        }
+    /// Appends the completion in bytes to `out`: a compact binary form for stores that keep
+    /// completions on disk or send them away, everything but the URL, which the store keys the
+    /// bytes by and hands back to [`Kept::decode`]. The same bytes as [`KeptRef::encode`] of
+    /// what this was made from.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let outcome = self.outcome.as_ref().map(|k| {
+            // Every field named: a field added does not compile until it is encoded.
+            let KeptResponse {
+                status,
+                headers,
+                body,
+                body_len,
+                truncated,
+                body_skipped,
+                links,
+            } = k;
+            Answer {
+                status: *status,
+                headers,
+                body,
+                body_len: *body_len,
+                truncated: *truncated,
+                body_skipped: *body_skipped,
+                links: links.as_ref().map(|l| LinkParts {
+                    base: l.base.as_deref(),
+                    robots: l.robots,
+                    hrefs: Hrefs::Text(&l.hrefs),
+                    why: l.why.as_deref(),
+                }),
+            }
+        });
+        codec::encode(out, &self.record, self.fetch, outcome);
+    }
+
+    /// The completion of `url` that [`Kept::encode`] (or [`KeptRef::encode`]) wrote as
+    /// `bytes`; bytes that do not read (a damaged store, another version's) are an error.
+    pub fn decode(url: &str, bytes: &[u8]) -> Result<Kept, String> {
+        codec::decode(url, bytes)
     }
 
     /// The answer as the transport would have given it (a page's body left out).
@@ -325,13 +345,104 @@ impl Kept {
     }
 }
 
+/// A finished URL lent to a store ([`Store::keep_ref`]): what a [`Kept`] would hold, borrowed
+/// from the engine, so that a store which encodes it copies only what it writes.
+#[derive(Debug, Clone, Copy)]
+pub struct KeptRef<'a> {
+    record: &'a Record,
+    fetch: FetchKind,
+    outcome: &'a Result<Response, FetchError>,
+    /// The page's links when it was read for them, with the parser's complaint, if any.
+    links: Option<(&'a Links, Option<&'a str>)>,
+}
+
+impl<'a> KeptRef<'a> {
+    /// The completion of a fetch: `links` are the page's links when it was read for them (with
+    /// the parser's complaint, if any).
+    pub(crate) fn new(
+        record: &'a Record,
+        fetch: FetchKind,
+        outcome: &'a Result<Response, FetchError>,
+        links: Option<(&'a Links, Option<&'a str>)>,
+    ) -> KeptRef<'a> {
+        KeptRef {
+            record,
+            fetch,
+            outcome,
+            links,
+        }
+    }
+
+    /// The URL (the record's).
+    pub fn url(&self) -> &'a str {
+        &self.record.url
+    }
+
+    /// The body kept: a robots.txt's or a sitemap's whole body; none of a page's.
+    fn body(&self, r: &'a Response) -> &'a Bytes {
+        static NONE: Bytes = Bytes::new();
+        match self.fetch {
+            FetchKind::Robots | FetchKind::Sitemap => &r.body,
+            _ => &NONE,
+        }
+    }
+
+    /// The completion, owned.
+    pub fn to_kept(&self) -> Kept {
+        let outcome = match self.outcome {
+            Err(e) => Err(e.clone()),
+            Ok(r) => Ok(KeptResponse {
+                status: r.status,
+                headers: r
+                    .headers
+                    .iter()
+                    .filter(|(name, _)| READ_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f)))
+                    .cloned()
+                    .collect(),
+                body: self.body(r).clone(),
+                body_len: r.body.len() as u64,
+                truncated: r.truncated,
+                body_skipped: r.body_skipped,
+                links: self
+                    .links
+                    .map(|(l, why)| KeptLinks::of(l, why.map(str::to_string))),
+            }),
+        };
+        Kept {
+            record: self.record.clone(),
+            fetch: self.fetch,
+            outcome,
+        }
+    }
+
+    /// Appends the completion in bytes to `out`, as [`Kept::encode`] does for
+    /// [`KeptRef::to_kept`], without building it.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let outcome = self.outcome.as_ref().map(|r| Answer {
+            status: r.status,
+            headers: &r.headers,
+            body: self.body(r),
+            body_len: r.body.len() as u64,
+            truncated: r.truncated,
+            body_skipped: r.body_skipped,
+            links: self.links.map(|(l, why)| LinkParts {
+                base: l.base.as_deref(),
+                robots: l.robots,
+                hrefs: Hrefs::Found(&l.links),
+                why,
+            }),
+        });
+        codec::encode(out, self.record, self.fetch, outcome);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// A kept page's links come back as they were, whatever their kind, flags or characters.
     #[test]
-    fn kept_links_round_trip_through_json() {
+    fn kept_links_round_trip_through_json_and_bytes() {
         let kinds = [
             LinkKind::Anchor,
             LinkKind::Related,
@@ -361,15 +472,22 @@ mod tests {
         });
         let response = Response::new(200).with_header("content-type", "text/html");
         let record = Record::response("http://h/", 200, 1, 0);
-        let kept = Kept::new(
+        let outcome = Ok(response);
+        let lent = KeptRef::new(
             &record,
             FetchKind::Page,
-            &Ok(response),
-            Some((&found, Some("cut".into()))),
+            &outcome,
+            Some((&found, Some("cut"))),
         );
+        let kept = lent.to_kept();
         let json = serde_json::to_string(&kept).unwrap();
         let back: Kept = serde_json::from_str(&json).unwrap();
         assert_eq!(back, kept);
+        let (mut bytes, mut lent_bytes) = (Vec::new(), Vec::new());
+        kept.encode(&mut bytes);
+        lent.encode(&mut lent_bytes);
+        assert_eq!(bytes, lent_bytes);
+        assert_eq!(Kept::decode("http://h/", &bytes), Ok(kept));
         let Ok(KeptResponse {
             links: Some(links), ..
         }) = &back.outcome

@@ -16,7 +16,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use crawler::{Config, Kept, Store, Transport};
+use crawler::{Config, Kept, KeptRef, Store, Transport};
 use crawler_cli::{Output, args_of};
 use crawler_http::Recorder;
 use crawler_store::{Offsets, SqliteStore};
@@ -104,6 +104,10 @@ impl Store for Shared {
 
     fn keep(&mut self, kept: Kept) {
         self.0.borrow_mut().keep(kept);
+    }
+
+    fn keep_ref(&mut self, kept: KeptRef<'_>) {
+        self.0.borrow_mut().keep_ref(kept);
     }
 }
 

@@ -8,8 +8,9 @@
 //! last commit.
 //!
 //! **Commits and syncs.** [`SqliteStore::keep`] only buffers. The command commits the buffer
-//! ([`SqliteStore::commit`]) when it is [due](SqliteStore::due) (every [`BATCH`] completions or
-//! every [`INTERVAL`], whichever comes first) and at the end, once the output lines of those
+//! ([`SqliteStore::commit`]) when it is [due](SqliteStore::due) (every [`BATCH`] completions,
+//! [`BATCH_BYTES`] of them encoded, or every [`INTERVAL`], whichever comes first) and at the
+//! end, once the output lines of those
 //! completions are written, passing the outputs' lengths and files. A writer thread then, in
 //! order: syncs the output files (`fsync`), and writes the completions and the lengths in one
 //! transaction, which SQLite (WAL mode, `synchronous=FULL`) syncs before it returns. The crawl
@@ -21,10 +22,16 @@
 //! synced first), and the lost URLs are fetched and written again: every URL is in the outputs
 //! exactly once.
 //!
-//! **Disk use.** One row per URL: the URL, and the completion as JSON (the record, status, the
-//! three header fields the engine reads, a page's links, a robots.txt's or sitemap's body),
-//! LZ4-compressed (`lz4_flex`) by the writer thread: URLs and JSON keys repeat, so a row
-//! shrinks to about a third for little CPU, and off the crawl's thread.
+//! **Disk use.** One row per URL: the URL, and the completion in the engine's binary form
+//! ([`Kept::encode`]: the record, status, the three header fields the engine reads, a page's
+//! links as one string, a robots.txt's or sitemap's body), about 1.5 KB a page on the bench
+//! site. [`Store::keep_ref`] encodes it on the crawl's thread straight from what the engine
+//! lends, into a buffer the writer hands back after the commit: nothing is built, allocated or
+//! freed across threads per URL. Rows of 4 KiB or more (pages with about a hundred links or
+//! more) are LZ4-compressed by the writer, which halves them; smaller ones are not: compressing
+//! them cost the writer more CPU than the smaller writes saved, for a quarter of their bytes.
+//! The layout is the database's [`FORMAT`]; a state of another format is refused
+//! ([`StoreError::Format`]), a damaged row is an error.
 //!
 //! ```
 //! use crawler_store::{Meta, SqliteStore};
@@ -38,24 +45,37 @@
 //! assert_eq!(store.meta().options.as_deref(), Some(&["--max-depth=2".to_string()][..]));
 //! ```
 
+mod writer;
+
 use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crawler::{Kept, Store};
-use rusqlite::{Connection, OptionalExtension, params};
+use crawler::{Kept, KeptRef, Store};
+use rusqlite::{Connection, OptionalExtension};
+use writer::{Batch, Rows, Writer};
 
 /// Completions per commit at most.
 pub const BATCH: usize = 10_000;
+
+/// Bytes of encoded completions per commit, about (a commit is due once they are reached): the
+/// buffers they are encoded into (reused from commit to commit) stay bounded where pages have
+/// hundreds of links, and a commit is not made more often than [`BATCH`] makes it where they
+/// have a few dozen (4 MiB, four times as many commits on the bench site, cost more than the
+/// fresh memory it saved).
+pub const BATCH_BYTES: usize = 16 << 20;
 
 /// Time between commits at most (while completions come in).
 pub const INTERVAL: Duration = Duration::from_secs(1);
 
 /// The file in the state folder.
 pub const FILE: &str = "state.sqlite";
+
+/// The version of the database's layout, kept in it (`format` in `meta`): a state written
+/// with another layout is refused, not misread. 2: completions in the engine's bytes
+/// ([`Kept::encode`]) keyed by URL; 1 (no `format` kept) was LZ4-compressed JSON.
+pub const FORMAT: &str = "2";
 
 /// How long the crawl's output files were at a commit: what a resumed crawl cuts them back to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -92,6 +112,9 @@ pub enum StoreError {
     Corrupt(String),
     /// Another crawl holds the state (its `lock` file is locked).
     Busy(PathBuf),
+    /// The state was written by another version of the command, with another layout (the
+    /// one it says, if any; see [`FORMAT`]).
+    Format(PathBuf, Option<String>),
 }
 
 impl fmt::Display for StoreError {
@@ -105,6 +128,13 @@ impl fmt::Display for StoreError {
                 "another crawl is using the state in {} (one crawl per state folder)",
                 dir.display()
             ),
+            StoreError::Format(dir, found) => write!(
+                f,
+                "the state in {} was written by another version of crawl (format {}, this one \
+                 reads {FORMAT}): start a new state folder",
+                dir.display(),
+                found.as_deref().unwrap_or("1")
+            ),
         }
     }
 }
@@ -115,83 +145,6 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         StoreError::Sqlite(e)
     }
-}
-
-/// One commit, for the writer thread.
-struct Batch {
-    /// Output files to sync first.
-    sync: Vec<File>,
-    /// Completions, encoded by the writer.
-    rows: Vec<Kept>,
-    /// Facts: (key, value).
-    facts: Vec<(&'static str, String)>,
-}
-
-/// The thread that writes commits, and how to talk to it.
-#[derive(Debug)]
-struct Writer {
-    /// Batches to write (room for one besides the one being written).
-    batches: Option<SyncSender<Batch>>,
-    /// One answer per batch written.
-    acks: Receiver<Result<(), String>>,
-    /// Batches handed over and not answered yet.
-    unanswered: usize,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Writer {
-    fn start(path: PathBuf) -> Result<Writer, StoreError> {
-        let conn = Connection::open(&path)?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        let (batches, todo) = sync_channel::<Batch>(1);
-        let (answer, acks) = sync_channel(64);
-        let thread = std::thread::Builder::new()
-            .name("state-writer".into())
-            .spawn(move || {
-                let mut conn = conn;
-                for batch in todo {
-                    let result = write(&mut conn, batch);
-                    let failed = result.is_err();
-                    if answer.send(result).is_err() || failed {
-                        return; // Nothing is written after a failure.
-                    }
-                }
-            })
-            .map_err(|e| StoreError::Dir(path, e))?;
-        Ok(Writer {
-            batches: Some(batches),
-            acks,
-            unanswered: 0,
-            thread: Some(thread),
-        })
-    }
-}
-
-/// Syncs a batch's output files, then writes it in one transaction.
-fn write(conn: &mut Connection, batch: Batch) -> Result<(), String> {
-    for file in &batch.sync {
-        file.sync_data()
-            .map_err(|e| format!("cannot sync an output file: {e}"))?;
-    }
-    let db = |e: rusqlite::Error| format!("state database: {e}");
-    let tx = conn.transaction().map_err(db)?;
-    {
-        let mut insert = tx
-            .prepare_cached("INSERT OR REPLACE INTO kept VALUES (?1, ?2)")
-            .map_err(db)?;
-        for kept in &batch.rows {
-            let json = serde_json::to_vec(kept).map_err(|e| format!("state database: {e}"))?;
-            let data = lz4_flex::compress_prepend_size(&json);
-            insert.execute(params![kept.record.url, data]).map_err(db)?;
-        }
-        let mut set = tx
-            .prepare_cached("INSERT OR REPLACE INTO meta VALUES (?1, ?2)")
-            .map_err(db)?;
-        for (key, value) in &batch.facts {
-            set.execute(params![key, value]).map_err(db)?;
-        }
-    }
-    tx.commit().map_err(db)
 }
 
 /// The crawl state in `DIR/state.sqlite` (see the [crate docs](crate)).
@@ -205,8 +158,10 @@ pub struct SqliteStore {
     _lock: File,
     writer: Writer,
     meta: Meta,
-    /// Completions kept since the last commit (encoded by the writer thread, off the crawl's).
-    pending: Vec<Kept>,
+    /// Completions kept since the last commit, encoded.
+    pending: Rows,
+    /// An emptied buffer the writer handed back, for the next commit's completions.
+    spare: Option<Rows>,
     last_commit: Instant,
     /// The first error met by [`Store::kept`] or [`Store::keep`], which cannot return one.
     error: Option<String>,
@@ -250,6 +205,17 @@ impl SqliteStore {
                     .map_err(|_| StoreError::Corrupt(format!("{key} is {v:?}"))),
             }
         };
+        // Every commit writes the format; rows without it are format 1's (before it was kept).
+        // A database with nothing in it yet is new: its first commit gives it this format.
+        let format = get("format")?;
+        let written: i64 = conn.query_row(
+            "SELECT (SELECT count(*) FROM meta) + (SELECT count(*) FROM kept)",
+            [],
+            |r| r.get(0),
+        )?;
+        if format.as_deref() != Some(FORMAT) && (format.is_some() || written > 0) {
+            return Err(StoreError::Format(dir.to_path_buf(), format));
+        }
         let options = match get("options")? {
             None => None,
             Some(v) => Some(
@@ -273,7 +239,8 @@ impl SqliteStore {
             writer,
             fresh: meta.kept == 0,
             meta,
-            pending: Vec::new(),
+            pending: Rows::new(),
+            spare: None,
             last_commit: Instant::now(),
             error: None,
         })
@@ -298,6 +265,7 @@ impl SqliteStore {
     /// with at least one waiting.
     pub fn due(&self) -> bool {
         self.pending.len() >= BATCH
+            || self.pending.bytes() >= BATCH_BYTES
             || (!self.pending.is_empty() && self.last_commit.elapsed() >= INTERVAL)
     }
 
@@ -322,9 +290,11 @@ impl SqliteStore {
         facts.push(("finished", finished.to_string()));
         facts.push(("jsonl_len", offsets.jsonl.to_string()));
         facts.push(("warc_len", offsets.warc.to_string()));
+        facts.push(("format", FORMAT.to_string()));
+        let next = self.spare.take().unwrap_or_else(Rows::new);
         let batch = Batch {
             sync: files,
-            rows: std::mem::take(&mut self.pending),
+            rows: std::mem::replace(&mut self.pending, next),
             facts,
         };
         self.meta.kept += batch.rows.len() as u64;
@@ -363,7 +333,7 @@ impl SqliteStore {
             };
             self.writer.unanswered -= 1;
             match answer {
-                Some(Ok(())) => {}
+                Some(Ok(rows)) => self.spare = Some(rows),
                 Some(Err(e)) => {
                     self.writer.unanswered = 0;
                     return Err(StoreError::Corrupt(e));
@@ -400,10 +370,7 @@ impl Store for SqliteStore {
             .and_then(|mut q| q.query_row([url], |r| r.get(0)).optional());
         match found {
             Ok(None) => None,
-            Ok(Some(data)) => match lz4_flex::decompress_size_prepended(&data)
-                .map_err(|e| e.to_string())
-                .and_then(|json| serde_json::from_slice(&json).map_err(|e| e.to_string()))
-            {
+            Ok(Some(row)) => match writer::unpack(&row).and_then(|b| Kept::decode(url, &b)) {
                 Ok(kept) => Some(kept),
                 Err(e) => {
                     self.error = Some(format!("state database: the completion of {url}: {e}"));
@@ -418,7 +385,11 @@ impl Store for SqliteStore {
     }
 
     fn keep(&mut self, kept: Kept) {
-        self.pending.push(kept);
+        self.pending.push(&kept.record.url, |out| kept.encode(out));
+    }
+
+    fn keep_ref(&mut self, kept: KeptRef<'_>) {
+        self.pending.push(kept.url(), |out| kept.encode(out));
     }
 }
 
@@ -426,6 +397,7 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
     use crawler::{FetchError, FetchErrorKind, FetchKind, Record};
+    use rusqlite::params;
 
     fn kept(url: &str) -> Kept {
         let record = Record::failure(url, 2, 0, "reset");
@@ -492,23 +464,117 @@ mod tests {
     }
 
     #[test]
-    fn a_garbled_completion_is_an_error_not_a_refetch() {
+    fn many_bytes_make_a_commit_due_before_many_completions() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path()).unwrap();
-        store
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let big = Kept::failed(
+            Record::failure("http://h/big", 1, 0, "reset"),
+            FetchKind::Page,
+            FetchError::new(FetchErrorKind::Reset, "x".repeat(BATCH_BYTES / 2)),
+        );
+        store.keep(big.clone());
+        assert!(!store.due());
+        store.keep(big);
+        assert!(store.due());
+    }
+
+    #[test]
+    fn big_rows_are_compressed_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let big = Kept::failed(
+            Record::failure("http://h/big", 1, 0, "reset"),
+            FetchKind::Page,
+            FetchError::new(FetchErrorKind::Reset, "abc".repeat(writer::COMPRESS_FROM)),
+        );
+        store.keep(big.clone());
+        store.keep(kept("http://h/small"));
+        store.commit(Offsets::default(), Vec::new()).unwrap();
+        store.wait().unwrap();
+        let kinds: Vec<(String, u8, usize)> = store
             .conn
-            .execute(
-                "INSERT INTO kept VALUES ('http://h/x', X'0400000061626364')",
-                [],
-            )
+            .prepare("SELECT url, data FROM kept ORDER BY url")
+            .unwrap()
+            .query_map([], |r| {
+                let data: Vec<u8> = r.get(1)?;
+                Ok((r.get(0)?, data[0], data.len()))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
             .unwrap();
+        assert_eq!(kinds[0].1, writer::LZ4, "{kinds:?}");
+        assert!(kinds[0].2 < writer::COMPRESS_FROM, "{kinds:?}");
+        assert_eq!(kinds[1].1, writer::RAW, "{kinds:?}");
         drop(store);
         let mut store = SqliteStore::open(dir.path()).unwrap();
-        assert_eq!(store.kept("http://h/x"), None);
+        assert_eq!(store.kept("http://h/big"), Some(big));
+        assert_eq!(store.kept("http://h/small"), Some(kept("http://h/small")));
+    }
+
+    #[test]
+    fn a_state_of_another_format_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        // What format 1 left: facts, LZ4-compressed JSON rows, and no `format`.
+        let conn = Connection::open(dir.path().join(FILE)).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE kept (url TEXT PRIMARY KEY, data BLOB NOT NULL);
+             INSERT INTO meta VALUES ('finished', '0');
+             INSERT INTO kept VALUES ('http://h/x', X'0400000061626364');",
+        )
+        .unwrap();
+        drop(conn);
+        let e = SqliteStore::open(dir.path()).unwrap_err();
+        assert!(matches!(e, StoreError::Format(_, None)), "{e:?}");
+        let message = e.to_string();
         assert!(
-            store.error().unwrap().contains("http://h/x"),
-            "{:?}",
-            store.error()
+            message.contains("another version of crawl (format 1"),
+            "{message}"
         );
+        assert!(message.contains("start a new state folder"), "{message}");
+        // A later format is refused too.
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        store.commit(Offsets::default(), Vec::new()).unwrap();
+        store.wait().unwrap();
+        store
+            .conn
+            .execute("UPDATE meta SET value = '9' WHERE key = 'format'", [])
+            .unwrap();
+        drop(store);
+        let e = SqliteStore::open(dir.path()).unwrap_err();
+        assert!(
+            e.to_string().contains("(format 9, this one reads 2)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_garbled_completion_is_an_error_not_a_refetch() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        store.commit(Offsets::default(), Vec::new()).unwrap();
+        store.wait().unwrap();
+        let mut cut = vec![writer::RAW];
+        kept("http://h/y").encode(&mut cut);
+        cut.pop();
+        let insert = "INSERT INTO kept VALUES (?1, ?2)";
+        let garbled: [(&str, &[u8]); 5] = [
+            ("http://h/x", b"\x04abc"),
+            ("http://h/y", &cut),
+            ("http://h/z", b""),
+            ("http://h/w", b"\x01\xff\xff\xff\xffabc"),
+            ("http://h/v", b"\x01\x04\x00\x00\x00abc"),
+        ];
+        for (url, data) in garbled {
+            store.conn.execute(insert, params![url, data]).unwrap();
+        }
+        drop(store);
+        for (url, _) in garbled {
+            let mut store = SqliteStore::open(dir.path()).unwrap();
+            assert_eq!(store.kept(url), None);
+            let error = store.error().unwrap();
+            assert!(error.contains(url), "{error}");
+        }
     }
 }

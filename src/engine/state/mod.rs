@@ -32,7 +32,7 @@ use crate::normalize::{self, Canon};
 use crate::problem::{Cut, Problem, StatusClass};
 use crate::report::{Record, Summary};
 use crate::scope::Scope;
-use crate::store::{Kept, Store};
+use crate::store::{Kept, KeptRef, Store};
 use crate::transport::{FetchError, Response};
 use robots_flow::robots_allow;
 
@@ -418,13 +418,13 @@ impl<'a> CrawlState<'a> {
         }
         let links = done.base.as_ref().map(|_| {
             let why = match &done.problem {
-                Some(Problem::Links(why)) => Some(why.clone()),
+                Some(Problem::Links(why)) => Some(why.as_str()),
                 _ => None,
             };
             (&self.found, why)
         });
-        let kept = Kept::new(&done.record, done.fetch, &done.outcome, links);
-        self.store.keep(kept);
+        let kept = KeptRef::new(&done.record, done.fetch, &done.outcome, links);
+        self.store.keep_ref(kept);
     }
 
     /// The length of `response`'s body as it arrived (a kept page brings only the length).

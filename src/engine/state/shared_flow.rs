@@ -10,7 +10,7 @@ use super::super::schedule::{Job, JobKind};
 use super::{CrawlState, is_redirect, page};
 use crate::links;
 use crate::report::Record;
-use crate::store::Kept;
+use crate::store::{Kept, KeptRef};
 
 impl CrawlState<'_> {
     /// The completion of `fetched`, a URL's last try, as a shared crawl's log keeps it: what
@@ -35,13 +35,11 @@ impl CrawlState<'_> {
                 .media_type()
                 .as_deref()
                 .and_then(links::format_of)
-                .map(|format| {
-                    let why = page::read_links(format, &job.url, r, &mut found).err();
-                    (&found, why)
-                }),
+                .map(|format| page::read_links(format, &job.url, r, &mut found).err()),
             _ => None,
         };
-        Kept::new(&record, fetch, &fetched.outcome, links)
+        let links = links.as_ref().map(|why| (&found, why.as_deref()));
+        KeptRef::new(&record, fetch, &fetched.outcome, links).to_kept()
     }
 
     /// What a job's fetch was for, given its answer's status.
