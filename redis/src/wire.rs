@@ -1,6 +1,6 @@
 //! What goes over the wire: an [`Ask`] as the script's keys and arguments, the script's answer
-//! as a [`Reply`], and a log entry as a compact blob (JSON, then LZ4, as `crawler-store` keeps
-//! its rows). Nothing here panics on what Redis hands back: a reply or an entry that cannot be
+//! as a [`Reply`], and a log entry as a compact blob (the engine's binary form of a completion,
+//! LZ4-compressed when large, as `crawler-store` keeps its rows). Nothing here panics on what Redis hands back: a reply or an entry that cannot be
 //! read is a [`SharedError`].
 
 use std::time::Duration;
@@ -8,7 +8,6 @@ use std::time::Duration;
 use crawler::shared::MAX_ENTRIES;
 use crawler::{Answer, Ask, Entry, Kept, Reply, SharedError};
 use redis::Value;
-use serde::{Deserialize, Serialize};
 
 /// The largest number of milliseconds sent to the script: Lua numbers are doubles, exact up to
 /// 2^53, and a deadline is `now` plus a lease.
@@ -25,49 +24,77 @@ pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(ms).unwrap_or(MAX_MS).min(MAX_MS)
 }
 
-/// A log entry as it is written.
-#[derive(Serialize)]
-struct EntryOut<'a> {
-    worker: &'a str,
-    token: u64,
-    kept: &'a Kept,
-}
+/// Entries of this many bytes or more are LZ4-compressed (a link-heavy page's halves); smaller
+/// ones cost more CPU to compress than the bytes saved are worth (as `crawler-store` found).
+const COMPRESS_FROM: usize = 4096;
 
-/// A log entry as it is read.
-#[derive(Deserialize)]
-struct EntryIn {
-    worker: String,
-    token: u64,
-    kept: Kept,
-}
-
-/// The blob of `worker`'s completion of `kept` under `token`.
+/// The blob of `worker`'s completion of `kept` under `token`: a flag byte (0: as is, 1:
+/// LZ4-compressed, size first), then the worker's name (2-byte length), the token (8 bytes),
+/// the URL (4-byte length) and the completion in `crawler`'s binary form ([`Kept::encode`]);
+/// lengths and numbers little-endian.
 pub(crate) fn encode_entry(worker: &str, token: u64, kept: &Kept) -> Result<Vec<u8>, SharedError> {
-    let json = serde_json::to_vec(&EntryOut {
-        worker,
-        token,
-        kept,
-    })
-    .map_err(|e| SharedError::new(format!("a completion cannot be encoded: {e}")))?;
-    Ok(lz4_flex::compress_prepend_size(&json))
+    let url = kept.record.url.as_bytes();
+    let too_long = |what: &str| SharedError::new(format!("a completion's {what} is too long"));
+    let worker_len = u16::try_from(worker.len()).map_err(|_| too_long("worker name"))?;
+    let url_len = u32::try_from(url.len()).map_err(|_| too_long("URL"))?;
+    let mut out = Vec::with_capacity(64 + url.len());
+    out.push(0);
+    out.extend_from_slice(&worker_len.to_le_bytes());
+    out.extend_from_slice(worker.as_bytes());
+    out.extend_from_slice(&token.to_le_bytes());
+    out.extend_from_slice(&url_len.to_le_bytes());
+    out.extend_from_slice(url);
+    kept.encode(&mut out);
+    if out.len() >= COMPRESS_FROM {
+        let mut packed = vec![1];
+        packed.extend_from_slice(&lz4_flex::compress_prepend_size(&out[1..]));
+        return Ok(packed);
+    }
+    Ok(out)
 }
 
 /// The entry a blob holds; `index` is its place in the log, for the message.
 pub(crate) fn decode_entry(blob: &[u8], index: u64) -> Result<Entry, SharedError> {
     let bad = |why: String| SharedError::new(format!("log entry {index} cannot be read: {why}"));
-    let size = blob
-        .get(..4)
-        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-        .ok_or_else(|| bad("it is too short".into()))?;
-    if size > MAX_ENTRY_BYTES {
-        return Err(bad(format!("it claims {size} bytes")));
-    }
-    let json = lz4_flex::decompress_size_prepended(blob).map_err(|e| bad(e.to_string()))?;
-    let e: EntryIn = serde_json::from_slice(&json).map_err(|e| bad(e.to_string()))?;
+    let unpacked;
+    let body = match blob.split_first() {
+        Some((0, rest)) => rest,
+        Some((1, rest)) => {
+            let size = rest
+                .get(..4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                .ok_or_else(|| bad("it is too short".into()))?;
+            if size > MAX_ENTRY_BYTES {
+                return Err(bad(format!("it claims {size} bytes")));
+            }
+            unpacked = lz4_flex::decompress_size_prepended(rest).map_err(|e| bad(e.to_string()))?;
+            &unpacked[..]
+        }
+        Some((flag, _)) => return Err(bad(format!("unknown form {flag}"))),
+        None => return Err(bad("it is empty".into())),
+    };
+    let mut at = 0usize;
+    let mut take = |n: usize| -> Result<&[u8], SharedError> {
+        let part = body
+            .get(at..at.saturating_add(n))
+            .ok_or_else(|| bad("it is cut short".into()))?;
+        at += n;
+        Ok(part)
+    };
+    let worker_len = u16::from_le_bytes(take(2)?.try_into().expect("2 bytes")) as usize;
+    let worker = std::str::from_utf8(take(worker_len)?)
+        .map_err(|e| bad(format!("worker name: {e}")))?
+        .to_string();
+    let token = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
+    let url_len = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
+    let url = std::str::from_utf8(take(url_len)?)
+        .map_err(|e| bad(format!("URL: {e}")))?
+        .to_string();
+    let kept = Kept::decode(&url, &body[at..]).map_err(bad)?;
     Ok(Entry {
-        worker: e.worker,
-        token: e.token,
-        kept: e.kept,
+        worker,
+        token,
+        kept,
     })
 }
 
