@@ -314,6 +314,10 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                             &mut on_event,
                         );
                     }
+                    // Granted by that reply but not started: left to do, their leases given
+                    // back below.
+                    let granted = side_grants(&mut side).into_iter().map(|(job, _)| job);
+                    side.to_claim.extend(granted);
                     let mut ask = ask(&mut state, &mut side, worker, max_per_host, false, now);
                     ask.claims.clear();
                     let sent: Vec<&str> = ask
