@@ -82,6 +82,13 @@ pub trait Store {
     /// `kept` finished in this run; it is the store's to make durable, when it chooses.
     fn keep(&mut self, kept: Kept);
 
+    /// The completion kept for `url` as a `fetch` (a robots.txt or a sitemap), if any: a store
+    /// that keeps one completion per URL and kind answers for that kind. Default:
+    /// [`Store::kept`], when it was kept as that kind.
+    fn kept_as(&mut self, url: &str, fetch: FetchKind) -> Option<Kept> {
+        self.kept(url).filter(|k| k.fetch == fetch)
+    }
+
     /// The same, lent rather than given: what the engine calls. A store that keeps
     /// completions in bytes encodes it ([`KeptRef::encode`]) without building a [`Kept`], so
     /// nothing is copied or allocated per URL. Default: [`Store::keep`] of

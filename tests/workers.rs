@@ -25,24 +25,33 @@ struct Redis {
 }
 
 impl Redis {
+    /// A redis-server on a free port of 127.0.0.1 (another port if that one was taken
+    /// meanwhile).
     fn start() -> Redis {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (.ci/run installs it)");
-        let up = support::poll(Duration::from_secs(10), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        assert!(up, "redis-server did not start on port {port}");
-        Redis { child, port }
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server is installed (.ci/run installs it)");
+            let up = support::poll(Duration::from_secs(10), || {
+                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+                    || child.try_wait().unwrap().is_some()
+            });
+            if up && child.try_wait().unwrap().is_none() {
+                return Redis { child, port };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("redis-server did not start");
     }
 
     fn url(&self) -> String {
@@ -180,6 +189,18 @@ fn a_worker_with_other_options_is_refused_and_status_reports() {
         "the first worker",
     );
     let url = redis.url();
+    // Never the password in a message.
+    let secret = support::run(&[
+        "--redis",
+        "redis://:s3cret@127.0.0.1:1/0",
+        "--crawl-id",
+        "x",
+        "-q",
+        &root,
+    ]);
+    assert_eq!(secret.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&secret.stderr);
+    assert!(!err.contains("s3cret") && err.contains("connect"), "{err}");
     let other = support::run(&[
         "--redis",
         &url,
@@ -204,4 +225,99 @@ fn a_worker_with_other_options_is_refused_and_status_reports() {
     );
     assert!(out.contains("worker a: last seen"), "{out}");
     assert!(!out.contains("(status)"), "{out}");
+}
+
+/// Every URL of the site, each once, over `files`, with the status the site gives it.
+fn check_once(site: &GenSite, server_base: &str, files: &[PathBuf]) {
+    let mut got: BTreeMap<String, Vec<u16>> = BTreeMap::new();
+    for file in files {
+        for r in support::records(file) {
+            let path = r
+                .url
+                .strip_prefix(server_base)
+                .unwrap_or(&r.url)
+                .to_string();
+            got.entry(path).or_default().push(r.status.unwrap_or(0));
+        }
+    }
+    let twice: Vec<_> = got.iter().filter(|(_, s)| s.len() > 1).collect();
+    assert!(twice.is_empty(), "URLs in more than one line: {twice:?}");
+    let got: BTreeMap<String, u16> = got.into_iter().map(|(p, s)| (p, s[0])).collect();
+    assert_eq!(got, site.expected());
+}
+
+/// A worker restarted under its name writes what its file missed: records cut off the end
+/// (as by a kill between the log taking them and the file getting them) and a torn last line
+/// cut; run again with its file whole, it writes nothing more. A new crawl starts its file
+/// afresh.
+#[test]
+fn a_restarted_worker_writes_what_its_file_missed() {
+    let site = GenSite::new(40);
+    let server = site.serve(Duration::ZERO);
+    let redis = Redis::start();
+    let dir = dir("missed");
+    let root = server.url("/");
+    let file = dir.join("a.jsonl");
+    finish(worker(&redis, "missed", "a", &file, &root), "the first run");
+    let full = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = full.lines().collect();
+    let kept = lines[..lines.len() - 3].join("\n");
+    std::fs::write(&file, format!("{kept}\n{{\"url\":\"http://127.0.0.1:1/tor")).unwrap();
+    finish(worker(&redis, "missed", "a", &file, &root), "the restart");
+    check_once(&site, &server.url(""), std::slice::from_ref(&file));
+    finish(
+        worker(&redis, "missed", "a", &file, &root),
+        "a run of a finished crawl",
+    );
+    check_once(&site, &server.url(""), std::slice::from_ref(&file));
+    // Another crawl id with the same file: a new crawl, a new file.
+    finish(worker(&redis, "other", "a", &file, &root), "a new crawl");
+    check_once(&site, &server.url(""), std::slice::from_ref(&file));
+}
+
+/// A second process with the name of a worker that is running is refused (exit 2) rather
+/// than taking that worker's records for its own.
+#[test]
+fn a_second_live_worker_of_one_name_is_refused() {
+    let site = GenSite::new(400);
+    let server = site.serve(Duration::from_millis(20));
+    let redis = Redis::start();
+    let dir = dir("twin");
+    let root = server.url("/");
+    let url = redis.url();
+    let args = |file: &Path| {
+        vec![
+            "--redis".to_string(),
+            url.clone(),
+            "--crawl-id".into(),
+            "twin".into(),
+            "--worker".into(),
+            "same".into(),
+            "--lease".into(),
+            "1".into(),
+            "--max-tasks".into(),
+            "1".into(),
+            "-q".into(),
+            "--jsonl".into(),
+            file.to_str().unwrap().into(),
+            root.clone(),
+        ]
+    };
+    let first_args = args(&dir.join("1.jsonl"));
+    let first_args: Vec<&str> = first_args.iter().map(String::as_str).collect();
+    let mut first = support::crawl(&first_args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = support::poll(LIMIT, || support::lines(&dir.join("1.jsonl")) >= 5);
+    assert!(started, "the first worker wrote nothing");
+    let second_args = args(&dir.join("2.jsonl"));
+    let second_args: Vec<&str> = second_args.iter().map(String::as_str).collect();
+    let second = support::run(&second_args);
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{err}");
+    assert!(err.contains("is running"), "{err}");
+    let _ = first.kill();
+    let _ = first.wait();
 }

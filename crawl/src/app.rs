@@ -94,7 +94,7 @@ pub struct Cli {
     /// Seconds a worker's claim on a URL lasts unless renewed (it renews it while fetching):
     /// a worker killed mid-fetch leaves its URLs to the others after this long.
     #[arg(long, value_name = "SECS", default_value_t = 30.0, requires = "redis",
-          value_parser = positive_secs)]
+          value_parser = lease_secs)]
     pub lease: f64,
 
     /// Print where the shared crawl stands (URLs known, done, to do and leased; per host, URLs
@@ -107,11 +107,12 @@ pub struct Cli {
     pub backend: Backend,
 }
 
-/// A number of seconds above zero.
-fn positive_secs(s: &str) -> Result<f64, String> {
+/// A lease: at least a second (a lease shorter than a round trip and a fetch would expire
+/// before every completion, and the crawl would go round in circles), at most a day.
+fn lease_secs(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() && v < 1e9 => Ok(v),
-        _ => Err(format!("{s:?} is not a number of seconds above zero")),
+        Ok(v) if (1.0..=86_400.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a number of seconds from 1 to 86400")),
     }
 }
 

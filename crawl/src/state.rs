@@ -46,6 +46,35 @@ pub fn defining_options(config: &Config) -> Vec<String> {
 /// `Ok` when `now` defines the same crawl as `kept` (the state's); else the first option that
 /// differs, said as a user can act on it.
 pub fn check_options(kept: &[String], now: &[String]) -> Result<(), String> {
+    check_options_of(kept, now, &Refusal::STATE)
+}
+
+/// Who kept the options, and what to do for another crawl: in the words of a refusal.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal<'a> {
+    /// What the options were kept by ("the crawl state").
+    pub by: &'a str,
+    /// When they cannot change ("when it resumes").
+    pub when: &'a str,
+    /// What to do instead ("start a new state folder for a new crawl").
+    pub instead: &'a str,
+}
+
+impl Refusal<'static> {
+    /// A `--state` folder's.
+    pub const STATE: Refusal<'static> = Refusal {
+        by: "the crawl state",
+        when: "when it resumes",
+        instead: "start a new state folder for a new crawl",
+    };
+}
+
+/// [`check_options`], said as `words` say.
+pub fn check_options_of(
+    kept: &[String],
+    now: &[String],
+    words: &Refusal<'_>,
+) -> Result<(), String> {
     let split = |args: &[String]| {
         let mut flags: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut roots = Vec::new();
@@ -77,17 +106,21 @@ pub fn check_options(kept: &[String], now: &[String]) -> Result<(), String> {
     for name in names {
         if was.get(name) != is.get(name) {
             return Err(format!(
-                "the crawl state was made with {}, this run has {}: options that define a \
-                 crawl cannot change when it resumes (start a new state folder for a new crawl)",
+                "{} was made with {}, this run has {}: options that define a crawl cannot \
+                 change {} ({})",
+                words.by,
                 spell(name, was.get(name)),
-                spell(name, is.get(name))
+                spell(name, is.get(name)),
+                words.when,
+                words.instead
             ));
         }
     }
     if was_roots != is_roots {
         return Err(format!(
-            "the crawl state was made with the roots {was_roots:?}, this run has {is_roots:?}: \
-             the roots cannot change when a crawl resumes"
+            "{} was made with the roots {was_roots:?}, this run has {is_roots:?}: the roots \
+             cannot change {} ({})",
+            words.by, words.when, words.instead
         ));
     }
     Ok(())

@@ -22,6 +22,7 @@ use crawler_http::{RealClock, SurfTransport};
 use crawler_redis::{OptionsCheck, RedisShared};
 
 use crate::app::{AppError, Cli, Finished};
+use crate::state::Refusal;
 
 /// Flags that may differ between the workers of one crawl: how hard each worker works, not
 /// what the crawl is.
@@ -30,13 +31,15 @@ const PER_WORKER: [&str; 2] = ["--max-tasks", "--timeout"];
 /// Runs `cli` as a worker of the shared crawl it names (or prints its status).
 pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
     let usage = |m: &str| AppError::Usage(m.to_string());
+    // For messages: never the password.
+    let shown = crawler_redis::redacted(redis);
     let Some(id) = cli.crawl_id.as_deref() else {
         return Err(usage(
             "--redis needs --crawl-id NAME: the name of the shared crawl",
         ));
     };
     if cli.status {
-        return status(redis, id);
+        return status(redis, &shown, id);
     }
     let refused = [
         (cli.state.is_some(), "--state"),
@@ -76,17 +79,26 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
         Ok::<_, crawler::SharedError>((shared, check))
     });
     let (shared, check) = shared.map_err(|e| AppError::Client(format!("redis: {e}")))?;
-    if let OptionsCheck::Kept(was) = check {
-        crate::state::check_options(&was, &defining).map_err(|e| {
-            AppError::Usage(format!(
-                "crawl {id:?}: {}",
-                e.replace("crawl state", "shared crawl")
-            ))
-        })?;
-    }
-    // A restarted worker appends, after the last whole line, and knows what it wrote.
+    let new = match check {
+        OptionsCheck::Stored => true,
+        OptionsCheck::Kept(was) => {
+            let words = Refusal {
+                by: "the shared crawl",
+                when: "from one worker to another",
+                instead: "another --crawl-id names a new crawl",
+            };
+            crate::state::check_options_of(&was, &defining, &words)
+                .map_err(|e| AppError::Usage(format!("crawl {id:?}: {e}")))?;
+            false
+        }
+        _ => false,
+    };
+    // Two live workers of one name would each take the other's records for its own.
+    wait_for_silence(&shared, &worker, lease, cli.crawl.quiet)?;
+    // A restarted worker appends, after the last whole line, and knows what it wrote; a
+    // worker of a new crawl starts its file afresh.
     let (resume, written) = match &cli.crawl.jsonl {
-        Some(path) if path.exists() => {
+        Some(path) if path.exists() && !new => {
             let (len, urls) = whole_lines(path).map_err(AppError::Usage)?;
             (Some(len), urls)
         }
@@ -95,7 +107,7 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
     let mut output = Output::open_at(&cli.crawl, resume).map_err(AppError::Usage)?;
     let transport = SurfTransport::new(cli.http_options(&config))
         .map_err(|e| AppError::Client(e.to_string()))?;
-    log::info!("worker {worker} of crawl {id:?} at {redis}");
+    log::info!("worker {worker} of crawl {id:?} at {shown}");
     let crawler = Crawler::new(config, transport, RealClock::new());
     let options = WorkerOptions::new(worker).lease(lease);
     let retrying = Retrying(&shared);
@@ -162,13 +174,60 @@ impl Shared for Retrying<'_> {
     }
 }
 
+/// Waits until no worker called `name` has been seen for a third of `lease` and a second (a
+/// live worker syncs at least that often: it renews its leases every third of one); a worker
+/// of that name still seen after a whole lease more is running: refused.
+fn wait_for_silence(
+    shared: &RedisShared,
+    name: &str,
+    lease: Duration,
+    quiet: bool,
+) -> Result<(), AppError> {
+    let silence = lease / 3 + Duration::from_secs(1);
+    let give_up = std::time::Instant::now() + silence + lease;
+    let mut said = false;
+    loop {
+        let status = async_std::task::block_on(shared.status())
+            .map_err(|e| AppError::Client(format!("redis: {e}")))?;
+        let seen = status
+            .workers
+            .iter()
+            .find(|(w, _)| w == name)
+            .map(|(_, at)| status.now.saturating_sub(*at));
+        match seen {
+            Some(ago) if ago < silence => {
+                if std::time::Instant::now() > give_up {
+                    return Err(AppError::Usage(format!(
+                        "a worker called {name:?} is running (seen {:.1} s ago): give this one \
+                         another --worker name",
+                        ago.as_secs_f64()
+                    )));
+                }
+                if !quiet && !said {
+                    eprintln!(
+                        "crawl: a worker called {name:?} was seen {:.1} s ago: waiting until it \
+                         has been silent for {:.1} s (after a kill, it was this one's last run; \
+                         if it is still running, this one will be refused)",
+                        ago.as_secs_f64(),
+                        silence.as_secs_f64()
+                    );
+                    said = true;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
 /// The worker's name: `--worker`, else this host and the JSONL file's path (stable across
 /// restarts), else this host and the process id.
 fn worker_name(cli: &Cli) -> String {
     if let Some(name) = &cli.worker {
         return name.clone();
     }
-    let host = std::fs::read_to_string("/etc/hostname")
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .ok()
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
@@ -235,7 +294,7 @@ fn stored_config(options: &[String]) -> Result<crawler::Config, String> {
 
 /// Prints where the shared crawl stands: what Redis knows (done, leases, requests running,
 /// workers), and what the log says is left (known URLs, queued per host), by redoing it.
-fn status(redis: &str, id: &str) -> Result<Finished, AppError> {
+fn status(redis: &str, shown: &str, id: &str) -> Result<Finished, AppError> {
     let client = |e: crawler::SharedError| AppError::Client(format!("redis: {e}"));
     let (status, options) = async_std::task::block_on(async {
         let shared = RedisShared::connect(redis, id).await?;
@@ -246,13 +305,13 @@ fn status(redis: &str, id: &str) -> Result<Finished, AppError> {
     .map_err(client)?;
     let Some((options, shared)) = options else {
         return Err(AppError::Usage(format!(
-            "no crawl {id:?} at {redis}: no worker has started it"
+            "no crawl {id:?} at {shown}: no worker has started it"
         )));
     };
     let config = stored_config(&options).map_err(AppError::Output)?;
     let crawler = Crawler::new(config, NoFetch, RealClock::new());
     let view = async_std::task::block_on(crawler.shared_view(&shared)).map_err(client)?;
-    println!("crawl {id:?} at {redis}");
+    println!("crawl {id:?} at {shown}");
     let state = if status.finished {
         "finished"
     } else {

@@ -12,9 +12,10 @@ pub(crate) struct Place(String);
 impl Place {
     /// The place `url` names, when it is a `redis://` URL.
     pub(crate) fn of(url: &str) -> Result<Place, SharedError> {
+        let shown = redacted(url);
         let bad = |why: &str| {
             SharedError::new(format!(
-                "not a Redis URL (redis://HOST:PORT/DB): {url:?}: {why}"
+                "not a Redis URL (redis://HOST:PORT/DB): {shown:?}: {why}"
             ))
         };
         let parsed = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
@@ -29,6 +30,24 @@ impl Place {
         }
         let db = if db.is_empty() { "0" } else { db };
         Ok(Place(format!("redis://{host}:{port}/{db}")))
+    }
+}
+
+/// `url` with any password replaced by `***`, for messages; a `url` that does not parse but
+/// has an `@` in it is cut after its scheme.
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) if url.contains('@') => match url.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://***"),
+            None => "***".to_string(),
+        },
+        Err(_) => url.to_string(),
     }
 }
 

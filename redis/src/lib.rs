@@ -60,6 +60,8 @@
 mod error;
 mod wire;
 
+pub use error::redacted;
+
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::time::Duration;

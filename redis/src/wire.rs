@@ -15,7 +15,7 @@ const MAX_MS: u64 = 1 << 50;
 
 /// The largest entry a blob may claim to decompress to (a `Kept` is a few kilobytes; a robots.txt
 /// or sitemap body is capped far below this).
-const MAX_ENTRY_BYTES: usize = 1 << 30;
+const MAX_ENTRY_BYTES: usize = 64 << 20;
 
 /// A duration in whole milliseconds, rounded up (a lease or a delay is never shorter than
 /// asked), within what the script can add exactly.
@@ -124,7 +124,7 @@ pub(crate) fn sync_args(ask: &Ask, now: Option<u64>) -> Result<Vec<Vec<u8>>, Sha
     }
     for c in &ask.done {
         num(&mut args, c.token);
-        args.push(c.kept.record.url.clone().into_bytes());
+        args.push(crawler::shared::log_key(c.kept.fetch, &c.kept.record.url).into_bytes());
         args.push(encode_entry(&ask.worker, c.token, &c.kept)?);
     }
     for h in ask.ended.iter().chain(&ask.release).chain(&ask.renew) {

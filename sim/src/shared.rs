@@ -216,7 +216,11 @@ impl Shared for SimShared {
             self.clock.sleep(before).await;
         }
         let worker = ask.worker.clone();
-        let sent: Vec<String> = ask.done.iter().map(|c| c.kept.record.url.clone()).collect();
+        let sent: Vec<String> = ask
+            .done
+            .iter()
+            .map(|c| crawler::shared::log_key(c.kept.fetch, &c.kept.record.url))
+            .collect();
         let reply = self.apply(ask);
         let accepted = sent
             .into_iter()

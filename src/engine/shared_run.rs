@@ -25,13 +25,14 @@ use rustc_hash::FxHashMap;
 
 use super::fetch::{self, Fetched};
 use super::schedule::Job;
-use super::state::{CrawlState, Done};
+use super::state::{Arrived, CrawlState, Done, job_key};
 use super::{Crawler, Event, Progress, Stop, stopped};
 use crate::clock::Clock;
 use crate::problem::Cut;
 use crate::report::Summary;
+use crate::shared::log_key;
 use crate::shared::{Answer, Ask, Claim, Completion, Held, Reply, Shared, SharedError};
-use crate::store::{Kept, MemoryStore};
+use crate::store::Kept;
 use crate::transport::Transport;
 
 /// How often a worker with nothing to say asks for new entries while it waits for other
@@ -118,9 +119,9 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
     /// the crawl, as far as this worker can tell from the log, has nothing left and no URL is
     /// leased. `on_event` is called once per URL the crawl finished, when its completion comes
     /// back from the log: with [`Event::replayed`] `false` for this worker's own (those it
-    /// records), `true` for the others'. The summary is the whole crawl's, as the log tells it.
-    /// A failed sync ends the run with its error: what the log took is safe, and the worker's
-    /// leases expire.
+    /// records), `true` for the others'. The summary is the whole crawl's, as this worker
+    /// derived it from the log. A failed sync ends the run with its error: what the log took
+    /// is safe, and the worker's leases expire.
     pub async fn run_shared<S: Shared>(
         &self,
         stop: Option<&Stop>,
@@ -130,7 +131,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
     ) -> Result<Summary, SharedError> {
         let config = &self.config;
         let start = self.clock.now();
-        let mut arrived = MemoryStore::default();
+        let mut arrived = Arrived::default();
         let mut state = CrawlState::new(config, &self.scope, &mut arrived);
         for root in &config.roots {
             state.add_root(root.clone());
@@ -178,6 +179,8 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                 match state.arrived(&job) {
                     Some(Ok(kept)) => {
                         state.schedule.finish(job.host, now);
+                        // A lease of ours that lapsed while this waited to be retried.
+                        side.held.remove(&job_key(&job));
                         let done = state.finish_kept(job, kept, now);
                         emit(&mut state, &done, &mut on_event, in_flight.len(), &side);
                         state.admit(now);
@@ -268,14 +271,18 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                     let now = self.clock.now();
                     match reply {
                         Ok(reply) => {
-                            take_reply(
+                            let took = take_reply(
                                 &mut state,
                                 &mut side,
                                 &worker.name,
                                 reply,
                                 now,
+                                in_flight.len(),
                                 &mut on_event,
                             );
+                            if let Err(why) = took {
+                                failed = Some(why);
+                            }
                             // What the reply granted starts now.
                             for (job, _) in side_grants(&mut side) {
                                 in_flight.push(fetch::fetch_once(
@@ -305,12 +312,13 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                     if let Some(f) = syncing.take()
                         && let Ok(reply) = f.await
                     {
-                        take_reply(
+                        let _ = take_reply(
                             &mut state,
                             &mut side,
                             &worker.name,
                             reply,
                             now,
+                            0,
                             &mut on_event,
                         );
                     }
@@ -320,33 +328,53 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                     side.to_claim.extend(granted);
                     let mut ask = ask(&mut state, &mut side, worker, max_per_host, false, now);
                     ask.claims.clear();
-                    let sent: Vec<&str> = ask
+                    let sent: Vec<String> = ask
                         .done
                         .iter()
-                        .map(|c| c.kept.record.url.as_str())
+                        .map(|c| log_key(c.kept.fetch, &c.kept.record.url))
                         .collect();
                     ask.release = side
                         .held
                         .iter()
-                        .filter(|(url, _)| !sent.contains(&url.as_str()))
-                        .map(|(url, &token)| Held {
-                            url: url.clone(),
+                        .filter(|(key, _)| !sent.contains(key))
+                        .map(|(key, &token)| Held {
+                            url: key.clone(),
                             token,
                         })
                         .collect();
                     // Left to do (and counted so): the jobs that were to be claimed.
                     let unclaimed = std::mem::take(&mut side.asking);
-                    if let Ok(reply) = shared.sync(&ask).await {
-                        take_reply(
+                    let mut reply = shared.sync(&ask).await;
+                    // The log may hold more of this worker's completions than one reply
+                    // brings: they are read (a bounded number of times) so that their
+                    // records are handed on.
+                    for _ in 0..1000 {
+                        let Ok(r) = reply else { break };
+                        let _ = take_reply(
                             &mut state,
                             &mut side,
                             &worker.name,
-                            reply,
+                            r,
                             now,
+                            0,
                             &mut on_event,
                         );
+                        if !side.more || side.mine.is_empty() {
+                            break;
+                        }
+                        let ask = Ask {
+                            worker: worker.name.clone(),
+                            cursor: side.cursor,
+                            lease: worker.lease,
+                            max_per_host,
+                            ..Ask::default()
+                        };
+                        reply = shared.sync(&ask).await;
                     }
                     side.to_claim.extend(unclaimed);
+                    // Completions the log may have taken, not heard back: the next run under
+                    // this name writes them (see `Event::mine`); left to do here.
+                    state.summary.todo += side.mine.len() as u64;
                     break;
                 }
             }
@@ -373,7 +401,7 @@ fn side_grants(side: &mut Side) -> Vec<(Job, u64)> {
     let granted: Vec<(Job, u64)> = std::mem::take(&mut side.asking)
         .into_iter()
         .filter_map(|job| {
-            let token = *side.held.get(job.url.as_str())?;
+            let token = *side.held.get(&job_key(&job))?;
             Some((job, token))
         })
         .collect();
@@ -391,18 +419,23 @@ fn ask(
 ) -> Ask {
     side.asking = std::mem::take(&mut side.to_claim);
     let done = std::mem::take(&mut side.to_send);
-    side.sending = done.iter().map(|c| c.kept.record.url.clone()).collect();
+    side.sending = done
+        .iter()
+        .map(|c| log_key(c.kept.fetch, &c.kept.record.url))
+        .collect();
     side.last_sync = now;
     let claims = side
         .asking
         .iter()
         .map(|job| {
             let (host, delay) = state.host_key(job);
+            let key = job_key(job);
+            let token = side.held.get(&key).copied();
             Claim {
-                url: job.url.to_string(),
+                url: key,
                 host,
                 delay,
-                token: side.held.get(job.url.as_str()).copied(),
+                token,
             }
         })
         .collect();
@@ -432,32 +465,43 @@ fn ask(
 }
 
 /// Takes a reply: concludes the entries it brings (or keeps them for later), then sorts out the
-/// claims (granted ones stay in `asking` for [`side_grants`]) and the completions refused.
+/// claims (granted ones stay in `asking` for [`side_grants`]) and the completions refused. A
+/// reply without one answer per claim and one flag per completion is an error.
 fn take_reply(
     state: &mut CrawlState<'_>,
     side: &mut Side,
     worker: &str,
     reply: Reply,
     now: Duration,
+    in_flight: usize,
     on_event: &mut impl FnMut(&Event<'_>),
-) {
+) -> Result<(), SharedError> {
+    if reply.answers.len() != side.asking.len() || reply.accepted.len() != side.sending.len() {
+        return Err(SharedError::new(format!(
+            "a reply with {} answers to {} claims and {} flags for {} completions",
+            reply.answers.len(),
+            side.asking.len(),
+            reply.accepted.len(),
+            side.sending.len()
+        )));
+    }
     side.cursor += reply.entries.len() as u64;
     side.more = reply.more;
     for entry in reply.entries {
-        let url = entry.kept.record.url.clone();
-        let own = side.mine.contains_key(&url) && side.held.get(&url) == Some(&entry.token);
+        let key = log_key(entry.kept.fetch, &entry.kept.record.url);
+        let own = side.mine.contains_key(&key) && side.held.get(&key) == Some(&entry.token);
         if own {
-            let fetched = side.mine.remove(&url).expect("checked");
-            side.held.remove(&url);
+            let fetched = side.mine.remove(&key).expect("checked");
+            side.held.remove(&key);
             let done = state.finish_mine(fetched.job, &entry.kept, fetched.outcome, now);
-            emit(state, &done, on_event, 0, side);
-        } else if let Some((job, _)) = side.parked.remove(&url) {
+            emit(state, &done, on_event, in_flight, side);
+        } else if let Some((job, _)) = side.parked.remove(&key) {
             let mut done = state.finish_kept(job, entry.kept, now);
             done.mine = entry.worker == worker;
-            emit(state, &done, on_event, 0, side);
+            emit(state, &done, on_event, in_flight, side);
         } else {
             if entry.worker == worker {
-                side.earlier.insert(url);
+                side.earlier.insert(key);
             }
             // Redone when the crawl comes to it (or when this worker's own claim or
             // completion for it is turned down).
@@ -465,40 +509,41 @@ fn take_reply(
         }
     }
     // Completions: a refused one was fenced (the lease had expired): another worker's entry
-    // is redone instead, or, when the URL has none yet, it is claimed again.
+    // is redone instead, or, when the fetch has none yet, it is claimed again.
     let sent = std::mem::take(&mut side.sending);
-    for (url, accepted) in sent.into_iter().zip(reply.accepted) {
+    for (key, accepted) in sent.into_iter().zip(reply.accepted) {
         if accepted {
             continue;
         }
-        side.held.remove(&url);
-        if let Some(fetched) = side.mine.remove(&url) {
+        side.held.remove(&key);
+        if let Some(fetched) = side.mine.remove(&key) {
             let job = Job {
                 try_no: 1,
                 ..fetched.job
             };
-            redo_or_claim(state, side, job, now, on_event);
+            redo_or_claim(state, side, job, now, in_flight, on_event);
         }
     }
     // Claims.
     let asking = std::mem::take(&mut side.asking);
     let mut granted = Vec::new();
     for (job, answer) in asking.into_iter().zip(reply.answers) {
+        let key = job_key(&job);
         match answer {
             Answer::Granted { token } => {
-                side.held.insert(job.url.to_string(), token);
+                side.held.insert(key, token);
                 granted.push(job);
             }
             Answer::Done => {
                 state.schedule.finish(job.host, now);
-                side.held.remove(job.url.as_str());
-                redo_or_claim(state, side, job, now, on_event);
+                side.held.remove(&key);
+                redo_or_claim(state, side, job, now, in_flight, on_event);
             }
             Answer::Held { wait } => {
                 state.schedule.finish(job.host, now);
-                side.held.remove(job.url.as_str());
+                side.held.remove(&key);
                 let at = now + wait.max(POLL);
-                side.parked.insert(job.url.to_string(), (job, at));
+                side.parked.insert(key, (job, at));
             }
             Answer::Polite { wait } => {
                 state.schedule.finish(job.host, now);
@@ -507,6 +552,7 @@ fn take_reply(
         }
     }
     side.asking = granted;
+    Ok(())
 }
 
 /// Redoes `job` from the entry that arrived for it; without one (yet), parks it until one
@@ -516,16 +562,17 @@ fn redo_or_claim(
     side: &mut Side,
     job: Job,
     now: Duration,
+    in_flight: usize,
     on_event: &mut impl FnMut(&Event<'_>),
 ) {
     match state.arrived(&job) {
         Some(Ok(kept)) => {
             let done = state.finish_kept(job, kept, now);
-            emit(state, &done, on_event, 0, side);
+            emit(state, &done, on_event, in_flight, side);
         }
         Some(Err(())) => {}
         None => {
-            side.parked.insert(job.url.to_string(), (job, now + POLL));
+            side.parked.insert(job_key(&job), (job, now + POLL));
         }
     }
 }
@@ -533,7 +580,7 @@ fn redo_or_claim(
 /// Takes a finished fetch: a retry to come is an ended try; a last try becomes a completion
 /// for the log.
 fn fetched_one(state: &mut CrawlState<'_>, side: &mut Side, fetched: Fetched, now: Duration) {
-    let url = fetched.job.url.to_string();
+    let url = job_key(&fetched.job);
     let token = side.held.get(&url).copied();
     match state.settle(fetched, now) {
         None => {
@@ -566,7 +613,9 @@ fn emit(
         queued: state.schedule.queued() + state.table.queued() + side.parked.len(),
     };
     let mut event = state.event(done, progress);
-    event.mine |= side.earlier.contains(&event.record.url);
+    event.mine |= side
+        .earlier
+        .contains(&log_key(event.fetch, &event.record.url));
     on_event(&event);
 }
 

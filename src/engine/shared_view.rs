@@ -5,11 +5,10 @@
 use std::time::Duration;
 
 use super::Crawler;
-use super::state::CrawlState;
+use super::state::{Arrived, CrawlState};
 use crate::clock::Clock;
 use crate::report::Summary;
 use crate::shared::{Ask, Shared, SharedError};
-use crate::store::MemoryStore;
 use crate::transport::Transport;
 
 /// The name an observer gives the shared state (it is seen as a worker while it reads).
@@ -33,7 +32,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
     pub async fn shared_view<S: Shared>(&self, shared: &S) -> Result<SharedView, SharedError> {
         let config = &self.config;
         let now = self.clock.now();
-        let mut arrived = MemoryStore::default();
+        let mut arrived = Arrived::default();
         let mut cursor = 0;
         loop {
             let ask = Ask {
@@ -70,7 +69,8 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
         }
         let queued = state.schedule.queued_by_host();
         let mut summary = std::mem::take(&mut state.summary);
-        summary.todo = queued.iter().map(|(_, n)| *n as u64).sum();
+        summary.todo =
+            queued.iter().map(|(_, n)| *n as u64).sum::<u64>() + state.table.queued() as u64;
         summary.max_tasks = config.max_tasks;
         Ok(SharedView {
             known: state.table.len() as u64,

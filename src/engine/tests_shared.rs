@@ -118,3 +118,48 @@ fn a_second_worker_goes_on_where_the_first_stopped() {
         assert_eq!(shared.status().leased, 0, "leases given back");
     }
 }
+
+/// A robots.txt redirected to a URL the crawl fetched as a page already: the two are two
+/// fetches, in the log as in a lone crawl, and the worker ends (found by a review: the
+/// robots.txt claim was answered `Done` by the page's entry and asked again forever).
+#[test]
+fn a_robots_txt_redirected_to_a_page_is_a_fetch_of_its_own() {
+    let site = || {
+        MapSite::new(&[
+            ("/", "html:/x.txt"),
+            ("/x.txt", "text:no robots here"),
+            ("http://g/robots.txt", "301:http://h/x.txt"),
+            ("http://g/", "html:/y"),
+        ])
+    };
+    let config = || {
+        Config::builder()
+            .roots(["http://h/", "http://g/"])
+            .max_tasks(1)
+            .build()
+            .unwrap()
+    };
+    let lone = Crawler::new(config(), site(), SkipClock::default());
+    let mut want = Vec::new();
+    futures_executor::block_on(lone.run(|e| want.push((e.record.url.clone(), e.fetch))));
+    want.sort();
+    let clock = SkipClock::default();
+    let shared = MemoryShared::new(&clock);
+    let crawler = Crawler::new(config(), site(), &clock);
+    let mut got = Vec::new();
+    let summary = futures_executor::block_on(crawler.run_shared(
+        None,
+        &shared,
+        &WorkerOptions::new("w"),
+        |e| got.push((e.record.url.clone(), e.fetch)),
+    ))
+    .unwrap();
+    got.sort();
+    assert_eq!(got, want);
+    assert!(
+        got.contains(&("http://h/x.txt".into(), FetchKind::Robots)),
+        "{got:?}"
+    );
+    assert_eq!(summary.todo, 0);
+    assert_eq!(shared.log().len(), got.len());
+}

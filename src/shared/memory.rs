@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{Answer, Ask, Entry, MAX_ENTRIES, Reply, Shared, SharedError};
+use super::{Answer, Ask, Entry, MAX_ENTRIES, Reply, Shared, SharedError, log_key};
 use crate::clock::Clock;
 
 /// The shared state of one crawl, in memory, on `C`'s time.
@@ -129,7 +129,7 @@ impl State {
         // 3. Completions.
         let mut accepted = Vec::with_capacity(ask.done.len());
         for c in &ask.done {
-            let url = c.kept.record.url.clone();
+            let url = log_key(c.kept.fetch, &c.kept.record.url);
             let ok =
                 !self.done.contains_key(&url) && self.held(&url, &ask.worker, c.token).is_some();
             if ok {

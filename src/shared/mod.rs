@@ -48,6 +48,11 @@
 //! 8. The reply brings the log's entries from `cursor` on, at most [`MAX_ENTRIES`] of them
 //!    (`more` when there are others after them).
 //!
+//! **Keys.** Claims, leases and entries are keyed by fetch ([`log_key`]): a page by its URL, a
+//! robots.txt or a sitemap by its URL with the kind before it, since one crawl may fetch one
+//! URL both as a page and as a robots.txt (a robots.txt redirected to a page) or a sitemap.
+//! Below, "URL" means that key.
+//!
 //! [`MemoryShared`] is this in memory: the reference the simulator shares between its engines,
 //! and the oracle the Redis implementation is checked against.
 
@@ -56,9 +61,27 @@ mod memory;
 use std::future::Future;
 use std::time::Duration;
 
+use crate::engine::FetchKind;
 use crate::store::Kept;
 
 pub use memory::{MemoryShared, SharedStatus};
+
+/// The key of a fetch of `url` as `fetch` in the shared state: the URL for a page (a redirect
+/// hop too), `robots.txt URL` or `sitemap URL` for those (URLs have no spaces).
+pub fn log_key(fetch: FetchKind, url: &str) -> String {
+    match fetch {
+        FetchKind::Page | FetchKind::Redirect => url.to_string(),
+        FetchKind::Robots => format!("robots.txt {url}"),
+        FetchKind::Sitemap => format!("sitemap {url}"),
+    }
+}
+
+/// The URL of a [`log_key`].
+pub fn url_of_key(key: &str) -> &str {
+    key.strip_prefix("robots.txt ")
+        .or_else(|| key.strip_prefix("sitemap "))
+        .unwrap_or(key)
+}
 
 /// Entries one reply brings at most.
 pub const MAX_ENTRIES: usize = 1000;
@@ -103,7 +126,7 @@ pub struct Ask {
 /// A lease a worker holds: a URL and the token it was granted with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Held {
-    /// The URL.
+    /// The URL's key ([`log_key`]).
     pub url: String,
     /// The token of its grant.
     pub token: u64,
@@ -114,14 +137,14 @@ pub struct Held {
 pub struct Completion {
     /// The token of the lease.
     pub token: u64,
-    /// The completion (its URL is `kept.record.url`).
+    /// The completion (its key is [`log_key`] of `kept.fetch` and `kept.record.url`).
     pub kept: Kept,
 }
 
 /// A request a worker would start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
-    /// The URL.
+    /// The URL's key ([`log_key`]).
     pub url: String,
     /// Its host, as the scheduler keys hosts (`scheme://host:port`, no path).
     pub host: String,

@@ -221,43 +221,45 @@ fn check_once(ran: &Ran) -> Result<BTreeMap<String, &Record>, Failure> {
             return fail(format!("{url} is in the log twice"));
         }
     }
-    let mut by_url: BTreeMap<String, &Record> = BTreeMap::new();
+    // Keyed by fetch ([`crawler::shared::log_key`]): one URL may be fetched as a page and as
+    // a robots.txt or a sitemap, as in a lone crawl.
+    let mut by_key: BTreeMap<&str, &Record> = BTreeMap::new();
     let mut recorder: BTreeMap<&str, String> = BTreeMap::new();
     for life in &ran.lives {
         let who = name(life.worker);
         for seen in life.events.iter().filter(|s| !s.replayed) {
-            let url = seen.record.url.as_str();
-            if let Some(other) = recorder.insert(url, who.clone()) {
-                return fail(format!("{url} recorded by {other} and by {who}"));
+            let key = seen.key.as_str();
+            if let Some(other) = recorder.insert(key, who.clone()) {
+                return fail(format!("{key} recorded by {other} and by {who}"));
             }
-            by_url.insert(url.to_string(), &seen.record);
-            if log.get(url) != Some(&who.as_str()) {
+            by_key.insert(key, &seen.record);
+            if log.get(key) != Some(&who.as_str()) {
                 return fail(format!(
-                    "{who} recorded {url}, whose log entry is {:?}'s",
-                    log.get(url)
+                    "{who} recorded {key}, whose log entry is {:?}'s",
+                    log.get(key)
                 ));
             }
         }
     }
     let unheard: BTreeSet<&str> = ran.unheard.iter().map(|(_, u)| u.as_str()).collect();
-    for url in log.keys() {
-        if !recorder.contains_key(url) && !unheard.contains(url) {
+    for key in log.keys() {
+        if !recorder.contains_key(key) && !unheard.contains(key) {
             return fail(format!(
-                "{url} is in the log ({}'s), but no worker recorded it and its reply was \
+                "{key} is in the log ({}'s), but no worker recorded it and its reply was \
                  received",
-                log[url]
+                log[key]
             ));
         }
     }
     for life in ran.lives.iter().filter(|l| l.ended.is_some()) {
         let mut handed: BTreeSet<&str> = BTreeSet::new();
         for seen in &life.events {
-            let url = seen.record.url.as_str();
-            if !handed.insert(url) {
-                return fail(format!("{} handed on {url} twice", name(life.worker)));
+            let key = seen.key.as_str();
+            if !handed.insert(key) {
+                return fail(format!("{} handed on {key} twice", name(life.worker)));
             }
-            if !by_url.contains_key(url) && unheard.contains(url) {
-                by_url.insert(url.to_string(), &seen.record);
+            if !by_key.contains_key(key) && unheard.contains(key) {
+                by_key.insert(key, &seen.record);
             }
         }
         let logged: BTreeSet<&str> = log.keys().copied().collect();
@@ -270,7 +272,8 @@ fn check_once(ran: &Ran) -> Result<BTreeMap<String, &Record>, Failure> {
             ));
         }
     }
-    Ok(by_url)
+    // The oracle reads records by URL, as a lone crawl's.
+    Ok(by_key.into_values().map(|r| (r.url.clone(), r)).collect())
 }
 
 /// Politeness over all workers, at the network. A request runs under the grant the model made

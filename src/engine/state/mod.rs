@@ -11,6 +11,8 @@
 mod page;
 mod robots_flow;
 mod shared_flow;
+
+pub(super) use shared_flow::{Arrived, job_key};
 mod sitemap_flow;
 
 use std::collections::VecDeque;
@@ -438,7 +440,7 @@ impl<'a> CrawlState<'a> {
     /// The store's completion for `url` if an earlier run kept one as a `fetch`: a URL kept as
     /// something else is fetched afresh.
     fn kept(&mut self, url: &Url, fetch: FetchKind) -> Option<Kept> {
-        self.store.kept(url.as_str()).filter(|k| k.fetch == fetch)
+        self.store.kept_as(url.as_str(), fetch)
     }
 
     /// Turns a URL's final outcome into its record and effects.

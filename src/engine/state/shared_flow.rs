@@ -8,9 +8,53 @@ use super::super::fetch::Fetched;
 use super::super::frontier::UrlState;
 use super::super::schedule::{Job, JobKind};
 use super::{CrawlState, is_redirect, page};
+use rustc_hash::FxHashMap;
+
 use crate::links;
 use crate::report::Record;
-use crate::store::{Kept, KeptRef};
+use crate::shared::log_key;
+use crate::store::{Kept, KeptRef, Store};
+
+/// The key of `job`'s fetch in the shared state ([`log_key`]).
+pub(in crate::engine) fn job_key(job: &Job) -> String {
+    let fetch = match job.kind {
+        JobKind::Page => FetchKind::Page,
+        JobKind::Robots { .. } => FetchKind::Robots,
+        JobKind::Sitemap { .. } => FetchKind::Sitemap,
+    };
+    log_key(fetch, job.url.as_str())
+}
+
+/// The entries a worker has been handed and not come to yet, one per fetch: a URL may have
+/// arrived as a page and as a robots.txt or a sitemap ([`log_key`]).
+#[derive(Debug, Default)]
+pub(in crate::engine) struct Arrived {
+    by_key: FxHashMap<String, Kept>,
+}
+
+impl Store for Arrived {
+    /// The page's entry; else the URL's robots.txt or sitemap entry (a page admission drops
+    /// such a URL, as a resumed crawl does).
+    fn kept(&mut self, url: &str) -> Option<Kept> {
+        self.by_key
+            .get(url)
+            .or_else(|| self.by_key.get(&log_key(FetchKind::Robots, url)))
+            .or_else(|| self.by_key.get(&log_key(FetchKind::Sitemap, url)))
+            .cloned()
+    }
+
+    fn kept_as(&mut self, url: &str, fetch: FetchKind) -> Option<Kept> {
+        self.by_key
+            .get(&log_key(fetch, url))
+            .filter(|k| k.fetch == fetch)
+            .cloned()
+    }
+
+    fn keep(&mut self, kept: Kept) {
+        let key = log_key(kept.fetch, &kept.record.url);
+        self.by_key.insert(key, kept);
+    }
+}
 
 impl CrawlState<'_> {
     /// The completion of `fetched`, a URL's last try, as a shared crawl's log keeps it: what
@@ -58,21 +102,23 @@ impl CrawlState<'_> {
         self.store.keep(kept);
     }
 
-    /// What arrived for `job`'s URL, if anything: `Some(Ok(kept))` to redo it from,
-    /// `Some(Err(()))` when it arrived as another kind of fetch (the job is dropped, as
+    /// What arrived for `job`, if anything: `Some(Ok(kept))` to redo it from, `Some(Err(()))`
+    /// when its URL arrived only as another kind of fetch and `job` is a page (dropped, as
     /// admission drops such a URL).
     pub(in crate::engine) fn arrived(&mut self, job: &Job) -> Option<Result<Kept, ()>> {
-        let kept = self.store.kept(job.url.as_str())?;
-        let fits = match job.kind {
-            JobKind::Page => matches!(kept.fetch, FetchKind::Page | FetchKind::Redirect),
-            JobKind::Robots { .. } => kept.fetch == FetchKind::Robots,
-            JobKind::Sitemap { .. } => kept.fetch == FetchKind::Sitemap,
-        };
-        if fits {
-            Some(Ok(kept))
-        } else {
-            self.table.finish(job.id, UrlState::Unqueued);
-            Some(Err(()))
+        let url = job.url.as_str();
+        match job.kind {
+            JobKind::Robots { .. } => self.store.kept_as(url, FetchKind::Robots).map(Ok),
+            JobKind::Sitemap { .. } => self.store.kept_as(url, FetchKind::Sitemap).map(Ok),
+            JobKind::Page => {
+                let kept = self.store.kept(url)?;
+                if matches!(kept.fetch, FetchKind::Page | FetchKind::Redirect) {
+                    Some(Ok(kept))
+                } else {
+                    self.table.finish(job.id, UrlState::Unqueued);
+                    Some(Err(()))
+                }
+            }
         }
     }
 

@@ -42,6 +42,8 @@ pub(super) struct Seen {
     pub record: Record,
     /// Another worker's (or an earlier life's) completion, redone.
     pub replayed: bool,
+    /// Its key in the shared state ([`crawler::shared::log_key`]).
+    pub key: String,
 }
 
 /// One life of a worker: from its start (or restart) to its end or crash.
@@ -241,6 +243,7 @@ pub(super) fn run(
                     sink.borrow_mut()[life].events.push(Seen {
                         record: e.record.clone(),
                         replayed: e.replayed,
+                        key: crawler::shared::log_key(e.fetch, &e.record.url),
                     });
                 })
                 .await
@@ -368,10 +371,9 @@ pub(super) fn run(
     let grants = shared.grants();
     for r in &mut requests {
         let who = name(r.worker);
-        let grant = grants
-            .iter()
-            .rev()
-            .find(|g| g.worker == who && g.url == r.url && g.at <= r.at);
+        let grant = grants.iter().rev().find(|g| {
+            g.worker == who && crawler::shared::url_of_key(&g.url) == r.url && g.at <= r.at
+        });
         r.grant = grant.map(|g| {
             let lapsed = shared
                 .lapsed(&g.url, g.token)
@@ -383,7 +385,12 @@ pub(super) fn run(
         .model()
         .log()
         .into_iter()
-        .map(|e| (e.worker, e.kept.record.url))
+        .map(|e| {
+            (
+                e.worker,
+                crawler::shared::log_key(e.kept.fetch, &e.kept.record.url),
+            )
+        })
         .collect();
     let lives = std::mem::take(&mut *lives.borrow_mut());
     Ok(Ran {
