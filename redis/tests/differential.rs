@@ -1,7 +1,8 @@
 //! `RedisShared` against `MemoryShared`, the oracle: random sequences of asks (a few workers,
 //! URLs and hosts; completions, ended tries, releases, renewals and claims with right and
 //! wrong tokens; time moving by random steps, past lease deadlines too; random cursors),
-//! applied to both on the same clock, every reply equal, then the same status.
+//! applied to both on the same clock, every reply equal, then the same status; and a log
+//! longer than a reply brings, read from several cursors.
 
 mod support;
 
@@ -235,4 +236,86 @@ fn redis_answers_as_memory_does() {
     proptest!(ProptestConfig::with_cases(200), |(steps in prop::collection::vec(step(), 1..60))| {
         check(&server, steps)?;
     });
+}
+
+/// A log longer than a reply brings ([`crawler::shared::MAX_ENTRIES`]), with robots.txt
+/// fetches of URLs that are pages too (two keys, one URL): every reply as the oracle's, read
+/// from several cursors.
+#[test]
+fn a_long_log_pages_as_memory_does() {
+    use crawler::shared::{MAX_ENTRIES, log_key};
+    use crawler::{FetchError, FetchErrorKind, FetchKind, Kept, Record};
+    let server = Server::start();
+    let ms = Arc::new(AtomicU64::new(0));
+    let clock = TestClock(ms.clone());
+    let oracle = MemoryShared::new(clock.clone());
+    let redis = async_std::task::block_on(RedisShared::connect(&server.url(), &fresh_id("long")))
+        .expect("connect");
+    let redis = redis.with_test_clock(move || clock.now());
+    let both = |ask: &Ask| -> Reply {
+        let expected = oracle.apply(ask);
+        let got = async_std::task::block_on(redis.sync(ask)).expect("sync");
+        assert_eq!(got, expected);
+        got
+    };
+    let total = MAX_ENTRIES * 2 + 100;
+    let fetch_of = |i: usize| {
+        if i % 3 == 0 {
+            FetchKind::Robots
+        } else {
+            FetchKind::Page
+        }
+    };
+    // URLs i and i+1 (i a multiple of 3) are one URL: a robots.txt and a page.
+    let url_of = |i: usize| format!("http://h{}/{}", i % 7, i - i % 3 + usize::from(i % 3 == 2));
+    let mut ask = Ask::default();
+    ask.worker = "w".into();
+    ask.lease = Duration::from_secs(60);
+    ask.max_per_host = u32::MAX;
+    for batch in (0..total).collect::<Vec<_>>().chunks(300) {
+        ask.done.clear();
+        ask.claims = batch
+            .iter()
+            .map(|&i| Claim {
+                url: log_key(fetch_of(i), &url_of(i)),
+                host: format!("http://h{}:80", i % 7),
+                delay: Duration::ZERO,
+                token: None,
+            })
+            .collect();
+        let reply = both(&ask);
+        ask.claims.clear();
+        ask.done = batch
+            .iter()
+            .zip(&reply.answers)
+            .map(|(&i, answer)| {
+                let crawler::Answer::Granted { token } = *answer else {
+                    panic!("{i}: {answer:?}")
+                };
+                let record = Record::failure(&url_of(i), 1, 0, "reset");
+                let error = FetchError::new(FetchErrorKind::Reset, "reset");
+                let kept = Kept::failed(record, fetch_of(i), error);
+                Completion { token, kept }
+            })
+            .collect::<Vec<_>>();
+        let reply = both(&ask);
+        assert!(reply.accepted.iter().all(|a| *a));
+        ask.cursor += reply.entries.len() as u64;
+        ms.fetch_add(7, Ordering::SeqCst);
+    }
+    ask.done.clear();
+    for cursor in [
+        0,
+        1,
+        MAX_ENTRIES as u64,
+        total as u64 - 1,
+        total as u64,
+        u64::MAX,
+    ] {
+        ask.cursor = cursor;
+        let reply = both(&ask);
+        let left = (total as u64).saturating_sub(cursor);
+        assert_eq!(reply.entries.len() as u64, left.min(MAX_ENTRIES as u64));
+        assert_eq!(reply.more, left > MAX_ENTRIES as u64);
+    }
 }
