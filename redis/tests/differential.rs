@@ -260,7 +260,7 @@ fn a_long_log_pages_as_memory_does() {
     };
     let total = MAX_ENTRIES * 2 + 100;
     let fetch_of = |i: usize| {
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             FetchKind::Robots
         } else {
             FetchKind::Page
