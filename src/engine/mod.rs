@@ -16,6 +16,7 @@ mod rng;
 mod robots;
 mod schedule;
 mod shared_run;
+mod shared_side;
 mod shared_view;
 mod shortcut;
 mod sitemap;

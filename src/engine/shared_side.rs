@@ -1,0 +1,312 @@
+//! A worker's side of the shared-crawl protocol (see [`crate::shared`] and
+//! `engine/shared_run.rs`, the loop that drives it): what waits for the next sync, building an
+//! ask, taking a reply (entries concluded or kept for later, claims answered, completions
+//! refused), and a finished fetch turned into a completion for the log.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rustc_hash::FxHashMap;
+
+use super::fetch::Fetched;
+use super::schedule::Job;
+use super::shared_run::{POLL, WorkerOptions};
+use super::state::{CrawlState, Done, job_key};
+use super::{Event, Progress, Stop};
+use crate::shared::{Answer, Ask, Claim, Completion, Held, Reply, SharedError, log_key};
+use crate::store::Kept;
+
+/// A worker's side of the protocol: what waits for the next sync, and what the log owes it.
+#[derive(Default)]
+pub(super) struct Side {
+    pub(super) cursor: u64,
+    /// Jobs to claim at the next sync.
+    pub(super) to_claim: Vec<Job>,
+    /// Jobs whose claims the sync under way carries.
+    pub(super) asking: Vec<Job>,
+    /// Completions for the next sync, and the URLs of those the sync under way carries.
+    pub(super) to_send: Vec<Completion>,
+    pub(super) sending: Vec<String>,
+    /// Tries that ended (a retry follows), for the next sync.
+    pub(super) ended: Vec<Held>,
+    /// Leases held: URL to token.
+    pub(super) held: BTreeMap<String, u64>,
+    /// Last tries handed to the log, waiting for their entries: URL to (job, answer).
+    pub(super) mine: FxHashMap<String, Fetched>,
+    /// Jobs whose URL another worker holds, out of the scheduler (holding no host slot): URL
+    /// to (job, when to queue it again).
+    pub(super) parked: BTreeMap<String, (Job, Duration)>,
+    /// When leases were last renewed, and when the last sync was sent.
+    pub(super) renewed: Duration,
+    pub(super) last_sync: Duration,
+    /// The log has more entries than the last reply brought.
+    pub(super) more: bool,
+    /// URLs whose entries this worker made under the same name in an earlier run.
+    pub(super) earlier: rustc_hash::FxHashSet<String>,
+}
+
+impl Side {
+    /// Nothing waits on this worker or on the log.
+    pub(super) fn idle(&self) -> bool {
+        self.to_claim.is_empty()
+            && self.asking.is_empty()
+            && self.to_send.is_empty()
+            && self.sending.is_empty()
+            && self.mine.is_empty()
+            && self.parked.is_empty()
+            && !self.more
+    }
+
+    /// The earliest parked claim to make again.
+    pub(super) fn next_parked(&self) -> Option<Duration> {
+        self.parked.values().map(|(_, at)| *at).min()
+    }
+}
+
+/// The jobs granted by the last reply, with their tokens (taken out of `asking`).
+pub(super) fn side_grants(side: &mut Side) -> Vec<(Job, u64)> {
+    let granted: Vec<(Job, u64)> = std::mem::take(&mut side.asking)
+        .into_iter()
+        .filter_map(|job| {
+            let token = *side.held.get(&job_key(&job))?;
+            Some((job, token))
+        })
+        .collect();
+    granted
+}
+
+/// Builds the next sync's ask out of what waits.
+pub(super) fn ask(
+    state: &mut CrawlState<'_>,
+    side: &mut Side,
+    worker: &WorkerOptions,
+    max_per_host: u32,
+    renew: bool,
+    now: Duration,
+) -> Ask {
+    side.asking = std::mem::take(&mut side.to_claim);
+    let done = std::mem::take(&mut side.to_send);
+    side.sending = done
+        .iter()
+        .map(|c| log_key(c.kept.fetch, &c.kept.record.url))
+        .collect();
+    side.last_sync = now;
+    let claims = side
+        .asking
+        .iter()
+        .map(|job| {
+            let (host, delay) = state.host_key(job);
+            let key = job_key(job);
+            let token = side.held.get(&key).copied();
+            Claim {
+                url: key,
+                host,
+                delay,
+                token,
+            }
+        })
+        .collect();
+    let renew = if renew {
+        side.renewed = now;
+        side.held
+            .iter()
+            .map(|(url, &token)| Held {
+                url: url.clone(),
+                token,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ask {
+        worker: worker.name.clone(),
+        cursor: side.cursor,
+        lease: worker.lease,
+        max_per_host,
+        done,
+        ended: std::mem::take(&mut side.ended),
+        release: Vec::new(),
+        renew,
+        claims,
+    }
+}
+
+/// Takes a reply: concludes the entries it brings (or keeps them for later), then sorts out the
+/// claims (granted ones stay in `asking` for [`side_grants`]) and the completions refused. A
+/// reply without one answer per claim and one flag per completion is an error.
+pub(super) fn take_reply(
+    state: &mut CrawlState<'_>,
+    side: &mut Side,
+    worker: &str,
+    reply: Reply,
+    now: Duration,
+    in_flight: usize,
+    on_event: &mut impl FnMut(&Event<'_>),
+) -> Result<(), SharedError> {
+    if reply.answers.len() != side.asking.len() || reply.accepted.len() != side.sending.len() {
+        return Err(SharedError::new(format!(
+            "a reply with {} answers to {} claims and {} flags for {} completions",
+            reply.answers.len(),
+            side.asking.len(),
+            reply.accepted.len(),
+            side.sending.len()
+        )));
+    }
+    side.cursor += reply.entries.len() as u64;
+    side.more = reply.more;
+    for entry in reply.entries {
+        let key = log_key(entry.kept.fetch, &entry.kept.record.url);
+        let own = side.mine.contains_key(&key) && side.held.get(&key) == Some(&entry.token);
+        if own {
+            let fetched = side.mine.remove(&key).expect("checked");
+            side.held.remove(&key);
+            let done = state.finish_mine(fetched.job, &entry.kept, fetched.outcome, now);
+            emit(state, &done, on_event, in_flight, side);
+        } else if let Some((job, _)) = side.parked.remove(&key) {
+            let mut done = state.finish_kept(job, entry.kept, now);
+            done.mine = entry.worker == worker;
+            emit(state, &done, on_event, in_flight, side);
+        } else {
+            if entry.worker == worker {
+                side.earlier.insert(key);
+            }
+            // Redone when the crawl comes to it (or when this worker's own claim or
+            // completion for it is turned down).
+            state.arrive(entry.kept);
+        }
+    }
+    // Completions: a refused one was fenced (the lease had expired): another worker's entry
+    // is redone instead, or, when the fetch has none yet, it is claimed again.
+    let sent = std::mem::take(&mut side.sending);
+    for (key, accepted) in sent.into_iter().zip(reply.accepted) {
+        if accepted {
+            continue;
+        }
+        side.held.remove(&key);
+        if let Some(fetched) = side.mine.remove(&key) {
+            let job = Job {
+                try_no: 1,
+                ..fetched.job
+            };
+            redo_or_claim(state, side, job, now, in_flight, on_event);
+        }
+    }
+    // Claims.
+    let asking = std::mem::take(&mut side.asking);
+    let mut granted = Vec::new();
+    for (job, answer) in asking.into_iter().zip(reply.answers) {
+        let key = job_key(&job);
+        match answer {
+            Answer::Granted { token } => {
+                side.held.insert(key, token);
+                granted.push(job);
+            }
+            Answer::Done => {
+                state.schedule.finish(job.host, now);
+                side.held.remove(&key);
+                redo_or_claim(state, side, job, now, in_flight, on_event);
+            }
+            Answer::Held { wait } => {
+                state.schedule.finish(job.host, now);
+                side.held.remove(&key);
+                let at = now + wait.max(POLL);
+                side.parked.insert(key, (job, at));
+            }
+            Answer::Polite { wait } => {
+                state.schedule.finish(job.host, now);
+                state.schedule.retry_at(job, now + wait.max(POLL));
+            }
+        }
+    }
+    side.asking = granted;
+    Ok(())
+}
+
+/// Redoes `job` from the entry that arrived for it; without one (yet), parks it until one
+/// arrives or it can be claimed again.
+pub(super) fn redo_or_claim(
+    state: &mut CrawlState<'_>,
+    side: &mut Side,
+    job: Job,
+    now: Duration,
+    in_flight: usize,
+    on_event: &mut impl FnMut(&Event<'_>),
+) {
+    match state.arrived(&job) {
+        Some(Ok(kept)) => {
+            let done = state.finish_kept(job, kept, now);
+            emit(state, &done, on_event, in_flight, side);
+        }
+        Some(Err(())) => {}
+        None => {
+            side.parked.insert(job_key(&job), (job, now + POLL));
+        }
+    }
+}
+
+/// Takes a finished fetch: a retry to come is an ended try; a last try becomes a completion
+/// for the log.
+pub(super) fn fetched_one(
+    state: &mut CrawlState<'_>,
+    side: &mut Side,
+    fetched: Fetched,
+    now: Duration,
+) {
+    let url = job_key(&fetched.job);
+    let token = side.held.get(&url).copied();
+    match state.settle(fetched, now) {
+        None => {
+            if let Some(token) = token {
+                side.ended.push(Held { url, token });
+            }
+        }
+        Some(fetched) => {
+            let Some(token) = token else {
+                return; // Not possible: a fetch starts only under a lease.
+            };
+            let kept: Kept = state.kept_of(&fetched);
+            side.to_send.push(Completion { token, kept });
+            side.mine.insert(url, fetched);
+        }
+    }
+}
+
+/// Hands the caller the event of `done`.
+pub(super) fn emit(
+    state: &mut CrawlState<'_>,
+    done: &Done,
+    on_event: &mut impl FnMut(&Event<'_>),
+    in_flight: usize,
+    side: &Side,
+) {
+    let progress = Progress {
+        done: state.summary.urls,
+        in_flight,
+        queued: state.schedule.queued() + state.table.queued() + side.parked.len(),
+    };
+    let mut event = state.event(done, progress);
+    event.mine |= side
+        .earlier
+        .contains(&log_key(event.fetch, &event.record.url));
+    on_event(&event);
+}
+
+/// Redoes what admission found already in the log.
+pub(super) fn replay(
+    state: &mut CrawlState<'_>,
+    on_event: &mut impl FnMut(&Event<'_>),
+    in_flight: usize,
+    side: &Side,
+    now: Duration,
+    stop: Option<&Stop>,
+) {
+    while let Some((job, kept)) = state.replay.pop_front() {
+        if stop.is_some_and(Stop::is_stopped) {
+            state.replay.push_front((job, kept));
+            break;
+        }
+        let done = state.finish_kept(job, kept, now);
+        emit(state, &done, on_event, in_flight, side);
+        state.admit(now);
+    }
+}
