@@ -150,30 +150,9 @@ impl Crawl {
     /// URL of the JSONL, nothing else.
     fn check_exactly_once(&self, seed: u64) {
         let base = self.server.url("");
-        let mut got: BTreeMap<String, Vec<Option<u16>>> = BTreeMap::new();
-        for r in support::records(&self.jsonl) {
-            let path = r.url.strip_prefix(&base).unwrap_or(&r.url).to_string();
-            got.entry(path).or_default().push(r.status);
-        }
-        let twice: Vec<_> = got.iter().filter(|(_, s)| s.len() > 1).collect();
-        assert!(
-            twice.is_empty(),
-            "seed {seed}: URLs twice in the JSONL: {twice:?}"
-        );
-        let got: BTreeMap<String, u16> = got
-            .into_iter()
-            .map(|(p, s)| (p, s[0].unwrap_or(0)))
-            .collect();
-        let want = self.site.expected();
-        let missing: Vec<_> = want.keys().filter(|p| !got.contains_key(*p)).collect();
-        let extra: Vec<_> = got.keys().filter(|p| !want.contains_key(*p)).collect();
-        assert!(
-            missing.is_empty() && extra.is_empty(),
-            "seed {seed}: {} missing from the JSONL {missing:?}, {} extra {extra:?}",
-            missing.len(),
-            extra.len()
-        );
-        assert_eq!(got, want, "seed {seed}: statuses");
+        let got =
+            self.site
+                .assert_each_once(&base, &[&self.jsonl], &format!("seed {seed}: the JSONL"));
 
         let mut responses: BTreeMap<String, usize> = BTreeMap::new();
         let mut requests = 0;

@@ -1,70 +1,21 @@
 //! `crawl --redis URL --crawl-id NAME`: three workers share one crawl of a local site through a
-//! real redis-server (started here on 127.0.0.1 at a free port, without persistence, and
-//! stopped at the end). One worker is killed with SIGKILL mid-crawl, and restarted under the
+//! real redis-server (`crawler_redis::LocalServer`: on 127.0.0.1 at a free port, without
+//! persistence, stopped at the end). One worker is killed with SIGKILL mid-crawl, and restarted under the
 //! same name; over the three JSONL files, every URL of the site appears exactly once.
 //!
 //! redis-server must be installed (`.ci/run` installs Debian's package).
 
 mod support;
 
-use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
+use crawler_redis::LocalServer;
 use support::site::GenSite;
 
 /// How long the crawl may take: far more than it needs.
 const LIMIT: Duration = Duration::from_secs(120);
-
-/// A redis-server of the test's own, stopped when dropped.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    /// A redis-server on a free port of 127.0.0.1 (another port if that one was taken
-    /// meanwhile).
-    fn start() -> Redis {
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut child = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("redis-server is installed (.ci/run installs it)");
-            let up = support::poll(Duration::from_secs(10), || {
-                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-                    || child.try_wait().unwrap().is_some()
-            });
-            if up && child.try_wait().unwrap().is_none() {
-                return Redis { child, port };
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("redis-server did not start");
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn dir(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -74,7 +25,7 @@ fn dir(name: &str) -> PathBuf {
     dir
 }
 
-fn worker(redis: &Redis, id: &str, name: &str, jsonl: &Path, root: &str) -> Child {
+fn worker(redis: &LocalServer, id: &str, name: &str, jsonl: &Path, root: &str) -> Child {
     let args = [
         "--redis",
         &redis.url(),
@@ -116,7 +67,7 @@ fn finish(child: Child, what: &str) {
 fn three_workers_one_killed_record_every_url_once() {
     let site = GenSite::new(1500);
     let server = site.serve(Duration::from_millis(2));
-    let redis = Redis::start();
+    let redis = LocalServer::start();
     let dir = dir("kill");
     let root = server.url("/");
     let files: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("w{i}.jsonl"))).collect();
@@ -149,27 +100,8 @@ fn three_workers_one_killed_record_every_url_once() {
     for (i, child) in children.into_iter().enumerate() {
         finish(child, &format!("worker {i}"));
     }
-    let base = server.url("");
-    let mut got: BTreeMap<String, Vec<u16>> = BTreeMap::new();
-    for file in &files {
-        for r in support::records(file) {
-            let path = r.url.strip_prefix(&base).unwrap_or(&r.url).to_string();
-            got.entry(path).or_default().push(r.status.unwrap_or(0));
-        }
-    }
-    let twice: Vec<_> = got.iter().filter(|(_, s)| s.len() > 1).collect();
-    assert!(twice.is_empty(), "URLs in more than one line: {twice:?}");
-    let got: BTreeMap<String, u16> = got.into_iter().map(|(p, s)| (p, s[0])).collect();
-    let want = site.expected();
-    let missing: Vec<_> = want.keys().filter(|p| !got.contains_key(*p)).collect();
-    let extra: Vec<_> = got.keys().filter(|p| !want.contains_key(*p)).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "{} missing {missing:?}, {} extra {extra:?}",
-        missing.len(),
-        extra.len()
-    );
-    assert_eq!(got, want, "statuses");
+    let files_ref: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    site.assert_each_once(&server.url(""), &files_ref, "three workers");
     for (i, file) in files.iter().enumerate() {
         assert!(support::lines(file) > 0, "worker {i} recorded nothing");
     }
@@ -181,7 +113,7 @@ fn three_workers_one_killed_record_every_url_once() {
 fn a_worker_with_other_options_is_refused_and_status_reports() {
     let site = GenSite::new(30);
     let server = site.serve(Duration::ZERO);
-    let redis = Redis::start();
+    let redis = LocalServer::start();
     let dir = dir("options");
     let root = server.url("/");
     finish(
@@ -227,25 +159,6 @@ fn a_worker_with_other_options_is_refused_and_status_reports() {
     assert!(!out.contains("(status)"), "{out}");
 }
 
-/// Every URL of the site, each once, over `files`, with the status the site gives it.
-fn check_once(site: &GenSite, server_base: &str, files: &[PathBuf]) {
-    let mut got: BTreeMap<String, Vec<u16>> = BTreeMap::new();
-    for file in files {
-        for r in support::records(file) {
-            let path = r
-                .url
-                .strip_prefix(server_base)
-                .unwrap_or(&r.url)
-                .to_string();
-            got.entry(path).or_default().push(r.status.unwrap_or(0));
-        }
-    }
-    let twice: Vec<_> = got.iter().filter(|(_, s)| s.len() > 1).collect();
-    assert!(twice.is_empty(), "URLs in more than one line: {twice:?}");
-    let got: BTreeMap<String, u16> = got.into_iter().map(|(p, s)| (p, s[0])).collect();
-    assert_eq!(got, site.expected());
-}
-
 /// A worker restarted under its name writes what its file missed: records cut off the end
 /// (as by a kill between the log taking them and the file getting them) and a torn last line
 /// cut; run again with its file whole, it writes nothing more. A new crawl starts its file
@@ -254,7 +167,7 @@ fn check_once(site: &GenSite, server_base: &str, files: &[PathBuf]) {
 fn a_restarted_worker_writes_what_its_file_missed() {
     let site = GenSite::new(40);
     let server = site.serve(Duration::ZERO);
-    let redis = Redis::start();
+    let redis = LocalServer::start();
     let dir = dir("missed");
     let root = server.url("/");
     let file = dir.join("a.jsonl");
@@ -264,15 +177,15 @@ fn a_restarted_worker_writes_what_its_file_missed() {
     let kept = lines[..lines.len() - 3].join("\n");
     std::fs::write(&file, format!("{kept}\n{{\"url\":\"http://127.0.0.1:1/tor")).unwrap();
     finish(worker(&redis, "missed", "a", &file, &root), "the restart");
-    check_once(&site, &server.url(""), std::slice::from_ref(&file));
+    site.assert_each_once(&server.url(""), &[&file], "one worker");
     finish(
         worker(&redis, "missed", "a", &file, &root),
         "a run of a finished crawl",
     );
-    check_once(&site, &server.url(""), std::slice::from_ref(&file));
+    site.assert_each_once(&server.url(""), &[&file], "one worker");
     // Another crawl id with the same file: a new crawl, a new file.
     finish(worker(&redis, "other", "a", &file, &root), "a new crawl");
-    check_once(&site, &server.url(""), std::slice::from_ref(&file));
+    site.assert_each_once(&server.url(""), &[&file], "one worker");
 }
 
 /// A second process with the name of a worker that is running is refused (exit 2) rather
@@ -281,7 +194,7 @@ fn a_restarted_worker_writes_what_its_file_missed() {
 fn a_second_live_worker_of_one_name_is_refused() {
     let site = GenSite::new(400);
     let server = site.serve(Duration::from_millis(20));
-    let redis = Redis::start();
+    let redis = LocalServer::start();
     let dir = dir("twin");
     let root = server.url("/");
     let url = redis.url();

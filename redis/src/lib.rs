@@ -58,9 +58,11 @@
 #![warn(missing_debug_implementations)]
 
 mod error;
+mod local;
 mod wire;
 
 pub use error::redacted;
+pub use local::LocalServer;
 
 use std::cell::{Cell, RefCell};
 use std::fmt;

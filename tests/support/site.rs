@@ -169,4 +169,42 @@ impl GenSite {
         }
         seen
     }
+
+    /// Asserts that the JSONL `files` together hold every path of [`GenSite::expected`] once
+    /// and nothing else, each with its status (`base`: the server's URL, which paths are
+    /// written under); `what` starts every message. Returns the paths and statuses.
+    pub fn assert_each_once(
+        &self,
+        base: &str,
+        files: &[&std::path::Path],
+        what: &str,
+    ) -> BTreeMap<String, u16> {
+        let mut got: BTreeMap<String, Vec<Option<u16>>> = BTreeMap::new();
+        for file in files {
+            for r in super::records(file) {
+                let path = r.url.strip_prefix(base).unwrap_or(&r.url).to_string();
+                got.entry(path).or_default().push(r.status);
+            }
+        }
+        let twice: Vec<_> = got.iter().filter(|(_, s)| s.len() > 1).collect();
+        assert!(
+            twice.is_empty(),
+            "{what}: URLs in more than one line: {twice:?}"
+        );
+        let got: BTreeMap<String, u16> = got
+            .into_iter()
+            .map(|(p, s)| (p, s[0].unwrap_or(0)))
+            .collect();
+        let want = self.expected();
+        let missing: Vec<_> = want.keys().filter(|p| !got.contains_key(*p)).collect();
+        let extra: Vec<_> = got.keys().filter(|p| !want.contains_key(*p)).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{what}: {} missing {missing:?}, {} extra {extra:?}",
+            missing.len(),
+            extra.len()
+        );
+        assert_eq!(got, want, "{what}: statuses");
+        got
+    }
 }
