@@ -12,9 +12,6 @@
 //! see (each a list in the order things happened, so nothing depends on a hash map's order):
 //!
 //! - every grant ([`Grant`]): which worker was granted which URL, with which token, when;
-//! - every lapse: a lease the model dropped because its deadline passed (the model's step 1),
-//!   seen as the leases whose deadline is due at an apply, from the grants and renewals it
-//!   answered (a lease already finished "lapses" too, harmlessly: no request runs under it);
 //! - every completion the model accepted whose reply its worker never received
 //!   ([`SimShared::unheard`]).
 //!
@@ -43,7 +40,6 @@
 //! ```
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crawler::{Answer, Ask, MemoryShared, Reply, Shared, SharedError};
@@ -83,10 +79,6 @@ pub struct SimShared {
 #[derive(Debug, Default)]
 struct Seen {
     grants: Vec<Grant>,
-    /// Deadlines of the leases granted or renewed: (URL, token) to deadline.
-    deadlines: BTreeMap<(String, u64), Duration>,
-    /// Leases whose deadline had passed at an apply: URL, token, the apply's time.
-    lapses: Vec<(String, u64, Duration)>,
     /// Completions accepted whose reply was never received: worker, URL.
     unheard: Vec<(String, String)>,
     syncs: u64,
@@ -115,14 +107,10 @@ impl SimShared {
         self.seen.borrow().grants.clone()
     }
 
-    /// When the lease `token` on `url` lapsed (its deadline passed while it was still held, or
-    /// after it ended), if it did.
+    /// When the lease `token` on `url` lapsed (the model dropped it at its deadline), if it
+    /// did ([`MemoryShared::lapsed`]).
     pub fn lapsed(&self, url: &str, token: u64) -> Option<Duration> {
-        let seen = self.seen.borrow();
-        seen.lapses
-            .iter()
-            .find(|(u, t, _)| u == url && *t == token)
-            .map(|(_, _, at)| *at)
+        self.model.lapsed(url, token)
     }
 
     /// Completions the model accepted whose worker was dropped before the reply reached it:
@@ -147,41 +135,15 @@ impl SimShared {
     /// The model's apply, with what the checks keep of it.
     fn apply(&self, ask: &Ask) -> Reply {
         let now = self.clock.now();
-        let lease = ask.lease;
-        let worker = ask.worker.clone();
-        let claims: Vec<(String, String)> = ask
-            .claims
-            .iter()
-            .map(|c| (c.url.clone(), c.host.clone()))
-            .collect();
-        let renew: Vec<(String, u64)> =
-            ask.renew.iter().map(|h| (h.url.clone(), h.token)).collect();
+        let reply = self.model.apply(ask);
         let mut seen = self.seen.borrow_mut();
         seen.syncs += 1;
-        // Step 1 of the semantics: leases due now are dropped before anything else.
-        let due: Vec<(String, u64)> = seen
-            .deadlines
-            .iter()
-            .filter(|(_, deadline)| **deadline <= now)
-            .map(|(key, _)| key.clone())
-            .collect();
-        for key in due {
-            seen.deadlines.remove(&key);
-            seen.lapses.push((key.0, key.1, now));
-        }
-        let reply = self.model.apply(ask);
-        for (url, token) in renew {
-            if let Some(deadline) = seen.deadlines.get_mut(&(url, token)) {
-                *deadline = now + lease;
-            }
-        }
-        for ((url, host), answer) in claims.into_iter().zip(&reply.answers) {
+        for (claim, answer) in ask.claims.iter().zip(&reply.answers) {
             if let Answer::Granted { token } = *answer {
-                seen.deadlines.insert((url.clone(), token), now + lease);
                 seen.grants.push(Grant {
-                    worker: worker.clone(),
-                    url,
-                    host,
+                    worker: ask.worker.clone(),
+                    url: claim.url.clone(),
+                    host: claim.host.clone(),
                     token,
                     at: now,
                 });

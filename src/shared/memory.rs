@@ -43,6 +43,8 @@ struct State {
     workers: BTreeMap<String, Duration>,
     /// The last token given.
     token: u64,
+    /// Leases dropped at their deadline (step 1): URL, token, when.
+    lapses: Vec<(String, u64, Duration)>,
 }
 
 /// Where a shared crawl stands.
@@ -75,6 +77,17 @@ impl<C: Clock> MemoryShared<C> {
     /// The log, in order.
     pub fn log(&self) -> Vec<Entry> {
         self.state.borrow().log.clone()
+    }
+
+    /// When the lease `token` on `url` was dropped for its deadline (step 1), if it was: a
+    /// lease that ended otherwise (completed, given back) never lapses.
+    pub fn lapsed(&self, url: &str, token: u64) -> Option<Duration> {
+        let state = self.state.borrow();
+        state
+            .lapses
+            .iter()
+            .find(|(u, t, _)| u == url && *t == token)
+            .map(|(_, _, at)| *at)
     }
 
     /// Where the crawl stands now.
@@ -123,6 +136,7 @@ impl State {
         for url in expired {
             let lease = self.leases.remove(&url).expect("listed");
             Self::free_slot(&mut self.hosts, &lease);
+            self.lapses.push((url, lease.token, now));
         }
         // 2. The worker is seen.
         self.workers.insert(ask.worker.clone(), now);
