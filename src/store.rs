@@ -64,7 +64,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use rustc_hash::FxHashMap;
-use serde::{Deserialize, Serialize};
 
 use crate::engine::FetchKind;
 use crate::links::{Link, LinkKind, Links, Robots};
@@ -101,6 +100,30 @@ pub trait Store {
     /// [`Kept`] at all (a crawl without a store pays nothing for the seam). Default: `true`.
     fn keeps(&self) -> bool {
         true
+    }
+}
+
+/// One store shared by the engine and its owner (which commits it, or reads it back after a
+/// run): every call passes through to the store inside.
+impl<S: Store + ?Sized> Store for std::rc::Rc<std::cell::RefCell<S>> {
+    fn kept(&mut self, url: &str) -> Option<Kept> {
+        self.borrow_mut().kept(url)
+    }
+
+    fn keep(&mut self, kept: Kept) {
+        self.borrow_mut().keep(kept);
+    }
+
+    fn kept_as(&mut self, url: &str, fetch: FetchKind) -> Option<Kept> {
+        self.borrow_mut().kept_as(url, fetch)
+    }
+
+    fn keep_ref(&mut self, kept: KeptRef<'_>) {
+        self.borrow_mut().keep_ref(kept);
+    }
+
+    fn keeps(&self) -> bool {
+        self.borrow().keeps()
     }
 }
 
@@ -158,7 +181,7 @@ impl Store for MemoryStore {
 }
 
 /// One finished URL, as kept: enough to redo it without the transport.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Kept {
     /// The record, as the event carried it.
@@ -170,7 +193,7 @@ pub struct Kept {
 }
 
 /// What the engine reads of a response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct KeptResponse {
     /// The status.
@@ -192,7 +215,7 @@ pub struct KeptResponse {
 /// A page's links as a store keeps them: the hrefs back to back in one string, each as its
 /// kind's letter (upper case for `rel=nofollow`), its length in bytes, `:` and the href, so a
 /// page's hundreds of links cost one string to keep and about what their hrefs take on disk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct KeptLinks {
     /// The `<base href>`, if any.
@@ -222,26 +245,12 @@ impl KeptLinks {
     /// `found`, kept (with the parser's complaint, if any).
     pub fn of(found: &Links, why: Option<String>) -> KeptLinks {
         let size: usize = found.links.iter().map(|l| l.url.len() + 8).sum();
-        let mut hrefs = String::with_capacity(size);
-        for link in &found.links {
-            let (_, c) = KINDS
-                .iter()
-                .find(|(k, _)| *k == link.kind)
-                .expect("every kind");
-            hrefs.push(if link.nofollow {
-                c.to_ascii_uppercase()
-            } else {
-                *c
-            });
-            // No allocation per link: a page has hundreds.
-            let _ = std::fmt::Write::write_fmt(&mut hrefs, format_args!("{}", link.url.len()));
-            hrefs.push(':');
-            hrefs.push_str(&link.url);
-        }
+        let mut bytes = Vec::with_capacity(size);
+        codec::write_hrefs(&mut bytes, &found.links);
         KeptLinks {
             base: found.base.clone(),
             robots: found.robots,
-            hrefs,
+            hrefs: String::from_utf8(bytes).expect("ASCII letters, digits and UTF-8 URLs"),
             why,
         }
     }
@@ -449,7 +458,7 @@ mod tests {
 
     /// A kept page's links come back as they were, whatever their kind, flags or characters.
     #[test]
-    fn kept_links_round_trip_through_json_and_bytes() {
+    fn kept_links_round_trip_through_bytes() {
         let kinds = [
             LinkKind::Anchor,
             LinkKind::Related,
@@ -487,14 +496,12 @@ mod tests {
             Some((&found, Some("cut"))),
         );
         let kept = lent.to_kept();
-        let json = serde_json::to_string(&kept).unwrap();
-        let back: Kept = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, kept);
         let (mut bytes, mut lent_bytes) = (Vec::new(), Vec::new());
         kept.encode(&mut bytes);
         lent.encode(&mut lent_bytes);
         assert_eq!(bytes, lent_bytes);
-        assert_eq!(Kept::decode("http://h/", &bytes), Ok(kept));
+        let back = Kept::decode("http://h/", &bytes).unwrap();
+        assert_eq!(back, kept);
         let Ok(KeptResponse {
             links: Some(links), ..
         }) = &back.outcome

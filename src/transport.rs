@@ -180,7 +180,7 @@ impl Response {
 }
 
 /// Why a fetch produced no response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FetchError {
     /// The class of failure; decides the summary bucket.

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::process::{Child, Output, Stdio};
 use std::time::Duration;
 
+use crawler_sim::Rng;
 use support::server::Server;
 use support::site::GenSite;
 
@@ -25,19 +26,6 @@ const DELAY: Duration = Duration::from_millis(2);
 
 /// How long a run may take to reach a kill point, or to end: far more than it needs.
 const LIMIT: Duration = Duration::from_secs(120);
-
-/// SplitMix64: the kill points' one source of randomness.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % n
-    }
-}
 
 fn seed() -> u64 {
     std::env::var("CRAWL_STATE_SEED")
@@ -210,7 +198,7 @@ fn uninterrupted_summary(crawl: &Crawl, max_tasks: &str) -> serde_json::Value {
 #[test]
 fn killed_four_times_then_resumed_every_url_is_out_once() {
     let seed = seed();
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let crawl = Crawl::new("kill", 3000);
     let total = crawl.site.expected().len() as u64;
     // The first kill comes early, likely before the state's first commit; the others anywhere
@@ -295,7 +283,7 @@ fn killed_four_times_then_resumed_every_url_is_out_once() {
 #[test]
 fn sigterm_then_resume_with_other_options() {
     let seed = seed() ^ 0x7E53;
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let crawl = Crawl::new("term", 1500);
     let total = crawl.site.expected().len() as u64;
     let at = total / 5 + rng.below(total / 2);

@@ -33,7 +33,7 @@ use crawler::ScopeMode;
 use crawler::{Config, ConfigError};
 
 pub use command_line::args_of;
-pub use output::{Output, check_outputs, cut_back, verbose_line};
+pub use output::{Output, check_outputs, cut_back, is_plain_file, verbose_line};
 
 /// The crawl options every command shares.
 #[derive(Debug, Clone, Args)]

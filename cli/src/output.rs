@@ -31,7 +31,6 @@ pub fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), String> {
         .collect();
     // Devices and pipes (`/dev/null`, `/dev/stdout`, a FIFO) are left alone: nothing there is
     // truncated, they may be shared, and opening a FIFO would wait for its reader.
-    let special = |path: &Path| path.metadata().is_ok_and(|m| !m.is_file());
     let keys: Vec<Option<FileKey>> = outputs
         .iter()
         .map(|(_, path)| (!special(path)).then(|| file_key(path)))
@@ -66,6 +65,17 @@ pub fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), String> {
 /// `true` for the path `-`: standard output.
 fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
+}
+
+/// `true` for an existing device, pipe or other non-file (`/dev/null`, a FIFO).
+fn special(path: &Path) -> bool {
+    path.metadata().is_ok_and(|m| !m.is_file())
+}
+
+/// `true` when `path` names a regular file, or none yet: an output that can be read back, cut
+/// back and synced (what a resumed crawl does to it); not `-` (stdout), a device or a pipe.
+pub fn is_plain_file(path: &Path) -> bool {
+    !is_stdout(path) && !special(path)
 }
 
 /// What identifies a file, whether or not it exists yet.

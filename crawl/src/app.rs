@@ -31,7 +31,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use url::Url;
 
 use crate::demo::DemoServer;
-use crate::state::{self, Shared};
+use crate::state;
 use crawler::{Config, Crawler, NoStore, Progress, Record, Stop, Store, Summary};
 use crawler_cli::{CrawlArgs, Output, check_outputs};
 use crawler_http::{Backend, HttpOptions, RealClock, Recorder, SurfTransport};
@@ -299,7 +299,7 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
     let mut unfetched: BTreeSet<String> = config.roots().iter().map(Url::to_string).collect();
     let crawler = Crawler::new(config, transport, RealClock::new());
     let mut store: Box<dyn Store> = match &kept {
-        Some(k) => Box::new(Shared(k.clone())),
+        Some(k) => Box::new(k.clone()),
         None => Box::new(NoStore),
     };
     let mut state_error = None;
@@ -405,10 +405,7 @@ fn open_state(dir: &Path, cli: &Cli, config: &Config) -> Result<SqliteStore, App
         ("--record", cli.record.as_deref()),
     ];
     for (flag, path) in outputs {
-        let special = path
-            .and_then(|p| std::fs::metadata(p).ok())
-            .is_some_and(|m| !m.is_file());
-        if path.is_some_and(|p| p == Path::new("-")) || special {
+        if path.is_some_and(|p| !crawler_cli::is_plain_file(p)) {
             return Err(AppError::Usage(format!(
                 "--state needs {flag} to be a file: lines on stdout or a device cannot be taken \
                  back when a crawl resumes"

@@ -12,11 +12,9 @@
 //!   syncs before it commits, so the outputs are never shorter than the state says (on resume
 //!   they are cut back to those lengths).
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
-use crawler::{Config, Kept, KeptRef, Store, Transport};
+use crawler::{Config, Transport};
 use crawler_cli::{Output, args_of};
 use crawler_http::Recorder;
 use crawler_store::{Offsets, SqliteStore};
@@ -124,24 +122,6 @@ pub fn check_options_of(
         ));
     }
     Ok(())
-}
-
-/// The state, shared by the engine (as its [`Store`]) and the loop that commits it.
-#[derive(Debug, Clone)]
-pub struct Shared(pub Rc<RefCell<SqliteStore>>);
-
-impl Store for Shared {
-    fn kept(&mut self, url: &str) -> Option<Kept> {
-        self.0.borrow_mut().kept(url)
-    }
-
-    fn keep(&mut self, kept: Kept) {
-        self.0.borrow_mut().keep(kept);
-    }
-
-    fn keep_ref(&mut self, kept: KeptRef<'_>) {
-        self.0.borrow_mut().keep_ref(kept);
-    }
 }
 
 /// Commits the state with the outputs' lengths; the state's writer syncs the outputs first.

@@ -60,9 +60,15 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
         .crawl
         .config()
         .map_err(|e| AppError::Usage(e.to_string()))?;
-    if cli.crawl.jsonl.as_deref() == Some(Path::new("-")) {
+    if cli
+        .crawl
+        .jsonl
+        .as_deref()
+        .is_some_and(|p| !crawler_cli::is_plain_file(p))
+    {
         return Err(usage(
-            "--redis needs --jsonl to be a file (or none): a worker that restarts appends to it",
+            "--redis needs --jsonl to be a file (or none), not stdout or a device: a worker \
+             that restarts reads it back and appends to it",
         ));
     }
     let worker = worker_name(cli);

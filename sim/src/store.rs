@@ -77,26 +77,9 @@ impl Store for SimStore {
     }
 }
 
-/// One [`SimStore`] shared by successive engines and the checker.
-#[derive(Debug, Clone)]
-pub struct SharedStore(pub Rc<RefCell<SimStore>>);
-
-impl SharedStore {
-    /// A new shared store syncing every `sync_every` completions.
-    pub fn new(sync_every: usize) -> Self {
-        SharedStore(Rc::new(RefCell::new(SimStore::new(sync_every))))
-    }
-}
-
-impl Store for SharedStore {
-    fn kept(&mut self, url: &str) -> Option<Kept> {
-        self.0.borrow_mut().kept(url)
-    }
-
-    fn keep(&mut self, kept: Kept) {
-        self.0.borrow_mut().keep(kept);
-    }
-}
+/// One [`SimStore`] shared by successive engines and the checker (an `Rc<RefCell<_>>` is a
+/// [`Store`] passing every call through).
+pub type SharedStore = Rc<RefCell<SimStore>>;
 
 #[cfg(test)]
 mod tests {

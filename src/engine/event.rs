@@ -7,7 +7,6 @@
 //! reference count), and links are resolved only when [`Event::links`] is called.
 
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::links::{self, LinkKind, Links};
@@ -29,7 +28,7 @@ pub struct Progress {
 }
 
 /// What a fetch was for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum FetchKind {
     /// A page (a root, a link, a sitemap entry or a redirect target) that did not answer with a

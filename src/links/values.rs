@@ -8,7 +8,6 @@
 //! same range found in its lossy UTF-8 decoding cut out the same text (lossy decoding never
 //! merges an ASCII byte into a replacement character).
 
-use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// ASCII whitespace as the HTML standard defines it (no vertical tab).
@@ -207,7 +206,7 @@ pub(crate) fn refresh_url(content: &[u8]) -> Option<Range<usize>> {
 }
 
 /// The directives of `<meta name=robots>` tags the crawler honours.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Robots {
     /// `noindex` or `none`: the page asks not to be indexed.
     pub noindex: bool,

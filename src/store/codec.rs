@@ -170,26 +170,30 @@ fn hrefs(out: &mut Vec<u8>, hrefs: Hrefs<'_>) {
     out.extend_from_slice(&[0; 4]);
     match hrefs {
         Hrefs::Text(text) => out.extend_from_slice(text.as_bytes()),
-        Hrefs::Found(links) => {
-            for link in links {
-                let (_, c) = KINDS
-                    .iter()
-                    .find(|(k, _)| *k == link.kind)
-                    .expect("every kind");
-                let c = if link.nofollow {
-                    c.to_ascii_uppercase()
-                } else {
-                    *c
-                };
-                out.push(c as u8);
-                decimal(out, link.url.len());
-                out.push(b':');
-                out.extend_from_slice(link.url.as_bytes());
-            }
-        }
+        Hrefs::Found(links) => write_hrefs(out, links),
     }
     let len = u32::try_from(out.len() - at - 4).expect("a page's links under 4 GiB");
     out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+}
+
+/// `links` in the [`KeptLinks`] text form: each link's kind letter (upper case for
+/// `rel=nofollow`), its URL's length in bytes, `:`, the URL. The one writer of that form.
+pub(super) fn write_hrefs(out: &mut Vec<u8>, links: &[Link]) {
+    for link in links {
+        let (_, c) = KINDS
+            .iter()
+            .find(|(k, _)| *k == link.kind)
+            .expect("every kind");
+        let c = if link.nofollow {
+            c.to_ascii_uppercase()
+        } else {
+            *c
+        };
+        out.push(c as u8);
+        decimal(out, link.url.len());
+        out.push(b':');
+        out.extend_from_slice(link.url.as_bytes());
+    }
 }
 
 fn position<T: PartialEq>(all: &[T], x: &T) -> u8 {

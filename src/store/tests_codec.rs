@@ -95,21 +95,47 @@ fn every_shape_round_trips() {
     }
 }
 
+/// A lent completion (the engine's links, written straight from the extractor's list; the
+/// response's whole header list) encodes as the completion it stands for: links of every
+/// kind and flag, none, a failure, header fields the engine does not read.
 #[test]
 fn lent_and_owned_encode_alike() {
     let record = Record::response("http://h/r", 200, 2, 1);
-    let robots = Ok(Response::new(200)
+    let answer = Ok(Response::new(200)
         .with_header("retry-after", "5")
+        .with_header("x-other", "dropped")
+        .with_header("Content-Type", "text/html")
         .with_body("User-agent: *"));
-    let found = Links::default();
-    for (fetch, links) in [
-        (FetchKind::Robots, None),
-        (FetchKind::Page, Some((&found, None))),
-    ] {
-        let lent = KeptRef::new(&record, fetch, &robots, links);
+    let failed = Err(FetchError::new(FetchErrorKind::Timeout, "slow"));
+    let none = Links::default();
+    let kinds = [LinkKind::Anchor, LinkKind::Stylesheet, LinkKind::Xml];
+    let found = Links {
+        base: Some("/b/".into()),
+        links: (0..6)
+            .map(|i| Link {
+                url: format!("/p{i}\u{e9}\n"),
+                kind: kinds[i % kinds.len()],
+                nofollow: i % 2 == 0,
+            })
+            .collect(),
+        robots: Robots {
+            nofollow: false,
+            noindex: true,
+        },
+    };
+    let cases = [
+        (FetchKind::Robots, &answer, None),
+        (FetchKind::Page, &answer, Some((&none, None))),
+        (FetchKind::Page, &answer, Some((&found, Some("cut")))),
+        (FetchKind::Page, &failed, None),
+    ];
+    for (fetch, outcome, links) in cases {
+        let lent = KeptRef::new(&record, fetch, outcome, links);
         let mut bytes = Vec::new();
         lent.encode(&mut bytes);
-        assert_eq!(bytes, encoded(&lent.to_kept()));
+        let owned = lent.to_kept();
+        assert_eq!(bytes, encoded(&owned), "{fetch:?} {owned:?}");
+        assert_eq!(decode("http://h/r", &bytes), Ok(owned));
     }
 }
 

@@ -208,12 +208,10 @@ impl SqliteStore {
         // Every commit writes the format; rows without it are format 1's (before it was kept).
         // A database with nothing in it yet is new: its first commit gives it this format.
         let format = get("format")?;
-        let written: i64 = conn.query_row(
-            "SELECT (SELECT count(*) FROM meta) + (SELECT count(*) FROM kept)",
-            [],
-            |r| r.get(0),
-        )?;
-        if format.as_deref() != Some(FORMAT) && (format.is_some() || written > 0) {
+        // Counted once: each count reads every row.
+        let kept = conn.query_row("SELECT count(*) FROM kept", [], |r| r.get::<_, i64>(0))? as u64;
+        let facts = conn.query_row("SELECT count(*) FROM meta", [], |r| r.get::<_, i64>(0))?;
+        if format.as_deref() != Some(FORMAT) && (format.is_some() || kept > 0 || facts > 0) {
             return Err(StoreError::Format(dir.to_path_buf(), format));
         }
         let options = match get("options")? {
@@ -230,7 +228,7 @@ impl SqliteStore {
                 jsonl: number("jsonl_len")?,
                 warc: number("warc_len")?,
             },
-            kept: conn.query_row("SELECT count(*) FROM kept", [], |r| r.get::<_, i64>(0))? as u64,
+            kept,
         };
         let writer = Writer::start(dir.join(FILE))?;
         Ok(SqliteStore {

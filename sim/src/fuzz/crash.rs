@@ -31,7 +31,7 @@ use crawler_site::Site;
 use super::case::Case;
 use super::check::{Failure, Property, check_against_oracle};
 use super::oracle::Oracle;
-use crate::{SharedStore, Sim};
+use crate::{SharedStore, Sim, SimStore};
 
 /// One crash of a crawl with crashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,7 +191,7 @@ pub(super) fn check_crashes(
 
 /// One crawl of `case` with its crashes.
 fn run(case: &Case, config: &Config, site: &Rc<Site>, end: Duration) -> Result<Crashed, Failure> {
-    let store = SharedStore::new(case.sync_every as usize);
+    let store = SharedStore::new(RefCell::new(SimStore::new(case.sync_every as usize)));
     let mut crashed = Crashed {
         hashes: Vec::new(),
         restarts: 0,
@@ -208,7 +208,7 @@ fn run(case: &Case, config: &Config, site: &Rc<Site>, end: Duration) -> Result<C
             .budget(case.budget(config))
             .build()
             .expect("a site is given");
-        let durable = store.0.borrow().durable_urls();
+        let durable = store.borrow().durable_urls();
         let records: Rc<RefCell<Vec<(Record, bool)>>> = Rc::default();
         let sink = records.clone();
         let mut running = sim.start_with_store(config, Box::new(store.clone()), move |r, re| {
@@ -236,7 +236,7 @@ fn run(case: &Case, config: &Config, site: &Rc<Site>, end: Duration) -> Result<C
             let last = running
                 .finish()
                 .map_err(|e| Failure::new(Property::Crawl, format!("run {n}: {e}")))?;
-            store.0.borrow_mut().sync();
+            store.borrow_mut().sync();
             crashed.hashes.push(last.trace_hash);
             crashed.left = (last.in_flight, last.summary.todo);
             crashed.last = last.summary;
@@ -244,10 +244,10 @@ fn run(case: &Case, config: &Config, site: &Rc<Site>, end: Duration) -> Result<C
             crashed.hashes.push(running.trace_hash());
             drop(running); // killed, with its fetches in flight
             let survive = case.crashes[n].survive as usize;
-            store.0.borrow_mut().crash(survive);
+            store.borrow_mut().crash(survive);
             crashed.restarts += 1;
         }
-        let durable = store.0.borrow().durable_urls();
+        let durable = store.borrow().durable_urls();
         for (record, replayed) in written {
             if replayed {
                 crashed.replayed.push(record);
