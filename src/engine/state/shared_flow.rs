@@ -26,7 +26,8 @@ pub(in crate::engine) fn job_key(job: &Job) -> String {
 }
 
 /// The entries a worker has been handed and not come to yet, one per fetch: a URL may have
-/// arrived as a page and as a robots.txt or a sitemap ([`log_key`]).
+/// arrived as a page and as a robots.txt or a sitemap ([`log_key`]). An entry found for its
+/// own fetch is taken out (each fetch is redone once): no copy, and no memory kept for it.
 #[derive(Debug, Default)]
 pub(in crate::engine) struct Arrived {
     by_key: FxHashMap<String, Kept>,
@@ -36,18 +37,18 @@ impl Store for Arrived {
     /// The page's entry; else the URL's robots.txt or sitemap entry (a page admission drops
     /// such a URL, as a resumed crawl does).
     fn kept(&mut self, url: &str) -> Option<Kept> {
+        if let Some(page) = self.by_key.remove(url) {
+            return Some(page);
+        }
+        // Left in: its own flow redoes it when it asks for it.
         self.by_key
-            .get(url)
-            .or_else(|| self.by_key.get(&log_key(FetchKind::Robots, url)))
+            .get(&log_key(FetchKind::Robots, url))
             .or_else(|| self.by_key.get(&log_key(FetchKind::Sitemap, url)))
             .cloned()
     }
 
     fn kept_as(&mut self, url: &str, fetch: FetchKind) -> Option<Kept> {
-        self.by_key
-            .get(&log_key(fetch, url))
-            .filter(|k| k.fetch == fetch)
-            .cloned()
+        self.by_key.remove(&log_key(fetch, url))
     }
 
     fn keep(&mut self, kept: Kept) {
