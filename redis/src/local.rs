@@ -8,7 +8,8 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A redis-server of one's own (see the [module docs](self)).
+/// A redis-server of one's own, on a free port of 127.0.0.1, without persistence, killed when
+/// dropped (`redis-server` must be on the PATH).
 #[derive(Debug)]
 pub struct LocalServer {
     child: Child,
