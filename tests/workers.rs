@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crawler_redis::LocalServer;
 use support::site::GenSite;
+use support::warcio::warcio_list;
 
 /// How long the crawl may take: far more than it needs.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -26,9 +27,22 @@ fn dir(name: &str) -> PathBuf {
 }
 
 fn worker(redis: &LocalServer, id: &str, name: &str, jsonl: &Path, root: &str) -> Child {
-    let args = [
+    worker_with(redis, id, name, jsonl, root, &[])
+}
+
+/// [`worker`] with `extra` flags.
+fn worker_with(
+    redis: &LocalServer,
+    id: &str,
+    name: &str,
+    jsonl: &Path,
+    root: &str,
+    extra: &[&str],
+) -> Child {
+    let url = redis.url();
+    let mut args = vec![
         "--redis",
-        &redis.url(),
+        &url,
         "--crawl-id",
         id,
         "--worker",
@@ -42,8 +56,9 @@ fn worker(redis: &LocalServer, id: &str, name: &str, jsonl: &Path, root: &str) -
         "--report",
         "json",
         "-q",
-        root,
     ];
+    args.extend_from_slice(extra);
+    args.push(root);
     support::crawl(&args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -104,6 +119,59 @@ fn three_workers_one_killed_record_every_url_once() {
     site.assert_each_once(&server.url(""), &files_ref, "three workers");
     for (i, file) in files.iter().enumerate() {
         assert!(support::lines(file) > 0, "worker {i} recorded nothing");
+    }
+}
+
+/// `--max-pages` and `--max-pages-per-host` hold for the crawl: two workers of a crawl with
+/// `--max-pages 60` fetch 60 pages between them, each once, and both end; `--status` says the
+/// limit is full. With `--max-pages-per-host 25` (one host), 25. Pages take 40 ms, so one
+/// worker alone would need 0.6 s: both take part.
+#[test]
+fn two_workers_share_the_page_limits() {
+    let site = GenSite::new(400);
+    let want = site.expected();
+    let server = site.serve(Duration::from_millis(40));
+    let redis = LocalServer::start();
+    let dir = dir("limits");
+    let root = server.url("/");
+    let base = server.url("");
+    for (id, flag, max) in [
+        ("pages", "--max-pages", 60),
+        ("per-host", "--max-pages-per-host", 25),
+    ] {
+        let n = max.to_string();
+        let files: Vec<PathBuf> = (0..2)
+            .map(|i| dir.join(format!("{id}-w{i}.jsonl")))
+            .collect();
+        let children: Vec<Child> = (0..2)
+            .map(|i| worker_with(&redis, id, &format!("w{i}"), &files[i], &root, &[flag, &n]))
+            .collect();
+        for (i, child) in children.into_iter().enumerate() {
+            finish(child, &format!("{id}: worker {i}"));
+        }
+        let mut pages = std::collections::BTreeMap::new();
+        for (i, file) in files.iter().enumerate() {
+            let records = support::records(file);
+            assert!(records.len() > 1, "{id}: worker {i} fetched no page");
+            for r in records {
+                let path = r.url.strip_prefix(&base).unwrap_or(&r.url).to_string();
+                assert!(want.contains_key(&path), "{id}: {path} is not the site's");
+                if path != "/robots.txt" {
+                    *pages.entry(path).or_insert(0) += 1;
+                }
+            }
+        }
+        assert_eq!(pages.len(), max, "{id}: pages fetched over both workers");
+        assert!(pages.values().all(|&n| n == 1), "{id}: {pages:?}");
+        let status = support::run(&["--redis", &redis.url(), "--crawl-id", id, "--status"]);
+        let out = String::from_utf8_lossy(&status.stdout);
+        assert!(out.contains("  finished: "), "{out}");
+        if flag == "--max-pages" {
+            assert!(
+                out.contains(&format!("{max} of --max-pages {max} taken: full")),
+                "{out}"
+            );
+        }
     }
 }
 
@@ -186,6 +254,66 @@ fn a_restarted_worker_writes_what_its_file_missed() {
     // Another crawl id with the same file: a new crawl, a new file.
     finish(worker(&redis, "other", "a", &file, &root), "a new crawl");
     site.assert_each_once(&server.url(""), &[&file], "one worker");
+}
+
+/// With `--record`, each worker records its own exchanges in its own WARC file (warcio reads
+/// them): a response for every record with a status in its JSONL. A worker restarted after a
+/// kill tore its WARC's last record cuts it off and appends.
+#[test]
+fn workers_record_their_own_exchanges() {
+    let site = GenSite::new(200);
+    let server = site.serve(Duration::from_millis(10));
+    let redis = LocalServer::start();
+    let dir = dir("record");
+    let root = server.url("/");
+    let jsonl: Vec<PathBuf> = (0..2).map(|i| dir.join(format!("w{i}.jsonl"))).collect();
+    let warc = [dir.join("w0.warc.gz"), dir.join("w1.warc")];
+    let record = |i: usize| ["--record", warc[i].to_str().unwrap()];
+    let children: Vec<Child> = (0..2)
+        .map(|i| {
+            worker_with(
+                &redis,
+                "rec",
+                &format!("w{i}"),
+                &jsonl[i],
+                &root,
+                &record(i),
+            )
+        })
+        .collect();
+    for (i, child) in children.into_iter().enumerate() {
+        finish(child, &format!("worker {i}"));
+    }
+    let files: Vec<&Path> = jsonl.iter().map(PathBuf::as_path).collect();
+    site.assert_each_once(&server.url(""), &files, "two recording workers");
+    for i in 0..2 {
+        let listed = warcio_list(&warc[i]);
+        let responses: std::collections::BTreeSet<String> = listed
+            .iter()
+            .filter(|r| r.kind == "response")
+            .filter_map(|r| r.uri.clone())
+            .collect();
+        for r in support::records(&jsonl[i]) {
+            assert!(
+                r.status.is_none() || responses.contains(&r.url),
+                "worker {i} recorded {} but its WARC has no response for it",
+                r.url
+            );
+        }
+    }
+    // A kill mid-write tears the last record: the restart cuts it and appends its warcinfo.
+    let before = warcio_list(&warc[0]).len();
+    let whole = std::fs::read(&warc[0]).unwrap();
+    let mut torn = whole.clone();
+    torn.extend_from_slice(&whole[..whole.len().min(40)]);
+    std::fs::write(&warc[0], &torn).unwrap();
+    finish(
+        worker_with(&redis, "rec", "w0", &jsonl[0], &root, &record(0)),
+        "the restart",
+    );
+    let after = warcio_list(&warc[0]);
+    assert_eq!(after.len(), before + 1, "{after:?}");
+    assert_eq!(after[before].kind, "warcinfo");
 }
 
 /// A second process with the name of a worker that is running is refused (exit 2) rather

@@ -7,7 +7,8 @@
 //! took, to its own `--jsonl`: over all workers, every URL once. A worker that restarts under
 //! the same `--worker` name appends to its file, first cutting a line torn by a kill, and
 //! writes the records of its own completions that the log took but the file missed (killed
-//! between the two).
+//! between the two). With `--record`, each worker records its own exchanges in its own WARC
+//! file; a restarted worker appends to it, first cutting a record torn by a kill.
 //!
 //! `--status` prints where the shared crawl stands and exits.
 
@@ -18,7 +19,7 @@ use std::time::Duration;
 
 use crawler::{Ask, Crawler, Reply, Shared, SharedError, Stop, Summary, WorkerOptions};
 use crawler_cli::{Output, args_of};
-use crawler_http::{RealClock, SurfTransport};
+use crawler_http::{RealClock, Recorder, SurfTransport};
 use crawler_redis::{OptionsCheck, RedisShared};
 
 use crate::app::{AppError, Cli, Finished};
@@ -43,12 +44,6 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
     }
     let refused = [
         (cli.state.is_some(), "--state"),
-        (cli.record.is_some(), "--record"),
-        (cli.crawl.max_pages.is_some(), "--max-pages"),
-        (
-            cli.crawl.max_pages_per_host.is_some(),
-            "--max-pages-per-host",
-        ),
         (cli.is_demo(), "`crawl demo`"),
     ];
     if let Some((_, flag)) = refused.iter().find(|(on, _)| *on) {
@@ -60,17 +55,22 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
         .crawl
         .config()
         .map_err(|e| AppError::Usage(e.to_string()))?;
-    if cli
-        .crawl
-        .jsonl
-        .as_deref()
-        .is_some_and(|p| !crawler_cli::is_plain_file(p))
-    {
-        return Err(usage(
-            "--redis needs --jsonl to be a file (or none), not stdout or a device: a worker \
-             that restarts reads it back and appends to it",
-        ));
+    for (flag, path) in [
+        ("--jsonl", cli.crawl.jsonl.as_deref()),
+        ("--record", cli.record.as_deref()),
+    ] {
+        if path.is_some_and(|p| !crawler_cli::is_plain_file(p)) {
+            return Err(AppError::Usage(format!(
+                "--redis needs {flag} to be a file (or none), not stdout or a device: a \
+                 worker that restarts reads it back and appends to it"
+            )));
+        }
     }
+    crawler_cli::check_outputs(&[
+        ("--jsonl", cli.crawl.jsonl.as_deref()),
+        ("--record", cli.record.as_deref()),
+    ])
+    .map_err(AppError::Usage)?;
     let worker = worker_name(cli);
     let lease = Duration::from_secs_f64(cli.lease);
     let mut defining = vec![format!("--max-body={}", cli.max_body)];
@@ -113,7 +113,19 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
     let mut output = Output::open_at(&cli.crawl, resume).map_err(AppError::Usage)?;
     let transport = SurfTransport::new(cli.http_options(&config))
         .map_err(|e| AppError::Client(e.to_string()))?;
+    let transport = match &cli.record {
+        Some(path) if path.exists() && !new => {
+            let whole = whole_records(path).map_err(AppError::Usage)?;
+            let file = crawler_cli::cut_back(path, whole).map_err(AppError::Usage)?;
+            Recorder::resume(transport, file, path, config.roots())
+        }
+        Some(path) => Recorder::create(transport, path, config.roots()),
+        None => Ok(Recorder::off(transport)),
+    }
+    .map_err(AppError::Usage)?
+    .with_stop(stop.clone());
     log::info!("worker {worker} of crawl {id:?} at {shown}");
+    let limited = config.max_pages().is_some();
     let crawler = Crawler::new(config, transport, RealClock::new());
     let options = WorkerOptions::new(worker).lease(lease);
     let retrying = Retrying(&shared);
@@ -131,14 +143,19 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
     });
     let summary: Summary = async_std::task::block_on(run)
         .map_err(|e| AppError::Output(format!("redis: {e} (what the log took is safe)")))?;
-    if !summary.interrupted && summary.todo == 0 {
+    let recording = crawler.transport().error();
+    // Left to do at the end of a run not stopped: only pages `--max-pages` leaves out.
+    if !summary.interrupted && (summary.todo == 0 || limited) {
         let _ = async_std::task::block_on(shared.mark_finished());
     }
     log::info!("round trips to redis: {}", shared.round_trips());
-    let interrupted = summary.interrupted && output.error().is_none();
+    let interrupted = summary.interrupted && output.error().is_none() && recording.is_none();
     output
         .finish_on_console(&summary)
         .map_err(AppError::Output)?;
+    if let Some(e) = recording {
+        return Err(AppError::Output(e));
+    }
     Ok(Finished {
         summary,
         interrupted,
@@ -272,6 +289,13 @@ fn whole_lines(path: &Path) -> Result<(u64, BTreeSet<String>), String> {
     Ok((len, urls))
 }
 
+/// The length of the WARC file at `path` up to the end of its last whole record (a record
+/// torn by a kill is cut off). The file is read once, at a restart.
+fn whole_records(path: &Path) -> Result<u64, String> {
+    let data = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(crawler_warc::whole_len(&data) as u64)
+}
+
 /// A transport for a crawl that fetches nothing (`--status` only reads the log).
 struct NoFetch;
 
@@ -315,6 +339,7 @@ fn status(redis: &str, shown: &str, id: &str) -> Result<Finished, AppError> {
         )));
     };
     let config = stored_config(&options).map_err(AppError::Output)?;
+    let max_pages = config.max_pages();
     let crawler = Crawler::new(config, NoFetch, RealClock::new());
     let view = async_std::task::block_on(crawler.shared_view(&shared)).map_err(client)?;
     println!("crawl {id:?} at {shown}");
@@ -327,6 +352,14 @@ fn status(redis: &str, shown: &str, id: &str) -> Result<Finished, AppError> {
         "  {state}: {} URLs known, {} done, {} to do, {} leased",
         view.known, status.done, view.summary.todo, status.leased
     );
+    if let Some(max) = max_pages {
+        let full = if status.pages >= max {
+            ": full, the URLs left to do will not be fetched"
+        } else {
+            ""
+        };
+        println!("  {} of --max-pages {max} taken{full}", status.pages);
+    }
     for (host, queued) in &view.queued {
         let running = status
             .running

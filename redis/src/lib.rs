@@ -25,6 +25,8 @@
 //! | `next` | HASH | host → when (ms) it may be asked again |
 //! | `workers` | HASH | worker → when (ms) it was last seen |
 //! | `token` | STRING | the last token given (`INCR`) |
+//! | `placed` | SET | the pages that took a place (`max_pages` counts them) |
+//! | `host_pages` | HASH | host → places its pages took (`max_pages_per_host`) |
 //! | `options` | STRING | the crawl's defining options (JSON list), set once |
 //! | `finished` | STRING | present once the crawl is marked finished |
 //!
@@ -132,6 +134,8 @@ pub struct Status {
     pub done: u64,
     /// Leases held (not expired).
     pub leased: u64,
+    /// Pages that took a place (what `max_pages` counts).
+    pub pages: u64,
     /// Requests running per host (under leases not expired), hosts in order; hosts with none
     /// are left out.
     pub running: Vec<(String, u64)>,
@@ -230,7 +234,15 @@ impl RedisShared {
 
     /// Where the crawl stands, read in one step.
     pub async fn status(&self) -> Result<Status, SharedError> {
-        let keys = ["log", "leases", "deadlines", "workers", "finished"].map(|k| self.key(k));
+        let keys = [
+            "log",
+            "leases",
+            "deadlines",
+            "workers",
+            "finished",
+            "placed",
+        ]
+        .map(|k| self.key(k));
         let args = vec![
             self.now_ms()
                 .map(|n| n.to_string())
@@ -246,8 +258,15 @@ impl RedisShared {
                 .next()
                 .ok_or_else(|| wire::unexpected("a short status"))
         };
-        let (done, leased, hosts, workers, finished, now) =
-            (next()?, next()?, next()?, next()?, next()?, next()?);
+        let (done, leased, hosts, workers, finished, now, pages) = (
+            next()?,
+            next()?,
+            next()?,
+            next()?,
+            next()?,
+            next()?,
+            next()?,
+        );
         let pairs = |v: Value, what: &str| -> Result<Vec<(String, u64)>, SharedError> {
             let items = array(v, what)?;
             let mut out = Vec::with_capacity(items.len() / 2);
@@ -268,6 +287,7 @@ impl RedisShared {
             running: pairs(hosts, "hosts")?,
             workers,
             finished: int(&finished, "finished")? == 1,
+            pages: uint(&pages, "pages")?,
             now: Duration::from_millis(uint(&now, "now")?),
         })
     }
@@ -358,6 +378,8 @@ impl Shared for RedisShared {
             "next",
             "workers",
             "token",
+            "placed",
+            "host_pages",
         ]
         .map(|k| self.key(k));
         let args = wire::sync_args(ask, self.now_ms())?;

@@ -113,6 +113,14 @@ pub(crate) fn sync_args(ask: &Ask, now: Option<u64>) -> Result<Vec<Vec<u8>>, Sha
     num(&mut args, u64::from(ask.max_per_host));
     num(&mut args, ask.cursor.min(MAX_MS));
     num(&mut args, MAX_ENTRIES as u64);
+    for limit in [ask.max_pages, ask.max_pages_per_host] {
+        args.push(
+            limit
+                .map(|n| n.min(MAX_MS).to_string())
+                .unwrap_or_default()
+                .into_bytes(),
+        );
+    }
     for n in [
         ask.done.len(),
         ask.ended.len(),
@@ -141,6 +149,7 @@ pub(crate) fn sync_args(ask: &Ask, now: Option<u64>) -> Result<Vec<Vec<u8>>, Sha
                 .unwrap_or_default()
                 .into_bytes(),
         );
+        args.push(vec![if c.page { b'1' } else { b'0' }]);
     }
     Ok(args)
 }
@@ -233,6 +242,8 @@ fn answer(kind: i64, value: &Value) -> Result<Answer, SharedError> {
         1 => Answer::Done,
         2 => Answer::Held { wait: ms(value)? },
         3 => Answer::Polite { wait: ms(value)? },
+        4 => Answer::Full,
+        5 => Answer::HostFull,
         _ => return Err(unexpected("an answer's kind")),
     })
 }

@@ -67,12 +67,15 @@ enum Step {
         cursor: Cursor,
         lease: u64,
         max_per_host: u32,
+        max_pages: Option<u64>,
+        max_pages_per_host: Option<u64>,
         done: Vec<(usize, Tok)>,
         ended: Vec<(usize, Tok)>,
         release: Vec<(usize, Tok)>,
         renew: Vec<(usize, Tok)>,
-        /// URL, delay, token, and whether the claim names the other host (a quirk to mirror).
-        claims: Vec<(usize, u64, Option<Tok>, bool)>,
+        /// URL, delay, token, whether the claim names the other host (a quirk to mirror),
+        /// and whether it is a page.
+        claims: Vec<(usize, u64, Option<Tok>, bool, bool)>,
     },
 }
 
@@ -104,6 +107,7 @@ fn step() -> impl Strategy<Value = Step> {
         prop_oneof![Just(0u64), Just(100), Just(1000), 0u64..2000],
         prop::option::of(tok()),
         prop::bool::weighted(0.1),
+        prop::bool::weighted(0.8),
     );
     let sync = (
         (
@@ -111,17 +115,25 @@ fn step() -> impl Strategy<Value = Step> {
             cursor,
             prop_oneof![Just(1000u64), 1u64..3000],
             0u32..4,
+            prop::option::of(0u64..6),
+            prop::option::of(0u64..3),
         ),
         (helds(), helds(), helds(), helds()),
         prop::collection::vec(claim, 0..4),
     )
         .prop_map(
-            |((worker, cursor, lease, max_per_host), (done, ended, release, renew), claims)| {
+            |(
+                (worker, cursor, lease, max_per_host, max_pages, max_pages_per_host),
+                (done, ended, release, renew),
+                claims,
+            )| {
                 Step::Sync {
                     worker,
                     cursor,
                     lease,
                     max_per_host,
+                    max_pages,
+                    max_pages_per_host,
                     done,
                     ended,
                     release,
@@ -163,6 +175,8 @@ fn check(server: &Server, steps: Vec<Step>) -> Result<(), TestCaseError> {
                 cursor,
                 lease,
                 max_per_host,
+                max_pages,
+                max_pages_per_host,
                 done,
                 ended,
                 release,
@@ -178,6 +192,8 @@ fn check(server: &Server, steps: Vec<Step>) -> Result<(), TestCaseError> {
                 };
                 ask.lease = Duration::from_millis(lease);
                 ask.max_per_host = max_per_host;
+                ask.max_pages = max_pages;
+                ask.max_pages_per_host = max_pages_per_host;
                 ask.done = done
                     .iter()
                     .map(|(u, t)| Completion {
@@ -198,11 +214,12 @@ fn check(server: &Server, steps: Vec<Step>) -> Result<(), TestCaseError> {
                 ask.renew = held(&renew);
                 ask.claims = claims
                     .iter()
-                    .map(|(u, delay, t, other)| Claim {
+                    .map(|(u, delay, t, other, page)| Claim {
                         url: url(*u),
                         host: host(*u + usize::from(*other)),
                         delay: Duration::from_millis(*delay),
                         token: t.as_ref().map(|t| mine(w, *u, t)),
+                        page: *page,
                     })
                     .collect();
                 (w, ask)
@@ -226,6 +243,7 @@ fn check(server: &Server, steps: Vec<Step>) -> Result<(), TestCaseError> {
     let got = async_std::task::block_on(redis.status()).expect("status");
     prop_assert_eq!(got.done, expected.done);
     prop_assert_eq!(got.leased, expected.leased);
+    prop_assert_eq!(got.pages, expected.pages);
     prop_assert_eq!(got.workers, expected.workers);
     Ok(())
 }
@@ -281,6 +299,7 @@ fn a_long_log_pages_as_memory_does() {
                 host: format!("http://h{}:80", i % 7),
                 delay: Duration::ZERO,
                 token: None,
+                page: fetch_of(i) == FetchKind::Page,
             })
             .collect();
         let reply = both(&ask);

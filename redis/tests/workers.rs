@@ -35,6 +35,7 @@ fn claim(url: &str, token: Option<u64>) -> Claim {
         host: "http://h:80".into(),
         delay: Duration::ZERO,
         token,
+        page: true,
     }
 }
 
@@ -103,6 +104,55 @@ fn an_expired_lease_goes_to_the_other_worker_and_the_first_completion_is_refused
     assert_eq!(reply.entries[0].worker, "b");
     assert_eq!(reply.entries[0].token, second);
     assert_eq!(reply.entries[0].kept, kept(url, "b"));
+}
+
+#[test]
+fn page_places_are_the_crawls_and_a_lapsed_lease_keeps_its_place() {
+    let server = Server::start();
+    let id = fresh_id("places");
+    let ms = Arc::new(AtomicU64::new(5_000));
+    let (a, b) = (handle(&server, &id, &ms), handle(&server, &id, &ms));
+    let limited = |worker: &str, claims: Vec<Claim>| {
+        let mut ask = ask(worker);
+        ask.max_pages = Some(2);
+        ask.max_pages_per_host = Some(1);
+        ask.claims = claims;
+        ask
+    };
+    let on = |host: &str, url: &str| Claim {
+        host: host.into(),
+        ..claim(url, None)
+    };
+    // One place per host: a's page of h takes h's; b's other page of h is cut, its page of g
+    // takes the crawl's second place.
+    let reply = sync(&a, limited("a", vec![claim("http://h/1", None)]));
+    assert!(matches!(reply.answers[0], Answer::Granted { .. }));
+    let reply = sync(
+        &b,
+        limited(
+            "b",
+            vec![claim("http://h/2", None), on("http://g:80", "http://g/1")],
+        ),
+    );
+    assert!(matches!(reply.answers[0], Answer::HostFull));
+    assert!(matches!(reply.answers[1], Answer::Granted { .. }));
+    // The crawl's two places are taken: a page of a third host is left out; its robots.txt
+    // takes no place and is granted.
+    let robots = Claim {
+        page: false,
+        ..on("http://k:80", "robots.txt http://k/robots.txt")
+    };
+    let reply = sync(
+        &b,
+        limited("b", vec![on("http://k:80", "http://k/1"), robots]),
+    );
+    assert_eq!(reply.answers[0], Answer::Full);
+    assert!(matches!(reply.answers[1], Answer::Granted { .. }));
+    // a's lease lapses: the page keeps its place, and b is granted it.
+    ms.fetch_add(1_000, Ordering::SeqCst);
+    let reply = sync(&b, limited("b", vec![claim("http://h/1", None)]));
+    assert!(matches!(reply.answers[0], Answer::Granted { .. }));
+    assert_eq!(block_on(b.status()).expect("status").pages, 2);
 }
 
 #[test]

@@ -31,6 +31,7 @@
 //!     host: "http://a.test".into(),
 //!     delay: Duration::ZERO,
 //!     token: None,
+//!     page: true,
 //! }];
 //! let mut exec = Executor::new(clock.clone(), Duration::from_secs(60), 7);
 //! let reply = exec.block_on(crawler::Shared::sync(&shared, &ask)).unwrap().unwrap();

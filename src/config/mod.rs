@@ -160,6 +160,17 @@ impl Config {
         self.max_pages
     }
 
+    /// The same configuration without `max_pages` and `max_pages_per_host`: what a worker of
+    /// a shared crawl admits with, the shared state holding the page limits for the crawl
+    /// (see [`crate::shared`], *Page places*).
+    pub(crate) fn without_page_limits(&self) -> Config {
+        Config {
+            max_pages: None,
+            max_pages_per_host: None,
+            ..self.clone()
+        }
+    }
+
     /// Follow links at most this many hops from a root (redirects do not count). Default:
     /// unlimited.
     pub fn max_depth(&self) -> Option<u32> {

@@ -22,7 +22,7 @@ use futures_util::future::{Either, select};
 use futures_util::stream::FuturesUnordered;
 
 use super::fetch;
-use super::shared_side::{Side, ask, emit, fetched_one, replay, side_grants, take_reply};
+use super::shared_side::{Limits, Side, ask, emit, fetched_one, replay, side_grants, take_reply};
 use super::state::{Arrived, CrawlState, job_key};
 use super::{Crawler, Event, Stop, stopped};
 use crate::clock::Clock;
@@ -79,7 +79,10 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
         worker: &WorkerOptions,
         mut on_event: impl FnMut(&Event<'_>),
     ) -> Result<Summary, SharedError> {
-        let config = &self.config;
+        // The page limits are the shared state's, for the crawl (see `crate::shared`, *Page
+        // places*): the worker admits without them and claims with them.
+        let limits = Limits::of(&self.config);
+        let config = &self.config.without_page_limits();
         let start = self.clock.now();
         let mut arrived = Arrived::default();
         let mut state = CrawlState::new(config, &self.scope, &mut arrived);
@@ -89,9 +92,6 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
         for sitemap in &config.sitemaps {
             state.add_sitemap(sitemap.clone(), 0, 0, start);
         }
-        let max_per_host = config
-            .max_per_host
-            .map_or(u32::MAX, |m| u32::try_from(m).unwrap_or(u32::MAX));
         let mut side = Side {
             more: true, // Read the log before deciding anything is left.
             ..Side::default()
@@ -155,7 +155,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                     || renew_due
                     || (waiting && poll_due);
                 if say {
-                    let ask = ask(&mut state, &mut side, worker, max_per_host, renew_due, now);
+                    let ask = ask(&mut state, &mut side, worker, &limits, renew_due, now);
                     syncing = Some(Box::pin(async move { shared.sync(&ask).await }));
                 }
             }
@@ -276,7 +276,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                     // back below.
                     let granted = side_grants(&mut side).into_iter().map(|(job, _)| job);
                     side.to_claim.extend(granted);
-                    let mut ask = ask(&mut state, &mut side, worker, max_per_host, false, now);
+                    let mut ask = ask(&mut state, &mut side, worker, &limits, false, now);
                     ask.claims.clear();
                     let sent: Vec<String> = ask
                         .done
@@ -316,7 +316,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                             worker: worker.name.clone(),
                             cursor: side.cursor,
                             lease: worker.lease,
-                            max_per_host,
+                            max_per_host: limits.max_per_host,
                             ..Ask::default()
                         };
                         reply = shared.sync(&ask).await;
@@ -339,7 +339,8 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
             + state.replay.len()
             + side.parked.len()
             + side.to_claim.len()
-            + side.asking.len()) as u64;
+            + side.asking.len()) as u64
+            + side.left;
         summary.elapsed = self.clock.now().saturating_sub(start);
         summary.max_tasks = config.max_tasks;
         Ok(summary)

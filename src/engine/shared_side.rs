@@ -9,7 +9,7 @@ use std::time::Duration;
 use rustc_hash::FxHashMap;
 
 use super::fetch::Fetched;
-use super::schedule::Job;
+use super::schedule::{Job, JobKind};
 use super::shared_run::{POLL, WorkerOptions};
 use super::state::{CrawlState, Done, job_key};
 use super::{Event, Progress, Stop};
@@ -43,6 +43,8 @@ pub(super) struct Side {
     pub(super) more: bool,
     /// URLs whose entries this worker made under the same name in an earlier run.
     pub(super) earlier: rustc_hash::FxHashSet<String>,
+    /// Pages the crawl's `max_pages` leaves out ([`Answer::Full`]): never fetched, left to do.
+    pub(super) left: u64,
 }
 
 impl Side {
@@ -63,6 +65,26 @@ impl Side {
     }
 }
 
+/// The limits a worker's claims carry: the crawl's, held by the shared state for all workers.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    pub(super) max_per_host: u32,
+    pub(super) max_pages: Option<u64>,
+    pub(super) max_pages_per_host: Option<u64>,
+}
+
+impl Limits {
+    pub(super) fn of(config: &crate::config::Config) -> Limits {
+        Limits {
+            max_per_host: config
+                .max_per_host
+                .map_or(u32::MAX, |m| u32::try_from(m).unwrap_or(u32::MAX)),
+            max_pages: config.max_pages,
+            max_pages_per_host: config.max_pages_per_host,
+        }
+    }
+}
+
 /// The jobs granted by the last reply, with their tokens (taken out of `asking`).
 pub(super) fn side_grants(side: &mut Side) -> Vec<(Job, u64)> {
     let granted: Vec<(Job, u64)> = std::mem::take(&mut side.asking)
@@ -80,7 +102,7 @@ pub(super) fn ask(
     state: &mut CrawlState<'_>,
     side: &mut Side,
     worker: &WorkerOptions,
-    max_per_host: u32,
+    limits: &Limits,
     renew: bool,
     now: Duration,
 ) -> Ask {
@@ -103,6 +125,7 @@ pub(super) fn ask(
                 host,
                 delay,
                 token,
+                page: job.kind == JobKind::Page,
             }
         })
         .collect();
@@ -122,7 +145,9 @@ pub(super) fn ask(
         worker: worker.name.clone(),
         cursor: side.cursor,
         lease: worker.lease,
-        max_per_host,
+        max_per_host: limits.max_per_host,
+        max_pages: limits.max_pages,
+        max_pages_per_host: limits.max_pages_per_host,
         done,
         ended: std::mem::take(&mut side.ended),
         release: Vec::new(),
@@ -215,6 +240,15 @@ pub(super) fn take_reply(
             Answer::Polite { wait } => {
                 state.schedule.finish(job.host, now);
                 state.schedule.retry_at(job, now + wait.max(POLL));
+            }
+            // Final (no place is ever given back): the page is never fetched by anyone.
+            Answer::Full => {
+                state.schedule.finish(job.host, now);
+                side.left += 1;
+            }
+            Answer::HostFull => {
+                state.schedule.finish(job.host, now);
+                state.cut_for_host(&job);
             }
         }
     }

@@ -30,7 +30,8 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
     /// Reads the log of the crawl shared through `shared` and redoes it, fetching nothing:
     /// where the crawl stands.
     pub async fn shared_view<S: Shared>(&self, shared: &S) -> Result<SharedView, SharedError> {
-        let config = &self.config;
+        // As a worker admits: the page limits are the shared state's (see `run_shared`).
+        let config = &self.config.without_page_limits();
         let now = self.clock.now();
         let mut arrived = Arrived::default();
         let mut cursor = 0;

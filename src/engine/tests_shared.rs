@@ -38,7 +38,18 @@ fn work(
     name: &str,
     stop_after: Option<usize>,
 ) -> (Vec<Record>, Vec<String>, Summary) {
-    let crawler = Crawler::new(config(), site(), clock);
+    work_with(config(), shared, clock, name, stop_after)
+}
+
+/// [`work`] with `config`.
+fn work_with(
+    config: Config,
+    shared: &MemoryShared<&SkipClock>,
+    clock: &SkipClock,
+    name: &str,
+    stop_after: Option<usize>,
+) -> (Vec<Record>, Vec<String>, Summary) {
+    let crawler = Crawler::new(config, site(), clock);
     let stop = Stop::new();
     let (mut mine, mut others) = (Vec::new(), Vec::new());
     let summary = futures_executor::block_on(crawler.run_shared(
@@ -116,6 +127,56 @@ fn a_second_worker_goes_on_where_the_first_stopped() {
         assert_eq!(summary.urls, alone.urls, "stopped after {stop_after}");
         assert_eq!(summary.todo, 0);
         assert_eq!(shared.status().leased, 0, "leases given back");
+    }
+}
+
+/// `max_pages` and `max_pages_per_host` hold for the crawl: a worker stopped part way and a
+/// second one fetch that many pages between them (robots.txt takes no place), and the second
+/// ends with the pages left out counted (to do for `max_pages`, cut for the host's).
+#[test]
+fn page_limits_hold_over_two_workers() {
+    use crate::problem::Cut;
+    let limited = |pages: Option<u64>, per_host: Option<u64>| {
+        let mut b = Config::builder()
+            .root("http://h/")
+            .max_tasks(2)
+            .max_tries(2);
+        if let Some(n) = pages {
+            b = b.max_pages(n);
+        }
+        if let Some(n) = per_host {
+            b = b.max_pages_per_host(n);
+        }
+        b.build().unwrap()
+    };
+    for (pages, per_host, want) in [
+        (Some(4), None, 4),
+        (None, Some(3), 3),
+        (Some(2), Some(3), 2),
+    ] {
+        for stop_after in 1..=3 {
+            let clock = SkipClock::default();
+            let shared = MemoryShared::new(&clock);
+            let config = || limited(pages, per_host);
+            let (first, _, _) = work_with(config(), &shared, &clock, "w1", Some(stop_after));
+            let (second, _, summary) = work_with(config(), &shared, &clock, "w2", None);
+            let fetched: Vec<&str> = first
+                .iter()
+                .chain(&second)
+                .map(|r| r.url.as_str())
+                .filter(|u| !u.ends_with("/robots.txt"))
+                .collect();
+            let case = format!("{pages:?} {per_host:?}, stopped after {stop_after}");
+            assert_eq!(fetched.len(), want, "{case}: {fetched:?}");
+            assert_eq!(shared.status().pages, want as u64, "{case}");
+            assert_eq!(shared.status().leased, 0, "{case}");
+            let cut = summary.cuts.get(&Cut::PagesPerHost).copied().unwrap_or(0);
+            if pages.is_some() {
+                assert!(summary.todo > 0 && cut == 0, "{case}: {summary:?}");
+            } else {
+                assert!(summary.todo == 0 && cut > 0, "{case}: {summary:?}");
+            }
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! simulator hands its engines, and the oracle the Redis implementation is compared with.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::{Answer, Ask, Entry, MAX_ENTRIES, Reply, Shared, SharedError, log_key};
@@ -45,6 +45,10 @@ struct State {
     token: u64,
     /// Leases dropped at their deadline (step 1): URL, token, when.
     lapses: Vec<(String, u64, Duration)>,
+    /// Pages that took a place (the module docs' *Page places*).
+    placed: BTreeSet<String>,
+    /// Places taken per host.
+    host_pages: BTreeMap<String, u64>,
 }
 
 /// Where a shared crawl stands.
@@ -55,6 +59,8 @@ pub struct SharedStatus {
     pub done: u64,
     /// Leases held (not expired).
     pub leased: u64,
+    /// Pages that took a place (`max_pages` counts these).
+    pub pages: u64,
     /// Each worker and when it was last seen.
     pub workers: Vec<(String, Duration)>,
 }
@@ -97,6 +103,7 @@ impl<C: Clock> MemoryShared<C> {
         SharedStatus {
             done: state.log.len() as u64,
             leased: state.leases.values().filter(|l| l.deadline > now).count() as u64,
+            pages: state.placed.len() as u64,
             workers: state.workers.iter().map(|(w, t)| (w.clone(), *t)).collect(),
         }
     }
@@ -200,6 +207,21 @@ impl State {
                 }
                 None => None,
             };
+            let place = claim.page && !self.placed.contains(&claim.url);
+            if place {
+                let of_host = self.host_pages.get(&claim.host).copied().unwrap_or(0);
+                if ask
+                    .max_pages
+                    .is_some_and(|max| self.placed.len() as u64 >= max)
+                {
+                    answers.push(Answer::Full);
+                    continue;
+                }
+                if ask.max_pages_per_host.is_some_and(|max| of_host >= max) {
+                    answers.push(Answer::HostFull);
+                    continue;
+                }
+            }
             let host = self.hosts.entry(claim.host.clone()).or_default();
             if host.running >= ask.max_per_host {
                 answers.push(Answer::Polite {
@@ -215,6 +237,10 @@ impl State {
             }
             host.running += 1;
             host.next = now + claim.delay;
+            if place {
+                self.placed.insert(claim.url.clone());
+                *self.host_pages.entry(claim.host.clone()).or_default() += 1;
+            }
             let token = match mine {
                 Some(token) => token,
                 None => {

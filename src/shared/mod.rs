@@ -36,6 +36,9 @@
 //!    - [`Answer::Done`] when its URL has an entry;
 //!    - [`Answer::Held`] when another lease holds it (another worker's, or one whose token is
 //!      not the claim's), with the time left on that lease;
+//!    - for a page ([`Claim::page`]) that has no place yet (see *Page places* below):
+//!      [`Answer::Full`] when the crawl has `max_pages` places taken, else
+//!      [`Answer::HostFull`] when its host has `max_pages_per_host`;
 //!    - [`Answer::Polite`] when its host has `max_per_host` requests running (`wait` zero: ask
 //!      again later) or may not be asked before `next` (`wait`: until then);
 //!    - else [`Answer::Granted`]: the lease is taken (or kept, for a claim with the token of a
@@ -43,10 +46,18 @@
 //!      running, the host's running count goes up by one (unless the lease had a request
 //!      running already: it keeps its one slot, which the full-host check above counted) and
 //!      its `next` becomes `now + delay`. A new lease gets a new token, greater than every
-//!      token given before. (A worker claims again under its lease only after the try ended,
-//!      for the same URL, so on the same host.)
+//!      token given before. A page without a place takes one, in the crawl's count and its
+//!      host's. (A worker claims again under its lease only after the try ended, for the same
+//!      URL, so on the same host.)
 //! 8. The reply brings the log's entries from `cursor` on, at most [`MAX_ENTRIES`] of them
 //!    (`more` when there are others after them).
+//!
+//! **Page places.** `max_pages` and `max_pages_per_host` hold for the crawl, over all workers:
+//! a page's first grant gives it a *place* for good, counted for the crawl and for its host,
+//! and a lease that lapses keeps it (the next worker to claim the page takes no new one).
+//! robots.txt and sitemap fetches take none. A worker claims a page only once robots.txt lets
+//! it through, so a place is never given back, counts only grow, and [`Answer::Full`] and
+//! [`Answer::HostFull`] are final: a page turned down so is never fetched, by anyone.
 //!
 //! **Keys.** Claims, leases and entries are keyed by fetch ([`log_key`]): a page by its URL, a
 //! robots.txt or a sitemap by its URL with the kind before it, since one crawl may fetch one
@@ -111,6 +122,10 @@ pub struct Ask {
     pub lease: Duration,
     /// Requests one host may have running at once, over all workers.
     pub max_per_host: u32,
+    /// Pages the crawl fetches at most, over all workers (see *Page places*).
+    pub max_pages: Option<u64>,
+    /// Pages one host gives at most, over all workers.
+    pub max_pages_per_host: Option<u64>,
     /// URLs finished, each with the lease it was fetched under.
     pub done: Vec<Completion>,
     /// Tries that ended, another to follow: the request no longer runs, the lease is kept.
@@ -153,6 +168,9 @@ pub struct Claim {
     pub delay: Duration,
     /// The token of the lease the worker holds on the URL already (a retry), if any.
     pub token: Option<u64>,
+    /// A page (or a redirect hop): it needs one of the crawl's page places. robots.txt and
+    /// sitemap fetches do not.
+    pub page: bool,
 }
 
 /// What one sync brings back.
@@ -201,6 +219,11 @@ pub enum Answer {
         /// Time until the host's delay has passed; zero when its request slots are full.
         wait: Duration,
     },
+    /// A page without a place, and the crawl's `max_pages` are taken: it is never fetched.
+    Full,
+    /// A page without a place, and its host's `max_pages_per_host` are taken: it is never
+    /// fetched.
+    HostFull,
 }
 
 /// Why a sync failed.

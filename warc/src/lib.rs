@@ -415,6 +415,45 @@ pub fn read_records(data: &[u8]) -> Result<Vec<WarcRecord>, WarcError> {
     }
 }
 
+/// How many bytes at the start of a WARC file's `data` are whole records: where a writer
+/// appending to a file cut short mid-record (a crawl killed mid-write) must cut it back to. A
+/// `.warc.gz` file is read member by member (each record its own gzip member, as
+/// [`WarcWriter`] writes it); a member that does not decompress, or that does not hold whole
+/// records, ends the whole part.
+pub fn whole_len(data: &[u8]) -> usize {
+    let mut pos = 0;
+    if !data.starts_with(&[0x1f, 0x8b]) {
+        while pos < data.len() {
+            match parse_record(data, pos) {
+                Ok((_, next)) => pos = next,
+                Err(_) => break,
+            }
+        }
+        return pos;
+    }
+    let mut plain = Vec::new();
+    while pos < data.len() {
+        let mut member = flate2::bufread::GzDecoder::new(&data[pos..]);
+        plain.clear();
+        if member.read_to_end(&mut plain).is_err() {
+            break;
+        }
+        let rest = member.into_inner().len();
+        let mut at = 0;
+        while at < plain.len() {
+            match parse_record(&plain, at) {
+                Ok((_, next)) => at = next,
+                Err(_) => return pos,
+            }
+        }
+        if plain.is_empty() && rest == data.len() - pos {
+            break; // Nothing read: not a member.
+        }
+        pos = data.len() - rest;
+    }
+    pos
+}
+
 /// Reads records until the end or the first broken one; returns those read and the error, if any.
 pub fn read_records_lenient(data: &[u8]) -> (Vec<WarcRecord>, Option<WarcError>) {
     let plain;

@@ -97,6 +97,35 @@ fn a_file_cut_short_keeps_the_complete_records() {
     assert!(read_records(cut).is_err());
 }
 
+/// The whole part of a file cut anywhere is its records up to the cut, for both forms; a
+/// whole file is whole, and garbage is no record.
+#[test]
+fn whole_len_is_where_the_last_whole_record_ends() {
+    for gzip in [false, true] {
+        let data = write(gzip);
+        assert_eq!(whole_len(&data), data.len(), "gzip {gzip}");
+        let ends: Vec<usize> = (0..=data.len())
+            .filter(|&n| whole_len(&data[..n]) == n)
+            .collect();
+        // The start, and the end of each record: nothing else is whole.
+        let records = read_records(&data).expect("whole").len();
+        assert_eq!(ends.len(), records + 1, "gzip {gzip}: {ends:?}");
+        for &n in &ends {
+            let records = read_records(&data[..n]).expect("whole");
+            assert_eq!(n == 0, records.is_empty());
+        }
+        for n in 0..data.len() {
+            let whole = whole_len(&data[..n]);
+            assert!(
+                ends.contains(&whole) && whole <= n,
+                "gzip {gzip}, cut at {n}"
+            );
+        }
+    }
+    assert_eq!(whole_len(b"hello"), 0);
+    assert_eq!(whole_len(b"\x1f\x8bxx"), 0);
+}
+
 #[test]
 fn garbage_is_an_error_not_a_panic() {
     for data in [

@@ -3,10 +3,12 @@
 -- KEYS: 1 log (LIST of entry blobs), 2 done (HASH url -> log index), 3 leases (HASH url ->
 -- JSON [worker, token, running 0/1, host]), 4 deadlines (ZSET url by deadline ms), 5 running
 -- (HASH host -> requests running), 6 next (HASH host -> ms it may be asked again), 7 workers
--- (HASH worker -> ms last seen), 8 token (STRING, the last token given).
--- ARGV: now ('' for TIME), worker, lease ms, max per host, cursor, max entries, then the counts
--- of done, ended, release, renew and claims, then their items: done as (token, url, blob),
--- ended/release/renew as (url, token), claims as (url, host, delay ms, token or '').
+-- (HASH worker -> ms last seen), 8 token (STRING, the last token given), 9 placed (SET of the
+-- pages that took a place), 10 host_pages (HASH host -> places taken).
+-- ARGV: now ('' for TIME), worker, lease ms, max per host, cursor, max entries, max pages and
+-- max pages per host ('' for no limit), then the counts of done, ended, release, renew and
+-- claims, then their items: done as (token, url, blob), ended/release/renew as (url, token),
+-- claims as (url, host, delay ms, token or '', page 0/1).
 -- Returns {accepted (0/1 each), answers (kind, value pairs), entries, more (0/1), now}.
 --
 -- Numbers go back to Redis as '%d' strings: Lua numbers are doubles, and how Redis spells a
@@ -14,6 +16,7 @@
 
 local k_log, k_done, k_leases, k_deadlines = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local k_running, k_next, k_workers, k_token = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local k_placed, k_host_pages = KEYS[9], KEYS[10]
 
 local function s(n) return string.format('%d', n) end
 
@@ -29,9 +32,10 @@ local lease_ms = tonumber(ARGV[3])
 local max_per_host = tonumber(ARGV[4])
 local cursor = tonumber(ARGV[5])
 local max_entries = tonumber(ARGV[6])
-local n_done, n_ended = tonumber(ARGV[7]), tonumber(ARGV[8])
-local n_release, n_renew, n_claims = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
-local at = 12
+local max_pages, max_pages_per_host = tonumber(ARGV[7]), tonumber(ARGV[8])
+local n_done, n_ended = tonumber(ARGV[9]), tonumber(ARGV[10])
+local n_release, n_renew, n_claims = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local at = 14
 
 -- A host's running count goes down by one, never below zero.
 local function free_slot(host)
@@ -115,7 +119,8 @@ for _ = 1, n_renew do
   end
 end
 
--- 7. Claims: kinds 0 granted (token), 1 done, 2 held (ms left), 3 polite (ms to wait).
+-- 7. Claims: kinds 0 granted (token), 1 done, 2 held (ms left), 3 polite (ms to wait), 4 full,
+-- 5 host full.
 local answers = {}
 local function answer(kind, value)
   answers[#answers + 1] = kind
@@ -123,23 +128,36 @@ local function answer(kind, value)
 end
 for _ = 1, n_claims do
   local url, host, delay, token = ARGV[at], ARGV[at + 1], tonumber(ARGV[at + 2]), ARGV[at + 3]
-  at = at + 4
+  local page = ARGV[at + 4] == '1'
+  at = at + 5
   if redis.call('HEXISTS', k_done, url) == 1 then
     answer(1, 0)
   else
     local raw = redis.call('HGET', k_leases, url)
-    local mine, other = nil, false
+    local mine, answered = nil, false
     if raw then
       local l = cjson.decode(raw)
       if token ~= '' and l[2] == token and l[1] == worker then
         mine = l
       else
-        other = true
+        answered = true
         local deadline = tonumber(redis.call('ZSCORE', k_deadlines, url) or s(now))
         answer(2, s(math.max(deadline - now, 0)))
       end
     end
-    if not other then
+    -- A page without a place: the crawl's and its host's page limits.
+    local place = page and not answered and redis.call('SISMEMBER', k_placed, url) == 0
+    if place then
+      local of_host = tonumber(redis.call('HGET', k_host_pages, host) or '0')
+      if max_pages and redis.call('SCARD', k_placed) >= max_pages then
+        answer(4, 0)
+        answered = true
+      elseif max_pages_per_host and of_host >= max_pages_per_host then
+        answer(5, 0)
+        answered = true
+      end
+    end
+    if not answered then
       local running = tonumber(redis.call('HGET', k_running, host) or '0')
       local next_at = tonumber(redis.call('HGET', k_next, host) or '0')
       if running >= max_per_host then
@@ -153,6 +171,10 @@ for _ = 1, n_claims do
           redis.call('HSET', k_running, host, s(running + 1))
         end
         redis.call('HSET', k_next, host, s(now + delay))
+        if place then
+          redis.call('SADD', k_placed, url)
+          redis.call('HINCRBY', k_host_pages, host, 1)
+        end
         local granted
         if mine then
           granted = mine[2]

@@ -232,7 +232,7 @@ pub fn check(case: &Case) -> Result<Passed, Failure> {
     liveness::check_liveness(case, &oracle, &run, &by_url)?;
     check_bodies(case, &oracle, &records)?;
     check_nofollow(&oracle, &run, &by_url)?;
-    limits::check_limits(case, &reach, &by_url, run.summary.todo)?;
+    check_limits(case, &reach, &by_url, run.summary.todo)?;
     let crash_restarts = if case.crashes.is_empty() {
         0
     } else {
@@ -575,6 +575,7 @@ fn check_redirect_chains(
 
 #[path = "check/limits.rs"]
 mod limits;
+pub(super) use limits::check_limits;
 #[path = "check/liveness.rs"]
 mod liveness;
 

@@ -332,9 +332,9 @@ pub fn generate(seed: u64) -> Case {
             .collect();
         case.sync_every = pick(&mut rng, &[1, 2, 4, 8]);
     }
-    // A crawl shared by several workers (not with page limits, which shared mode does not
-    // support yet).
-    if !limited && rng.chance(0.2) {
+    // A crawl shared by several workers (page limits too: the shared state holds them for the
+    // crawl).
+    if rng.chance(0.2) {
         case.workers = Some(workers(&mut rng));
     }
     case

@@ -22,8 +22,9 @@
 //! - politeness over all workers, at the network ([`Property::Politeness`]; see
 //!   [`check_politeness`] for exactly what is checked).
 //!
-//! Page limits (`max_pages`, `max_pages_per_host`) are never drawn with workers: shared mode
-//! does not support them yet.
+//! - the page limits (`max_pages`, `max_pages_per_host`) hold for the crawl, over all workers,
+//!   and every URL reached but not fetched is explained by a full one ([`Property::Limits`],
+//!   as for one crawl, on the log's records and the most any worker left to do).
 
 #[path = "workers/run.rs"]
 mod run;
@@ -37,7 +38,7 @@ use crawler_site::Site;
 use serde::{Deserialize, Serialize};
 
 use super::case::Case;
-use super::check::{Failure, Property, check_against_oracle};
+use super::check::{Failure, Property, check_against_oracle, check_limits};
 use super::oracle::Oracle;
 use run::{Ran, Req, name};
 
@@ -149,7 +150,7 @@ pub(super) fn check_workers(
             ),
         )
     };
-    check_ends(&first).map_err(after)?;
+    check_ends(case, &first).map_err(after)?;
     let by_url = check_once(&first).map_err(after)?;
     // A URL whose requests are more than its record's tries was also fetched by a worker
     // whose lease lapsed or who crashed: the page's script went on without the record.
@@ -165,12 +166,20 @@ pub(super) fn check_workers(
     let oracle = Oracle::new(case).unpredictable(lost);
     let reach = oracle.reach(&by_url);
     check_against_oracle(&oracle, &reach, config, &by_url).map_err(after)?;
+    let todo = first
+        .lives
+        .iter()
+        .filter_map(|life| life.ended.as_ref()?.as_ref().ok().map(|s| s.todo))
+        .max()
+        .unwrap_or(0);
+    check_limits(case, &reach, &by_url, todo).map_err(after)?;
     check_politeness(case, &first.requests).map_err(after)?;
     Ok(faulted)
 }
 
-/// Every run not crashed returned `Ok` with nothing to do, and no lease is left.
-fn check_ends(ran: &Ran) -> Result<(), Failure> {
+/// Every run not crashed returned `Ok` with nothing to do (but, with `max_pages`, what the
+/// limit left out), and no lease is left.
+fn check_ends(case: &Case, ran: &Ran) -> Result<(), Failure> {
     for life in &ran.lives {
         let who = name(life.worker);
         match &life.ended {
@@ -181,7 +190,7 @@ fn check_ends(ran: &Ran) -> Result<(), Failure> {
                     format!("{who}'s run failed: {e}"),
                 ));
             }
-            Some(Ok(s)) if s.todo != 0 || s.interrupted => {
+            Some(Ok(s)) if (s.todo != 0 && case.max_pages.is_none()) || s.interrupted => {
                 return Err(Failure::new(
                     Property::Leftover,
                     format!("{who} returned with {} URLs to do", s.todo),

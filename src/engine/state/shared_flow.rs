@@ -11,6 +11,7 @@ use super::{CrawlState, is_redirect, page};
 use rustc_hash::FxHashMap;
 
 use crate::links;
+use crate::problem::Cut;
 use crate::report::Record;
 use crate::shared::log_key;
 use crate::store::{Kept, KeptRef, Store};
@@ -121,6 +122,13 @@ impl CrawlState<'_> {
                 }
             }
         }
+    }
+
+    /// Cuts page `job`, which its host's `max_pages_per_host` leaves out (the shared state
+    /// answered [`crate::shared::Answer::HostFull`]), as admission cuts one in a lone crawl.
+    pub(in crate::engine) fn cut_for_host(&mut self, job: &Job) {
+        self.table.finish(job.id, UrlState::Cut);
+        *self.summary.cuts.entry(Cut::PagesPerHost).or_default() += 1;
     }
 
     /// `job`'s host, as a shared crawl names it, and its delay between requests.

@@ -12,7 +12,7 @@ use super::{Failure, Property};
 
 /// Checks the limits against the pages recorded (robots.txt and sitemap fetches are not pages)
 /// and the URLs the oracle's search left unfetched; `todo` is what the crawl left to do.
-pub(super) fn check_limits(
+pub(in crate::fuzz) fn check_limits(
     case: &Case,
     reach: &Reach,
     records: &BTreeMap<String, &Record>,
