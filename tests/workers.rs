@@ -316,6 +316,47 @@ fn workers_record_their_own_exchanges() {
     assert_eq!(after[before].kind, "warcinfo");
 }
 
+/// A worker stopped (SIGTERM) while Redis is gone does not wait through its retries: it
+/// tries each last sync once and exits as a stopped crawl does (130), every line it wrote
+/// whole. (Tried through, the retries alone would take over 6 s.)
+#[test]
+fn a_stop_while_redis_is_gone_is_prompt() {
+    let site = GenSite::new(400);
+    let server = site.serve(Duration::from_millis(20));
+    let redis = LocalServer::start();
+    let dir = dir("gone");
+    let file = dir.join("a.jsonl");
+    let mut child = worker(&redis, "gone", "a", &file, &server.url("/"));
+    assert!(
+        support::poll(LIMIT, || support::lines(&file) >= 20),
+        "no 20 lines in {LIMIT:?}"
+    );
+    drop(redis);
+    std::thread::sleep(Duration::from_millis(300));
+    let stopped = std::time::Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let exited = support::poll(Duration::from_secs(5), || {
+        child.try_wait().unwrap().is_some()
+    });
+    if !exited {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        exited,
+        "still running {:?} after SIGTERM: {err}",
+        stopped.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    // Every line whole.
+    assert!(support::records(&file).len() >= 20);
+}
+
 /// A second process with the name of a worker that is running is refused (exit 2) rather
 /// than taking that worker's records for its own.
 #[test]

@@ -128,7 +128,7 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
     let limited = config.max_pages().is_some();
     let crawler = Crawler::new(config, transport, RealClock::new());
     let options = WorkerOptions::new(worker).lease(lease);
-    let retrying = Retrying(&shared);
+    let retrying = Retrying(&shared, stop);
     let run = crawler.run_shared(Some(stop), &retrying, &options, |event| {
         let record = event.record;
         let missed = event.replayed && event.mine && !written.contains(&record.url);
@@ -167,8 +167,11 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
 /// was lost changes nothing when made again: its completions are found in the log (the
 /// worker's own entries come back with the reply), tries ended, leases renewed or given back
 /// stay so, and a claim it was granted is answered `Held` (by the lease it does not know it
-/// has) until that lease expires.
-struct Retrying<'a>(&'a RedisShared);
+/// has) until that lease expires. Once the worker is stopped (Ctrl-C, SIGTERM), a failed sync
+/// is not tried again: the last syncs of a stop are a courtesy (completions handed over,
+/// leases given back early), and a stop while Redis is unreachable should not wait through
+/// the retries; what they would have handed over is fetched again by another worker.
+struct Retrying<'a>(&'a RedisShared, &'a Stop);
 
 /// Waits between tries of a sync.
 const RETRIES: [Duration; 5] = [
@@ -185,6 +188,10 @@ impl Shared for Retrying<'_> {
         loop {
             match self.0.sync(ask).await {
                 Ok(reply) => return Ok(reply),
+                Err(e) if self.1.is_stopped() => {
+                    log::warn!("redis: {e}; not tried again, as the worker is stopping");
+                    return Err(e);
+                }
                 Err(e) => match waits.next() {
                     Some(wait) => {
                         log::warn!("redis: {e}; trying again in {wait:?}");

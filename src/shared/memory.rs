@@ -207,7 +207,8 @@ impl State {
                 }
                 None => None,
             };
-            let place = claim.page && !self.placed.contains(&claim.url);
+            let limited = ask.max_pages.is_some() || ask.max_pages_per_host.is_some();
+            let place = limited && claim.page && !self.placed.contains(&claim.url);
             if place {
                 let of_host = self.host_pages.get(&claim.host).copied().unwrap_or(0);
                 if ask

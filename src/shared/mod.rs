@@ -55,7 +55,9 @@
 //! **Page places.** `max_pages` and `max_pages_per_host` hold for the crawl, over all workers:
 //! a page's first grant gives it a *place* for good, counted for the crawl and for its host,
 //! and a lease that lapses keeps it (the next worker to claim the page takes no new one).
-//! robots.txt and sitemap fetches take none. A worker claims a page only once robots.txt lets
+//! robots.txt and sitemap fetches take none. Places are kept only by a sync whose ask has a
+//! page limit (a crawl's limits are the same in all its asks): a crawl without limits pays
+//! nothing for them. A worker claims a page only once robots.txt lets
 //! it through, so a place is never given back, counts only grow, and [`Answer::Full`] and
 //! [`Answer::HostFull`] are final: a page turned down so is never fetched, by anyone.
 //!

@@ -146,7 +146,9 @@ for _ = 1, n_claims do
       end
     end
     -- A page without a place: the crawl's and its host's page limits.
-    local place = page and not answered and redis.call('SISMEMBER', k_placed, url) == 0
+    -- (Kept only with a limit: a crawl's limits are the same in every ask.)
+    local place = (max_pages or max_pages_per_host) and page and not answered
+      and redis.call('SISMEMBER', k_placed, url) == 0
     if place then
       local of_host = tonumber(redis.call('HGET', k_host_pages, host) or '0')
       if max_pages and redis.call('SCARD', k_placed) >= max_pages then
