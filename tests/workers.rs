@@ -357,6 +357,40 @@ fn a_stop_while_redis_is_gone_is_prompt() {
     assert!(support::records(&file).len() >= 20);
 }
 
+/// Redis loses the crawl mid-crawl (as a restart without persistence does): the worker stops
+/// with an error that says so (exit 1) instead of waiting forever for entries that will never
+/// come back, every line it wrote whole.
+#[test]
+fn a_crawl_redis_lost_is_an_error_not_a_hang() {
+    let site = GenSite::new(400);
+    let server = site.serve(Duration::from_millis(20));
+    let redis = LocalServer::start();
+    let dir = dir("lost");
+    let file = dir.join("a.jsonl");
+    let mut child = worker(&redis, "lost", "a", &file, &server.url("/"));
+    assert!(
+        support::poll(LIMIT, || support::lines(&file) >= 20),
+        "no 20 lines in {LIMIT:?}"
+    );
+    redis.command(&["FLUSHALL"]);
+    let ended = support::poll(Duration::from_secs(30), || {
+        child.try_wait().unwrap().is_some()
+    });
+    if !ended {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        ended,
+        "still running 30 s after Redis lost the crawl: {err}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("lost entries"), "{err}");
+    assert!(!err.contains("is safe"), "{err}");
+    assert!(support::records(&file).len() >= 20);
+}
+
 /// A second process with the name of a worker that is running is refused (exit 2) rather
 /// than taking that worker's records for its own.
 #[test]

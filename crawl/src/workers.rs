@@ -85,6 +85,12 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
         Ok::<_, crawler::SharedError>((shared, check))
     });
     let (shared, check) = shared.map_err(|e| AppError::Client(format!("redis: {e}")))?;
+    if let Ok(Some(policy)) = async_std::task::block_on(shared.eviction_risk()) {
+        log::warn!(
+            "redis at {shown} may evict keys (maxmemory-policy {policy}): a shared crawl's keys \
+             must stay, or the crawl stops when they go; set maxmemory-policy noeviction"
+        );
+    }
     let new = match check {
         OptionsCheck::Stored => true,
         OptionsCheck::Kept(was) => {
@@ -141,8 +147,14 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
             stop.stop();
         }
     });
-    let summary: Summary = async_std::task::block_on(run)
-        .map_err(|e| AppError::Output(format!("redis: {e} (what the log took is safe)")))?;
+    let summary: Summary = async_std::task::block_on(run).map_err(|e| {
+        let safe = if e.is_lost() {
+            ""
+        } else {
+            " (what the log took is safe)"
+        };
+        AppError::Output(format!("redis: {e}{safe}"))
+    })?;
     let recording = crawler.transport().error();
     // Left to do at the end of a run not stopped: only pages `--max-pages` leaves out.
     if !summary.interrupted && (summary.todo == 0 || limited) {
@@ -188,6 +200,7 @@ impl Shared for Retrying<'_> {
         loop {
             match self.0.sync(ask).await {
                 Ok(reply) => return Ok(reply),
+                Err(e) if e.is_lost() => return Err(e),
                 Err(e) if self.1.is_stopped() => {
                     log::warn!("redis: {e}; not tried again, as the worker is stopping");
                     return Err(e);

@@ -2,7 +2,7 @@
 //! the [`crawler::Shared`] seam, which [`crawler::MemoryShared`] models in memory.
 //!
 //! **Why Redis, and why one script.** The seam's semantics (crawler's `src/shared/mod.rs`,
-//! steps 1 to 8) make one sync atomic: expired leases dropped, the worker seen, completions
+//! steps 0 to 8) make one sync atomic: expired leases dropped, the worker seen, completions
 //! fenced by their lease's token, tries ended, leases released and renewed, claims answered
 //! against other leases and per-host politeness, and the log read from a cursor. Redis runs a
 //! Lua script with nothing else in between, so each [`Shared::sync`] is *one* round trip: an
@@ -222,6 +222,26 @@ impl RedisShared {
         let kept = text(v, "options")?;
         serde_json::from_str(&kept).map(Some).map_err(|e| {
             SharedError::new(format!("the crawl's stored options cannot be read: {e}"))
+        })
+    }
+
+    /// The server's eviction policy when it may evict this crawl's keys (a `maxmemory` set,
+    /// and a `maxmemory-policy` other than `noeviction`), from `INFO memory`: a crawl whose log
+    /// or leases are evicted cannot go on (the next sync says the log lost entries).
+    pub async fn eviction_risk(&self) -> Result<Option<String>, SharedError> {
+        let info = text(
+            self.query(redis::cmd("INFO").arg("memory")).await?,
+            "INFO memory",
+        )?;
+        let field = |name: &str| {
+            info.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+                .map(str::trim)
+        };
+        let limited = field("maxmemory").is_some_and(|m| m != "0");
+        Ok(match field("maxmemory_policy") {
+            Some(policy) if limited && policy != "noeviction" => Some(policy.to_string()),
+            _ => None,
         })
     }
 

@@ -201,7 +201,13 @@ pub(crate) fn text(v: Value, what: &str) -> Result<String, SharedError> {
 /// The reply the script's answer `v` stands for; `cursor` is the ask's (entries are numbered
 /// from it in error messages).
 pub(crate) fn reply(v: Value, cursor: u64) -> Result<Reply, SharedError> {
-    let mut parts = array(v, "the reply")?.into_iter();
+    let parts = array(v, "the reply")?;
+    if let [Value::BulkString(tag), len] = &parts[..]
+        && tag == b"lost"
+    {
+        return Err(SharedError::lost(uint(len, "a log length")?, cursor));
+    }
+    let mut parts = parts.into_iter();
     let mut next = || parts.next().ok_or_else(|| unexpected("a short reply"));
     let (accepted, answers, entries, more) = (next()?, next()?, next()?, next()?);
     let accepted = array(accepted, "accepted")?

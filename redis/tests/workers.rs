@@ -155,6 +155,22 @@ fn page_places_are_the_crawls_and_a_lapsed_lease_keeps_its_place() {
     assert_eq!(block_on(b.status()).expect("status").pages, 2);
 }
 
+/// A server that may evict keys is told apart from one that may not.
+#[test]
+fn eviction_risk_is_read_from_the_server() {
+    let server = Server::start();
+    let ms = Arc::new(AtomicU64::new(0));
+    let shared = handle(&server, &fresh_id("evict"), &ms);
+    assert_eq!(block_on(shared.eviction_risk()).expect("info"), None);
+    server.command(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    assert_eq!(block_on(shared.eviction_risk()).expect("info"), None);
+    server.command(&["CONFIG", "SET", "maxmemory", "100mb"]);
+    assert_eq!(
+        block_on(shared.eviction_risk()).expect("info").as_deref(),
+        Some("allkeys-lru")
+    );
+}
+
 #[test]
 fn options_are_stored_once_and_brought_back() {
     let server = Server::start();

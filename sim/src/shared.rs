@@ -134,9 +134,9 @@ impl SimShared {
     }
 
     /// The model's apply, with what the checks keep of it.
-    fn apply(&self, ask: &Ask) -> Reply {
+    fn apply(&self, ask: &Ask) -> Result<Reply, SharedError> {
         let now = self.clock.now();
-        let reply = self.model.apply(ask);
+        let reply = self.model.apply(ask)?;
         let mut seen = self.seen.borrow_mut();
         seen.syncs += 1;
         for (claim, answer) in ask.claims.iter().zip(&reply.answers) {
@@ -150,7 +150,7 @@ impl SimShared {
                 });
             }
         }
-        reply
+        Ok(reply)
     }
 }
 
@@ -184,7 +184,7 @@ impl Shared for SimShared {
             .iter()
             .map(|c| crawler::shared::log_key(c.kept.fetch, &c.kept.record.url))
             .collect();
-        let reply = self.apply(ask);
+        let reply = self.apply(ask)?;
         let accepted = sent
             .into_iter()
             .zip(&reply.accepted)

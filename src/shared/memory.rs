@@ -75,7 +75,7 @@ impl<C: Clock> MemoryShared<C> {
     }
 
     /// Does what one sync does, at once.
-    pub fn apply(&self, ask: &Ask) -> Reply {
+    pub fn apply(&self, ask: &Ask) -> Result<Reply, SharedError> {
         let now = self.clock.now();
         self.state.borrow_mut().apply(ask, now)
     }
@@ -111,7 +111,7 @@ impl<C: Clock> MemoryShared<C> {
 
 impl<C: Clock> Shared for MemoryShared<C> {
     async fn sync(&self, ask: &Ask) -> Result<Reply, SharedError> {
-        Ok(self.apply(ask))
+        self.apply(ask)
     }
 }
 
@@ -132,7 +132,11 @@ impl State {
             .filter(|l| l.token == token && l.worker == worker)
     }
 
-    fn apply(&mut self, ask: &Ask, now: Duration) -> Reply {
+    fn apply(&mut self, ask: &Ask, now: Duration) -> Result<Reply, SharedError> {
+        // 0. A log that lost entries.
+        if ask.cursor > self.log.len() as u64 {
+            return Err(SharedError::lost(self.log.len() as u64, ask.cursor));
+        }
         // 1. Expired leases.
         let expired: Vec<String> = self
             .leases
@@ -273,11 +277,11 @@ impl State {
             .unwrap_or(usize::MAX)
             .min(self.log.len());
         let to = (from + MAX_ENTRIES).min(self.log.len());
-        Reply {
+        Ok(Reply {
             entries: self.log[from..to].to_vec(),
             more: to < self.log.len(),
             answers,
             accepted,
-        }
+        })
     }
 }

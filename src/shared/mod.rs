@@ -20,6 +20,11 @@
 //! **The semantics** (one sync is atomic; `now` is the shared state's own clock, leases and
 //! waits are durations, so the workers' clocks need not agree):
 //!
+//! 0. A `cursor` beyond the log's end means the shared state lost entries the worker had read
+//!    (a store restarted without its data, keys evicted): the sync fails with
+//!    [`SharedError::lost`] and changes nothing. A worker cannot go on from a log that forgot
+//!    what it derived its crawl from, and waiting for entries that will never come again would
+//!    hang it.
 //! 1. Leases whose deadline is `<= now` are dropped; one that had a request running gives its
 //!    host's request slot back.
 //! 2. The worker is seen at `now`.
@@ -234,6 +239,8 @@ pub enum Answer {
 pub struct SharedError {
     /// What went wrong, for people.
     pub message: String,
+    /// The shared state lost entries ([`SharedError::lost`]): trying again cannot help.
+    lost: bool,
 }
 
 impl SharedError {
@@ -241,6 +248,27 @@ impl SharedError {
     pub fn new(message: impl Into<String>) -> SharedError {
         SharedError {
             message: message.into(),
+            lost: false,
+        }
+    }
+
+    /// The shared state lost entries a worker had read ([`SharedError::lost`]): the crawl
+    /// cannot go on, and trying the sync again cannot help.
+    pub fn is_lost(&self) -> bool {
+        self.lost
+    }
+
+    /// The shared state's log has `len` entries, fewer than the `cursor` a worker has read
+    /// (step 0 of the [semantics](self)).
+    pub fn lost(len: u64, cursor: u64) -> SharedError {
+        let message = format!(
+            "the shared crawl's log has {len} entries, fewer than the {cursor} this worker has \
+             read: the shared state lost entries (restarted without its data, or keys \
+             evicted), and this crawl cannot go on; start it again under another crawl id"
+        );
+        SharedError {
+            message,
+            lost: true,
         }
     }
 }

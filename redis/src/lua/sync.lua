@@ -9,7 +9,8 @@
 -- max pages per host ('' for no limit), then the counts of done, ended, release, renew and
 -- claims, then their items: done as (token, url, blob), ended/release/renew as (url, token),
 -- claims as (url, host, delay ms, token or '', page 0/1).
--- Returns {accepted (0/1 each), answers (kind, value pairs), entries, more (0/1), now}.
+-- Returns {accepted (0/1 each), answers (kind, value pairs), entries, more (0/1), now}, or
+-- {'lost', log length} when the cursor is beyond the log's end (nothing applied).
 --
 -- Numbers go back to Redis as '%d' strings: Lua numbers are doubles, and how Redis spells a
 -- double it is handed differs between versions. Tokens stay strings, compared as strings.
@@ -36,6 +37,10 @@ local max_pages, max_pages_per_host = tonumber(ARGV[7]), tonumber(ARGV[8])
 local n_done, n_ended = tonumber(ARGV[9]), tonumber(ARGV[10])
 local n_release, n_renew, n_claims = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
 local at = 14
+
+-- 0. A log shorter than the worker has read lost entries: nothing is applied.
+local len0 = redis.call('LLEN', k_log)
+if cursor > len0 then return {'lost', s(len0)} end
 
 -- A host's running count goes down by one, never below zero.
 local function free_slot(host)
