@@ -106,11 +106,13 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
         _ => false,
     };
     // Two live workers of one name would each take the other's records for its own.
-    wait_for_silence(&shared, &worker, lease, cli.crawl.quiet)?;
-    // A restarted worker appends, after the last whole line, and knows what it wrote; a
-    // worker of a new crawl starts its file afresh.
+    let seen_before = wait_for_silence(&shared, &worker, lease, cli.crawl.quiet)?;
+    // A restarted worker (its name seen by this crawl before) appends, after the last whole
+    // line, and knows what it wrote; a worker new to the crawl starts its files afresh, as a
+    // crawl without --redis does (a file left by another crawl is not taken for its own).
+    let restart = !new && seen_before;
     let (resume, written) = match &cli.crawl.jsonl {
-        Some(path) if path.exists() && !new => {
+        Some(path) if path.exists() && restart => {
             let (len, urls) = whole_lines(path).map_err(AppError::Usage)?;
             (Some(len), urls)
         }
@@ -120,7 +122,7 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
     let transport = SurfTransport::new(cli.http_options(&config))
         .map_err(|e| AppError::Client(e.to_string()))?;
     let transport = match &cli.record {
-        Some(path) if path.exists() && !new => {
+        Some(path) if path.exists() && restart => {
             let whole = whole_records(path).map_err(AppError::Usage)?;
             let file = crawler_cli::cut_back(path, whole).map_err(AppError::Usage)?;
             Recorder::resume(transport, file, path, config.roots())
@@ -143,7 +145,7 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
             return;
         }
         output.record(record);
-        if output.error().is_some() || output.closed() {
+        if output.error().is_some() || output.closed() || crawler.transport().error().is_some() {
             stop.stop();
         }
     });
@@ -208,7 +210,12 @@ impl Shared for Retrying<'_> {
                 Err(e) => match waits.next() {
                     Some(wait) => {
                         log::warn!("redis: {e}; trying again in {wait:?}");
-                        async_std::task::sleep(*wait).await;
+                        // A stop cuts the wait short (the attempt under way is seen through:
+                        // abandoned, its reply would be lost with what it accepted).
+                        let _ = async_std::future::timeout(*wait, self.1.wait()).await;
+                        if self.1.is_stopped() {
+                            return Err(e);
+                        }
                     }
                     None => return Err(e),
                 },
@@ -219,13 +226,14 @@ impl Shared for Retrying<'_> {
 
 /// Waits until no worker called `name` has been seen for a third of `lease` and a second (a
 /// live worker syncs at least that often: it renews its leases every third of one); a worker
-/// of that name still seen after a whole lease more is running: refused.
+/// of that name still seen after a whole lease more is running: refused. Returns whether the
+/// crawl has seen a worker of that name (this one's earlier run).
 fn wait_for_silence(
     shared: &RedisShared,
     name: &str,
     lease: Duration,
     quiet: bool,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     let silence = lease / 3 + Duration::from_secs(1);
     let give_up = std::time::Instant::now() + silence + lease;
     let mut said = false;
@@ -258,7 +266,7 @@ fn wait_for_silence(
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }
-            _ => return Ok(()),
+            _ => return Ok(seen.is_some()),
         }
     }
 }

@@ -226,8 +226,9 @@ impl RedisShared {
     }
 
     /// The server's eviction policy when it may evict this crawl's keys (a `maxmemory` set,
-    /// and a `maxmemory-policy` other than `noeviction`), from `INFO memory`: a crawl whose log
-    /// or leases are evicted cannot go on (the next sync says the log lost entries).
+    /// and an `allkeys-*` `maxmemory-policy`: the `volatile-*` ones evict only keys with a time
+    /// to live, which a crawl's keys have not), from `INFO memory`. A crawl whose keys are
+    /// evicted cannot go on.
     pub async fn eviction_risk(&self) -> Result<Option<String>, SharedError> {
         let info = text(
             self.query(redis::cmd("INFO").arg("memory")).await?,
@@ -240,7 +241,7 @@ impl RedisShared {
         };
         let limited = field("maxmemory").is_some_and(|m| m != "0");
         Ok(match field("maxmemory_policy") {
-            Some(policy) if limited && policy != "noeviction" => Some(policy.to_string()),
+            Some(policy) if limited && policy.starts_with("allkeys-") => Some(policy.to_string()),
             _ => None,
         })
     }

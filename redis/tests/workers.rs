@@ -165,6 +165,9 @@ fn eviction_risk_is_read_from_the_server() {
     server.command(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
     assert_eq!(block_on(shared.eviction_risk()).expect("info"), None);
     server.command(&["CONFIG", "SET", "maxmemory", "100mb"]);
+    server.command(&["CONFIG", "SET", "maxmemory-policy", "volatile-lru"]);
+    assert_eq!(block_on(shared.eviction_risk()).expect("info"), None);
+    server.command(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
     assert_eq!(
         block_on(shared.eviction_risk()).expect("info").as_deref(),
         Some("allkeys-lru")

@@ -63,8 +63,9 @@ pub(crate) enum JobKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Timer {
-    /// The host's delay has passed.
-    Host(u32),
+    /// The host's delay has passed (the host's timer generation when it was armed: one armed
+    /// before [`Scheduler::unstart`] gave the delay back is stale, and ignored).
+    Host(u32, u32),
     /// A retry (slot in `waiting`) is due.
     Retry(usize),
 }
@@ -77,12 +78,16 @@ struct Host {
     next_allowed: Duration,
     /// Start of the previous request, if any.
     last_start: Option<Duration>,
+    /// `next_allowed` and `last_start` before the last start, for [`Scheduler::unstart`].
+    before_last: Option<(Duration, Option<Duration>)>,
     /// Minimum time between two request starts.
     delay: Duration,
     /// In the `ready` ring now.
     in_ready: bool,
     /// A `Timer::Host` is pending for it.
     timer_armed: bool,
+    /// Bumped when a pending `Timer::Host` goes stale ([`Scheduler::unstart`]).
+    timer_gen: u32,
     /// Page places of `max_pages_per_host` taken: pages admitted once the host's robots.txt
     /// was known, and pages admitted before it that have started.
     places: u64,
@@ -227,6 +232,7 @@ impl Scheduler {
                 }
                 let host = &mut self.hosts[h as usize];
                 host.in_flight += 1;
+                host.before_last = Some((host.next_allowed, host.last_start));
                 host.next_allowed = now + host.delay;
                 host.last_start = Some(now);
                 self.make_ready(h, now);
@@ -239,6 +245,26 @@ impl Scheduler {
     /// A request of `host` is over.
     pub fn finish(&mut self, host: u32, now: Duration) {
         self.hosts[host as usize].in_flight -= 1;
+        self.make_ready(host, now);
+    }
+
+    /// A job of `host` that [`Scheduler::pop`] started at `started` made no request after all
+    /// (a shared crawl's claim turned down, or an entry redone instead): its slot is given
+    /// back, and so is the host's delay when no job of the host has started since (else the
+    /// later start keeps its delay).
+    pub fn unstart(&mut self, host: u32, started: Duration, now: Duration) {
+        let h = &mut self.hosts[host as usize];
+        h.in_flight -= 1;
+        if h.last_start == Some(started)
+            && let Some((next_allowed, last_start)) = h.before_last.take()
+        {
+            h.next_allowed = next_allowed;
+            h.last_start = last_start;
+            // A timer armed for the delay given back would ready the host too late, and keep
+            // the crawl waiting for it: it goes stale.
+            h.timer_armed = false;
+            h.timer_gen = h.timer_gen.wrapping_add(1);
+        }
         self.make_ready(host, now);
     }
 
@@ -265,7 +291,8 @@ impl Scheduler {
             }
             self.timers.pop();
             match timer {
-                Timer::Host(h) => {
+                Timer::Host(h, generation) if generation != self.hosts[h as usize].timer_gen => {}
+                Timer::Host(h, _) => {
                     self.hosts[h as usize].timer_armed = false;
                     self.make_ready(h, now);
                 }
@@ -281,8 +308,13 @@ impl Scheduler {
         }
     }
 
-    /// When the next timer is due, if any is pending.
-    pub fn next_due(&self) -> Option<Duration> {
+    /// When the next timer is due, if any is pending (stale ones dropped first).
+    pub fn next_due(&mut self) -> Option<Duration> {
+        while let Some(Reverse((_, _, Timer::Host(h, generation)))) = self.timers.peek()
+            && *generation != self.hosts[*h as usize].timer_gen
+        {
+            self.timers.pop();
+        }
         self.timers.peek().map(|Reverse((at, _, _))| *at)
     }
 
@@ -324,7 +356,8 @@ impl Scheduler {
 
     fn arm(&mut self, h: u32, at: Duration) {
         self.hosts[h as usize].timer_armed = true;
-        self.push_timer(at, Timer::Host(h));
+        let generation = self.hosts[h as usize].timer_gen;
+        self.push_timer(at, Timer::Host(h, generation));
     }
 
     fn push_timer(&mut self, at: Duration, timer: Timer) {
@@ -471,5 +504,38 @@ mod keep_tests {
         let job = s.pop(t(0), |j, _| j.id != 0).unwrap();
         assert_eq!(job.id, 1);
         assert_eq!(s.queued(), 1);
+    }
+
+    /// A start taken back gives back the slot and the delay; one taken back after a later
+    /// start of its host gives back only the slot.
+    #[test]
+    fn an_unstarted_job_gives_back_its_slot_and_delay() {
+        let t = Duration::from_secs;
+        let mut s = Scheduler::new(2, t(10));
+        let mut host = 0;
+        for id in 0..4 {
+            let url = Url::parse(&format!("http://a/{id}")).unwrap();
+            host = s.host_of(&url).0;
+            let job = Job {
+                id,
+                url,
+                host,
+                try_no: 1,
+                kind: JobKind::Page,
+                placed: true,
+            };
+            s.push(job, t(0));
+        }
+        assert_eq!(s.pop(t(0), |_, _| true).map(|j| j.id), Some(0));
+        assert!(s.pop(t(1), |_, _| true).is_none(), "the delay holds");
+        s.unstart(host, t(0), t(1));
+        assert_eq!(s.pop(t(1), |_, _| true).map(|j| j.id), Some(1));
+        // Job 2 starts at 11; job 1 (started at 1) taken back now keeps job 2's delay.
+        s.release_due(t(11));
+        assert_eq!(s.pop(t(11), |_, _| true).map(|j| j.id), Some(2));
+        s.unstart(host, t(1), t(12));
+        assert!(s.pop(t(12), |_, _| true).is_none(), "job 2's delay holds");
+        s.release_due(t(21));
+        assert_eq!(s.pop(t(21), |_, _| true).map(|j| j.id), Some(3));
     }
 }

@@ -128,15 +128,19 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                 };
                 match state.arrived(&job) {
                     Some(Ok(kept)) => {
-                        state.schedule.finish(job.host, now);
+                        // Redone, not fetched: no slot, no delay.
+                        state.schedule.unstart(job.host, now, now);
                         // A lease of ours that lapsed while this waited to be retried.
                         side.held.remove(&job_key(&job));
                         let done = state.finish_kept(job, kept, now);
                         emit(&mut state, &done, &mut on_event, in_flight.len(), &side);
                         state.admit(now);
                     }
-                    Some(Err(())) => state.schedule.finish(job.host, now),
-                    None => side.to_claim.push(job),
+                    Some(Err(())) => state.schedule.unstart(job.host, now, now),
+                    None => {
+                        side.started.insert(job_key(&job), now);
+                        side.to_claim.push(job);
+                    }
                 }
             }
             replay(&mut state, &mut on_event, in_flight.len(), &side, now, stop);
@@ -151,6 +155,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                 let say = !side.to_claim.is_empty()
                     || !side.to_send.is_empty()
                     || !side.ended.is_empty()
+                    || !side.release.is_empty()
                     || side.more
                     || renew_due
                     || (waiting && poll_due);
@@ -283,15 +288,14 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                         .iter()
                         .map(|c| log_key(c.kept.fetch, &c.kept.record.url))
                         .collect();
-                    ask.release = side
-                        .held
-                        .iter()
-                        .filter(|(key, _)| !sent.contains(key))
-                        .map(|(key, &token)| Held {
-                            url: key.clone(),
-                            token,
-                        })
-                        .collect();
+                    ask.release.extend(
+                        side.held.iter().filter(|(key, _)| !sent.contains(key)).map(
+                            |(key, &token)| Held {
+                                url: key.clone(),
+                                token,
+                            },
+                        ),
+                    );
                     // Left to do (and counted so): the jobs that were to be claimed.
                     let unclaimed = std::mem::take(&mut side.asking);
                     let mut reply = shared.sync(&ask).await;

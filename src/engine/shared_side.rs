@@ -22,6 +22,13 @@ pub(super) struct Side {
     pub(super) cursor: u64,
     /// Jobs to claim at the next sync.
     pub(super) to_claim: Vec<Job>,
+    /// When each job to claim, or being claimed, was started by the scheduler (by its key):
+    /// one turned down gives its host's delay back ([`Scheduler::unstart`]).
+    ///
+    /// [`Scheduler::unstart`]: super::schedule::Scheduler::unstart
+    pub(super) started: FxHashMap<String, Duration>,
+    /// Leases to give up at the next sync (a retry's claim turned down for a full limit).
+    pub(super) release: Vec<Held>,
     /// Jobs whose claims the sync under way carries.
     pub(super) asking: Vec<Job>,
     /// Completions for the next sync, and the URLs of those the sync under way carries.
@@ -54,6 +61,7 @@ impl Side {
             && self.asking.is_empty()
             && self.to_send.is_empty()
             && self.sending.is_empty()
+            && self.release.is_empty()
             && self.mine.is_empty()
             && self.parked.is_empty()
             && !self.more
@@ -150,7 +158,7 @@ pub(super) fn ask(
         max_pages_per_host: limits.max_pages_per_host,
         done,
         ended: std::mem::take(&mut side.ended),
-        release: Vec::new(),
+        release: std::mem::take(&mut side.release),
         renew,
         claims,
     }
@@ -221,18 +229,22 @@ pub(super) fn take_reply(
     let mut granted = Vec::new();
     for (job, answer) in asking.into_iter().zip(reply.answers) {
         let key = job_key(&job);
+        let started = side.started.remove(&key).unwrap_or(now);
+        // Not granted: no request is made, so the host's delay is given back (but for
+        // `Polite`, when the host is busy over all workers anyway).
+        let unstart = |state: &mut CrawlState<'_>| state.schedule.unstart(job.host, started, now);
         match answer {
             Answer::Granted { token } => {
                 side.held.insert(key, token);
                 granted.push(job);
             }
             Answer::Done => {
-                state.schedule.finish(job.host, now);
+                unstart(state);
                 side.held.remove(&key);
                 redo_or_claim(state, side, job, now, in_flight, on_event);
             }
             Answer::Held { wait } => {
-                state.schedule.finish(job.host, now);
+                unstart(state);
                 side.held.remove(&key);
                 let at = now + wait.max(POLL);
                 side.parked.insert(key, (job, at));
@@ -241,14 +253,19 @@ pub(super) fn take_reply(
                 state.schedule.finish(job.host, now);
                 state.schedule.retry_at(job, now + wait.max(POLL));
             }
-            // Final (no place is ever given back): the page is never fetched by anyone.
-            Answer::Full => {
-                state.schedule.finish(job.host, now);
-                side.left += 1;
-            }
-            Answer::HostFull => {
-                state.schedule.finish(job.host, now);
-                state.cut_for_host(&job);
+            // Final (no place is ever given back): the page is never fetched by anyone. (A
+            // retry's claim is never turned down so, its page having a place; were it, its
+            // lease is given back.)
+            Answer::Full | Answer::HostFull => {
+                unstart(state);
+                if let Some(token) = side.held.remove(&key) {
+                    side.release.push(Held { url: key, token });
+                }
+                if answer == Answer::Full {
+                    side.left += 1;
+                } else {
+                    state.cut_for_host(&job);
+                }
             }
         }
     }

@@ -180,6 +180,49 @@ fn page_limits_hold_over_two_workers() {
     }
 }
 
+/// Pages a full limit turns down take no time: one host, 100 links, a delay of a second and
+/// a limit of 3 pages, the worker ends about when a lone crawl does (it took 100 s of its
+/// host's delay, one per page turned down, before `Scheduler::unstart`; found by a review).
+#[test]
+fn pages_a_full_limit_turns_down_take_no_delay() {
+    use std::time::Duration;
+    let links: Vec<String> = (0..100).map(|i| format!("/p{i}")).collect();
+    let root: &'static str = Box::leak(format!("html:{}", links.join(" ")).into_boxed_str());
+    let site = || MapSite::new(&[("/robots.txt", "404"), ("/", root)]);
+    for per_host in [false, true] {
+        let mut b = Config::builder()
+            .root("http://h/")
+            .delay(Duration::from_secs(1));
+        b = if per_host {
+            b.max_pages_per_host(3)
+        } else {
+            b.max_pages(3)
+        };
+        let config = b.build().unwrap();
+        let alone = {
+            let crawler = Crawler::new(config.clone(), site(), SkipClock::default());
+            futures_executor::block_on(crawler.run(|_| {}))
+        };
+        let clock = SkipClock::default();
+        let shared = MemoryShared::new(&clock);
+        let crawler = Crawler::new(config, site(), &clock);
+        let summary = futures_executor::block_on(crawler.run_shared(
+            None,
+            &shared,
+            &WorkerOptions::new("w"),
+            |_| {},
+        ))
+        .unwrap();
+        assert_eq!(summary.urls, alone.urls, "per host {per_host}");
+        assert!(
+            summary.elapsed <= alone.elapsed + Duration::from_secs(1),
+            "per host {per_host}: {:?} shared, {:?} alone",
+            summary.elapsed,
+            alone.elapsed
+        );
+    }
+}
+
 /// A robots.txt redirected to a URL the crawl fetched as a page already: the two are two
 /// fetches, in the log as in a lone crawl, and the worker ends (found by a review: the
 /// robots.txt claim was answered `Done` by the page's entry and asked again forever).
