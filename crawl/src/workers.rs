@@ -318,10 +318,11 @@ fn whole_lines(path: &Path) -> Result<(u64, BTreeSet<String>), String> {
 }
 
 /// The length of the WARC file at `path` up to the end of its last whole record (a record
-/// torn by a kill is cut off). The file is read once, at a restart.
+/// torn by a kill is cut off). The file is read once, as a stream, at a restart.
 fn whole_records(path: &Path) -> Result<u64, String> {
-    let data = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(crawler_warc::whole_len(&data) as u64)
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    crawler_warc::whole_len_of(file).map_err(cannot)
 }
 
 /// A transport for a crawl that fetches nothing (`--status` only reads the log).

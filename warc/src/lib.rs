@@ -41,7 +41,7 @@
 #![warn(missing_debug_implementations)]
 
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 
 use flate2::Compression;
 use flate2::read::MultiGzDecoder;
@@ -416,42 +416,127 @@ pub fn read_records(data: &[u8]) -> Result<Vec<WarcRecord>, WarcError> {
 }
 
 /// How many bytes at the start of a WARC file's `data` are whole records: where a writer
-/// appending to a file cut short mid-record (a crawl killed mid-write) must cut it back to. A
-/// `.warc.gz` file is read member by member (each record its own gzip member, as
-/// [`WarcWriter`] writes it); a member that does not decompress, or that does not hold whole
-/// records, ends the whole part.
+/// appending to a file cut short mid-record (a crawl killed mid-write) must cut it back to.
+/// [`whole_len_of`] on bytes in memory.
 pub fn whole_len(data: &[u8]) -> usize {
-    let mut pos = 0;
-    if !data.starts_with(&[0x1f, 0x8b]) {
-        while pos < data.len() {
-            match parse_record(data, pos) {
-                Ok((_, next)) => pos = next,
-                Err(_) => break,
+    // Reading a slice cannot fail, and its length fits.
+    whole_len_of(data).map_or(0, |n| n as usize)
+}
+
+/// The largest record header [`whole_len_of`] reads before calling the bytes garbage.
+const MAX_HEADER: u64 = 1 << 20;
+
+/// How many bytes at the start of the WARC file `file` reads are whole records, read as a
+/// stream (a recording of many gigabytes is never held in memory). A `.warc.gz` file is read
+/// member by member (each record its own gzip member, as [`WarcWriter`] writes it); a member
+/// that does not decompress, or does not hold whole records, ends the whole part. Only an
+/// error reading `file` itself is an error.
+pub fn whole_len_of(file: impl Read) -> io::Result<u64> {
+    let mut input = Counted {
+        inner: io::BufReader::with_capacity(64 << 10, file),
+        pos: 0,
+        failed: None,
+    };
+    let gzip = input.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let mut whole = 0;
+    loop {
+        if input.fill_buf()?.is_empty() {
+            return Ok(whole);
+        }
+        let complete = if gzip {
+            let mut member = io::BufReader::new(flate2::bufread::GzDecoder::new(&mut input));
+            let mut any = false;
+            loop {
+                match skip_record(&mut member) {
+                    Ok(true) => any = true,
+                    Ok(false) => break any,
+                    Err(_) => break false,
+                }
             }
+        } else {
+            matches!(skip_record(&mut input), Ok(true))
+        };
+        // Not the file's bytes but reading them failed: an error, not a place to cut.
+        if let Some(e) = input.failed.take() {
+            return Err(e);
         }
-        return pos;
+        // A member or record that is not whole, or a member that held nothing (not a member):
+        // the whole part ends before it.
+        if !complete || input.pos == whole {
+            return Ok(whole);
+        }
+        whole = input.pos;
     }
-    let mut plain = Vec::new();
-    while pos < data.len() {
-        let mut member = flate2::bufread::GzDecoder::new(&data[pos..]);
-        plain.clear();
-        if member.read_to_end(&mut plain).is_err() {
-            break;
-        }
-        let rest = member.into_inner().len();
-        let mut at = 0;
-        while at < plain.len() {
-            match parse_record(&plain, at) {
-                Ok((_, next)) => at = next,
-                Err(_) => return pos,
-            }
-        }
-        if plain.is_empty() && rest == data.len() - pos {
-            break; // Nothing read: not a member.
-        }
-        pos = data.len() - rest;
+}
+
+/// A reader that counts the bytes consumed from it, and keeps its first error (which the
+/// decoders above it would make a format error).
+struct Counted<R> {
+    inner: R,
+    pos: u64,
+    failed: Option<io::Error>,
+}
+
+impl<R: BufRead> Counted<R> {
+    fn kept<T>(failed: &mut Option<io::Error>, r: io::Result<T>) -> io::Result<T> {
+        r.inspect_err(|e| {
+            failed.get_or_insert_with(|| io::Error::new(e.kind(), e.to_string()));
+        })
     }
-    pos
+}
+
+impl<R: BufRead> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = Self::kept(&mut self.failed, self.inner.read(buf))?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        Self::kept(&mut self.failed, self.inner.fill_buf())
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
+        self.pos += n as u64;
+    }
+}
+
+/// Reads one whole record off `r`: `Ok(true)`; `Ok(false)` at the end, before any byte of one;
+/// an error for a record cut short or not a record.
+fn skip_record(r: &mut impl BufRead) -> io::Result<bool> {
+    let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_string());
+    if r.fill_buf()?.is_empty() {
+        return Ok(false);
+    }
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = r.take(MAX_HEADER).read_until(b'\n', &mut head)?;
+        if n == 0 || head.len() as u64 >= MAX_HEADER {
+            return Err(bad("record header never ends"));
+        }
+    }
+    let head = std::str::from_utf8(&head).map_err(|_| bad("record header is not utf-8"))?;
+    if !head.starts_with("WARC/1.") {
+        return Err(bad("not a WARC record"));
+    }
+    let len: u64 = head
+        .split("\r\n")
+        .filter_map(|line| line.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .ok_or_else(|| bad("missing or bad Content-Length"))?;
+    if io::copy(&mut r.take(len), &mut io::sink())? != len {
+        return Err(bad("record block is cut short"));
+    }
+    let mut end = [0u8; 4];
+    r.read_exact(&mut end)?;
+    if &end != b"\r\n\r\n" {
+        return Err(bad("record does not end with CRLF CRLF"));
+    }
+    Ok(true)
 }
 
 /// Reads records until the end or the first broken one; returns those read and the error, if any.

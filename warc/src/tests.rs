@@ -126,6 +126,38 @@ fn whole_len_is_where_the_last_whole_record_ends() {
     assert_eq!(whole_len(b"\x1f\x8bxx"), 0);
 }
 
+/// A file that cannot be read is an error, not a place to cut it (which would lose what
+/// could not be read).
+#[test]
+fn whole_len_of_a_failing_reader_is_an_error() {
+    struct Failing<'a>(&'a [u8]);
+    impl Read for Failing<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::other("the disk failed"));
+            }
+            let n = buf.len().min(self.0.len()).min(7);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    for gzip in [false, true] {
+        let data = write(gzip);
+        let half = &data[..data.len() / 2];
+        let e = whole_len_of(Failing(half)).expect_err("a read error");
+        assert!(
+            e.to_string().contains("the disk failed"),
+            "gzip {gzip}: {e}"
+        );
+        assert_eq!(
+            whole_len_of(&data[..]).unwrap(),
+            data.len() as u64,
+            "gzip {gzip}"
+        );
+    }
+}
+
 #[test]
 fn garbage_is_an_error_not_a_panic() {
     for data in [
