@@ -171,6 +171,9 @@ fn two_workers_share_the_page_limits() {
                 out.contains(&format!("{max} of --max-pages {max} taken: full")),
                 "{out}"
             );
+        } else {
+            let full = format!("(--max-pages-per-host {max} taken: they will not be fetched)");
+            assert!(out.contains(&full), "{out}");
         }
     }
 }

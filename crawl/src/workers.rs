@@ -368,7 +368,7 @@ fn status(redis: &str, shown: &str, id: &str) -> Result<Finished, AppError> {
         )));
     };
     let config = stored_config(&options).map_err(AppError::Output)?;
-    let max_pages = config.max_pages();
+    let (max_pages, max_per_host) = (config.max_pages(), config.max_pages_per_host());
     let crawler = Crawler::new(config, NoFetch, RealClock::new());
     let view = async_std::task::block_on(crawler.shared_view(&shared)).map_err(client)?;
     println!("crawl {id:?} at {shown}");
@@ -395,7 +395,15 @@ fn status(redis: &str, shown: &str, id: &str) -> Result<Finished, AppError> {
             .iter()
             .find(|(h, _)| h == host)
             .map_or(0, |(_, n)| *n);
-        println!("  {host}: {queued} to do, {running} requests running");
+        let full = max_per_host.filter(|&max| {
+            let taken = status.host_pages.iter().find(|(h, _)| h == host);
+            taken.is_some_and(|(_, n)| *n >= max)
+        });
+        let left = match full {
+            Some(max) => format!(" (--max-pages-per-host {max} taken: they will not be fetched)"),
+            None => String::new(),
+        };
+        println!("  {host}: {queued} to do{left}, {running} requests running");
     }
     for (worker, seen) in status
         .workers

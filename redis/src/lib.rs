@@ -136,6 +136,9 @@ pub struct Status {
     pub leased: u64,
     /// Pages that took a place (what `max_pages` counts).
     pub pages: u64,
+    /// Places per host (what `max_pages_per_host` counts), hosts in order; kept only for a
+    /// crawl with a page limit.
+    pub host_pages: Vec<(String, u64)>,
     /// Requests running per host (under leases not expired), hosts in order; hosts with none
     /// are left out.
     pub running: Vec<(String, u64)>,
@@ -262,6 +265,7 @@ impl RedisShared {
             "workers",
             "finished",
             "placed",
+            "host_pages",
         ]
         .map(|k| self.key(k));
         let args = vec![
@@ -279,7 +283,8 @@ impl RedisShared {
                 .next()
                 .ok_or_else(|| wire::unexpected("a short status"))
         };
-        let (done, leased, hosts, workers, finished, now, pages) = (
+        let (done, leased, hosts, workers, finished, now, pages, host_pages) = (
+            next()?,
             next()?,
             next()?,
             next()?,
@@ -309,6 +314,11 @@ impl RedisShared {
             workers,
             finished: int(&finished, "finished")? == 1,
             pages: uint(&pages, "pages")?,
+            host_pages: {
+                let mut by_host = pairs(host_pages, "host pages")?;
+                by_host.sort();
+                by_host
+            },
             now: Duration::from_millis(uint(&now, "now")?),
         })
     }

@@ -1,8 +1,8 @@
 -- Where a shared crawl stands, read in one atomic step (nothing is written).
 --
--- KEYS: 1 log, 2 leases, 3 deadlines, 4 workers, 5 finished, 6 placed. ARGV: now ('' for TIME).
--- Returns {done, leased, hosts (host, running pairs), workers (worker, ms pairs), finished, now,
--- pages (places taken)}.
+-- KEYS: 1 log, 2 leases, 3 deadlines, 4 workers, 5 finished, 6 placed, 7 host_pages. ARGV: now
+-- ('' for TIME). Returns {done, leased, hosts (host, running pairs), workers (worker, ms pairs),
+-- finished, now, pages (places taken), host pages (host, places pairs)}.
 -- A lease counts while its deadline is after now, as sync would see it (expired leases are
 -- only dropped by the next sync).
 
@@ -38,4 +38,4 @@ for _, h in ipairs(hosts) do
 end
 local workers = redis.call('HGETALL', KEYS[4])
 return {done, leased, per_host, workers, redis.call('EXISTS', KEYS[5]), s(now),
-  redis.call('SCARD', KEYS[6])}
+  redis.call('SCARD', KEYS[6]), redis.call('HGETALL', KEYS[7])}
