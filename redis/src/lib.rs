@@ -17,7 +17,7 @@
 //!
 //! | key | type | holds |
 //! | --- | --- | --- |
-//! | `log` | LIST | the entries, in order (index = position): worker, token, URL and the `Kept` in the engine's binary form, LZ4-compressed from 4 KiB (`wire.rs`) |
+//! | `log` | LIST | the entries, in order (index = position): worker, token, URL and the `Kept` in the engine's binary form, LZ4-compressed from 256 bytes (`wire.rs`) |
 //! | `done` | HASH | URL → its entry's index |
 //! | `leases` | HASH | URL → JSON `[worker, token, running (0/1), host]` |
 //! | `deadlines` | ZSET | URL by its lease's deadline (ms): expiry reads only what expired |

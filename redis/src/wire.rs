@@ -24,9 +24,11 @@ pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(ms).unwrap_or(MAX_MS).min(MAX_MS)
 }
 
-/// Entries of this many bytes or more are LZ4-compressed (a link-heavy page's halves); smaller
-/// ones cost more CPU to compress than the bytes saved are worth (as `crawler-store` found).
-const COMPRESS_FROM: usize = 4096;
+/// Entries of this many bytes or more are LZ4-compressed. Lower than `crawler-store`'s 4 KiB:
+/// the log lives in Redis's memory, not on disk, and every worker reads it. On the 20k bench
+/// site (entries of about 1.6 KB) the log takes 23.6 MB instead of 34.2 MB (-31%), with the
+/// crawl's wall and CPU time unchanged within noise (BENCHMARKS.md, "Many workers").
+const COMPRESS_FROM: usize = 256;
 
 /// The blob of `worker`'s completion of `kept` under `token`: a flag byte (0: as is, 1:
 /// LZ4-compressed, size first), then the worker's name (2-byte length), the token (8 bytes),
