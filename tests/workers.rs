@@ -331,37 +331,17 @@ fn workers_record_their_own_exchanges() {
 /// whole. (Tried through, the retries alone would take over 6 s.)
 #[test]
 fn a_stop_while_redis_is_gone_is_prompt() {
-    let site = GenSite::new(400);
-    let server = site.serve(Duration::from_millis(20));
-    let redis = LocalServer::start();
-    let dir = dir("gone");
-    let file = dir.join("a.jsonl");
-    let mut child = worker(&redis, "gone", "a", &file, &server.url("/"));
-    assert!(
-        support::poll(LIMIT, || support::lines(&file) >= 20),
-        "no 20 lines in {LIMIT:?}"
-    );
+    let (_server, redis, file, child) = worker_under_way("gone");
     drop(redis);
     std::thread::sleep(Duration::from_millis(300));
-    let stopped = std::time::Instant::now();
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
-    let exited = support::poll(Duration::from_secs(5), || {
-        child.try_wait().unwrap().is_some()
-    });
-    if !exited {
-        let _ = child.kill();
-    }
-    let out = child.wait_with_output().unwrap();
+    let (exited, out) = exit_within(child, Duration::from_secs(5));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        exited,
-        "still running {:?} after SIGTERM: {err}",
-        stopped.elapsed()
-    );
+    assert!(exited, "still running 5 s after SIGTERM: {err}");
     match out.status.code() {
         Some(1) => assert!(err.contains("connection refused"), "{err}"),
         code => assert_eq!(code, Some(130), "{err}"),
@@ -375,24 +355,9 @@ fn a_stop_while_redis_is_gone_is_prompt() {
 /// come back, every line it wrote whole.
 #[test]
 fn a_crawl_redis_lost_is_an_error_not_a_hang() {
-    let site = GenSite::new(400);
-    let server = site.serve(Duration::from_millis(20));
-    let redis = LocalServer::start();
-    let dir = dir("lost");
-    let file = dir.join("a.jsonl");
-    let mut child = worker(&redis, "lost", "a", &file, &server.url("/"));
-    assert!(
-        support::poll(LIMIT, || support::lines(&file) >= 20),
-        "no 20 lines in {LIMIT:?}"
-    );
+    let (_server, redis, file, child) = worker_under_way("lost");
     redis.command(&["FLUSHALL"]);
-    let ended = support::poll(Duration::from_secs(30), || {
-        child.try_wait().unwrap().is_some()
-    });
-    if !ended {
-        let _ = child.kill();
-    }
-    let out = child.wait_with_output().unwrap();
+    let (ended, out) = exit_within(child, Duration::from_secs(30));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         ended,
@@ -402,6 +367,30 @@ fn a_crawl_redis_lost_is_an_error_not_a_hang() {
     assert!(err.contains("lost entries"), "{err}");
     assert!(!err.contains("is safe"), "{err}");
     assert!(support::records(&file).len() >= 20);
+}
+
+/// Worker `a` of crawl `id` on a 400-page site whose pages take 20 ms, once it has written 20
+/// lines: the site's server, the redis-server, its JSONL file and the worker.
+fn worker_under_way(id: &str) -> (support::server::Server, LocalServer, PathBuf, Child) {
+    let server = GenSite::new(400).serve(Duration::from_millis(20));
+    let redis = LocalServer::start();
+    let file = dir(id).join("a.jsonl");
+    let child = worker(&redis, id, "a", &file, &server.url("/"));
+    assert!(
+        support::poll(LIMIT, || support::lines(&file) >= 20),
+        "no 20 lines in {LIMIT:?}"
+    );
+    (server, redis, file, child)
+}
+
+/// Waits at most `limit` for `child` to exit (killing it if it has not): whether it did, and
+/// its output.
+fn exit_within(mut child: Child, limit: Duration) -> (bool, std::process::Output) {
+    let exited = support::poll(limit, || child.try_wait().unwrap().is_some());
+    if !exited {
+        let _ = child.kill();
+    }
+    (exited, child.wait_with_output().unwrap())
 }
 
 /// A second process with the name of a worker that is running is refused (exit 2) rather

@@ -383,6 +383,30 @@ mod tests {
         }
     }
 
+    /// A start taken back gives back the slot and the delay; one taken back after a later
+    /// start of its host gives back only the slot.
+    #[test]
+    fn an_unstarted_job_gives_back_its_slot_and_delay() {
+        let t = Duration::from_secs;
+        let mut s = Scheduler::new(2, t(10));
+        for id in 0..4 {
+            let j = job(&mut s, &format!("http://a/{id}"), id);
+            s.push(j, t(0));
+        }
+        let host = 0;
+        assert_eq!(s.pop(t(0), |_, _| true).map(|j| j.id), Some(0));
+        assert!(s.pop(t(1), |_, _| true).is_none(), "the delay holds");
+        s.unstart(host, t(0), t(1));
+        assert_eq!(s.pop(t(1), |_, _| true).map(|j| j.id), Some(1));
+        // Job 2 starts at 11; job 1 (started at 1) taken back now keeps job 2's delay.
+        s.release_due(t(11));
+        assert_eq!(s.pop(t(11), |_, _| true).map(|j| j.id), Some(2));
+        s.unstart(host, t(1), t(12));
+        assert!(s.pop(t(12), |_, _| true).is_none(), "job 2's delay holds");
+        s.release_due(t(21));
+        assert_eq!(s.pop(t(21), |_, _| true).map(|j| j.id), Some(3));
+    }
+
     fn ids(s: &mut Scheduler, now: Duration) -> Vec<u32> {
         std::iter::from_fn(|| s.pop(now, |_, _| true))
             .map(|j| j.id)
@@ -504,38 +528,5 @@ mod keep_tests {
         let job = s.pop(t(0), |j, _| j.id != 0).unwrap();
         assert_eq!(job.id, 1);
         assert_eq!(s.queued(), 1);
-    }
-
-    /// A start taken back gives back the slot and the delay; one taken back after a later
-    /// start of its host gives back only the slot.
-    #[test]
-    fn an_unstarted_job_gives_back_its_slot_and_delay() {
-        let t = Duration::from_secs;
-        let mut s = Scheduler::new(2, t(10));
-        let mut host = 0;
-        for id in 0..4 {
-            let url = Url::parse(&format!("http://a/{id}")).unwrap();
-            host = s.host_of(&url).0;
-            let job = Job {
-                id,
-                url,
-                host,
-                try_no: 1,
-                kind: JobKind::Page,
-                placed: true,
-            };
-            s.push(job, t(0));
-        }
-        assert_eq!(s.pop(t(0), |_, _| true).map(|j| j.id), Some(0));
-        assert!(s.pop(t(1), |_, _| true).is_none(), "the delay holds");
-        s.unstart(host, t(0), t(1));
-        assert_eq!(s.pop(t(1), |_, _| true).map(|j| j.id), Some(1));
-        // Job 2 starts at 11; job 1 (started at 1) taken back now keeps job 2's delay.
-        s.release_due(t(11));
-        assert_eq!(s.pop(t(11), |_, _| true).map(|j| j.id), Some(2));
-        s.unstart(host, t(1), t(12));
-        assert!(s.pop(t(12), |_, _| true).is_none(), "job 2's delay holds");
-        s.release_due(t(21));
-        assert_eq!(s.pop(t(21), |_, _| true).map(|j| j.id), Some(3));
     }
 }
