@@ -217,6 +217,24 @@ fn a_worker_with_other_options_is_refused_and_status_reports() {
     assert_eq!(other.status.code(), Some(2));
     let err = String::from_utf8_lossy(&other.stderr);
     assert!(err.contains("--max-depth"), "{err}");
+    // Options a shared crawl cannot take: exit 2, saying why.
+    let state = dir.join("state");
+    let refused = support::run(&[
+        "--redis",
+        &url,
+        "--crawl-id",
+        "opts",
+        "--state",
+        state.to_str().unwrap(),
+        "-q",
+        &root,
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("--state cannot be used with --redis: "),
+        "{err}"
+    );
     let status = support::run(&["--redis", &url, "--crawl-id", "opts", "--status"]);
     assert!(status.status.success());
     let out = String::from_utf8_lossy(&status.stdout);

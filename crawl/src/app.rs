@@ -76,8 +76,9 @@ pub struct Cli {
     /// Take part in a crawl shared by many workers through the Redis server at URL
     /// (redis://HOST:PORT/DB): every worker runs the same command with the same --crawl-id;
     /// the first stores the crawl's options, the others must match them. Each URL is fetched
-    /// by one worker and written to that worker's --jsonl, once over all workers. See "Many
-    /// workers" in the README.
+    /// by one worker and written to that worker's --jsonl, once over all workers; --max-pages
+    /// and --max-pages-per-host hold for the whole crawl; --record records this worker's own
+    /// exchanges. See "Many workers" in the README.
     #[arg(long, value_name = "URL", requires = "crawl_id")]
     pub redis: Option<String>,
 

@@ -43,12 +43,20 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
         return status(redis, &shown, id);
     }
     let refused = [
-        (cli.state.is_some(), "--state"),
-        (cli.is_demo(), "`crawl demo`"),
+        (
+            cli.state.is_some(),
+            "--state",
+            "the shared crawl's state is the one in Redis",
+        ),
+        (
+            cli.is_demo(),
+            "`crawl demo`",
+            "the demo site's port, and so its URLs, change every run",
+        ),
     ];
-    if let Some((_, flag)) = refused.iter().find(|(on, _)| *on) {
+    if let Some((_, flag, why)) = refused.iter().find(|(on, _, _)| *on) {
         return Err(AppError::Usage(format!(
-            "{flag} cannot be used with --redis (not supported by shared crawls yet)"
+            "{flag} cannot be used with --redis: {why}"
         )));
     }
     let config = cli
