@@ -25,6 +25,7 @@ mod stop;
 mod traps;
 
 use std::pin::pin;
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
@@ -32,7 +33,6 @@ use futures_util::stream::FuturesUnordered;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::problem::Cut;
 use crate::report::Summary;
 use crate::scope::Scope;
 use crate::store::{NoStore, Store};
@@ -141,13 +141,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
     ) -> Summary {
         let config = &self.config;
         let start = self.clock.now();
-        let mut state = CrawlState::new(config, &self.scope, store);
-        for root in &config.roots {
-            state.add_root(root.clone());
-        }
-        for sitemap in &config.sitemaps {
-            state.add_sitemap(sitemap.clone(), 0, 0, start);
-        }
+        let mut state = CrawlState::seeded(config, &self.scope, store, start);
         let mut stopped = pin!(stopped(stop));
         let mut in_flight = FuturesUnordered::new();
         loop {
@@ -162,12 +156,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                     break;
                 }
                 let done = state.finish_kept(job, kept, now);
-                let progress = Progress {
-                    done: state.summary.urls,
-                    in_flight: in_flight.len(),
-                    queued: state.schedule.queued() + state.table.queued(),
-                };
-                on_event(&state.event(&done, progress));
+                on_event(&state.event(&done, state.progress(in_flight.len(), 0)));
                 state.admit(now);
             }
             state.schedule.release_due(now);
@@ -183,12 +172,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
             }
             // Wake for whichever comes first: a finished request, a timer (a host's delay or a
             // retry), or the stop signal. Polled in that order, so ties are deterministic.
-            let timer = pin!(async {
-                match next_due {
-                    Some(at) => self.clock.sleep(at.saturating_sub(now)).await,
-                    None => std::future::pending().await,
-                }
-            });
+            let timer = pin!(sleep_until(&self.clock, next_due, now));
             let next_done = pin!(async {
                 if in_flight.is_empty() {
                     // An empty FuturesUnordered yields `None` at once; wait for the timer instead.
@@ -203,12 +187,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                     let now = self.clock.now();
                     if let Some(done) = state.finish(fetched, now) {
                         state.keep(&done);
-                        let progress = Progress {
-                            done: state.summary.urls,
-                            in_flight: in_flight.len(),
-                            queued: state.schedule.queued() + state.table.queued(),
-                        };
-                        on_event(&state.event(&done, progress));
+                        on_event(&state.event(&done, state.progress(in_flight.len(), 0)));
                     }
                 }
                 Either::Left((Either::Left((None, _)), _))
@@ -220,16 +199,15 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                 }
             }
         }
-        let not_followed = state.table.never_allowed();
-        let mut summary = state.summary;
-        if not_followed > 0 {
-            summary.cuts.insert(Cut::NotFollowed, not_followed);
-        }
-        summary.todo +=
-            (state.schedule.queued() + state.table.queued() + state.replay.len()) as u64;
-        summary.elapsed = self.clock.now().saturating_sub(start);
-        summary.max_tasks = config.max_tasks;
-        summary
+        state.end_summary(self.clock.now().saturating_sub(start), 0)
+    }
+}
+
+/// Sleeps on `clock` until `at` (`now` being the time now); never wakes without one.
+pub(super) async fn sleep_until<C: Clock>(clock: &C, at: Option<Duration>, now: Duration) {
+    match at {
+        Some(at) => clock.sleep(at.saturating_sub(now)).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -24,9 +24,8 @@ use futures_util::stream::FuturesUnordered;
 use super::fetch;
 use super::shared_side::{Limits, Side, ask, emit, fetched_one, replay, side_grants, take_reply};
 use super::state::{Arrived, CrawlState, job_key};
-use super::{Crawler, Event, Stop, stopped};
+use super::{Crawler, Event, Stop, sleep_until, stopped};
 use crate::clock::Clock;
-use crate::problem::Cut;
 use crate::report::Summary;
 use crate::shared::log_key;
 use crate::shared::{Ask, Held, Reply, Shared, SharedError};
@@ -85,13 +84,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
         let config = &self.config.without_page_limits();
         let start = self.clock.now();
         let mut arrived = Arrived::default();
-        let mut state = CrawlState::new(config, &self.scope, &mut arrived);
-        for root in &config.roots {
-            state.add_root(root.clone());
-        }
-        for sitemap in &config.sitemaps {
-            state.add_sitemap(sitemap.clone(), 0, 0, start);
-        }
+        let mut state = CrawlState::seeded(config, &self.scope, &mut arrived, start);
         let mut side = Side {
             more: true, // Read the log before deciding anything is left.
             ..Side::default()
@@ -192,12 +185,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
             // Checked here too: with replies and fetches always ready, the select below
             // would never come to the stop signal.
             let stop_now = stop.is_some_and(Stop::is_stopped);
-            let timer = pin!(async {
-                match next_due {
-                    Some(at) => self.clock.sleep(at.saturating_sub(now)).await,
-                    None => std::future::pending().await,
-                }
-            });
+            let timer = pin!(sleep_until(&self.clock, next_due, now));
             let next_done = pin!(async {
                 if in_flight.is_empty() {
                     std::future::pending().await
@@ -333,20 +321,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                 }
             }
         }
-        let not_followed = state.table.never_allowed();
-        let mut summary = std::mem::take(&mut state.summary);
-        if not_followed > 0 {
-            summary.cuts.insert(Cut::NotFollowed, not_followed);
-        }
-        summary.todo += (state.schedule.queued()
-            + state.table.queued()
-            + state.replay.len()
-            + side.parked.len()
-            + side.to_claim.len()
-            + side.asking.len()) as u64
-            + side.left;
-        summary.elapsed = self.clock.now().saturating_sub(start);
-        summary.max_tasks = config.max_tasks;
-        Ok(summary)
+        let left = (side.parked.len() + side.to_claim.len() + side.asking.len()) as u64 + side.left;
+        Ok(state.end_summary(self.clock.now().saturating_sub(start), left))
     }
 }

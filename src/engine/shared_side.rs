@@ -12,7 +12,7 @@ use super::fetch::Fetched;
 use super::schedule::{Job, JobKind};
 use super::shared_run::{POLL, WorkerOptions};
 use super::state::{CrawlState, Done, job_key};
-use super::{Event, Progress, Stop};
+use super::{Event, Stop};
 use crate::shared::{Answer, Ask, Claim, Completion, Held, Reply, SharedError, log_key};
 use crate::store::Kept;
 
@@ -330,15 +330,12 @@ pub(super) fn emit(
     in_flight: usize,
     side: &Side,
 ) {
-    let progress = Progress {
-        done: state.summary.urls,
-        in_flight,
-        queued: state.schedule.queued() + state.table.queued() + side.parked.len(),
-    };
-    let mut event = state.event(done, progress);
-    event.mine |= side
-        .earlier
-        .contains(&log_key(event.fetch, &event.record.url));
+    let mut event = state.event(done, state.progress(in_flight, side.parked.len()));
+    // (A key is made only after a restart: most runs have no earlier entries.)
+    event.mine |= !side.earlier.is_empty()
+        && side
+            .earlier
+            .contains(&log_key(event.fetch, &event.record.url));
     on_event(&event);
 }
 

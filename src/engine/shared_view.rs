@@ -52,13 +52,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                 break;
             }
         }
-        let mut state = CrawlState::new(config, &self.scope, &mut arrived);
-        for root in &config.roots {
-            state.add_root(root.clone());
-        }
-        for sitemap in &config.sitemaps {
-            state.add_sitemap(sitemap.clone(), 0, 0, now);
-        }
+        let mut state = CrawlState::seeded(config, &self.scope, &mut arrived, now);
         // Everything arrived before anything is admitted: every URL done is redone when the
         // crawl comes to it; what stays in the scheduler is left to do.
         loop {
@@ -68,15 +62,10 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
             };
             state.finish_kept(job, kept, now);
         }
-        let queued = state.schedule.queued_by_host();
-        let mut summary = std::mem::take(&mut state.summary);
-        summary.todo =
-            queued.iter().map(|(_, n)| *n as u64).sum::<u64>() + state.table.queued() as u64;
-        summary.max_tasks = config.max_tasks;
         Ok(SharedView {
             known: state.table.len() as u64,
-            queued,
-            summary,
+            queued: state.schedule.queued_by_host(),
+            summary: state.end_summary(Duration::ZERO, 0),
         })
     }
 }

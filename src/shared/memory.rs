@@ -37,7 +37,7 @@ struct Host {
 struct State {
     log: Vec<Entry>,
     /// URLs with an entry.
-    done: BTreeMap<String, ()>,
+    done: BTreeSet<String>,
     leases: BTreeMap<String, Lease>,
     hosts: BTreeMap<String, Host>,
     workers: BTreeMap<String, Duration>,
@@ -155,12 +155,11 @@ impl State {
         let mut accepted = Vec::with_capacity(ask.done.len());
         for c in &ask.done {
             let url = log_key(c.kept.fetch, &c.kept.record.url);
-            let ok =
-                !self.done.contains_key(&url) && self.held(&url, &ask.worker, c.token).is_some();
+            let ok = !self.done.contains(&url) && self.held(&url, &ask.worker, c.token).is_some();
             if ok {
                 let lease = self.leases.remove(&url).expect("held");
                 Self::free_slot(&mut self.hosts, &lease);
-                self.done.insert(url, ());
+                self.done.insert(url);
                 self.log.push(Entry {
                     worker: ask.worker.clone(),
                     token: c.token,
@@ -197,7 +196,7 @@ impl State {
         // 7. Claims.
         let mut answers = Vec::with_capacity(ask.claims.len());
         for claim in &ask.claims {
-            if self.done.contains_key(&claim.url) {
+            if self.done.contains(&claim.url) {
                 answers.push(Answer::Done);
                 continue;
             }

@@ -195,6 +195,49 @@ impl<'a> CrawlState<'a> {
         }
     }
 
+    /// A crawl's state with its roots and named sitemaps queued (every loop starts so).
+    pub(super) fn seeded(
+        config: &'a Config,
+        scope: &'a Scope,
+        store: &'a mut dyn Store,
+        now: Duration,
+    ) -> Self {
+        let mut state = CrawlState::new(config, scope, store);
+        for root in &config.roots {
+            state.add_root(root.clone());
+        }
+        for sitemap in &config.sitemaps {
+            state.add_sitemap(sitemap.clone(), 0, 0, now);
+        }
+        state
+    }
+
+    /// Where the crawl stands, for an event: `waiting` jobs held outside the scheduler and
+    /// the table (a shared crawl's parked claims) count as queued.
+    pub(super) fn progress(&self, in_flight: usize, waiting: usize) -> Progress {
+        Progress {
+            done: self.summary.urls,
+            in_flight,
+            queued: self.schedule.queued() + self.table.queued() + waiting,
+        }
+    }
+
+    /// The summary at the end of a run that took `elapsed`: what is left in the scheduler,
+    /// the table and the replay queue, and `also_left` more, is to do; links never allowed
+    /// are counted as cut.
+    pub(super) fn end_summary(&mut self, elapsed: Duration, also_left: u64) -> Summary {
+        let not_followed = self.table.never_allowed();
+        let mut summary = std::mem::take(&mut self.summary);
+        if not_followed > 0 {
+            summary.cuts.insert(Cut::NotFollowed, not_followed);
+        }
+        summary.todo +=
+            (self.schedule.queued() + self.table.queued() + self.replay.len()) as u64 + also_left;
+        summary.elapsed = elapsed;
+        summary.max_tasks = self.config.max_tasks;
+        summary
+    }
+
     /// The next request to start now, if any: pages that robots.txt forbids (or whose URL is a
     /// robots.txt the robots flow fetches) are dropped on the way and counted.
     pub(super) fn next_job(&mut self, now: Duration) -> Option<Job> {

@@ -61,8 +61,9 @@ impl Store for Arrived {
 impl CrawlState<'_> {
     /// The completion of `fetched`, a URL's last try, as a shared crawl's log keeps it: what
     /// [`CrawlState::finish_mine`] and every other worker redo it from. Nothing of the crawl
-    /// changes: a page's links are read, not followed.
-    pub(in crate::engine) fn kept_of(&self, fetched: &Fetched) -> Kept {
+    /// changes: a page's links are read (into the state's link buffer, reused page after
+    /// page), not followed.
+    pub(in crate::engine) fn kept_of(&mut self, fetched: &Fetched) -> Kept {
         let job = &fetched.job;
         let url = job.url.as_str();
         let (record, fetch) = match &fetched.outcome {
@@ -75,7 +76,7 @@ impl CrawlState<'_> {
                 self.fetch_kind(job, Some(r.status)),
             ),
         };
-        let mut found = links::Links::default();
+        let mut found = std::mem::take(&mut self.found);
         let links = match &fetched.outcome {
             Ok(r) if fetch == FetchKind::Page && (200..300).contains(&r.status) => r
                 .media_type()
@@ -84,8 +85,12 @@ impl CrawlState<'_> {
                 .map(|format| page::read_links(format, &job.url, r, &mut found).err()),
             _ => None,
         };
-        let links = links.as_ref().map(|why| (&found, why.as_deref()));
-        KeptRef::new(&record, fetch, &fetched.outcome, links).to_kept()
+        let kept = {
+            let links = links.as_ref().map(|why| (&found, why.as_deref()));
+            KeptRef::new(&record, fetch, &fetched.outcome, links).to_kept()
+        };
+        self.found = found;
+        kept
     }
 
     /// What a job's fetch was for, given its answer's status.
