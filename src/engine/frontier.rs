@@ -252,9 +252,13 @@ impl Table {
             .count() as u64
     }
 
-    /// URLs known: in scope, whatever became of them.
-    pub fn len(&self) -> usize {
-        self.entries.len()
+    /// URLs known in scope, whatever became of them (the table also holds the out-of-scope
+    /// and trap-cut URLs links named, so that each is looked at once).
+    pub fn in_scope(&self) -> u64 {
+        self.entries
+            .iter()
+            .filter(|e| e.state != UrlState::OutOfScope)
+            .count() as u64
     }
 
     /// Newly queued URLs not yet taken by [`pop`](Self::pop).

@@ -63,7 +63,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
             state.finish_kept(job, kept, now);
         }
         Ok(SharedView {
-            known: state.table.len() as u64,
+            known: state.table.in_scope(),
             queued: state.schedule.queued_by_host(),
             summary: state.end_summary(Duration::ZERO, 0),
         })

@@ -267,3 +267,26 @@ fn a_robots_txt_redirected_to_a_page_is_a_fetch_of_its_own() {
     assert_eq!(summary.todo, 0);
     assert_eq!(shared.log().len(), got.len());
 }
+
+/// `shared_view` counts the URLs known in scope: a link out of scope changes nothing.
+#[test]
+fn the_view_knows_only_urls_in_scope() {
+    let known = |root: &'static str| {
+        let site = || MapSite::new(&[("/robots.txt", "404"), ("/", root), ("/a", "html:")]);
+        let clock = SkipClock::default();
+        let shared = MemoryShared::new(&clock);
+        let crawler = Crawler::new(config(), site(), &clock);
+        futures_executor::block_on(crawler.run_shared(
+            None,
+            &shared,
+            &WorkerOptions::new("w"),
+            |_| {},
+        ))
+        .unwrap();
+        let view = futures_executor::block_on(crawler.shared_view(&shared)).unwrap();
+        (view.known, view.summary.todo)
+    };
+    let inside = known("html:/a");
+    assert_eq!(inside, known("html:/a http://elsewhere.test/b"));
+    assert_eq!(inside.1, 0);
+}
