@@ -2,8 +2,9 @@
 //! interrupted, killed) needs in order to go on without fetching or recording again what it had
 //! already done.
 //!
-//! The engine hands a [`Store`] one [`Kept`] completion per URL it finishes (the record, and
-//! what of the answer the engine itself reads: status, the few header fields it looks at, the
+//! The engine lends a [`Store`] one completion per URL it finishes ([`Store::keep_ref`], a
+//! [`KeptRef`]; [`Kept`] is its owned form): the record, and what of the answer the engine
+//! itself reads ( status, the few header fields it looks at, the
 //! links of a page, the whole body of a robots.txt or a sitemap). A new crawl over the same
 //! store *replays* every kept completion as it comes to that URL: the completion goes through
 //! the same code as a fresh answer (labels, redirects, links, robots rules, sitemaps, limits,
@@ -14,8 +15,7 @@
 //! is simply fetched again.
 //!
 //! A store chooses when what it is handed becomes durable (a batch, a sync); the engine needs
-//! only that [`Store::kept`] answers for a prefix of what [`Store::keep`] was given in an earlier
-//! run. [`MemoryStore`] keeps everything in memory (tests, and one process's stop and restart).
+//! only that [`Store::kept`] answers for a prefix of what it was lent in an earlier run. [`MemoryStore`] keeps everything in memory (tests, and one process's stop and restart).
 //!
 //! ```
 //! use crawler::{Clock, Config, Crawler, FetchError, MemoryStore, Request, Response, Store, Transport};
@@ -95,12 +95,6 @@ pub trait Store {
     fn keep_ref(&mut self, kept: KeptRef<'_>) {
         self.keep(kept.to_kept());
     }
-
-    /// `false` when [`Store::keep`] would throw its argument away: the engine then builds no
-    /// [`Kept`] at all (a crawl without a store pays nothing for the seam). Default: `true`.
-    fn keeps(&self) -> bool {
-        true
-    }
 }
 
 /// One store shared by the engine and its owner (which commits it, or reads it back after a
@@ -121,10 +115,6 @@ impl<S: Store + ?Sized> Store for std::rc::Rc<std::cell::RefCell<S>> {
     fn keep_ref(&mut self, kept: KeptRef<'_>) {
         self.borrow_mut().keep_ref(kept);
     }
-
-    fn keeps(&self) -> bool {
-        self.borrow().keeps()
-    }
 }
 
 /// No memory at all: every run starts afresh (what [`Crawler::run`](crate::Crawler::run) uses).
@@ -138,9 +128,8 @@ impl Store for NoStore {
 
     fn keep(&mut self, _: Kept) {}
 
-    fn keeps(&self) -> bool {
-        false
-    }
+    /// Nothing is built: a crawl without a store pays nothing for the seam.
+    fn keep_ref(&mut self, _: KeptRef<'_>) {}
 }
 
 /// A [`Store`] in memory: everything kept is kept at once.
@@ -294,6 +283,12 @@ impl KeptLinks {
 /// The header fields the engine reads.
 const READ_FIELDS: [&str; 3] = ["content-type", "location", "retry-after"];
 
+/// A header field the engine reads (one of [`READ_FIELDS`], in any case): what is kept of a
+/// response's head.
+fn is_read_field(name: &str) -> bool {
+    READ_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f))
+}
+
 impl Kept {
     /// A completion with no answer: the fetch failed with `error` (for stores that read
     /// completions back, and tests).
@@ -412,7 +407,7 @@ impl<'a> KeptRef<'a> {
                 headers: r
                     .headers
                     .iter()
-                    .filter(|(name, _)| READ_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f)))
+                    .filter(|(name, _)| is_read_field(name))
                     .cloned()
                     .collect(),
                 body: self.body(r).clone(),

@@ -18,7 +18,7 @@
 
 use bytes::Bytes;
 
-use super::{KINDS, Kept, KeptLinks, KeptResponse, READ_FIELDS};
+use super::{KINDS, Kept, KeptLinks, KeptResponse, is_read_field};
 use crate::engine::FetchKind;
 use crate::links::{Link, Robots};
 use crate::report::Record;
@@ -90,9 +90,7 @@ pub(super) fn encode(
         Ok(a) => {
             out.push(1);
             varint(out, u64::from(a.status));
-            let read = |(name, _): &&(String, String)| {
-                READ_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f))
-            };
+            let read = |(name, _): &&(String, String)| is_read_field(name);
             varint(out, a.headers.iter().filter(read).count() as u64);
             for (name, value) in a.headers.iter().filter(read) {
                 string(out, name);

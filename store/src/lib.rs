@@ -77,6 +77,14 @@ pub const FILE: &str = "state.sqlite";
 /// ([`Kept::encode`]) keyed by URL; 1 (no `format` kept) was LZ4-compressed JSON.
 pub const FORMAT: &str = "2";
 
+// A row starts with the codec's own version, which `open` does not read: a new codec version
+// must come with a new FORMAT, so that an older state is refused as a whole at `open`, not row
+// by row mid-crawl.
+const _: () = assert!(
+    crawler::store::VERSION == 1,
+    "the codec's VERSION changed: bump FORMAT with it"
+);
+
 /// How long the crawl's output files were at a commit: what a resumed crawl cuts them back to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Offsets {
@@ -259,8 +267,8 @@ impl SqliteStore {
         self.meta.finished = true;
     }
 
-    /// `true` when a commit is due: [`BATCH`] completions wait, or [`INTERVAL`] has passed
-    /// with at least one waiting.
+    /// `true` when a commit is due: [`BATCH`] completions wait, or [`BATCH_BYTES`] of them
+    /// encoded, or [`INTERVAL`] has passed with at least one waiting.
     pub fn due(&self) -> bool {
         self.pending.len() >= BATCH
             || self.pending.bytes() >= BATCH_BYTES

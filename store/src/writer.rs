@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, params};
 
-use crate::{BATCH_BYTES, StoreError};
+use crate::{BATCH, BATCH_BYTES, StoreError};
 
 /// Rows from this many bytes on (a page with about a hundred links or more) are LZ4-compressed
 /// by the writer, which halves them; smaller ones are kept as they are: compressing them cost
@@ -43,7 +43,7 @@ impl Rows {
         Rows {
             urls: String::with_capacity(BATCH_BYTES / 8),
             data: Vec::with_capacity(BATCH_BYTES + BATCH_BYTES / 4),
-            ends: Vec::with_capacity(BATCH_BYTES / 256),
+            ends: Vec::with_capacity(BATCH),
         }
     }
 

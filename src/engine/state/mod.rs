@@ -458,9 +458,6 @@ impl<'a> CrawlState<'a> {
 
     /// The kept form of `done` (see [`crate::store`]), for the store.
     pub(super) fn keep(&mut self, done: &Done) {
-        if !self.store.keeps() {
-            return;
-        }
         let links = done.base.as_ref().map(|_| {
             let why = match &done.problem {
                 Some(Problem::Links(why)) => Some(why.as_str()),
