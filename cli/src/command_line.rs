@@ -128,6 +128,13 @@ pub fn args_of(config: &Config) -> Vec<String> {
     args
 }
 
+/// The configuration the crawl options `args` (as [`args_of`] writes them) describe.
+pub fn config_of(args: &[String]) -> Result<Config, String> {
+    let argv = std::iter::once("crawl").chain(args.iter().map(String::as_str));
+    let parsed = Wrapper::try_parse_from(argv).map_err(|e| e.to_string())?;
+    parsed.crawl.config().map_err(|e| e.to_string())
+}
+
 /// The crawl options alone, as a command.
 #[derive(Parser)]
 struct Wrapper {
@@ -244,15 +251,13 @@ mod tests {
     }
 
     proptest! {
-        /// Parsing `args_of(config)` gives `config` back, every option compared.
+        /// Parsing `args_of(config)` (`config_of`) gives `config` back, every option compared.
         #[test]
         fn args_of_round_trips(config in config()) {
             let args = args_of(&config);
-            let argv = std::iter::once("crawl".to_string()).chain(args.iter().cloned());
-            let parsed = Wrapper::try_parse_from(argv).map_err(|e| e.to_string());
-            prop_assert!(parsed.is_ok(), "{:?}: {:?}", args, parsed.err());
-            let back = parsed.unwrap().crawl.config().unwrap();
-            prop_assert_eq!(options(&back), options(&config), "{:?}", args);
+            let back = config_of(&args);
+            prop_assert!(back.is_ok(), "{:?}: {:?}", args, back.as_ref().err());
+            prop_assert_eq!(options(&back.unwrap()), options(&config), "{:?}", args);
         }
     }
 

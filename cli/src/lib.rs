@@ -32,7 +32,7 @@ use clap::{ArgAction, Args, ValueEnum};
 use crawler::ScopeMode;
 use crawler::{Config, ConfigError};
 
-pub use command_line::args_of;
+pub use command_line::{args_of, config_of};
 pub use output::{Output, check_outputs, cut_back, is_plain_file, verbose_line};
 
 /// The crawl options every command shares.

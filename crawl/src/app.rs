@@ -366,10 +366,6 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
         }
     }
     let recording = crawler.transport().error().or(state_error);
-    // A stop with an output error is the error's doing, not the user's; a stop because the
-    // reader of `--jsonl -` went away is nobody's (`crawl --jsonl - URL | head`).
-    let interrupted =
-        summary.interrupted && output.error().is_none() && !output.closed() && recording.is_none();
     if !summary.interrupted {
         for root in &unfetched {
             log::warn!(
@@ -378,10 +374,24 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
             );
         }
     }
+    finish(output, summary, recording)
+}
+
+/// Ends a run: the report on the console, then `failed` (a recording or state that could not
+/// be written) as the error. A stop with an output error is the error's doing, not the user's;
+/// a stop because the reader of `--jsonl -` went away is nobody's (`crawl --jsonl - URL |
+/// head`): neither is an interruption.
+pub(crate) fn finish(
+    output: Output,
+    summary: Summary,
+    failed: Option<String>,
+) -> Result<Finished, AppError> {
+    let interrupted =
+        summary.interrupted && output.error().is_none() && !output.closed() && failed.is_none();
     output
         .finish_on_console(&summary)
         .map_err(AppError::Output)?;
-    if let Some(e) = recording {
+    if let Some(e) = failed {
         return Err(AppError::Output(e));
     }
     Ok(Finished {
@@ -424,7 +434,7 @@ fn open_state(dir: &Path, cli: &Cli, config: &Config) -> Result<SqliteStore, App
             now.push(format!("{flag}={}", path.display()));
         }
     }
-    now.extend(state::defining_options(config));
+    now.extend(state::defining_options(config, &state::HOW_NOT_WHAT));
     match &kept.meta().options {
         Some(was) => state::check_options(was, &now)
             .map_err(|e| AppError::Usage(format!("{}: {e}", dir.display())))?,

@@ -21,7 +21,7 @@ use crawler_store::{Offsets, SqliteStore};
 
 /// Flags that do not change what a crawl is, only how fast or how politely it goes: they may
 /// differ on resume.
-const HOW_NOT_WHAT: [&str; 8] = [
+pub const HOW_NOT_WHAT: [&str; 8] = [
     "--max-tasks",
     "--timeout",
     "--backoff",
@@ -33,11 +33,11 @@ const HOW_NOT_WHAT: [&str; 8] = [
 ];
 
 /// The options that define the crawl `config` describes, as command-line arguments (roots
-/// last).
-pub fn defining_options(config: &Config) -> Vec<String> {
+/// last), leaving out the flags that `may_differ` (e.g. [`HOW_NOT_WHAT`], for a resume).
+pub fn defining_options(config: &Config, may_differ: &[&str]) -> Vec<String> {
     args_of(config)
         .into_iter()
-        .filter(|a| !HOW_NOT_WHAT.contains(&a.split('=').next().unwrap_or_default()))
+        .filter(|a| !may_differ.contains(&a.split('=').next().unwrap_or_default()))
         .collect()
 }
 
@@ -176,10 +176,13 @@ mod tests {
             let all = ["crawl"].iter().chain(extra).chain(&["http://h/"]);
             W::parse_from(all).crawl.config().unwrap()
         };
-        let base = defining_options(&config(&[]));
-        let polite = defining_options(&config(&["--max-tasks=3", "--delay=1", "--timeout=5"]));
+        let base = defining_options(&config(&[]), &HOW_NOT_WHAT);
+        let polite = defining_options(
+            &config(&["--max-tasks=3", "--delay=1", "--timeout=5"]),
+            &HOW_NOT_WHAT,
+        );
         assert_eq!(base, polite);
-        let deeper = defining_options(&config(&["--max-depth=1"]));
+        let deeper = defining_options(&config(&["--max-depth=1"]), &HOW_NOT_WHAT);
         assert_ne!(base, deeper);
     }
 }

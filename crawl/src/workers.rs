@@ -18,7 +18,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crawler::{Ask, Crawler, Reply, Shared, SharedError, Stop, Summary, WorkerOptions};
-use crawler_cli::{Output, args_of};
+use crawler_cli::Output;
 use crawler_http::{RealClock, Recorder, SurfTransport};
 use crawler_redis::{OptionsCheck, RedisShared};
 
@@ -82,11 +82,7 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
     let worker = worker_name(cli);
     let lease = Duration::from_secs_f64(cli.lease);
     let mut defining = vec![format!("--max-body={}", cli.max_body)];
-    defining.extend(
-        args_of(&config)
-            .into_iter()
-            .filter(|a| !PER_WORKER.contains(&a.split('=').next().unwrap_or_default())),
-    );
+    defining.extend(crate::state::defining_options(&config, &PER_WORKER));
     let shared = async_std::task::block_on(async {
         let shared = RedisShared::connect(redis, id).await?;
         let check = shared.options(&defining).await?;
@@ -153,7 +149,7 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
             return;
         }
         output.record(record);
-        if output.error().is_some() || output.closed() || crawler.transport().error().is_some() {
+        if output.error().is_some() || crawler.transport().error().is_some() {
             stop.stop();
         }
     });
@@ -171,17 +167,7 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
         let _ = async_std::task::block_on(shared.mark_finished());
     }
     log::info!("round trips to redis: {}", shared.round_trips());
-    let interrupted = summary.interrupted && output.error().is_none() && recording.is_none();
-    output
-        .finish_on_console(&summary)
-        .map_err(AppError::Output)?;
-    if let Some(e) = recording {
-        return Err(AppError::Output(e));
-    }
-    Ok(Finished {
-        summary,
-        interrupted,
-    })
+    crate::app::finish(output, summary, recording)
 }
 
 /// Tries a failed sync again, a few times over a few seconds (a Redis restart, a dropped
@@ -347,16 +333,13 @@ impl crawler::Transport for NoFetch {
 
 /// The crawl's options back from their stored form (`--max-body` is the command's alone).
 fn stored_config(options: &[String]) -> Result<crawler::Config, String> {
-    #[derive(clap::Parser)]
-    struct Args {
-        #[command(flatten)]
-        crawl: crawler_cli::CrawlArgs,
-    }
-    let args = options.iter().filter(|a| !a.starts_with("--max-body="));
-    let parsed =
-        <Args as clap::Parser>::try_parse_from(std::iter::once(&"crawl".to_string()).chain(args))
-            .map_err(|e| format!("the crawl's stored options do not read: {e}"))?;
-    parsed.crawl.config().map_err(|e| e.to_string())
+    let args: Vec<String> = options
+        .iter()
+        .filter(|a| !a.starts_with("--max-body="))
+        .cloned()
+        .collect();
+    crawler_cli::config_of(&args)
+        .map_err(|e| format!("the crawl's stored options do not read: {e}"))
 }
 
 /// Prints where the shared crawl stands: what Redis knows (done, leases, requests running,

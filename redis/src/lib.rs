@@ -206,12 +206,11 @@ impl RedisShared {
         if set != Value::Nil {
             return Ok(OptionsCheck::Stored);
         }
-        let kept = text(self.query(redis::cmd("GET").arg(&key)).await?, "options")?;
-        serde_json::from_str(&kept)
+        // Set before: there (or deleted since, by hand: an unexpected answer).
+        self.stored_options()
+            .await?
             .map(OptionsCheck::Kept)
-            .map_err(|e| {
-                SharedError::new(format!("the crawl's stored options cannot be read: {e}"))
-            })
+            .ok_or_else(|| wire::unexpected("options gone"))
     }
 
     /// The crawl's defining options, if they were stored (nothing is stored here).

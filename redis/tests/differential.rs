@@ -6,9 +6,8 @@
 
 mod support;
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -154,18 +153,15 @@ fn check(server: &Server, steps: Vec<Step>) -> Result<(), TestCaseError> {
         .expect("connect");
     let redis = redis.with_test_clock(move || clock.now());
     // The tokens each worker was granted, per URL (from the oracle's replies).
-    let granted: Rc<Cell<HashMap<(usize, usize), u64>>> = Rc::default();
+    let granted: RefCell<HashMap<(usize, usize), u64>> = RefCell::default();
     let mine = |w: usize, u: usize, t: &Tok| -> u64 {
-        let map = granted.take();
-        let token = match t {
-            Tok::Mine => map.get(&(w, u)).copied().unwrap_or(0),
+        match t {
+            Tok::Mine => granted.borrow().get(&(w, u)).copied().unwrap_or(0),
             Tok::Any(n) => *n,
-        };
-        granted.set(map);
-        token
+        }
     };
     for (i, step) in steps.into_iter().enumerate() {
-        let (worker, mut ask) = match step {
+        let (worker, ask) = match step {
             Step::Advance(by) => {
                 ms.fetch_add(by, Ordering::SeqCst);
                 continue;
@@ -233,21 +229,19 @@ fn check(server: &Server, steps: Vec<Step>) -> Result<(), TestCaseError> {
         let Ok(expected) = expected else {
             continue;
         };
-        let mut map = granted.take();
         for (claim, answer) in ask.claims.iter().zip(&expected.answers) {
             if let crawler::Answer::Granted { token } = answer {
                 let u = (0..URLS).find(|u| url(*u) == claim.url).expect("ours");
-                map.insert((worker, u), *token);
+                granted.borrow_mut().insert((worker, u), *token);
             }
         }
-        granted.set(map);
-        ask.cursor = 0;
     }
     let expected = oracle.status();
     let got = async_std::task::block_on(redis.status()).expect("status");
     prop_assert_eq!(got.done, expected.done);
     prop_assert_eq!(got.leased, expected.leased);
     prop_assert_eq!(got.pages, expected.pages);
+    prop_assert_eq!(got.host_pages, expected.host_pages);
     prop_assert_eq!(got.workers, expected.workers);
     Ok(())
 }

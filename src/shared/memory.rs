@@ -61,6 +61,8 @@ pub struct SharedStatus {
     pub leased: u64,
     /// Pages that took a place (`max_pages` counts these).
     pub pages: u64,
+    /// Places per host (`max_pages_per_host` counts these), hosts in order.
+    pub host_pages: Vec<(String, u64)>,
     /// Each worker and when it was last seen.
     pub workers: Vec<(String, Duration)>,
 }
@@ -104,6 +106,11 @@ impl<C: Clock> MemoryShared<C> {
             done: state.log.len() as u64,
             leased: state.leases.values().filter(|l| l.deadline > now).count() as u64,
             pages: state.placed.len() as u64,
+            host_pages: state
+                .host_pages
+                .iter()
+                .map(|(h, n)| (h.clone(), *n))
+                .collect(),
             workers: state.workers.iter().map(|(w, t)| (w.clone(), *t)).collect(),
         }
     }

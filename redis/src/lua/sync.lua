@@ -9,7 +9,7 @@
 -- max pages per host ('' for no limit), then the counts of done, ended, release, renew and
 -- claims, then their items: done as (token, url, blob), ended/release/renew as (url, token),
 -- claims as (url, host, delay ms, token or '', page 0/1).
--- Returns {accepted (0/1 each), answers (kind, value pairs), entries, more (0/1), now}, or
+-- Returns {accepted (0/1 each), answers (kind, value pairs), entries, more (0/1)}, or
 -- {'lost', log length} when the cursor is beyond the log's end (nothing applied).
 --
 -- Numbers go back to Redis as '%d' strings: Lua numbers are doubles, and how Redis spells a
@@ -206,4 +206,4 @@ if to > from then
 end
 local more = 0
 if to < len then more = 1 end
-return {accepted, answers, entries, more, s(now)}
+return {accepted, answers, entries, more}
