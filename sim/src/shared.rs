@@ -54,10 +54,14 @@ use crate::rng::Rng;
 pub struct Grant {
     /// The worker's name.
     pub worker: String,
-    /// The URL.
+    /// The fetch's key ([`crawler::shared::log_key`]: a robots.txt or sitemap URL has its
+    /// kind before it).
     pub url: String,
     /// The host, as the claim named it.
     pub host: String,
+    /// The delay the claim asked for after this request's start (the worker's `--delay`, or
+    /// the host's `Crawl-delay`): the model grants no other request of the host before it.
+    pub delay: Duration,
     /// The lease's token.
     pub token: u64,
     /// Virtual time of the apply that granted it.
@@ -80,9 +84,8 @@ pub struct SimShared {
 #[derive(Debug, Default)]
 struct Seen {
     grants: Vec<Grant>,
-    /// Completions accepted whose reply was never received: worker, URL.
+    /// Completions accepted whose reply was never received: worker, fetch key.
     unheard: Vec<(String, String)>,
-    syncs: u64,
 }
 
 impl SimShared {
@@ -108,21 +111,10 @@ impl SimShared {
         self.seen.borrow().grants.clone()
     }
 
-    /// When the lease `token` on `url` lapsed (the model dropped it at its deadline), if it
-    /// did ([`MemoryShared::lapsed`]).
-    pub fn lapsed(&self, url: &str, token: u64) -> Option<Duration> {
-        self.model.lapsed(url, token)
-    }
-
     /// Completions the model accepted whose worker was dropped before the reply reached it:
-    /// (worker, URL), in order.
+    /// (worker, fetch key), in order.
     pub fn unheard(&self) -> Vec<(String, String)> {
         self.seen.borrow().unheard.clone()
-    }
-
-    /// Syncs applied so far.
-    pub fn syncs(&self) -> u64 {
-        self.seen.borrow().syncs
     }
 
     fn delay(&self) -> Duration {
@@ -138,13 +130,13 @@ impl SimShared {
         let now = self.clock.now();
         let reply = self.model.apply(ask)?;
         let mut seen = self.seen.borrow_mut();
-        seen.syncs += 1;
         for (claim, answer) in ask.claims.iter().zip(&reply.answers) {
             if let Answer::Granted { token } = *answer {
                 seen.grants.push(Grant {
                     worker: ask.worker.clone(),
                     url: claim.url.clone(),
                     host: claim.host.clone(),
+                    delay: claim.delay,
                     token,
                     at: now,
                 });

@@ -183,8 +183,9 @@ macro_rules! ensure {
     };
 }
 
-/// Runs `case` twice and checks every property: one per [`Property`] variant, in the order they
-/// are listed there (the first broken one is reported).
+/// Runs `case` twice and checks every property, mostly in the order [`Property`] lists them
+/// (the first broken one is reported); a case with workers then runs twice more, with its
+/// workers, and is checked as [`workers`](super::workers) says.
 pub fn check(case: &Case) -> Result<Passed, Failure> {
     let config = case.config();
     let site = Rc::new(

@@ -10,8 +10,9 @@
 //!
 //! - the same seed gives the same crawl, event for event, request for request
 //!   ([`Property::Determinism`]);
-//! - the crawl ends: every run not crashed returns `Ok` with nothing left to do, and no lease is
-//!   left in the model ([`Property::Leftover`], [`Property::Workers`]);
+//! - the crawl ends: every run not crashed returns `Ok` with nothing left to do (but, with
+//!   `max_pages`, pages the full limit leaves out), and no lease is left in the model
+//!   ([`Property::Leftover`], [`Property::Workers`]);
 //! - each URL is in the log once and recorded (an event with `replayed == false`) at most once
 //!   over all workers and lives, by the worker the log names; the URLs recorded and those whose
 //!   completion was accepted while its worker crashed before the reply came back (nobody can
@@ -40,7 +41,7 @@ use serde::{Deserialize, Serialize};
 use super::case::Case;
 use super::check::{Failure, Property, check_against_oracle, check_limits};
 use super::oracle::Oracle;
-use run::{Ran, Req, name};
+use run::{Ran, RanUnder, Req, name};
 
 /// The workers of a multi-worker crawl of a case, and their faults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -260,6 +261,7 @@ fn check_once(ran: &Ran) -> Result<BTreeMap<String, &Record>, Failure> {
             ));
         }
     }
+    let logged: BTreeSet<&str> = log.keys().copied().collect();
     for life in ran.lives.iter().filter(|l| l.ended.is_some()) {
         let mut handed: BTreeSet<&str> = BTreeSet::new();
         for seen in &life.events {
@@ -271,7 +273,6 @@ fn check_once(ran: &Ran) -> Result<BTreeMap<String, &Record>, Failure> {
                 by_key.insert(key, &seen.record);
             }
         }
-        let logged: BTreeSet<&str> = log.keys().copied().collect();
         if handed != logged {
             let missing: Vec<_> = logged.difference(&handed).collect();
             let extra: Vec<_> = handed.difference(&logged).collect();
@@ -296,18 +297,21 @@ fn check_once(ran: &Ran) -> Result<BTreeMap<String, &Record>, Failure> {
 ///   past the lease, or its reply with the grant arrived after the lease had run out) has no
 ///   slot any more, by design: another worker may be granted it, and fencing refuses the late
 ///   completion. Those are not counted.
-/// - **delay**: taking a host's requests in the order of their grants, each starts at least the
-///   delay after the grant of the one before. The model spaces grants by the delay; a request
-///   starts when its worker receives the reply, which a slow reply (or a pause) makes later
-///   than the grant. So two request starts are at least the delay apart *minus the reply lag
-///   of the earlier one* (the time from its grant to its start), and exactly the delay apart
-///   when replies are instant and nobody pauses. Every request of a host, lapsed or not, is
-///   held to this: the model spaces grants whatever happens to leases.
+/// - **delay**: every claim asks for at least the case's `--delay` (more where a robots.txt
+///   `Crawl-delay` raised its host's), and, taking a host's requests in the order of their
+///   grants, each starts at least the delay the one before asked for after that one's grant.
+///   The model spaces grants so; a request starts when its worker receives the reply, which a
+///   slow reply (or a pause) makes later than the grant. So two request starts are at least
+///   the delay apart *minus the reply lag of the earlier one* (the time from its grant to its
+///   start), and exactly the delay apart when replies are instant and nobody pauses. Every
+///   request of a host, lapsed or not, is held to this: the model spaces grants whatever
+///   happens to leases. (Whether the engine reads a `Crawl-delay` right is not checked here:
+///   the delay is the one its claims carried.)
 fn check_politeness(case: &Case, requests: &[Req]) -> Result<(), Failure> {
     let fail = |evidence: String| Err(Failure::new(Property::Politeness, evidence));
-    let mut hosts: BTreeMap<&str, Vec<(&Req, Duration, bool)>> = BTreeMap::new();
+    let mut hosts: BTreeMap<&str, Vec<(&Req, &RanUnder)>> = BTreeMap::new();
     for r in requests {
-        let Some((host, granted, lapsed)) = &r.grant else {
+        let Some(grant) = &r.grant else {
             return fail(format!(
                 "{} requested {} at {:?} without a grant",
                 name(r.worker),
@@ -315,13 +319,22 @@ fn check_politeness(case: &Case, requests: &[Req]) -> Result<(), Failure> {
                 r.at
             ));
         };
-        hosts.entry(host).or_default().push((r, *granted, *lapsed));
+        if grant.delay < case.delay() {
+            return fail(format!(
+                "{} ({}) was claimed with a delay of {:?}, under --delay {:?}",
+                r.url,
+                name(r.worker),
+                grant.delay,
+                case.delay()
+            ));
+        }
+        hosts.entry(&grant.host).or_default().push((r, grant));
     }
     for (host, list) in &hosts {
         if let Some(max) = case.max_per_host {
             // In the order starts and ends happened (many happen at one virtual instant).
             let mut edges: Vec<(u64, bool, Duration)> = Vec::new();
-            for (r, _, _) in list.iter().filter(|(_, _, lapsed)| !lapsed) {
+            for (r, _) in list.iter().filter(|(_, g)| !g.lapsed) {
                 edges.push((r.seq.0, true, r.at));
                 edges.push((r.seq.1, false, r.ended));
             }
@@ -341,23 +354,21 @@ fn check_politeness(case: &Case, requests: &[Req]) -> Result<(), Failure> {
                 }
             }
         }
-        let delay = case.delay();
-        if delay.is_zero() {
-            continue;
-        }
         let mut by_grant = list.clone();
-        by_grant.sort_by_key(|(r, granted, _)| (*granted, r.at));
+        by_grant.sort_by_key(|(r, g)| (g.at, r.at));
         for pair in by_grant.windows(2) {
-            let ((a, granted_a, _), (b, _, _)) = (pair[0], pair[1]);
-            if b.at < granted_a + delay {
+            let ((a, ga), (b, _)) = (pair[0], pair[1]);
+            if b.at < ga.at + ga.delay {
                 return fail(format!(
-                    "{} ({}) started at {:?}, less than the delay {delay:?} after the grant of \
-                     {} ({}) at {granted_a:?}",
+                    "{} ({}) started at {:?}, less than the delay {:?} after the grant of {} \
+                     ({}) at {:?}",
                     b.url,
                     name(b.worker),
                     b.at,
+                    ga.delay,
                     a.url,
-                    name(a.worker)
+                    name(a.worker),
+                    ga.at
                 ));
             }
         }

@@ -68,9 +68,21 @@ pub(super) struct Req {
     /// Where its start and its end come among all the requests' starts and ends (several
     /// happen at one virtual instant, one after the other).
     pub seq: (u64, u64),
-    /// The grant it ran under, the latest one to its worker for its URL before it started:
-    /// host, grant time, and whether the lease lapsed before the request ended.
-    pub grant: Option<(String, Duration, bool)>,
+    /// The grant it ran under, the latest one to its worker for its URL before it started.
+    pub grant: Option<RanUnder>,
+}
+
+/// The grant a request ran under.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct RanUnder {
+    /// The host, as the claim named it.
+    pub host: String,
+    /// When the model granted it.
+    pub at: Duration,
+    /// The delay the claim asked for after it.
+    pub delay: Duration,
+    /// The lease lapsed before the request ended.
+    pub lapsed: bool,
 }
 
 /// A crawl of a case by its workers.
@@ -78,9 +90,9 @@ pub(super) struct Req {
 pub(super) struct Ran {
     pub lives: Vec<Life>,
     pub requests: Vec<Req>,
-    /// The log: worker name and URL of each entry.
+    /// The log: worker name and fetch key ([`crawler::shared::log_key`]) of each entry.
     pub log: Vec<(String, String)>,
-    /// Completions accepted whose reply never reached their worker: worker name, URL.
+    /// Completions accepted whose reply never reached their worker: worker name, fetch key.
     pub unheard: Vec<(String, String)>,
     /// Leases held when the crawl ended.
     pub leased: u64,
@@ -374,11 +386,14 @@ pub(super) fn run(
         let grant = grants.iter().rev().find(|g| {
             g.worker == who && crawler::shared::url_of_key(&g.url) == r.url && g.at <= r.at
         });
-        r.grant = grant.map(|g| {
-            let lapsed = shared
+        r.grant = grant.map(|g| RanUnder {
+            host: g.host.clone(),
+            at: g.at,
+            delay: g.delay,
+            lapsed: shared
+                .model()
                 .lapsed(&g.url, g.token)
-                .is_some_and(|at| at >= g.at && at < r.ended);
-            (g.host.clone(), g.at, lapsed)
+                .is_some_and(|at| at >= g.at && at < r.ended),
         });
     }
     let log = shared
