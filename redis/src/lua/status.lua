@@ -8,6 +8,8 @@
 
 local function s(n) return string.format('%d', n) end
 
+-- `now` as sync.lua takes it (the same lines: scripts share no code before Redis 7's
+-- functions, and Redis 5 is enough for these).
 local now
 if ARGV[1] == '' then
   local t = redis.call('TIME')

@@ -185,7 +185,7 @@ macro_rules! ensure {
 
 /// Runs `case` twice and checks every property, mostly in the order [`Property`] lists them
 /// (the first broken one is reported); a case with workers then runs twice more, with its
-/// workers, and is checked as [`workers`](super::workers) says.
+/// workers, and is checked as the `fuzz/workers.rs` module says.
 pub fn check(case: &Case) -> Result<Passed, Failure> {
     let config = case.config();
     let site = Rc::new(
