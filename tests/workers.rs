@@ -80,14 +80,24 @@ fn finish(child: Child, what: &str) {
 /// the union of their JSONL files is the site's URL set, each URL once, with its status.
 #[test]
 fn three_workers_one_killed_record_every_url_once() {
+    three_workers_one_killed("kill", &[]);
+}
+
+/// The same in one partition: every worker works out the whole crawl.
+#[test]
+fn three_workers_one_killed_in_one_partition_record_every_url_once() {
+    three_workers_one_killed("kill-p1", &["--partitions", "1"]);
+}
+
+fn three_workers_one_killed(id: &str, extra: &[&str]) {
     let site = GenSite::new(1500);
     let server = site.serve(Duration::from_millis(2));
     let redis = LocalServer::start();
-    let dir = dir("kill");
+    let dir = dir(id);
     let root = server.url("/");
     let files: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("w{i}.jsonl"))).collect();
     let mut children: Vec<Child> = (0..3)
-        .map(|i| worker(&redis, "kill", &format!("w{i}"), &files[i], &root))
+        .map(|i| worker_with(&redis, id, &format!("w{i}"), &files[i], &root, extra))
         .collect();
     // Killed mid-crawl: once it has written a few lines, while the others go on.
     let victim = children.remove(2);
@@ -104,13 +114,13 @@ fn three_workers_one_killed_record_every_url_once() {
     let _ = victim.wait();
     // Where the crawl stands, mid-crawl: URLs left, the killed worker seen.
     let url = redis.url();
-    let status = support::run(&["--redis", &url, "--crawl-id", "kill", "--status"]);
+    let status = support::run(&["--redis", &url, "--crawl-id", id, "--status"]);
     let out = String::from_utf8_lossy(&status.stdout);
     assert!(status.status.success(), "{out}");
     assert!(out.contains("not finished: "), "{out}");
     assert!(out.contains("worker w2: last seen"), "{out}");
     // Restarted under the same name, it rejoins.
-    let again = worker(&redis, "kill", "w2", &files[2], &root);
+    let again = worker_with(&redis, id, "w2", &files[2], &root, extra);
     children.push(again);
     for (i, child) in children.into_iter().enumerate() {
         finish(child, &format!("worker {i}"));
@@ -217,6 +227,19 @@ fn a_worker_with_other_options_is_refused_and_status_reports() {
     assert_eq!(other.status.code(), Some(2));
     let err = String::from_utf8_lossy(&other.stderr);
     assert!(err.contains("--max-depth"), "{err}");
+    let split = support::run(&[
+        "--redis",
+        &url,
+        "--crawl-id",
+        "opts",
+        "--partitions",
+        "4",
+        "-q",
+        &root,
+    ]);
+    assert_eq!(split.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&split.stderr);
+    assert!(err.contains("--partitions"), "{err}");
     // Options a shared crawl cannot take: exit 2, saying why.
     let state = dir.join("state");
     let refused = support::run(&[

@@ -98,6 +98,17 @@ pub struct Cli {
           value_parser = lease_secs)]
     pub lease: f64,
 
+    /// Split the shared crawl (with --redis) into N partitions by URL, each with its own log
+    /// and inbox in Redis: each worker holds and works out only the partitions it follows (a
+    /// share of them, changing as workers come and go) and hands the URLs it finds in the
+    /// others over through Redis, which keeps, per URL handed over, the best ways it was
+    /// reached. More partitions than workers: a worker beyond them follows none. 1: one log,
+    /// and every worker holds the whole crawl. The crawl's first worker sets it; the others
+    /// must give the same.
+    #[arg(long, value_name = "N", requires = "redis", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub partitions: u32,
+
     /// Print where the shared crawl stands (URLs known, done, to do and leased; per host, URLs
     /// to do and requests running; workers and when each was last seen) and exit.
     #[arg(long, requires = "redis")]

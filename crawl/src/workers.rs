@@ -82,6 +82,10 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
     let worker = worker_name(cli);
     let lease = Duration::from_secs_f64(cli.lease);
     let mut defining = vec![format!("--max-body={}", cli.max_body)];
+    // (One partition is left out: crawls stored before there were partitions have one.)
+    if cli.partitions > 1 {
+        defining.push(format!("--partitions={}", cli.partitions));
+    }
     defining.extend(crate::state::defining_options(&config, &PER_WORKER));
     let shared = async_std::task::block_on(async {
         let shared = RedisShared::connect(redis, id).await?;
@@ -98,6 +102,13 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
     let new = match check {
         OptionsCheck::Stored => true,
         OptionsCheck::Kept(was) => {
+            let one_log = !was.iter().any(|o| o.starts_with("--partitions="));
+            if one_log && cli.partitions > 1 {
+                return Err(AppError::Usage(format!(
+                    "crawl {id:?} keeps one log (it was made with --partitions 1, or before \
+                     there were partitions): give --partitions 1 to join it"
+                )));
+            }
             let words = Refusal {
                 by: "the shared crawl",
                 when: "from one worker to another",
@@ -115,7 +126,7 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
     // line, and knows what it wrote; a worker new to the crawl starts its files afresh, as a
     // crawl without --redis does (a file left by another crawl is not taken for its own).
     let restart = !new && seen_before;
-    let (resume, written) = match &cli.crawl.jsonl {
+    let (resume, mut written) = match &cli.crawl.jsonl {
         Some(path) if path.exists() && restart => {
             let (len, urls) = whole_lines(path).map_err(AppError::Usage)?;
             (Some(len), urls)
@@ -139,14 +150,25 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
     log::info!("worker {worker} of crawl {id:?} at {shown}");
     let limited = config.max_pages().is_some();
     let crawler = Crawler::new(config, transport, RealClock::new());
-    let options = WorkerOptions::new(worker).lease(lease);
+    let options = WorkerOptions::new(worker)
+        .lease(lease)
+        .partitions(cli.partitions);
     let retrying = Retrying(&shared, stop);
     let run = crawler.run_shared(Some(stop), &retrying, &options, |event| {
         let record = event.record;
         let missed = event.replayed && event.mine && !written.contains(&record.url);
         if event.replayed && !missed {
-            output.replayed(record);
+            // (In partitions, a worker's report lists what it fetched: the URLs of its share
+            // come back each time the live workers change.)
+            if cli.partitions == 1 {
+                output.replayed(record);
+            }
             return;
+        }
+        // In partitions, a worker works out its share afresh when the live workers change,
+        // and its own entries come back to it then: written once.
+        if missed || cli.partitions > 1 {
+            written.insert(record.url.clone());
         }
         output.record(record);
         if output.error().is_some() || crawler.transport().error().is_some() {
@@ -331,15 +353,22 @@ impl crawler::Transport for NoFetch {
     }
 }
 
-/// The crawl's options back from their stored form (`--max-body` is the command's alone).
-fn stored_config(options: &[String]) -> Result<crawler::Config, String> {
+/// The crawl's options back from their stored form (`--max-body` and `--partitions` are the
+/// command's alone), and its partitions.
+fn stored_config(options: &[String]) -> Result<(crawler::Config, u32), String> {
+    let partitions = options
+        .iter()
+        .find_map(|a| a.strip_prefix("--partitions="))
+        .map_or(Ok(1), str::parse::<u32>)
+        .map_err(|e| format!("the crawl's stored --partitions does not read: {e}"))?;
     let args: Vec<String> = options
         .iter()
-        .filter(|a| !a.starts_with("--max-body="))
+        .filter(|a| !a.starts_with("--max-body=") && !a.starts_with("--partitions="))
         .cloned()
         .collect();
-    crawler_cli::config_of(&args)
-        .map_err(|e| format!("the crawl's stored options do not read: {e}"))
+    let config = crawler_cli::config_of(&args)
+        .map_err(|e| format!("the crawl's stored options do not read: {e}"))?;
+    Ok((config, partitions))
 }
 
 /// Prints where the shared crawl stands: what Redis knows (done, leases, requests running,
@@ -358,10 +387,11 @@ fn status(redis: &str, shown: &str, id: &str) -> Result<Finished, AppError> {
             "no crawl {id:?} at {shown}: no worker has started it"
         )));
     };
-    let config = stored_config(&options).map_err(AppError::Output)?;
+    let (config, partitions) = stored_config(&options).map_err(AppError::Output)?;
     let (max_pages, max_per_host) = (config.max_pages(), config.max_pages_per_host());
     let crawler = Crawler::new(config, NoFetch, RealClock::new());
-    let view = async_std::task::block_on(crawler.shared_view(&shared)).map_err(client)?;
+    let view =
+        async_std::task::block_on(crawler.shared_view(&shared, partitions)).map_err(client)?;
     println!("crawl {id:?} at {shown}");
     let state = if status.finished {
         "finished"

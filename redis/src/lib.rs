@@ -17,13 +17,19 @@
 //!
 //! | key | type | holds |
 //! | --- | --- | --- |
-//! | `log` | LIST | the entries, in order (index = position): worker, token, URL and the `Kept` in the engine's binary form, LZ4-compressed from 256 bytes (`wire.rs`) |
-//! | `done` | HASH | URL → its entry's index |
+//! | `log` | LIST | the entries, in order (index = position): worker, token, URL and the `Kept` in the engine's binary form, LZ4-compressed from 256 bytes (`wire.rs`); partition 0's, in partitions |
+//! | `log:P` | LIST | partition P's entries (P from 1; partitioned crawls) |
+//! | `inbox:P` | LIST | partition P's offers, `depth budget URL` (P from 0; partitioned) |
+//! | `seen` | HASH | URL offered → its Pareto-best labels, `depth,budget;...` (partitioned) |
+//! | `quiet` | HASH | partition → `log-length inbox-length` when it was last said quiet (partitioned) |
+//! | `partitions` | STRING | the crawl's partitions, set by its first sync |
+//! | `done` | HASH | URL → its entry's index (partitioned: `partition:index`) |
 //! | `leases` | HASH | URL → JSON `[worker, token, running (0/1), host]` |
 //! | `deadlines` | ZSET | URL by its lease's deadline (ms): expiry reads only what expired |
 //! | `running` | HASH | host → requests running |
 //! | `next` | HASH | host → when (ms) it may be asked again |
 //! | `workers` | HASH | worker → when (ms) it was last seen |
+//! | `lease_of` | HASH | worker → the lease (ms) its last sync gave: it is live that long after |
 //! | `token` | STRING | the last token given (`INCR`) |
 //! | `placed` | SET | the pages that took a place (`max_pages` counts them) |
 //! | `host_pages` | HASH | host → places its pages took (`max_pages_per_host`) |
@@ -258,7 +264,7 @@ impl RedisShared {
     /// Where the crawl stands, read in one step.
     pub async fn status(&self) -> Result<Status, SharedError> {
         let keys = [
-            "log",
+            "done",
             "leases",
             "deadlines",
             "workers",
@@ -410,12 +416,13 @@ impl Shared for RedisShared {
             "token",
             "placed",
             "host_pages",
+            "",
         ]
         .map(|k| self.key(k));
         let args = wire::sync_args(ask, self.now_ms())?;
         let v = self
             .script(&self.sync_sha, SYNC_SCRIPT, &keys, &args)
             .await?;
-        wire::reply(v, ask.cursor)
+        wire::reply(v, ask)
     }
 }

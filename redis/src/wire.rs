@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crawler::shared::MAX_ENTRIES;
+use crawler::shared::{MAX_ENTRIES, Offer, partition_of};
 use crawler::{Answer, Ask, Entry, Kept, Reply, SharedError};
 use redis::Value;
 
@@ -55,8 +55,9 @@ pub(crate) fn encode_entry(worker: &str, token: u64, kept: &Kept) -> Result<Vec<
     Ok(out)
 }
 
-/// The entry a blob holds; `index` is its place in the log, for the message.
-pub(crate) fn decode_entry(blob: &[u8], index: u64) -> Result<Entry, SharedError> {
+/// The entry a blob holds, of a crawl of `partitions`; `index` is its place in the log, for
+/// the message.
+pub(crate) fn decode_entry(blob: &[u8], index: u64, partitions: u32) -> Result<Entry, SharedError> {
     let bad = |why: String| SharedError::new(format!("log entry {index} cannot be read: {why}"));
     let unpacked;
     let body = match blob.split_first() {
@@ -93,9 +94,11 @@ pub(crate) fn decode_entry(blob: &[u8], index: u64) -> Result<Entry, SharedError
         .map_err(|e| bad(format!("URL: {e}")))?
         .to_string();
     let kept = Kept::decode(&url, &body[at..]).map_err(bad)?;
+    let partition = partition_of(&url, partitions);
     Ok(Entry {
         worker,
         token,
+        partition,
         kept,
     })
 }
@@ -123,18 +126,26 @@ pub(crate) fn sync_args(ask: &Ask, now: Option<u64>) -> Result<Vec<Vec<u8>>, Sha
                 .into_bytes(),
         );
     }
+    let partitions = ask.partitions.max(1);
+    num(&mut args, u64::from(partitions));
+    args.push(vec![if ask.quiet { b'1' } else { b'0' }]);
     for n in [
         ask.done.len(),
         ask.ended.len(),
         ask.release.len(),
         ask.renew.len(),
         ask.claims.len(),
+        ask.reads.len(),
+        ask.offers.len(),
     ] {
         num(&mut args, n as u64);
     }
     for c in &ask.done {
         num(&mut args, c.token);
-        args.push(crawler::shared::log_key(c.kept.fetch, &c.kept.record.url).into_bytes());
+        let key = crawler::shared::log_key(c.kept.fetch, &c.kept.record.url);
+        let partition = partition_of(&key, partitions);
+        args.push(key.into_bytes());
+        num(&mut args, u64::from(partition));
         args.push(encode_entry(&ask.worker, c.token, &c.kept)?);
     }
     for h in ask.ended.iter().chain(&ask.release).chain(&ask.renew) {
@@ -152,6 +163,17 @@ pub(crate) fn sync_args(ask: &Ask, now: Option<u64>) -> Result<Vec<Vec<u8>>, Sha
                 .into_bytes(),
         );
         args.push(vec![if c.page { b'1' } else { b'0' }]);
+    }
+    for r in &ask.reads {
+        num(&mut args, u64::from(r.partition));
+        num(&mut args, r.log.min(MAX_MS));
+        num(&mut args, r.inbox.min(MAX_MS));
+    }
+    for o in &ask.offers {
+        num(&mut args, u64::from(o.partition));
+        num(&mut args, u64::from(o.depth));
+        num(&mut args, u64::from(o.budget));
+        args.push(o.url.clone().into_bytes());
     }
     Ok(args)
 }
@@ -200,18 +222,30 @@ pub(crate) fn text(v: Value, what: &str) -> Result<String, SharedError> {
     }
 }
 
-/// The reply the script's answer `v` stands for; `cursor` is the ask's (entries are numbered
-/// from it in error messages).
-pub(crate) fn reply(v: Value, cursor: u64) -> Result<Reply, SharedError> {
+/// The reply the script's answer `v` stands for, to `ask`.
+pub(crate) fn reply(v: Value, ask: &Ask) -> Result<Reply, SharedError> {
+    let partitions = ask.partitions.max(1);
     let parts = array(v, "the reply")?;
-    if let [Value::BulkString(tag), len] = &parts[..]
+    if let [Value::BulkString(tag), len, cursor] = &parts[..]
         && tag == b"lost"
     {
-        return Err(SharedError::lost(uint(len, "a log length")?, cursor));
+        let (len, mut cursor) = (uint(len, "a log length")?, uint(cursor, "a cursor")?);
+        if partitions == 1 {
+            cursor = ask.cursor; // (What the script got is capped at `MAX_MS`.)
+        }
+        return Err(SharedError::lost(len, cursor));
+    }
+    if let [Value::BulkString(tag), n] = &parts[..]
+        && tag == b"partitions"
+    {
+        let n = u32::try_from(uint(n, "partitions")?).map_err(|_| unexpected("partitions"))?;
+        return Err(SharedError::partitions(n));
     }
     let mut parts = parts.into_iter();
     let mut next = || parts.next().ok_or_else(|| unexpected("a short reply"));
     let (accepted, answers, entries, more) = (next()?, next()?, next()?, next()?);
+    let (offers, found, workers, over) = (next()?, next()?, next()?, next()?);
+    let cursor = ask.cursor;
     let accepted = array(accepted, "accepted")?
         .iter()
         .map(|v| Ok(int(v, "accepted")? == 1))
@@ -226,19 +260,62 @@ pub(crate) fn reply(v: Value, cursor: u64) -> Result<Reply, SharedError> {
         .collect::<Result<Vec<_>, _>>()?;
     let entries = array(entries, "entries")?
         .into_iter()
-        .zip(cursor..)
+        .zip((0..).map(|i| cursor.saturating_add(i)))
         .map(|(blob, index)| match blob {
-            Value::BulkString(b) => decode_entry(&b, index),
+            Value::BulkString(b) => decode_entry(&b, index, partitions),
             _ => Err(unexpected("an entry")),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let more = int(&more, "more")? == 1;
+    let found = array(found, "found")?
+        .into_iter()
+        .map(|blob| match blob {
+            Value::BulkString(b) => decode_entry(&b, 0, partitions),
+            _ => Err(unexpected("an entry found")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let offers = array(offers, "offers")?
+        .chunks(2)
+        .map(|pair| match pair {
+            [p, Value::BulkString(o)] => offer(uint(p, "an offer")?, o),
+            _ => Err(unexpected("an offer")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let workers = array(workers, "workers")?
+        .into_iter()
+        .map(|w| text(w, "a worker"))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut reply = Reply::default();
     reply.entries = entries;
-    reply.more = more;
+    reply.more = int(&more, "more")? == 1;
     reply.answers = answers;
     reply.accepted = accepted;
+    reply.offers = offers;
+    reply.found = found;
+    reply.workers = workers;
+    reply.workers.sort();
+    reply.over = int(&over, "over")? == 1;
     Ok(reply)
+}
+
+/// An inbox's offer, `depth budget url`, of partition `partition`.
+fn offer(partition: u64, raw: &[u8]) -> Result<Offer, SharedError> {
+    let bad = || unexpected("an offer");
+    let raw = std::str::from_utf8(raw).map_err(|_| bad())?;
+    let mut parts = raw.splitn(3, ' ');
+    let mut number = || {
+        parts
+            .next()
+            .and_then(|n| n.parse::<u32>().ok())
+            .ok_or_else(bad)
+    };
+    let (depth, budget) = (number()?, number()?);
+    let url = parts.next().ok_or_else(bad)?.to_string();
+    Ok(Offer {
+        url,
+        partition: u32::try_from(partition).map_err(|_| bad())?,
+        depth,
+        budget,
+    })
 }
 
 fn answer(kind: i64, value: &Value) -> Result<Answer, SharedError> {
@@ -281,11 +358,11 @@ mod tests {
         for (message, form) in [("reset", 0u8), (&*"reset ".repeat(100), 1)] {
             let blob = encode_entry("w1", 7, &kept(message)).expect("encodes");
             assert_eq!(blob[0], form, "{message}");
-            let entry = decode_entry(&blob, 3).expect("decodes");
+            let entry = decode_entry(&blob, 3, 1).expect("decodes");
             assert_eq!((entry.worker.as_str(), entry.token), ("w1", 7));
             assert_eq!(entry.kept, kept(message));
             for cut in 0..blob.len() {
-                let e = decode_entry(&blob[..cut], 3).unwrap_err();
+                let e = decode_entry(&blob[..cut], 3, 1).unwrap_err();
                 assert!(e.message.starts_with("log entry 3 cannot be read"), "{e}");
             }
         }
@@ -293,21 +370,21 @@ mod tests {
         let unknown = [9, 0, 0];
         let bad_utf8 = [0, 1, 0, 0xff];
         for blob in [&huge[..], &unknown, &bad_utf8] {
-            let e = decode_entry(blob, 3).unwrap_err();
+            let e = decode_entry(blob, 3, 1).unwrap_err();
             assert!(e.message.starts_with("log entry 3 cannot be read"), "{e}");
         }
     }
 
     #[test]
     fn an_unexpected_reply_is_an_error() {
-        assert!(reply(Value::Okay, 0).is_err());
-        assert!(reply(Value::Array(vec![Value::Nil]), 0).is_err());
+        assert!(reply(Value::Okay, &Ask::default()).is_err());
+        assert!(reply(Value::Array(vec![Value::Nil]), &Ask::default()).is_err());
         let odd = Value::Array(vec![
             Value::Array(vec![]),
             Value::Array(vec![Value::Int(9), Value::Int(0)]),
             Value::Array(vec![]),
             Value::Int(0),
         ]);
-        assert!(reply(odd, 0).is_err());
+        assert!(reply(odd, &Ask::default()).is_err());
     }
 }

@@ -1,8 +1,10 @@
 //! `RedisShared` against `MemoryShared`, the oracle: random sequences of asks (a few workers,
 //! URLs and hosts; completions, ended tries, releases, renewals and claims with right and
 //! wrong tokens; time moving by random steps, past lease deadlines too; random cursors),
-//! applied to both on the same clock, every reply equal, then the same status; and a log
-//! longer than a reply brings, read from several cursors.
+//! applied to both on the same clock, every reply equal, then the same status; the same for
+//! crawls in partitions (reads of logs and inboxes from random cursors, offers with random
+//! labels, quiet asks, and now and then an ask with the wrong number of partitions or a
+//! partition beyond them); and a log longer than a reply brings, read from several cursors.
 
 mod support;
 
@@ -12,6 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crawler::shared::{Offer, Read, partition_of};
 use crawler::{Ask, Claim, Clock, Completion, Held, MemoryShared, Reply, Shared};
 use crawler_redis::RedisShared;
 use proptest::prelude::*;
@@ -58,6 +61,7 @@ enum Cursor {
 }
 
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // A test's steps: a few dozen of them.
 enum Step {
     /// Time moves on by this many ms.
     Advance(u64),
@@ -75,6 +79,14 @@ enum Step {
         /// URL, delay, token, whether the claim names the other host (a quirk to mirror),
         /// and whether it is a page.
         claims: Vec<(usize, u64, Option<Tok>, bool, bool)>,
+        /// (Partitioned) partitions read, each with its log's and inbox's cursors.
+        reads: Vec<(u32, Cursor, Cursor)>,
+        /// (Partitioned) URL (of twice as many as the others use), depth, budget, and a
+        /// partition other than its own to name.
+        offers: Vec<(usize, u32, u32, Option<u32>)>,
+        quiet: bool,
+        /// Asks with this many partitions rather than the crawl's.
+        wrong_partitions: Option<u32>,
     },
 }
 
@@ -119,12 +131,27 @@ fn step() -> impl Strategy<Value = Step> {
         ),
         (helds(), helds(), helds(), helds()),
         prop::collection::vec(claim, 0..4),
+        (
+            prop::collection::vec((0u32..4, small_cursor(), small_cursor()), 0..4),
+            prop::collection::vec(
+                (
+                    0..URLS * 2,
+                    0u32..4,
+                    0u32..4,
+                    prop::option::weighted(0.05, 0u32..5),
+                ),
+                0..4,
+            ),
+            prop::bool::weighted(0.4),
+            prop::option::weighted(0.03, 1u32..5),
+        ),
     )
         .prop_map(
             |(
                 (worker, cursor, lease, max_per_host, max_pages, max_pages_per_host),
                 (done, ended, release, renew),
                 claims,
+                (reads, offers, quiet, wrong_partitions),
             )| {
                 Step::Sync {
                     worker,
@@ -138,14 +165,26 @@ fn step() -> impl Strategy<Value = Step> {
                     release,
                     renew,
                     claims,
+                    reads,
+                    offers,
+                    quiet,
+                    wrong_partitions,
                 }
             },
         );
     prop_oneof![1 => advance, 3 => sync]
 }
 
-/// Runs `steps` on both, comparing as it goes.
-fn check(server: &Server, steps: Vec<Step>) -> Result<(), TestCaseError> {
+/// A cursor mostly near the end, now and then beyond it.
+fn small_cursor() -> impl Strategy<Value = Cursor> {
+    prop_oneof![
+        8 => (-2i64..1).prop_map(Cursor::Len),
+        1 => (0u64..6).prop_map(Cursor::Any),
+    ]
+}
+
+/// Runs `steps` on both, comparing as it goes, on a crawl of `partitions`.
+fn check(server: &Server, partitions: u32, steps: Vec<Step>) -> Result<(), TestCaseError> {
     let ms = Arc::new(AtomicU64::new(0));
     let clock = TestClock(ms.clone());
     let oracle = MemoryShared::new(clock.clone());
@@ -178,9 +217,48 @@ fn check(server: &Server, steps: Vec<Step>) -> Result<(), TestCaseError> {
                 release,
                 renew,
                 claims,
+                reads,
+                offers,
+                quiet,
+                wrong_partitions,
             } => {
                 let len = oracle.log().len() as i64;
                 let mut ask = Ask::default();
+                ask.partitions = wrong_partitions.unwrap_or(partitions);
+                ask.quiet = quiet;
+                let at = |c: &Cursor, len: u64| match c {
+                    Cursor::Len(d) => (len as i64 + d).max(0) as u64,
+                    Cursor::Any(n) => *n,
+                };
+                if partitions > 1 {
+                    // Each partition read once, in order, as a worker reads them; now and
+                    // then one beyond them.
+                    let mut seen = std::collections::BTreeSet::new();
+                    ask.reads = reads
+                        .iter()
+                        .filter(|(p, _, _)| seen.insert(*p) && (*p < partitions || quiet))
+                        .map(|(p, log, inbox)| {
+                            let (l, i) = oracle.lengths(*p);
+                            Read {
+                                partition: *p,
+                                log: at(log, l),
+                                inbox: at(inbox, i),
+                            }
+                        })
+                        .collect();
+                    ask.offers = offers
+                        .iter()
+                        .map(|(u, depth, budget, other)| {
+                            let url = url(*u);
+                            Offer {
+                                partition: other.unwrap_or(partition_of(&url, partitions)),
+                                url,
+                                depth: *depth,
+                                budget: *budget,
+                            }
+                        })
+                        .collect();
+                }
                 ask.worker = format!("w{w}");
                 ask.cursor = match cursor {
                     Cursor::Len(d) => (len + d).max(0) as u64,
@@ -250,7 +328,18 @@ fn check(server: &Server, steps: Vec<Step>) -> Result<(), TestCaseError> {
 fn redis_answers_as_memory_does() {
     let server = Server::start();
     proptest!(ProptestConfig::with_cases(200), |(steps in prop::collection::vec(step(), 1..60))| {
-        check(&server, steps)?;
+        check(&server, 1, steps)?;
+    });
+}
+
+#[test]
+fn redis_answers_as_memory_does_in_partitions() {
+    let server = Server::start();
+    proptest!(ProptestConfig::with_cases(200), |(
+        partitions in 2u32..5,
+        steps in prop::collection::vec(step(), 1..60),
+    )| {
+        check(&server, partitions, steps)?;
     });
 }
 

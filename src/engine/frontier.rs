@@ -58,6 +58,9 @@ pub(crate) enum UrlState {
     Fetched,
     /// Queued but left out by a per-host page cap.
     Cut,
+    /// In a partition of a shared crawl this worker does not follow: each label that improves
+    /// its labels is handed over (see [`Table::take_outbox`]), and it is never queued here.
+    Foreign,
 }
 
 /// One URL.
@@ -92,6 +95,10 @@ pub(crate) struct Table {
     arrivals: VecDeque<(u32, Url)>,
     /// Out-links of fetched pages, kept only when `max_depth` is set (see the module docs).
     out_links: FxHashMap<u32, Box<[u32]>>,
+    /// A shared crawl's partitions, and which of them this worker follows (`None`: all).
+    split: Option<(u32, Vec<bool>)>,
+    /// Labels that improved a [`UrlState::Foreign`] URL's, to hand over.
+    outbox: Vec<(u32, Label)>,
 }
 
 /// The answer of [`Table::intern`].
@@ -155,16 +162,44 @@ impl Table {
         }
         let id = self.keys.push(key, hash).expect("more than 4 billion URLs");
         debug_assert_eq!(id as usize, self.entries.len());
-        let state = if in_scope(url) {
-            UrlState::Unqueued
-        } else {
+        let state = if !in_scope(url) {
             UrlState::OutOfScope
+        } else if let Some((partitions, followed)) = &self.split
+            && !followed[crate::shared::partition_of(key, *partitions) as usize]
+        {
+            UrlState::Foreign
+        } else {
+            UrlState::Unqueued
         };
         self.entries.push(Entry {
             state,
             labels: SmallVec::new(),
         });
         Interned::New(id)
+    }
+
+    /// Follows only the `followed` partitions of `partitions` (see [`crate::shared`]): URLs of
+    /// the others become [`UrlState::Foreign`]. Set before any URL is interned.
+    pub fn follow(&mut self, partitions: u32, followed: &[u32]) {
+        debug_assert!(self.entries.is_empty());
+        let mut mine = vec![false; partitions as usize];
+        for &p in followed {
+            mine[p as usize] = true;
+        }
+        self.split = Some((partitions, mine));
+    }
+
+    /// The labels that improved foreign URLs' since the last call, with the URLs' keys.
+    pub fn take_outbox(&mut self) -> impl Iterator<Item = (&str, Label)> {
+        let keys = &self.keys;
+        self.outbox
+            .drain(..)
+            .map(|(id, label)| (keys.get(id), label))
+    }
+
+    /// Labels wait to be handed over.
+    pub fn has_outbox(&self) -> bool {
+        !self.outbox.is_empty()
     }
 
     pub fn entry(&self, id: u32) -> &Entry {
@@ -191,6 +226,10 @@ impl Table {
         entry.labels.retain(|l| !label.dominates(*l));
         entry.labels.push(label);
         match entry.state {
+            UrlState::Foreign => {
+                self.outbox.push((id, label));
+                false
+            }
             UrlState::Unqueued => {
                 entry.state = UrlState::Queued;
                 let url = url

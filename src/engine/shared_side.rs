@@ -13,7 +13,9 @@ use super::schedule::{Job, JobKind};
 use super::shared_run::{POLL, WorkerOptions};
 use super::state::{CrawlState, Done, job_key};
 use super::{Event, Stop};
-use crate::shared::{Answer, Ask, Claim, Completion, Held, Reply, SharedError, log_key};
+use crate::shared::{
+    Answer, Ask, Claim, Completion, Held, Read, Reply, SharedError, followed, log_key,
+};
 use crate::store::Kept;
 
 /// A worker's side of the protocol: what waits for the next sync, and what the log owes it.
@@ -52,6 +54,19 @@ pub(super) struct Side {
     pub(super) earlier: rustc_hash::FxHashSet<String>,
     /// Pages the crawl's `max_pages` leaves out ([`Answer::Full`]): never fetched, left to do.
     pub(super) left: u64,
+    /// The crawl's partitions (1: one log, read from `cursor`; see [`crate::shared`]).
+    pub(super) partitions: u32,
+    /// The partitions followed, and where their logs and inboxes are read to.
+    pub(super) reads: BTreeMap<u32, (u64, u64)>,
+    /// The live workers changed who follows what: this life of the worker ends.
+    pub(super) rebalance: bool,
+    /// The last reply said the crawl is over.
+    pub(super) over: bool,
+    /// (Partitioned) this worker's completions concluded when the log took them, whose
+    /// entries may still come back in a log it reads (to be passed over then).
+    pub(super) concluded: rustc_hash::FxHashSet<String>,
+    /// (Partitioned) the completions the sync under way carries, to conclude them from.
+    pub(super) sending_kept: Vec<Kept>,
 }
 
 impl Side {
@@ -65,6 +80,36 @@ impl Side {
             && self.mine.is_empty()
             && self.parked.is_empty()
             && !self.more
+    }
+
+    /// A partitioned crawl (see [`crate::shared`], *Partitions*).
+    pub(super) fn split(&self) -> bool {
+        self.partitions > 1
+    }
+
+    /// The reads of the partitions followed.
+    pub(super) fn reads(&self) -> Vec<Read> {
+        self.reads
+            .iter()
+            .map(|(&partition, &(log, inbox))| Read {
+                partition,
+                log,
+                inbox,
+            })
+            .collect()
+    }
+
+    /// An ask that says nothing but who asks and what it has read.
+    pub(super) fn bare_ask(&self, worker: &WorkerOptions, limits: &Limits) -> Ask {
+        Ask {
+            worker: worker.name.clone(),
+            cursor: self.cursor,
+            lease: worker.lease,
+            max_per_host: limits.max_per_host,
+            partitions: self.partitions,
+            reads: self.reads(),
+            ..Ask::default()
+        }
     }
 
     /// The earliest parked claim to make again.
@@ -112,10 +157,14 @@ pub(super) fn ask(
     worker: &WorkerOptions,
     limits: &Limits,
     renew: bool,
+    quiet: bool,
     now: Duration,
 ) -> Ask {
     side.asking = std::mem::take(&mut side.to_claim);
     let done = std::mem::take(&mut side.to_send);
+    if side.split() {
+        side.sending_kept = done.iter().map(|c| c.kept.clone()).collect();
+    }
     side.sending = done
         .iter()
         .map(|c| log_key(c.kept.fetch, &c.kept.record.url))
@@ -161,6 +210,14 @@ pub(super) fn ask(
         release: std::mem::take(&mut side.release),
         renew,
         claims,
+        partitions: side.partitions,
+        reads: side.reads(),
+        offers: if side.split() {
+            state.take_offers(side.partitions)
+        } else {
+            Vec::new()
+        },
+        quiet,
     }
 }
 
@@ -187,8 +244,45 @@ pub(super) fn take_reply(
     }
     side.cursor += reply.entries.len() as u64;
     side.more = reply.more;
+    let sent = std::mem::take(&mut side.sending);
+    if side.split() {
+        side.over = reply.over;
+        let members = super::shared_run::members_of(reply.workers);
+        let now_following = followed(worker, &members, side.partitions);
+        if !now_following.iter().eq(side.reads.keys()) {
+            side.rebalance = true;
+        }
+        for entry in &reply.entries {
+            if let Some(read) = side.reads.get_mut(&entry.partition) {
+                read.0 += 1;
+            }
+        }
+        for offer in &reply.offers {
+            if let Some(read) = side.reads.get_mut(&offer.partition) {
+                read.1 += 1;
+            }
+        }
+        // The log took these: concluded now (a log this worker does not read never brings
+        // them back).
+        let kept = std::mem::take(&mut side.sending_kept);
+        for ((key, accepted), kept) in sent.iter().zip(&reply.accepted).zip(kept) {
+            if !accepted {
+                continue;
+            }
+            let Some(fetched) = side.mine.remove(key) else {
+                continue;
+            };
+            side.held.remove(key);
+            let done = state.finish_mine(fetched.job, &kept, fetched.outcome, now);
+            emit(state, &done, on_event, in_flight, side);
+            side.concluded.insert(key.clone());
+        }
+    }
     for entry in reply.entries {
         let key = log_key(entry.kept.fetch, &entry.kept.record.url);
+        if side.split() && entry.worker == worker && side.concluded.remove(&key) {
+            continue;
+        }
         let own = side.mine.contains_key(&key) && side.held.get(&key) == Some(&entry.token);
         if own {
             let fetched = side.mine.remove(&key).expect("checked");
@@ -208,9 +302,11 @@ pub(super) fn take_reply(
             state.arrive(entry.kept);
         }
     }
+    for offer in &reply.offers {
+        state.take_offer(offer);
+    }
     // Completions: a refused one was fenced (the lease had expired): another worker's entry
     // is redone instead, or, when the fetch has none yet, it is claimed again.
-    let sent = std::mem::take(&mut side.sending);
     for (key, accepted) in sent.into_iter().zip(reply.accepted) {
         if accepted {
             continue;
@@ -224,7 +320,12 @@ pub(super) fn take_reply(
             redo_or_claim(state, side, job, now, in_flight, on_event);
         }
     }
-    // Claims.
+    // Claims (a `Done` one's entry found, when the reply brings it).
+    let mut found: FxHashMap<String, crate::shared::Entry> = reply
+        .found
+        .into_iter()
+        .map(|e| (log_key(e.kept.fetch, &e.kept.record.url), e))
+        .collect();
     let asking = std::mem::take(&mut side.asking);
     let mut granted = Vec::new();
     for (job, answer) in asking.into_iter().zip(reply.answers) {
@@ -241,7 +342,14 @@ pub(super) fn take_reply(
             Answer::Done => {
                 unstart(state);
                 side.held.remove(&key);
-                redo_or_claim(state, side, job, now, in_flight, on_event);
+                match found.remove(&key) {
+                    Some(entry) => {
+                        let mut done = state.finish_kept(job, entry.kept, now);
+                        done.mine = entry.worker == worker;
+                        emit(state, &done, on_event, in_flight, side);
+                    }
+                    None => redo_or_claim(state, side, job, now, in_flight, on_event),
+                }
             }
             Answer::Held { wait } => {
                 unstart(state);

@@ -283,7 +283,7 @@ fn the_view_knows_only_urls_in_scope() {
             |_| {},
         ))
         .unwrap();
-        let view = futures_executor::block_on(crawler.shared_view(&shared)).unwrap();
+        let view = futures_executor::block_on(crawler.shared_view(&shared, 1)).unwrap();
         (view.known, view.summary.todo)
     };
     let inside = known("html:/a");

@@ -5,7 +5,9 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use super::{Answer, Ask, Entry, MAX_ENTRIES, Reply, Shared, SharedError, log_key};
+use super::{
+    Answer, Ask, Entry, MAX_ENTRIES, Offer, Reply, Shared, SharedError, log_key, partition_of,
+};
 use crate::clock::Clock;
 
 /// The shared state of one crawl, in memory, on `C`'s time.
@@ -35,12 +37,23 @@ struct Host {
 
 #[derive(Debug, Default)]
 struct State {
-    log: Vec<Entry>,
-    /// URLs with an entry.
-    done: BTreeSet<String>,
+    /// The log of each partition (one, until an ask says there are more).
+    logs: Vec<Vec<Entry>>,
+    /// URLs with an entry: where it is (partition, index).
+    done: BTreeMap<String, (u32, usize)>,
+    /// The crawl's partitions, from its first ask that passed step 0 (0 until then).
+    partitions: u32,
+    /// Each partition's inbox of offers.
+    inboxes: Vec<Vec<Offer>>,
+    /// The labels each URL offered was offered with, the Pareto-best: (depth, budget).
+    seen: BTreeMap<String, Vec<(u32, u32)>>,
+    /// Quiet partitions: the log's and the inbox's lengths when they became quiet.
+    quiet: BTreeMap<u32, (u64, u64)>,
     leases: BTreeMap<String, Lease>,
     hosts: BTreeMap<String, Host>,
     workers: BTreeMap<String, Duration>,
+    /// Each worker's lease, as its last ask gave it: it is live for that long after.
+    worker_leases: BTreeMap<String, Duration>,
     /// The last token given.
     token: u64,
     /// Leases dropped at their deadline (step 1): URL, token, when.
@@ -82,9 +95,18 @@ impl<C: Clock> MemoryShared<C> {
         self.state.borrow_mut().apply(ask, now)
     }
 
-    /// The log, in order.
+    /// The log, in order; with partitions, each partition's in turn.
     pub fn log(&self) -> Vec<Entry> {
-        self.state.borrow().log.clone()
+        self.state.borrow().logs.concat()
+    }
+
+    /// The lengths of partition `partition`'s log and inbox (zeros for one beyond them).
+    pub fn lengths(&self, partition: u32) -> (u64, u64) {
+        let state = self.state.borrow();
+        let p = partition as usize;
+        let log = state.logs.get(p).map_or(0, Vec::len);
+        let inbox = state.inboxes.get(p).map_or(0, Vec::len);
+        (log as u64, inbox as u64)
     }
 
     /// When the lease `token` on `url` was dropped for its deadline (step 1), if it was: a
@@ -103,7 +125,7 @@ impl<C: Clock> MemoryShared<C> {
         let now = self.clock.now();
         let state = self.state.borrow();
         SharedStatus {
-            done: state.log.len() as u64,
+            done: state.done.len() as u64,
             leased: state.leases.values().filter(|l| l.deadline > now).count() as u64,
             pages: state.placed.len() as u64,
             host_pages: state
@@ -139,11 +161,47 @@ impl State {
             .filter(|l| l.token == token && l.worker == worker)
     }
 
-    fn apply(&mut self, ask: &Ask, now: Duration) -> Result<Reply, SharedError> {
-        // 0. A log that lost entries.
-        if ask.cursor > self.log.len() as u64 {
-            return Err(SharedError::lost(self.log.len() as u64, ask.cursor));
+    /// The ask's partitions, which must be the crawl's (set by the first ask that passed
+    /// step 0: until then the logs and inboxes are empty, and sized for each ask).
+    fn partitioned(&mut self, ask: &Ask) -> Result<u32, SharedError> {
+        let partitions = ask.partitions.max(1);
+        if self.partitions == 0 {
+            self.logs = vec![Vec::new(); partitions as usize];
+            self.inboxes = vec![Vec::new(); partitions as usize];
+        } else if self.partitions != partitions {
+            return Err(SharedError::partitions(self.partitions));
         }
+        let beyond = |p: u32| p >= partitions;
+        if partitions > 1
+            && (ask.reads.iter().any(|r| beyond(r.partition))
+                || ask.offers.iter().any(|o| beyond(o.partition)))
+        {
+            return Err(SharedError::partitions(partitions));
+        }
+        Ok(partitions)
+    }
+
+    fn apply(&mut self, ask: &Ask, now: Duration) -> Result<Reply, SharedError> {
+        let partitions = self.partitioned(ask)?;
+        let split = partitions > 1;
+        // 0. A log (or an inbox) that lost entries.
+        let len = |v: &Vec<Entry>| v.len() as u64;
+        if !split && ask.cursor > len(&self.logs[0]) {
+            return Err(SharedError::lost(len(&self.logs[0]), ask.cursor));
+        }
+        if split {
+            for r in &ask.reads {
+                let log = &self.logs[r.partition as usize];
+                let inbox = self.inboxes[r.partition as usize].len() as u64;
+                if r.log > len(log) {
+                    return Err(SharedError::lost(len(log), r.log));
+                }
+                if r.inbox > inbox {
+                    return Err(SharedError::lost(inbox, r.inbox));
+                }
+            }
+        }
+        self.partitions = partitions;
         // 1. Expired leases.
         let expired: Vec<String> = self
             .leases
@@ -158,22 +216,41 @@ impl State {
         }
         // 2. The worker is seen.
         self.workers.insert(ask.worker.clone(), now);
+        self.worker_leases.insert(ask.worker.clone(), ask.lease);
         // 3. Completions.
         let mut accepted = Vec::with_capacity(ask.done.len());
         for c in &ask.done {
             let url = log_key(c.kept.fetch, &c.kept.record.url);
-            let ok = !self.done.contains(&url) && self.held(&url, &ask.worker, c.token).is_some();
+            let ok =
+                !self.done.contains_key(&url) && self.held(&url, &ask.worker, c.token).is_some();
             if ok {
                 let lease = self.leases.remove(&url).expect("held");
                 Self::free_slot(&mut self.hosts, &lease);
-                self.done.insert(url);
-                self.log.push(Entry {
+                let partition = partition_of(&url, partitions);
+                let log = &mut self.logs[partition as usize];
+                self.done.insert(url, (partition, log.len()));
+                log.push(Entry {
                     worker: ask.worker.clone(),
                     token: c.token,
+                    partition,
                     kept: c.kept.clone(),
                 });
             }
             accepted.push(ok);
+        }
+        // 3b. Offers.
+        if split {
+            for offer in &ask.offers {
+                let inbox = &mut self.inboxes[offer.partition as usize];
+                let labels = self.seen.entry(offer.url.clone()).or_default();
+                let (depth, budget) = (offer.depth, offer.budget);
+                if labels.iter().any(|&(d, b)| d <= depth && b >= budget) {
+                    continue;
+                }
+                labels.retain(|&(d, b)| !(depth <= d && budget >= b));
+                labels.push((depth, budget));
+                inbox.push(offer.clone());
+            }
         }
         // 4. Tries ended.
         for h in &ask.ended {
@@ -202,8 +279,12 @@ impl State {
         }
         // 7. Claims.
         let mut answers = Vec::with_capacity(ask.claims.len());
+        let mut found = Vec::new();
         for claim in &ask.claims {
-            if self.done.contains(&claim.url) {
+            if let Some(&(partition, at)) = self.done.get(&claim.url) {
+                if split {
+                    found.push(self.logs[partition as usize][at].clone());
+                }
                 answers.push(Answer::Done);
                 continue;
             }
@@ -278,16 +359,67 @@ impl State {
             );
             answers.push(Answer::Granted { token });
         }
-        // 8. The log from the cursor on.
-        let from = usize::try_from(ask.cursor)
-            .unwrap_or(usize::MAX)
-            .min(self.log.len());
-        let to = (from + MAX_ENTRIES).min(self.log.len());
-        Ok(Reply {
-            entries: self.log[from..to].to_vec(),
-            more: to < self.log.len(),
+        // 8. The log from the cursor on; with partitions, each read's log and inbox.
+        let mut reply = Reply {
             answers,
             accepted,
-        })
+            found,
+            ..Reply::default()
+        };
+        if !split {
+            let log = &self.logs[0];
+            let from = usize::try_from(ask.cursor)
+                .unwrap_or(usize::MAX)
+                .min(log.len());
+            let to = (from + MAX_ENTRIES).min(log.len());
+            reply.entries = log[from..to].to_vec();
+            reply.more = to < log.len();
+        } else {
+            let mut room = MAX_ENTRIES;
+            for r in &ask.reads {
+                let log = &self.logs[r.partition as usize];
+                let inbox = &self.inboxes[r.partition as usize];
+                let from = r.log as usize;
+                let to = (from + room).min(log.len());
+                reply.entries.extend_from_slice(&log[from..to]);
+                room -= to - from;
+                let from = r.inbox as usize;
+                let to = (from + room).min(inbox.len());
+                reply.offers.extend_from_slice(&inbox[from..to]);
+                room -= to - from;
+                if room == 0 {
+                    reply.more = true;
+                    break;
+                }
+            }
+            // 9. Quiet partitions, 10. over (both only for a quiet ask).
+            if ask.quiet && !reply.more {
+                for r in &ask.reads {
+                    let p = r.partition as usize;
+                    let lens = (self.logs[p].len() as u64, self.inboxes[p].len() as u64);
+                    if (r.log, r.inbox) == lens {
+                        self.quiet.insert(r.partition, lens);
+                    }
+                }
+            }
+            reply.over = ask.quiet
+                && self.leases.is_empty()
+                && (0..partitions).all(|p| {
+                    let lens = (
+                        self.logs[p as usize].len() as u64,
+                        self.inboxes[p as usize].len() as u64,
+                    );
+                    self.quiet.get(&p) == Some(&lens)
+                });
+        }
+        if split {
+            reply.workers = self
+                .workers
+                .iter()
+                .filter(|(w, seen)| **seen + self.worker_leases[*w] > now)
+                .map(|(w, _)| w.clone())
+                .collect();
+        }
+        Ok(reply)
     }
 }

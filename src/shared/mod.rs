@@ -71,6 +71,38 @@
 //! URL both as a page and as a robots.txt (a robots.txt redirected to a page) or a sitemap.
 //! Below, "URL" means that key.
 //!
+//! **Partitions.** With one log, every worker holds and derives the whole crawl. A crawl with
+//! `partitions` above 1 ([`Ask::partitions`], the same in all its asks) splits it by URL
+//! ([`partition_of`]) so that a worker holds only the part it follows:
+//!
+//! - each partition has its own log, of the completions of its URLs (step 3), and an *inbox*
+//!   of [`Offer`]s: URLs of the partition that workers following other partitions found (a
+//!   link, a redirect's target, a sitemap's page), each with its label;
+//! - a worker follows the partitions [`followed`] gives it among the live workers (those seen
+//!   within the lease its last ask gave: [`Reply::workers`]), reads their logs and inboxes ([`Ask::reads`]), and
+//!   hands every URL it finds outside them over as an offer ([`Ask::offers`]); when the live
+//!   workers change, each derives its new partitions afresh. Who follows what only spreads
+//!   the work: claims and leases alone keep each URL fetched once;
+//! - the shared state keeps, per URL offered, the Pareto-best labels offered so far (the seen
+//!   set) and puts an offer in the inbox only when none of them is as good;
+//! - a claim answered [`Answer::Done`] brings its entry ([`Reply::found`]): a worker may need
+//!   a robots.txt or a sitemap whose URL lies in a partition it does not read;
+//! - a partition is *quiet* when a worker that read its log and inbox to their ends said it
+//!   had nothing left to do there ([`Ask::quiet`]), and nothing entered either since; the
+//!   crawl is over ([`Reply::over`]) when every partition is quiet and no URL is leased.
+//!
+//! So, for a partitioned ask, between steps 3 and 4: 3b. each offer not dominated by a label
+//! its URL was offered with before (fewer or as many link hops, as much redirect budget or
+//! more) joins that URL's labels (dropping those it dominates) and is appended to its
+//! partition's inbox. Step 0 checks every read's cursors; step 7 puts each `Done` claim's
+//! entry in `found`; step 8 brings, for each read in turn, its log's entries and then its
+//! inbox's offers from the read's cursors, at most [`MAX_ENTRIES`] in all, `more` when some
+//! were left; then 9. with `quiet` and nothing left to bring, each read whose cursors are at
+//! its log's and inbox's ends makes its partition quiet at those lengths; 10. for a `quiet`
+//! ask, `over` is set; `workers` for every partitioned one. An ask with another number of partitions than the
+//! crawl's first, or reading or offering to a partition beyond them, fails
+//! ([`SharedError::partitions`]) and changes nothing.
+//!
 //! [`MemoryShared`] is this in memory: the reference the simulator shares between its engines,
 //! and the oracle the Redis implementation is checked against.
 
@@ -101,8 +133,36 @@ pub fn url_of_key(key: &str) -> &str {
         .unwrap_or(key)
 }
 
-/// Entries one reply brings at most.
+/// Entries (and offers) one reply brings at most.
 pub const MAX_ENTRIES: usize = 1000;
+
+/// The partition of the fetch key `key` ([`log_key`]) among `partitions`: that of its URL, so
+/// that a page and a robots.txt or sitemap fetch of the same URL share one (FNV-1a over the
+/// URL's bytes; fixed, because every worker of a crawl, and the shared state's logs, must
+/// agree). One partition, or none: 0.
+pub fn partition_of(key: &str, partitions: u32) -> u32 {
+    if partitions <= 1 {
+        return 0;
+    }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in url_of_key(key).bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (hash % u64::from(partitions)) as u32
+}
+
+/// The partitions worker `worker` follows when `workers` (sorted) are live: every
+/// `workers.len()`-th one, from the worker's place among them. None when it is not among
+/// them.
+pub fn followed(worker: &str, workers: &[String], partitions: u32) -> Vec<u32> {
+    let Ok(at) = workers.binary_search_by(|w| w.as_str().cmp(worker)) else {
+        return Vec::new();
+    };
+    (0..partitions)
+        .filter(|p| *p as usize % workers.len() == at)
+        .collect()
+}
 
 /// The state a crawl's workers share (see the [module docs](self)).
 pub trait Shared {
@@ -143,6 +203,40 @@ pub struct Ask {
     pub renew: Vec<Held>,
     /// Requests the worker would start.
     pub claims: Vec<Claim>,
+    /// The crawl's partitions (see *Partitions*); 0 or 1: one log, which every worker reads
+    /// whole from `cursor`, and `reads`, `offers` and `quiet` are not looked at.
+    pub partitions: u32,
+    /// The partitions whose log and inbox the worker reads, and from where.
+    pub reads: Vec<Read>,
+    /// URLs, with a label, that the worker found for partitions it does not follow.
+    pub offers: Vec<Offer>,
+    /// The worker has nothing to do in the partitions it reads, having read them to the
+    /// cursors in `reads`.
+    pub quiet: bool,
+}
+
+/// Where a worker has read one partition's log and inbox to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Read {
+    /// The partition.
+    pub partition: u32,
+    /// Entries of its log read.
+    pub log: u64,
+    /// Offers of its inbox read.
+    pub inbox: u64,
+}
+
+/// A URL found, and how it was reached, for the worker that follows its partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    /// The normalised URL.
+    pub url: String,
+    /// Its partition ([`partition_of`]).
+    pub partition: u32,
+    /// Link hops from a root.
+    pub depth: u32,
+    /// Redirect hops that may still be followed from it.
+    pub budget: u32,
 }
 
 /// A lease a worker holds: a URL and the token it was granted with.
@@ -192,6 +286,16 @@ pub struct Reply {
     pub answers: Vec<Answer>,
     /// One flag per completion, in order: `true` when it entered the log.
     pub accepted: Vec<bool>,
+    /// Offers from the inboxes read (partitioned), each with its partition.
+    pub offers: Vec<Offer>,
+    /// The entries of the claims answered [`Answer::Done`] (partitioned), in order.
+    pub found: Vec<Entry>,
+    /// (Partitioned) the live workers (each seen within the lease its last ask gave),
+    /// sorted: who follows which partition ([`followed`]).
+    pub workers: Vec<String>,
+    /// The crawl is over (partitioned, and only in reply to a quiet ask): every partition is
+    /// quiet and no URL is leased.
+    pub over: bool,
 }
 
 /// One completion in the log.
@@ -201,6 +305,8 @@ pub struct Entry {
     pub worker: String,
     /// The token of the lease it was fetched under.
     pub token: u64,
+    /// The partition whose log holds it (0 with one log).
+    pub partition: u32,
     /// The completion.
     pub kept: Kept,
 }
@@ -258,18 +364,30 @@ impl SharedError {
         self.lost
     }
 
-    /// The shared state's log has `len` entries, fewer than the `cursor` a worker has read
-    /// (step 0 of the [semantics](self)).
+    /// The shared state's log (or, partitioned, an inbox) has `len` entries, fewer than the
+    /// `cursor` a worker has read (step 0 of the [semantics](self)).
     pub fn lost(len: u64, cursor: u64) -> SharedError {
         let message = format!(
-            "the shared crawl's log has {len} entries, fewer than the {cursor} this worker has \
-             read: the shared state lost entries (restarted without its data, or keys \
+            "the shared crawl's log (or inbox) has {len} entries, fewer than the {cursor} this \
+             worker has read: the shared state lost entries (restarted without its data, or keys \
              evicted), and this crawl cannot go on; start it again under another crawl id"
         );
         SharedError {
             message,
             lost: true,
         }
+    }
+}
+
+impl SharedError {
+    /// The shared crawl has `partitions` partitions, and an ask said another number, or read
+    /// or offered to one beyond them (nothing is applied).
+    pub fn partitions(partitions: u32) -> SharedError {
+        SharedError::new(format!(
+            "the shared crawl has {partitions} partition(s), and a worker asked with another \
+             number of them, or named one beyond them: every worker of a crawl must run with \
+             the same partitions"
+        ))
     }
 }
 

@@ -1,6 +1,6 @@
 -- Where a shared crawl stands, read in one atomic step (nothing is written).
 --
--- KEYS: 1 log, 2 leases, 3 deadlines, 4 workers, 5 finished, 6 placed, 7 host_pages. ARGV: now
+-- KEYS: 1 done, 2 leases, 3 deadlines, 4 workers, 5 finished, 6 placed, 7 host_pages. ARGV: now
 -- ('' for TIME). Returns {done, leased, hosts (host, running pairs), workers (worker, ms pairs),
 -- finished, now, pages (places taken), host pages (host, places pairs)}.
 -- A lease counts while its deadline is after now, as sync would see it (expired leases are
@@ -17,7 +17,7 @@ if ARGV[1] == '' then
 else
   now = tonumber(ARGV[1])
 end
-local done = redis.call('LLEN', KEYS[1])
+local done = redis.call('HLEN', KEYS[1])
 local leased = redis.call('ZCOUNT', KEYS[3], '(' .. s(now), '+inf')
 local running, hosts = {}, {}
 local all = redis.call('HGETALL', KEYS[2])

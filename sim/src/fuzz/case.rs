@@ -250,7 +250,7 @@ impl Default for Network {
 }
 
 /// The features a case may draw, as `crawl-sim fuzz` counts them on its `drawn:` line.
-pub const FEATURES: [&str; 16] = [
+pub const FEATURES: [&str; 17] = [
     "robots",
     "sitemaps",
     "max_pages",
@@ -267,6 +267,7 @@ pub const FEATURES: [&str; 16] = [
     "crashes",
     "meta_robots",
     "workers",
+    "partitions",
 ];
 
 /// One generated case: a graph, its network, crawl options and a seed.
@@ -358,6 +359,10 @@ impl Case {
         set("sitemaps", !self.sitemaps.is_empty());
         set("crashes", !self.crashes.is_empty());
         set("workers", self.workers.is_some());
+        set(
+            "partitions",
+            self.workers.as_ref().is_some_and(|w| w.partitions > 1),
+        );
         set(
             "meta_robots",
             self.nodes.iter().any(|n| n.meta_robots.is_some()),

@@ -375,11 +375,18 @@ fn workers(rng: &mut Rng) -> Workers {
             }
         });
     }
+    // Half the cases in partitions: from one each to more than workers.
+    let partitions = if rng.chance(0.5) {
+        2 + rng.below(7) as u32
+    } else {
+        1
+    };
     Workers {
         count,
         lease_s,
         slow_ms,
         faults,
+        partitions,
     }
 }
 

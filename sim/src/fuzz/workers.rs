@@ -59,6 +59,18 @@ pub struct Workers {
     pub slow_ms: u32,
     /// Faults, at most one per worker, never of worker 0.
     pub faults: Vec<WorkerFault>,
+    /// The crawl's partitions (see `crawler::shared`, *Partitions*): 1 (or left out), one log
+    /// every worker derives whole.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub partitions: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 /// A fault of one worker.
@@ -151,8 +163,10 @@ pub(super) fn check_workers(
             ),
         )
     };
-    check_ends(case, &first).map_err(after)?;
-    let by_url = check_once(&first).map_err(after)?;
+    let split = workers.partitions > 1;
+    check_ends(case, &first, split).map_err(after)?;
+    check_files(&first).map_err(after)?;
+    let by_url = check_once(&first, split).map_err(after)?;
     // A URL whose requests are more than its record's tries was also fetched by a worker
     // whose lease lapsed or who crashed: the page's script went on without the record.
     let mut requested: BTreeMap<&str, u32> = BTreeMap::new();
@@ -179,8 +193,9 @@ pub(super) fn check_workers(
 }
 
 /// Every run not crashed returned `Ok` with nothing to do (but, with `max_pages`, what the
-/// limit left out), and no lease is left.
-fn check_ends(case: &Case, ran: &Ran) -> Result<(), Failure> {
+/// limit left out), and no lease is left. With one log (not `split` in partitions), each
+/// summary counts the whole log.
+fn check_ends(case: &Case, ran: &Ran, split: bool) -> Result<(), Failure> {
     for life in &ran.lives {
         let who = name(life.worker);
         match &life.ended {
@@ -197,7 +212,7 @@ fn check_ends(case: &Case, ran: &Ran) -> Result<(), Failure> {
                     format!("{who} returned with {} URLs to do", s.todo),
                 ));
             }
-            Some(Ok(s)) if s.urls != ran.log.len() as u64 => {
+            Some(Ok(s)) if !split && s.urls != ran.log.len() as u64 => {
                 return Err(Failure::new(
                     Property::Workers,
                     format!(
@@ -220,10 +235,12 @@ fn check_ends(case: &Case, ran: &Ran) -> Result<(), Failure> {
 }
 
 /// Each URL recorded once, by the worker the log names; the log each URL once, and all of it
-/// recorded but for the completions whose reply was lost with a crash; every finished worker
-/// handed on the whole log. Returns the records by URL (the lost ones as a finished worker
+/// recorded but for the completions whose reply was lost with a crash; with one log, every
+/// finished worker handed on the whole log, each entry once; in partitions (`split`), each
+/// worker derives only its part, again after the live workers change, so some worker handed
+/// on each entry whose reply was lost. Returns the records by URL (the lost ones as a worker
 /// redid them).
-fn check_once(ran: &Ran) -> Result<BTreeMap<String, &Record>, Failure> {
+fn check_once(ran: &Ran, split: bool) -> Result<BTreeMap<String, &Record>, Failure> {
     let fail = |evidence: String| Err(Failure::new(Property::FetchedOnce, evidence));
     let mut log: BTreeMap<&str, &str> = BTreeMap::new();
     for (worker, url) in &ran.log {
@@ -261,6 +278,20 @@ fn check_once(ran: &Ran) -> Result<BTreeMap<String, &Record>, Failure> {
             ));
         }
     }
+    if split {
+        for seen in ran.lives.iter().flat_map(|l| &l.events) {
+            let key = seen.key.as_str();
+            if !by_key.contains_key(key) && unheard.contains(key) {
+                by_key.insert(key, &seen.record);
+            }
+        }
+        if let Some(key) = unheard.iter().find(|k| !by_key.contains_key(*k)) {
+            return fail(format!(
+                "{key} is in the log, its reply was lost, and no worker handed it on"
+            ));
+        }
+        return Ok(by_key.into_values().map(|r| (r.url.clone(), r)).collect());
+    }
     let logged: BTreeSet<&str> = log.keys().copied().collect();
     for life in ran.lives.iter().filter(|l| l.ended.is_some()) {
         let mut handed: BTreeSet<&str> = BTreeSet::new();
@@ -284,6 +315,44 @@ fn check_once(ran: &Ran) -> Result<BTreeMap<String, &Record>, Failure> {
     }
     // The oracle reads records by URL, as a lone crawl's.
     Ok(by_key.into_values().map(|r| (r.url.clone(), r)).collect())
+}
+
+/// The records `crawl --redis` writes, as its JSONL files would hold them: a worker writes an
+/// event's record when it is not replayed, or when it is its own (`mine`) and its file does
+/// not have it yet (the file, as a restarted worker reads it back, holds what its earlier
+/// lives wrote). Over all files, each log entry at most once, and every one but those whose
+/// reply was lost with a crash.
+fn check_files(ran: &Ran) -> Result<(), Failure> {
+    let fail = |evidence: String| Err(Failure::new(Property::FetchedOnce, evidence));
+    let mut files: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
+    let mut writer: BTreeMap<&str, usize> = BTreeMap::new();
+    for life in &ran.lives {
+        let file = files.entry(life.worker).or_default();
+        for seen in &life.events {
+            let key = seen.key.as_str();
+            let missed = seen.mine && !file.contains(key);
+            if seen.replayed && !missed {
+                continue;
+            }
+            if !file.insert(key) {
+                return fail(format!("{} wrote {key} twice", name(life.worker)));
+            }
+            if let Some(other) = writer.insert(key, life.worker) {
+                return fail(format!(
+                    "{key} written by {} and by {}",
+                    name(other),
+                    name(life.worker)
+                ));
+            }
+        }
+    }
+    let unheard: BTreeSet<&str> = ran.unheard.iter().map(|(_, u)| u.as_str()).collect();
+    for (_, key) in &ran.log {
+        if !writer.contains_key(key.as_str()) && !unheard.contains(key.as_str()) {
+            return fail(format!("{key} is in the log, and in no worker's file"));
+        }
+    }
+    Ok(())
 }
 
 /// Politeness over all workers, at the network. A request runs under the grant the model made

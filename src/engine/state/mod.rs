@@ -202,7 +202,22 @@ impl<'a> CrawlState<'a> {
         store: &'a mut dyn Store,
         now: Duration,
     ) -> Self {
+        Self::seeded_following(config, scope, store, now, None)
+    }
+
+    /// [`seeded`](Self::seeded), for a worker of a partitioned shared crawl that follows
+    /// `split`'s partitions (see [`crate::shared`]): roots in the others are handed over.
+    pub(super) fn seeded_following(
+        config: &'a Config,
+        scope: &'a Scope,
+        store: &'a mut dyn Store,
+        now: Duration,
+        split: Option<(u32, &[u32])>,
+    ) -> Self {
         let mut state = CrawlState::new(config, scope, store);
+        if let Some((partitions, followed)) = split {
+            state.table.follow(partitions, followed);
+        }
         for root in &config.roots {
             state.add_root(root.clone());
         }

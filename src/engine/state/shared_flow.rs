@@ -10,10 +10,11 @@ use super::super::schedule::{Job, JobKind};
 use super::{CrawlState, is_redirect, page};
 use rustc_hash::FxHashMap;
 
+use super::super::frontier::Label;
 use crate::links;
 use crate::problem::Cut;
 use crate::report::Record;
-use crate::shared::log_key;
+use crate::shared::{Offer, log_key, partition_of};
 use crate::store::{Kept, KeptRef, Store};
 
 /// The key of `job`'s fetch in the shared state ([`log_key`]).
@@ -134,6 +135,39 @@ impl CrawlState<'_> {
     pub(in crate::engine) fn cut_for_host(&mut self, job: &Job) {
         self.table.finish(job.id, UrlState::Cut);
         *self.summary.cuts.entry(Cut::PagesPerHost).or_default() += 1;
+    }
+
+    /// The labels found for URLs of partitions this worker does not follow, as offers for
+    /// the workers that do (see [`crate::shared`], *Partitions*).
+    pub(in crate::engine) fn take_offers(&mut self, partitions: u32) -> Vec<Offer> {
+        self.table
+            .take_outbox()
+            .map(|(url, label)| Offer {
+                url: url.to_string(),
+                partition: partition_of(url, partitions),
+                depth: label.depth,
+                budget: label.budget,
+            })
+            .collect()
+    }
+
+    /// Offers wait to be handed over.
+    pub(in crate::engine) fn has_offers(&self) -> bool {
+        self.table.has_outbox()
+    }
+
+    /// Takes an offer from the inbox of a partition this worker follows, as a link found
+    /// with that label. An offer that is not a URL is dropped.
+    pub(in crate::engine) fn take_offer(&mut self, offer: &Offer) {
+        let Ok(url) = url::Url::parse(&offer.url) else {
+            return;
+        };
+        let id = self.intern(&url);
+        let label = Label {
+            depth: offer.depth,
+            budget: offer.budget,
+        };
+        self.offer(id, label, Some(url));
     }
 
     /// `job`'s host, as a shared crawl names it, and its delay between requests.

@@ -42,6 +42,8 @@ pub(super) struct Seen {
     pub record: Record,
     /// Another worker's (or an earlier life's) completion, redone.
     pub replayed: bool,
+    /// This worker's own ([`crawler::Event::mine`]).
+    pub mine: bool,
     /// Its key in the shared state ([`crawler::shared::log_key`]).
     pub key: String,
 }
@@ -240,7 +242,9 @@ pub(super) fn run(
             seq: seq.clone(),
         };
         let crawler = Crawler::new(config.clone(), tagged, clock.clone());
-        let options = WorkerOptions::new(name(worker)).lease(workers.lease());
+        let options = WorkerOptions::new(name(worker))
+            .lease(workers.lease())
+            .partitions(workers.partitions);
         let mut all = lives.borrow_mut();
         let life = all.len();
         all.push(Life {
@@ -255,6 +259,7 @@ pub(super) fn run(
                     sink.borrow_mut()[life].events.push(Seen {
                         record: e.record.clone(),
                         replayed: e.replayed,
+                        mine: e.mine,
                         key: crawler::shared::log_key(e.fetch, &e.record.url),
                     });
                 })

@@ -40,6 +40,7 @@ fn workers(faults: Vec<WorkerFault>, slow_ms: u32) -> Workers {
         lease_s: 2,
         slow_ms,
         faults,
+        partitions: 1,
     }
 }
 
@@ -100,4 +101,121 @@ fn generated_multi_worker_cases_pass() {
         }
     }
     assert!(seen > 50, "{seen} multi-worker cases");
+}
+
+/// In partitions, each worker derives only its part of the crawl, and the parts it does not
+/// follow reach their workers as offers: three workers over six partitions, none faulted,
+/// each hand on fewer entries than the log holds, yet all of them between them, and the
+/// checks pass.
+#[test]
+fn in_partitions_each_worker_derives_only_its_part() {
+    let mut case = case(30);
+    let mut w = workers(Vec::new(), 0);
+    w.partitions = 6;
+    case.workers = Some(w.clone());
+    check(&case).unwrap();
+    let config = case.config();
+    let site = Rc::new(Site::from_spec(case.site()).unwrap());
+    let ran = run::run(&case, &w, &config, &site, Duration::from_secs(60)).unwrap();
+    let logged: BTreeSet<&str> = ran.log.iter().map(|(_, url)| url.as_str()).collect();
+    assert!(logged.len() > 30, "{} entries", logged.len());
+    let mut handed_by_all: BTreeSet<&str> = BTreeSet::new();
+    for life in &ran.lives {
+        let handed: BTreeSet<&str> = life.events.iter().map(|s| s.key.as_str()).collect();
+        assert!(
+            handed.len() < logged.len(),
+            "{} handed on {} of the log's {} entries",
+            name(life.worker),
+            handed.len(),
+            logged.len()
+        );
+        handed_by_all.extend(handed);
+    }
+    assert_eq!(handed_by_all, logged);
+    // The workers' shares changed as they joined, and no fetch under way was dropped for
+    // it: each URL was requested as many times as its record's tries.
+    let mut requested: BTreeMap<&str, u32> = BTreeMap::new();
+    for r in &ran.requests {
+        *requested.entry(r.url.as_str()).or_default() += 1;
+    }
+    for life in &ran.lives {
+        for seen in life.events.iter().filter(|s| !s.replayed) {
+            let url = seen.record.url.as_str();
+            assert_eq!(requested.get(url), Some(&seen.record.tries), "{url}");
+        }
+    }
+}
+
+/// In partitions, a worker that waits out a host's delay longer than its lease, with nothing
+/// else to say, still syncs: the others do not take it for gone, and nobody works out its
+/// share afresh (which would hand some entries on twice).
+#[test]
+fn a_delay_longer_than_the_lease_changes_no_partitions() {
+    let mut case = case(6);
+    case.delay_64ths = 64 * 5; // 5 s, on leases of 2 s.
+    let mut w = workers(Vec::new(), 0);
+    w.partitions = 4;
+    w.count = 2;
+    case.workers = Some(w.clone());
+    check(&case).unwrap();
+    let config = case.config();
+    let site = Rc::new(Site::from_spec(case.site()).unwrap());
+    let ran = run::run(&case, &w, &config, &site, Duration::from_secs(120)).unwrap();
+    for life in &ran.lives {
+        let mut handed = BTreeSet::new();
+        for seen in &life.events {
+            assert!(
+                handed.insert(seen.key.as_str()),
+                "{} handed on {} twice: it worked out its share again",
+                name(life.worker),
+                seen.key
+            );
+        }
+    }
+}
+
+/// In partitions, when a worker pauses past its lease the others work out their shares
+/// afresh, and then again when it wakes: the fetches they had under way are seen through and
+/// handed over, never dropped and made again (each URL a worker that never faulted recorded,
+/// it requested as many times as the record's tries). Pauses at several points of the crawl.
+#[test]
+fn a_change_of_shares_drops_no_fetch_under_way() {
+    for at_64ths in (2..48).step_by(3) {
+        let mut case = case(30);
+        // (No scripted failures: a retry cut off by a change of shares starts again at its
+        // first try, as a crawl stopped mid-retries does.)
+        for node in &mut case.nodes {
+            node.script.clear();
+        }
+        let mut w = workers(
+            vec![WorkerFault {
+                worker: 2,
+                at_64ths,
+                kind: WorkerFaultKind::Pause { ms: 5000 },
+            }],
+            0,
+        );
+        w.partitions = 4;
+        case.workers = Some(w.clone());
+        check(&case).unwrap();
+        let config = case.config();
+        let site = Rc::new(Site::from_spec(case.site()).unwrap());
+        let ran = run::run(&case, &w, &config, &site, Duration::from_secs(60)).unwrap();
+        for life in ran.lives.iter().filter(|l| l.worker < 2) {
+            for seen in life.events.iter().filter(|s| !s.replayed) {
+                let url = seen.record.url.as_str();
+                let requests = ran
+                    .requests
+                    .iter()
+                    .filter(|r| r.worker == life.worker && r.url == url)
+                    .count() as u32;
+                assert_eq!(
+                    requests,
+                    seen.record.tries,
+                    "paused at {at_64ths}/64: {} {url}",
+                    name(life.worker)
+                );
+            }
+        }
+    }
 }
