@@ -99,7 +99,7 @@ pub struct Cli {
     pub lease: f64,
 
     /// Split the shared crawl (with --redis) into N partitions by URL, each with its own log
-    /// and inbox in Redis: each worker holds and works out only the partitions it follows (a
+    /// and inbox in Redis: each worker works out only the partitions it follows (a
     /// share of them, changing as workers come and go) and hands the URLs it finds in the
     /// others over through Redis, which keeps, per URL handed over, the best ways it was
     /// reached. More partitions than workers: a worker beyond them follows none. 1: one log,

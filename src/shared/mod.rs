@@ -73,7 +73,7 @@
 //!
 //! **Partitions.** With one log, every worker holds and derives the whole crawl. A crawl with
 //! `partitions` above 1 ([`Ask::partitions`], the same in all its asks) splits it by URL
-//! ([`partition_of`]) so that a worker holds only the part it follows:
+//! ([`partition_of`]) so that a worker derives only the part it follows:
 //!
 //! - each partition has its own log, of the completions of its URLs (step 3), and an *inbox*
 //!   of [`Offer`]s: URLs of the partition that workers following other partitions found (a
