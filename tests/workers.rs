@@ -383,10 +383,8 @@ fn a_stop_while_redis_is_gone_is_prompt() {
     let (exited, out) = exit_within(child, Duration::from_secs(5));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(exited, "still running 5 s after SIGTERM: {err}");
-    match out.status.code() {
-        Some(1) => assert!(err.contains("connection refused"), "{err}"),
-        code => assert_eq!(code, Some(130), "{err}"),
-    }
+    // A stop, not a failure: exit 130 with the report, however the syncs under way failed.
+    assert_eq!(out.status.code(), Some(130), "{err}");
     // Every line whole.
     assert!(support::records(&file).len() >= 20);
 }

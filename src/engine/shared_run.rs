@@ -160,7 +160,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
         let mut stopped = pin!(stopped(stop));
         let mut in_flight = FuturesUnordered::new();
         let mut syncing: Option<Syncing<'_>> = None;
-        let mut failed = None;
+        let mut failed: Option<SharedError> = None;
         loop {
             let now = self.clock.now();
             let concluded = state.summary.urls;
@@ -240,7 +240,12 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                     syncing = Some(Box::pin(async move { shared.sync(&ask).await }));
                 }
             }
-            if let Some(why) = failed.take() {
+            // A sync that failed once the worker was stopped (the shared state out of reach,
+            // and the stop cut its tries short) is not the run's failure: the stop below ends
+            // it, as any stop does, with its summary (its last syncs fail at once).
+            if let Some(why) = failed.take()
+                && (why.is_lost() || !stop.is_some_and(Stop::is_stopped))
+            {
                 return Err(why);
             }
             // A renewal or a poll is a sync: none can start while one is under way, whose
