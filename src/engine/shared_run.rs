@@ -71,7 +71,8 @@ impl WorkerOptions {
     }
 }
 
-type Syncing<'s> = Pin<Box<dyn Future<Output = Result<Reply, SharedError>> + 's>>;
+/// A sync under way: it gives its ask back with the reply (the reply is read against it).
+type Syncing<'s> = Pin<Box<dyn Future<Output = (Ask, Result<Reply, SharedError>)> + 's>>;
 
 /// The workers among the live ones `workers` that follow partitions, sorted: an observer
 /// ([`OBSERVER`], `crawl --status`) follows none.
@@ -237,7 +238,10 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                     let ask = ask(
                         &mut state, &mut side, worker, &limits, renew_due, quiet, now,
                     );
-                    syncing = Some(Box::pin(async move { shared.sync(&ask).await }));
+                    syncing = Some(Box::pin(async move {
+                        let reply = shared.sync(&ask).await;
+                        (ask, reply)
+                    }));
                 }
             }
             // A sync that failed once the worker was stopped (the shared state out of reach,
@@ -293,7 +297,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                 }
             };
             match woke {
-                Some(Either::Left((reply, _))) => {
+                Some(Either::Left(((asked, reply), _))) => {
                     syncing = None;
                     let now = self.clock.now();
                     match reply {
@@ -301,7 +305,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                             let took = take_reply(
                                 &mut state,
                                 &mut side,
-                                &worker.name,
+                                &asked,
                                 reply,
                                 now,
                                 in_flight.len(),
@@ -367,10 +371,9 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                 // a last one hands over the completions waiting and gives every lease
                 // back, so other workers need not wait for them to expire.
                 if let Some(f) = syncing.take()
-                    && let Ok(reply) = f.await
+                    && let (asked, Ok(reply)) = f.await
                 {
-                    let _ =
-                        take_reply(&mut state, &mut side, &worker.name, reply, now, 0, on_event);
+                    let _ = take_reply(&mut state, &mut side, &asked, reply, now, 0, on_event);
                 }
                 // Granted by that reply but not started: left to do, their leases given
                 // back below.
@@ -392,17 +395,19 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                     ));
                 // Left to do (and counted so): the jobs that were to be claimed.
                 let unclaimed = std::mem::take(&mut side.asking);
-                let mut reply = shared.sync(&ask).await;
+                let mut asked = ask;
+                let mut reply = shared.sync(&asked).await;
                 // The log may hold more of this worker's completions than one reply
                 // brings: they are read (a bounded number of times) so that their
                 // records are handed on.
                 for _ in 0..1000 {
                     let Ok(r) = reply else { break };
-                    let _ = take_reply(&mut state, &mut side, &worker.name, r, now, 0, on_event);
+                    let _ = take_reply(&mut state, &mut side, &asked, r, now, 0, on_event);
                     if !side.more || side.mine.is_empty() {
                         break;
                     }
-                    reply = shared.sync(&side.bare_ask(worker, &limits)).await;
+                    asked = side.bare_ask(worker, &limits);
+                    reply = shared.sync(&asked).await;
                 }
                 side.to_claim.extend(unclaimed);
                 // Completions the log may have taken, not heard back: the next run under

@@ -33,9 +33,8 @@ pub(super) struct Side {
     pub(super) release: Vec<Held>,
     /// Jobs whose claims the sync under way carries.
     pub(super) asking: Vec<Job>,
-    /// Completions for the next sync, and the URLs of those the sync under way carries.
+    /// Completions for the next sync (the sync under way carries its own, in its ask).
     pub(super) to_send: Vec<Completion>,
-    pub(super) sending: Vec<String>,
     /// Tries that ended (a retry follows), for the next sync.
     pub(super) ended: Vec<Held>,
     /// Leases held: URL to token.
@@ -65,8 +64,6 @@ pub(super) struct Side {
     /// (Partitioned) this worker's completions concluded when the log took them, whose
     /// entries may still come back in a log it reads (to be passed over then).
     pub(super) concluded: rustc_hash::FxHashSet<String>,
-    /// (Partitioned) the completions the sync under way carries, to conclude them from.
-    pub(super) sending_kept: Vec<Kept>,
 }
 
 impl Side {
@@ -75,7 +72,6 @@ impl Side {
         self.to_claim.is_empty()
             && self.asking.is_empty()
             && self.to_send.is_empty()
-            && self.sending.is_empty()
             && self.release.is_empty()
             && self.mine.is_empty()
             && self.parked.is_empty()
@@ -162,13 +158,6 @@ pub(super) fn ask(
 ) -> Ask {
     side.asking = std::mem::take(&mut side.to_claim);
     let done = std::mem::take(&mut side.to_send);
-    if side.split() {
-        side.sending_kept = done.iter().map(|c| c.kept.clone()).collect();
-    }
-    side.sending = done
-        .iter()
-        .map(|c| log_key(c.kept.fetch, &c.kept.record.url))
-        .collect();
     side.last_sync = now;
     let claims = side
         .asking
@@ -222,29 +211,35 @@ pub(super) fn ask(
 }
 
 /// Takes a reply: concludes the entries it brings (or keeps them for later), then sorts out the
-/// claims (granted ones stay in `asking` for [`side_grants`]) and the completions refused. A
-/// reply without one answer per claim and one flag per completion is an error.
+/// claims (granted ones stay in `asking` for [`side_grants`]) and the completions refused;
+/// `ask` is what the sync carried (its completions, its worker). A reply without one answer
+/// per claim and one flag per completion is an error.
 pub(super) fn take_reply(
     state: &mut CrawlState<'_>,
     side: &mut Side,
-    worker: &str,
+    ask: &Ask,
     reply: Reply,
     now: Duration,
     in_flight: usize,
     on_event: &mut impl FnMut(&Event<'_>),
 ) -> Result<(), SharedError> {
-    if reply.answers.len() != side.asking.len() || reply.accepted.len() != side.sending.len() {
+    let worker = ask.worker.as_str();
+    if reply.answers.len() != side.asking.len() || reply.accepted.len() != ask.done.len() {
         return Err(SharedError::new(format!(
             "a reply with {} answers to {} claims and {} flags for {} completions",
             reply.answers.len(),
             side.asking.len(),
             reply.accepted.len(),
-            side.sending.len()
+            ask.done.len()
         )));
     }
     side.cursor += reply.entries.len() as u64;
     side.more = reply.more;
-    let sent = std::mem::take(&mut side.sending);
+    let sent: Vec<String> = ask
+        .done
+        .iter()
+        .map(|c| log_key(c.kept.fetch, &c.kept.record.url))
+        .collect();
     if side.split() {
         side.over = reply.over;
         let members = super::shared_run::members_of(reply.workers);
@@ -264,8 +259,7 @@ pub(super) fn take_reply(
         }
         // The log took these: concluded now (a log this worker does not read never brings
         // them back).
-        let kept = std::mem::take(&mut side.sending_kept);
-        for ((key, accepted), kept) in sent.iter().zip(&reply.accepted).zip(kept) {
+        for ((key, accepted), sent) in sent.iter().zip(&reply.accepted).zip(&ask.done) {
             if !accepted {
                 continue;
             }
@@ -273,7 +267,7 @@ pub(super) fn take_reply(
                 continue;
             };
             side.held.remove(key);
-            let done = state.finish_mine(fetched.job, &kept, fetched.outcome, now);
+            let done = state.finish_mine(fetched.job, &sent.kept, fetched.outcome, now);
             emit(state, &done, on_event, in_flight, side);
             side.concluded.insert(key.clone());
         }
