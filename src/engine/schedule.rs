@@ -398,6 +398,8 @@ mod tests {
         assert!(s.pop(t(1), |_, _| true).is_none(), "the delay holds");
         s.unstart(host, t(0), t(1));
         assert_eq!(s.pop(t(1), |_, _| true).map(|j| j.id), Some(1));
+        // The timer job 0 set (due at 10) is stale: the next one due is job 1's.
+        assert_eq!(s.next_due(), Some(t(11)));
         // Job 2 starts at 11; job 1 (started at 1) taken back now keeps job 2's delay.
         s.release_due(t(11));
         assert_eq!(s.pop(t(11), |_, _| true).map(|j| j.id), Some(2));

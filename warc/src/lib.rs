@@ -415,14 +415,6 @@ pub fn read_records(data: &[u8]) -> Result<Vec<WarcRecord>, WarcError> {
     }
 }
 
-/// How many bytes at the start of a WARC file's `data` are whole records: where a writer
-/// appending to a file cut short mid-record (a crawl killed mid-write) must cut it back to.
-/// [`whole_len_of`] on bytes in memory.
-pub fn whole_len(data: &[u8]) -> usize {
-    // Reading a slice cannot fail, and its length fits.
-    whole_len_of(data).map_or(0, |n| n as usize)
-}
-
 /// The largest record header [`whole_len_of`] reads before calling the bytes garbage.
 const MAX_HEADER: u64 = 1 << 20;
 
@@ -519,15 +511,9 @@ fn skip_record(r: &mut impl BufRead) -> io::Result<bool> {
         }
     }
     let head = std::str::from_utf8(&head).map_err(|_| bad("record header is not utf-8"))?;
-    if !head.starts_with("WARC/1.") {
-        return Err(bad("not a WARC record"));
-    }
-    let len: u64 = head
-        .split("\r\n")
-        .filter_map(|line| line.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse().ok())
-        .ok_or_else(|| bad("missing or bad Content-Length"))?;
+    let head = head.strip_suffix("\r\n\r\n").unwrap_or(head);
+    let (_, len) = header_fields(head).map_err(|why| bad(&why))?;
+    let len = len as u64;
     if io::copy(&mut r.take(len), &mut io::sink())? != len {
         return Err(bad("record block is cut short"));
     }
@@ -573,26 +559,7 @@ fn parse_record(bytes: &[u8], start: usize) -> Result<(WarcRecord, usize), WarcE
         + start;
     let head = std::str::from_utf8(&bytes[start..head_end])
         .map_err(|_| format_err(start, "record header is not utf-8"))?;
-    let mut lines = head.split("\r\n");
-    let version = lines.next().unwrap_or("");
-    if !version.starts_with("WARC/1.") {
-        return Err(format_err(
-            start,
-            format!("expected WARC/1.x, found {version:?}"),
-        ));
-    }
-    let mut headers = Vec::new();
-    for line in lines {
-        let (k, v) = line
-            .split_once(':')
-            .ok_or_else(|| format_err(start, format!("header line without colon: {line:?}")))?;
-        headers.push((k.trim().to_string(), v.trim().to_string()));
-    }
-    let len: usize = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .ok_or_else(|| format_err(start, "missing or bad Content-Length"))?;
+    let (headers, len) = header_fields(head).map_err(|why| format_err(start, why))?;
     let block_start = head_end + 4;
     let block_end = block_start
         .checked_add(len)
@@ -606,6 +573,30 @@ fn parse_record(bytes: &[u8], start: usize) -> Result<(WarcRecord, usize), WarcE
         return Err(format_err(start, "record does not end with CRLF CRLF"));
     }
     Ok((WarcRecord { headers, block }, next))
+}
+
+/// A record header's fields, and its block's length (`Content-Length`), from the header's text
+/// (its lines, without the blank line that ends it); else why it is no WARC header. What
+/// [`read_records`] and [`whole_len_of`] both hold a record's header to.
+fn header_fields(head: &str) -> Result<(Vec<(String, String)>, usize), String> {
+    let mut lines = head.split("\r\n");
+    let version = lines.next().unwrap_or("");
+    if !version.starts_with("WARC/1.") {
+        return Err(format!("expected WARC/1.x, found {version:?}"));
+    }
+    let mut headers = Vec::new();
+    for line in lines {
+        let (k, v) = line
+            .split_once(':')
+            .ok_or_else(|| format!("header line without colon: {line:?}"))?;
+        headers.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let len = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .ok_or_else(|| "missing or bad Content-Length".to_string())?;
+    Ok((headers, len))
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

@@ -101,11 +101,13 @@ fn a_file_cut_short_keeps_the_complete_records() {
 /// whole file is whole, and garbage is no record.
 #[test]
 fn whole_len_is_where_the_last_whole_record_ends() {
+    // (Reading a slice cannot fail.)
+    let whole_len_in = |data: &[u8]| whole_len_of(data).unwrap() as usize;
     for gzip in [false, true] {
         let data = write(gzip);
-        assert_eq!(whole_len(&data), data.len(), "gzip {gzip}");
+        assert_eq!(whole_len_in(&data), data.len(), "gzip {gzip}");
         let ends: Vec<usize> = (0..=data.len())
-            .filter(|&n| whole_len(&data[..n]) == n)
+            .filter(|&n| whole_len_in(&data[..n]) == n)
             .collect();
         // The start, and the end of each record: nothing else is whole.
         let records = read_records(&data).expect("whole").len();
@@ -115,15 +117,15 @@ fn whole_len_is_where_the_last_whole_record_ends() {
             assert_eq!(n == 0, records.is_empty());
         }
         for n in 0..data.len() {
-            let whole = whole_len(&data[..n]);
+            let whole = whole_len_in(&data[..n]);
             assert!(
                 ends.contains(&whole) && whole <= n,
                 "gzip {gzip}, cut at {n}"
             );
         }
     }
-    assert_eq!(whole_len(b"hello"), 0);
-    assert_eq!(whole_len(b"\x1f\x8bxx"), 0);
+    assert_eq!(whole_len_in(b"hello"), 0);
+    assert_eq!(whole_len_in(b"\x1f\x8bxx"), 0);
 }
 
 /// A file that cannot be read is an error, not a place to cut it (which would lose what

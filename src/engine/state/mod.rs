@@ -140,12 +140,17 @@ fn take_place(
     cuts: &mut std::collections::BTreeMap<Cut, u64>,
 ) -> bool {
     if max_pages_per_host.is_some_and(|max| *places >= max) {
-        table.finish(id, UrlState::Cut);
-        *cuts.entry(Cut::PagesPerHost).or_default() += 1;
+        cut_per_host(table, cuts, id);
         return false;
     }
     *places += 1;
     true
+}
+
+/// Cuts page `id`, which its host's `max_pages_per_host` leaves out.
+fn cut_per_host(table: &mut Table, cuts: &mut std::collections::BTreeMap<Cut, u64>, id: u32) {
+    table.finish(id, UrlState::Cut);
+    *cuts.entry(Cut::PagesPerHost).or_default() += 1;
 }
 
 /// The id of a discovered URL; a new one is checked against the scope and the trap rules (cuts

@@ -12,7 +12,6 @@ use rustc_hash::FxHashMap;
 
 use super::super::frontier::Label;
 use crate::links;
-use crate::problem::Cut;
 use crate::report::Record;
 use crate::shared::{Offer, log_key, partition_of};
 use crate::store::{Kept, KeptRef, Store};
@@ -133,8 +132,7 @@ impl CrawlState<'_> {
     /// Cuts page `job`, which its host's `max_pages_per_host` leaves out (the shared state
     /// answered [`crate::shared::Answer::HostFull`]), as admission cuts one in a lone crawl.
     pub(in crate::engine) fn cut_for_host(&mut self, job: &Job) {
-        self.table.finish(job.id, UrlState::Cut);
-        *self.summary.cuts.entry(Cut::PagesPerHost).or_default() += 1;
+        super::cut_per_host(&mut self.table, &mut self.summary.cuts, job.id);
     }
 
     /// The labels found for URLs of partitions this worker does not follow, as offers for
