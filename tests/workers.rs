@@ -214,46 +214,36 @@ fn a_worker_with_other_options_is_refused_and_status_reports() {
     assert_eq!(secret.status.code(), Some(1));
     let err = String::from_utf8_lossy(&secret.stderr);
     assert!(!err.contains("s3cret") && err.contains("connect"), "{err}");
-    let other = support::run(&[
-        "--redis",
-        &url,
-        "--crawl-id",
-        "opts",
-        "--max-depth",
-        "1",
-        "-q",
-        &root,
-    ]);
-    assert_eq!(other.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&other.stderr);
+    // Refused, exit 2: the stderr.
+    let refused = |id: &str, extra: &[&str]| -> String {
+        let mut args = vec!["--redis", &url, "--crawl-id", id];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-q", &root]);
+        let out = support::run(&args);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = refused("opts", &["--max-depth", "1"]);
     assert!(err.contains("--max-depth"), "{err}");
-    let split = support::run(&[
-        "--redis",
-        &url,
-        "--crawl-id",
-        "opts",
-        "--partitions",
-        "4",
-        "-q",
-        &root,
-    ]);
-    assert_eq!(split.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&split.stderr);
+    let err = refused("opts", &["--partitions", "4"]);
     assert!(err.contains("--partitions"), "{err}");
+    // A crawl in one log (as all were before partitions) says how to join it.
+    finish(
+        worker_with(
+            &redis,
+            "one-log",
+            "a",
+            &dir.join("b.jsonl"),
+            &root,
+            &["--partitions", "1"],
+        ),
+        "a crawl in one log",
+    );
+    let err = refused("one-log", &[]);
+    assert!(err.contains("give --partitions 1 to join it"), "{err}");
     // Options a shared crawl cannot take: exit 2, saying why.
     let state = dir.join("state");
-    let refused = support::run(&[
-        "--redis",
-        &url,
-        "--crawl-id",
-        "opts",
-        "--state",
-        state.to_str().unwrap(),
-        "-q",
-        &root,
-    ]);
-    assert_eq!(refused.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&refused.stderr);
+    let err = refused("opts", &["--state", state.to_str().unwrap()]);
     assert!(
         err.contains("--state cannot be used with --redis: "),
         "{err}"

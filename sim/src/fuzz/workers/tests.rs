@@ -103,6 +103,17 @@ fn generated_multi_worker_cases_pass() {
     assert!(seen > 50, "{seen} multi-worker cases");
 }
 
+/// Checks `case` crawled by workers `w` (every property, as the fuzz does), then runs it
+/// again for a closer look (`end`: the uninterrupted crawl's virtual time, which faults are
+/// placed in).
+fn run_checked(case: &mut Case, w: &Workers, end: Duration) -> Ran {
+    case.workers = Some(w.clone());
+    check(case).unwrap();
+    let config = case.config();
+    let site = Rc::new(Site::from_spec(case.site()).unwrap());
+    run::run(case, w, &config, &site, end).unwrap()
+}
+
 /// In partitions, each worker derives only its part of the crawl, and the parts it does not
 /// follow reach their workers as offers: three workers over six partitions, none faulted,
 /// each hand on fewer entries than the log holds, yet all of them between them, and the
@@ -112,11 +123,7 @@ fn in_partitions_each_worker_derives_only_its_part() {
     let mut case = case(30);
     let mut w = workers(Vec::new(), 0);
     w.partitions = 6;
-    case.workers = Some(w.clone());
-    check(&case).unwrap();
-    let config = case.config();
-    let site = Rc::new(Site::from_spec(case.site()).unwrap());
-    let ran = run::run(&case, &w, &config, &site, Duration::from_secs(60)).unwrap();
+    let ran = run_checked(&mut case, &w, Duration::from_secs(60));
     let logged: BTreeSet<&str> = ran.log.iter().map(|(_, url)| url.as_str()).collect();
     assert!(logged.len() > 30, "{} entries", logged.len());
     let mut handed_by_all: BTreeSet<&str> = BTreeSet::new();
@@ -156,11 +163,7 @@ fn a_delay_longer_than_the_lease_changes_no_partitions() {
     let mut w = workers(Vec::new(), 0);
     w.partitions = 4;
     w.count = 2;
-    case.workers = Some(w.clone());
-    check(&case).unwrap();
-    let config = case.config();
-    let site = Rc::new(Site::from_spec(case.site()).unwrap());
-    let ran = run::run(&case, &w, &config, &site, Duration::from_secs(120)).unwrap();
+    let ran = run_checked(&mut case, &w, Duration::from_secs(120));
     for life in &ran.lives {
         let mut handed = BTreeSet::new();
         for seen in &life.events {
@@ -196,11 +199,7 @@ fn a_change_of_shares_drops_no_fetch_under_way() {
             0,
         );
         w.partitions = 4;
-        case.workers = Some(w.clone());
-        check(&case).unwrap();
-        let config = case.config();
-        let site = Rc::new(Site::from_spec(case.site()).unwrap());
-        let ran = run::run(&case, &w, &config, &site, Duration::from_secs(60)).unwrap();
+        let ran = run_checked(&mut case, &w, Duration::from_secs(60));
         for life in ran.lives.iter().filter(|l| l.worker < 2) {
             for seen in life.events.iter().filter(|s| !s.replayed) {
                 let url = seen.record.url.as_str();
