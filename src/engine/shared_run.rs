@@ -200,8 +200,7 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                     }
                     Some(Err(())) => state.schedule.unstart(job.host, now, now),
                     None => {
-                        side.started.insert(job_key(&job), now);
-                        side.to_claim.push(job);
+                        side.to_claim.push((job, now));
                     }
                 }
             }
@@ -377,7 +376,9 @@ impl<T: Transport, C: Clock> Crawler<T, C> {
                 }
                 // Granted by that reply but not started: left to do, their leases given
                 // back below.
-                let granted = side_grants(&mut side).into_iter().map(|(job, _)| job);
+                let granted = side_grants(&mut side)
+                    .into_iter()
+                    .map(|(job, _)| (job, now));
                 side.to_claim.extend(granted);
                 let mut ask = ask(&mut state, &mut side, worker, &limits, false, false, now);
                 ask.claims.clear();

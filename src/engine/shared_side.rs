@@ -22,17 +22,15 @@ use crate::store::Kept;
 #[derive(Default)]
 pub(super) struct Side {
     pub(super) cursor: u64,
-    /// Jobs to claim at the next sync.
-    pub(super) to_claim: Vec<Job>,
-    /// When each job to claim, or being claimed, was started by the scheduler (by its key):
-    /// one turned down gives its host's delay back ([`Scheduler::unstart`]).
+    /// Jobs to claim at the next sync, each with when the scheduler started it: one turned
+    /// down gives its host's delay back ([`Scheduler::unstart`]).
     ///
     /// [`Scheduler::unstart`]: super::schedule::Scheduler::unstart
-    pub(super) started: FxHashMap<String, Duration>,
+    pub(super) to_claim: Vec<(Job, Duration)>,
     /// Leases to give up at the next sync (a retry's claim turned down for a full limit).
     pub(super) release: Vec<Held>,
-    /// Jobs whose claims the sync under way carries.
-    pub(super) asking: Vec<Job>,
+    /// Jobs whose claims the sync under way carries (as `to_claim`).
+    pub(super) asking: Vec<(Job, Duration)>,
     /// Completions for the next sync (the sync under way carries its own, in its ask).
     pub(super) to_send: Vec<Completion>,
     /// Tries that ended (a retry follows), for the next sync.
@@ -138,7 +136,7 @@ impl Limits {
 pub(super) fn side_grants(side: &mut Side) -> Vec<(Job, u64)> {
     let granted: Vec<(Job, u64)> = std::mem::take(&mut side.asking)
         .into_iter()
-        .filter_map(|job| {
+        .filter_map(|(job, _)| {
             let token = *side.held.get(&job_key(&job))?;
             Some((job, token))
         })
@@ -162,7 +160,7 @@ pub(super) fn ask(
     let claims = side
         .asking
         .iter()
-        .map(|job| {
+        .map(|(job, _)| {
             let (host, delay) = state.host_key(job);
             let key = job_key(job);
             let token = side.held.get(&key).copied();
@@ -322,16 +320,15 @@ pub(super) fn take_reply(
         .collect();
     let asking = std::mem::take(&mut side.asking);
     let mut granted = Vec::new();
-    for (job, answer) in asking.into_iter().zip(reply.answers) {
+    for ((job, started), answer) in asking.into_iter().zip(reply.answers) {
         let key = job_key(&job);
-        let started = side.started.remove(&key).unwrap_or(now);
         // Not granted: no request is made, so the host's delay is given back (but for
         // `Polite`, when the host is busy over all workers anyway).
         let unstart = |state: &mut CrawlState<'_>| state.schedule.unstart(job.host, started, now);
         match answer {
             Answer::Granted { token } => {
                 side.held.insert(key, token);
-                granted.push(job);
+                granted.push((job, started));
             }
             Answer::Done => {
                 unstart(state);
