@@ -281,17 +281,9 @@ pub fn run_with_stop(cli: &Cli, stop: &Stop) -> Result<Finished, AppError> {
     let resume = kept.as_ref().map(|k| k.meta().offsets);
     let mut output =
         Output::open_at(&cli.crawl, resume.map(|o| o.jsonl)).map_err(AppError::Usage)?;
-    let transport = match (&cli.record, resume) {
-        (Some(path), Some(at)) => {
-            let file = crawler_cli::cut_back(path, at.warc).map_err(AppError::Usage)?;
-            Recorder::resume(transport, file, path, config.roots()).map_err(AppError::Usage)?
-        }
-        (Some(path), None) => {
-            Recorder::create(transport, path, config.roots()).map_err(AppError::Usage)?
-        }
-        (None, _) => Recorder::off(transport),
-    }
-    .with_stop(stop.clone());
+    let at = resume.map(|o| o.warc);
+    let transport =
+        recorder(transport, cli.record.as_deref(), at, &config)?.with_stop(stop.clone());
     let kept = kept.map(|k| Rc::new(RefCell::new(k)));
     if let Some(k) = &kept {
         // The options, kept before anything else is.
@@ -411,9 +403,48 @@ pub(crate) fn finish(
     })
 }
 
+/// `--jsonl` and `--record`, each with its flag, when they are regular files (or not given):
+/// else a usage error, saying that `needs` (the option) needs a file, and `why`.
+pub(crate) fn plain_outputs<'c>(
+    cli: &'c Cli,
+    needs: &str,
+    why: &str,
+) -> Result<[(&'static str, Option<&'c Path>); 2], AppError> {
+    let outputs = [
+        ("--jsonl", cli.crawl.jsonl.as_deref()),
+        ("--record", cli.record.as_deref()),
+    ];
+    for (flag, path) in outputs {
+        if path.is_some_and(|p| !crawler_cli::is_plain_file(p)) {
+            return Err(AppError::Usage(format!(
+                "{needs} needs {flag} to be a file (or none), not stdout or a device: {why}"
+            )));
+        }
+    }
+    Ok(outputs)
+}
+
+/// `transport`, recording to `path` when there is one: a new recording, or (`resume_at`) the
+/// one there, cut back to that many bytes and appended to.
+pub(crate) fn recorder(
+    transport: SurfTransport,
+    path: Option<&Path>,
+    resume_at: Option<u64>,
+    config: &Config,
+) -> Result<Recorder<SurfTransport>, AppError> {
+    match (path, resume_at) {
+        (Some(path), Some(at)) => {
+            let file = crawler_cli::cut_back(path, at).map_err(AppError::Usage)?;
+            Recorder::resume(transport, file, path, config.roots())
+        }
+        (Some(path), None) => Recorder::create(transport, path, config.roots()),
+        (None, _) => Ok(Recorder::off(transport)),
+    }
+    .map_err(AppError::Usage)
+}
+
 /// Opens the crawl state in `dir` and holds it to the options that define the crawl.
 fn open_state(dir: &Path, cli: &Cli, config: &Config) -> Result<SqliteStore, AppError> {
-    let args = &cli.crawl;
     if cli.is_demo() {
         return Err(AppError::Usage(
             "--state cannot keep `crawl demo`: its server takes a new port each time, so its \
@@ -422,18 +453,11 @@ fn open_state(dir: &Path, cli: &Cli, config: &Config) -> Result<SqliteStore, App
         ));
     }
     // A resume cuts the outputs back and syncs them: only regular files can be.
-    let outputs = [
-        ("--jsonl", args.jsonl.as_deref()),
-        ("--record", cli.record.as_deref()),
-    ];
-    for (flag, path) in outputs {
-        if path.is_some_and(|p| !crawler_cli::is_plain_file(p)) {
-            return Err(AppError::Usage(format!(
-                "--state needs {flag} to be a file: lines on stdout or a device cannot be taken \
-                 back when a crawl resumes"
-            )));
-        }
-    }
+    let outputs = plain_outputs(
+        cli,
+        "--state",
+        "what a crawl wrote there cannot be taken back when it resumes",
+    )?;
     let mut kept = SqliteStore::open(dir).map_err(|e| AppError::Output(e.to_string()))?;
     // The output files are the crawl's too: a resume cuts them back to what the state says
     // they held, which is only right for the very files it wrote. And --max-body decides what

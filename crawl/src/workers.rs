@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use crawler::{Ask, Crawler, Reply, Shared, SharedError, Stop, Summary, WorkerOptions};
 use crawler_cli::Output;
-use crawler_http::{RealClock, Recorder, SurfTransport};
+use crawler_http::{RealClock, SurfTransport};
 use crawler_redis::{OptionsCheck, RedisShared};
 
 use crate::app::{AppError, Cli, Finished};
@@ -63,22 +63,12 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
         .crawl
         .config()
         .map_err(|e| AppError::Usage(e.to_string()))?;
-    for (flag, path) in [
-        ("--jsonl", cli.crawl.jsonl.as_deref()),
-        ("--record", cli.record.as_deref()),
-    ] {
-        if path.is_some_and(|p| !crawler_cli::is_plain_file(p)) {
-            return Err(AppError::Usage(format!(
-                "--redis needs {flag} to be a file (or none), not stdout or a device: a \
-                 worker that restarts reads it back and appends to it"
-            )));
-        }
-    }
-    crawler_cli::check_outputs(&[
-        ("--jsonl", cli.crawl.jsonl.as_deref()),
-        ("--record", cli.record.as_deref()),
-    ])
-    .map_err(AppError::Usage)?;
+    let outputs = crate::app::plain_outputs(
+        cli,
+        "--redis",
+        "a worker that restarts reads it back and appends to it",
+    )?;
+    crawler_cli::check_outputs(&outputs).map_err(AppError::Usage)?;
     let worker = worker_name(cli);
     let lease = Duration::from_secs_f64(cli.lease);
     let mut defining = vec![format!("--max-body={}", cli.max_body)];
@@ -136,17 +126,15 @@ pub fn run(cli: &Cli, redis: &str, stop: &Stop) -> Result<Finished, AppError> {
     let mut output = Output::open_at(&cli.crawl, resume).map_err(AppError::Usage)?;
     let transport = SurfTransport::new(cli.http_options(&config))
         .map_err(|e| AppError::Client(e.to_string()))?;
-    let transport = match &cli.record {
+    // A restarted worker appends to its recording, cut back to its last whole record.
+    let whole = match &cli.record {
         Some(path) if path.exists() && restart => {
-            let whole = whole_records(path).map_err(AppError::Usage)?;
-            let file = crawler_cli::cut_back(path, whole).map_err(AppError::Usage)?;
-            Recorder::resume(transport, file, path, config.roots())
+            Some(whole_records(path).map_err(AppError::Usage)?)
         }
-        Some(path) => Recorder::create(transport, path, config.roots()),
-        None => Ok(Recorder::off(transport)),
-    }
-    .map_err(AppError::Usage)?
-    .with_stop(stop.clone());
+        _ => None,
+    };
+    let transport = crate::app::recorder(transport, cli.record.as_deref(), whole, &config)?
+        .with_stop(stop.clone());
     log::info!("worker {worker} of crawl {id:?} at {shown}");
     let limited = config.max_pages().is_some();
     let crawler = Crawler::new(config, transport, RealClock::new());
